@@ -1,0 +1,59 @@
+//===- API.h - a small C++ API for embedding peft-mlir ----------*- C++ -*-===//
+//
+// What the Python package (and other embedders) need without touching MLIR
+// internals: own a context with every dialect registered, parse, run a pass
+// pipeline, print. Errors come back as text carrying the diagnostics.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PEFT_API_API_H
+#define PEFT_API_API_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::peft::api {
+
+/// A parsed module together with the context that owns it.
+class Module {
+public:
+  /// Parses MLIR text (or bytecode); `sourceName` names it in diagnostics.
+  static llvm::Expected<Module> parse(llvm::StringRef source,
+                                      llvm::StringRef sourceName = "<string>");
+  /// Parses an MLIR file.
+  static llvm::Expected<Module> parseFile(llvm::StringRef path);
+
+  /// Runs a textual pass pipeline (`builtin.module(...)` or a bare list of
+  /// module passes) on the module in place.
+  llvm::Error runPipeline(llvm::StringRef pipeline);
+  /// Runs the verifier; the error lists the diagnostics.
+  llvm::Error verify();
+  /// Prints the module as MLIR text (`generic` for the generic op form).
+  std::string str(bool generic = false) const;
+
+  ModuleOp get() const { return *module; }
+  MLIRContext &getContext() const { return *context; }
+
+private:
+  Module(std::shared_ptr<MLIRContext> context, OwningOpRef<ModuleOp> module)
+      : context(std::move(context)), module(std::move(module)) {}
+
+  std::shared_ptr<MLIRContext> context;
+  OwningOpRef<ModuleOp> module;
+};
+
+/// A context with every dialect peft-mlir uses loaded lazily.
+std::shared_ptr<MLIRContext> createContext();
+
+/// "peft-mlir X.Y.Z" and the MLIR version it was built against.
+std::string getVersion();
+std::string getMLIRVersion();
+
+} // namespace mlir::peft::api
+
+#endif // PEFT_API_API_H

@@ -1,0 +1,27 @@
+//===- PeftToLinalg.h - lower peft ops to linalg ----------------*- C++ -*-===//
+
+#ifndef PEFT_CONVERSION_PEFTTOLINALG_PEFTTOLINALG_H
+#define PEFT_CONVERSION_PEFTTOLINALG_PEFTTOLINALG_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class ConversionTarget;
+class RewritePatternSet;
+class TypeConverter;
+
+namespace peft {
+
+#define GEN_PASS_DECL_CONVERTPEFTTOLINALG
+#include "peft/Conversion/Passes.h.inc"
+
+/// Adds the patterns that lower peft ops to linalg/tensor/arith.
+void populatePeftToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Marks the peft ops illegal and their lowering targets legal.
+void configurePeftToLinalgTarget(ConversionTarget &target);
+
+} // namespace peft
+} // namespace mlir
+
+#endif // PEFT_CONVERSION_PEFTTOLINALG_PEFTTOLINALG_H

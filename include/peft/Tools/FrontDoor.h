@@ -1,0 +1,40 @@
+//===- FrontDoor.h - non-MLIR inputs for peft-opt ---------------*- C++ -*-===//
+//
+// peft-opt accepts model files as well as MLIR. An input recognized here is
+// turned into a module in-process and then goes through exactly the same
+// pass-pipeline and output handling as a `.mlir` input.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PEFT_TOOLS_FRONTDOOR_H
+#define PEFT_TOOLS_FRONTDOOR_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+namespace mlir::peft {
+
+/// The kinds of input peft-opt can open.
+enum class InputKind { MLIR, ONNX };
+
+/// Classifies `path` by extension (`.onnx`) and, failing that, by content: an
+/// ONNX ModelProto starts with field 1 (ir_version) as a varint, tag 0x08,
+/// which neither MLIR text nor MLIR bytecode ("ML\xEFR") can.
+InputKind classifyInput(llvm::StringRef path);
+
+/// Imports a non-MLIR input into a module. This is the hook the ONNX importer
+/// fills in; until then it reports that the importer is not built.
+OwningOpRef<ModuleOp> importInput(InputKind kind, llvm::StringRef path,
+                                  MLIRContext &context);
+
+/// mlir-opt's main loop for a non-MLIR input: import, run the pipeline from
+/// the command line, print (text or bytecode) to `outputFilename`, which is
+/// written through a temporary file and only appears on success.
+LogicalResult runFrontDoor(InputKind kind, llvm::StringRef inputFilename,
+                           llvm::StringRef outputFilename,
+                           DialectRegistry &registry);
+
+} // namespace mlir::peft
+
+#endif // PEFT_TOOLS_FRONTDOOR_H

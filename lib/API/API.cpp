@@ -1,0 +1,136 @@
+//===- API.cpp - a small C++ API for embedding peft-mlir ------------------===//
+
+#include "peft/API/API.h"
+#include "peft/Config.h"
+#include "peft/InitAll.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace mlir;
+using namespace mlir::peft::api;
+
+namespace {
+/// Collects every diagnostic emitted while alive, rendered with locations.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(MLIRContext &ctx)
+      : handler(&ctx, [this](Diagnostic &diag) {
+          llvm::raw_string_ostream os(text);
+          os << diag.getLocation() << ": ";
+          switch (diag.getSeverity()) {
+          case DiagnosticSeverity::Error:
+            os << "error: ";
+            break;
+          case DiagnosticSeverity::Warning:
+            os << "warning: ";
+            break;
+          case DiagnosticSeverity::Note:
+            os << "note: ";
+            break;
+          case DiagnosticSeverity::Remark:
+            os << "remark: ";
+            break;
+          }
+          os << diag << "\n";
+          for (Diagnostic &note : diag.getNotes())
+            os << note.getLocation() << ": note: " << note << "\n";
+          return success();
+        }) {}
+
+  llvm::Error error(const llvm::Twine &what) const {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   what + (text.empty() ? "" : ":\n" + text));
+  }
+
+private:
+  std::string text;
+  ScopedDiagnosticHandler handler;
+};
+} // namespace
+
+std::shared_ptr<MLIRContext> mlir::peft::api::createContext() {
+  static bool registered = [] {
+    registerAllPasses();
+    return true;
+  }();
+  (void)registered;
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  auto ctx = std::make_shared<MLIRContext>(registry);
+  ctx->allowUnregisteredDialects(false);
+  return ctx;
+}
+
+llvm::Expected<Module> Module::parse(llvm::StringRef source,
+                                     llvm::StringRef sourceName) {
+  auto ctx = createContext();
+  DiagnosticCollector diags(*ctx);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(source, sourceName), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(ctx.get()));
+  if (!module)
+    return diags.error("failed to parse " + sourceName);
+  return Module(std::move(ctx), std::move(module));
+}
+
+llvm::Expected<Module> Module::parseFile(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(),
+                                   "cannot read '" + path +
+                                       "': " + buffer.getError().message());
+  return parse((*buffer)->getBuffer(), path);
+}
+
+llvm::Error Module::runPipeline(llvm::StringRef pipeline) {
+  DiagnosticCollector diags(*context);
+  PassManager pm(context.get(), ModuleOp::getOperationName());
+  std::string parseErrors;
+  llvm::raw_string_ostream errStream(parseErrors);
+  llvm::StringRef trimmed = pipeline.trim();
+  // Accept both the anchored form and a bare list of module-level passes.
+  std::string anchored = trimmed.starts_with("builtin.module(")
+                             ? trimmed.str()
+                             : "builtin.module(" + trimmed.str() + ")";
+  if (failed(parsePassPipeline(anchored, pm, errStream)))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "invalid pass pipeline '" + pipeline +
+                                       "': " + parseErrors);
+  if (failed(pm.run(*module)))
+    return diags.error("pass pipeline '" + pipeline + "' failed");
+  return llvm::Error::success();
+}
+
+llvm::Error Module::verify() {
+  DiagnosticCollector diags(*context);
+  if (failed(mlir::verify(*module)))
+    return diags.error("module failed to verify");
+  return llvm::Error::success();
+}
+
+std::string Module::str(bool generic) const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  OpPrintingFlags flags;
+  if (generic)
+    flags.printGenericOpForm();
+  ModuleOp op = module.get();
+  op.print(os, flags);
+  return text;
+}
+
+std::string mlir::peft::api::getVersion() {
+  return std::string("peft-mlir ") + PEFT_VERSION_STRING;
+}
+std::string mlir::peft::api::getMLIRVersion() {
+  return std::string("MLIR ") + PEFT_MLIR_VERSION_STRING;
+}

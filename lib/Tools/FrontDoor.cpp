@@ -1,0 +1,96 @@
+//===- FrontDoor.cpp - non-MLIR inputs for peft-opt -----------------------===//
+
+#include "peft/Tools/FrontDoor.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::peft;
+
+InputKind mlir::peft::classifyInput(llvm::StringRef path) {
+  if (path.ends_with_insensitive(".onnx"))
+    return InputKind::ONNX;
+  if (path == "-")
+    return InputKind::MLIR;
+  auto buffer = llvm::MemoryBuffer::getFileSlice(path, /*MapSize=*/2,
+                                                 /*Offset=*/0);
+  if (!buffer || (*buffer)->getBufferSize() < 2)
+    return InputKind::MLIR;
+  llvm::StringRef head = (*buffer)->getBuffer();
+  // Field 1, wire type 0, followed by a small ir_version varint.
+  if (head[0] == '\x08' && static_cast<unsigned char>(head[1]) < 0x80)
+    return InputKind::ONNX;
+  return InputKind::MLIR;
+}
+
+OwningOpRef<ModuleOp> mlir::peft::importInput(InputKind kind,
+                                              llvm::StringRef path,
+                                              MLIRContext &context) {
+  Location loc = FileLineColLoc::get(&context, path, 0, 0);
+  switch (kind) {
+  case InputKind::ONNX:
+    emitError(loc) << "cannot import '" << path
+                   << "': this peft-opt was built without the ONNX importer";
+    return nullptr;
+  case InputKind::MLIR:
+    emitError(loc) << "MLIR input does not go through the front door";
+    return nullptr;
+  }
+  llvm_unreachable("unknown input kind");
+}
+
+LogicalResult mlir::peft::runFrontDoor(InputKind kind,
+                                       llvm::StringRef inputFilename,
+                                       llvm::StringRef outputFilename,
+                                       DialectRegistry &registry) {
+  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  MLIRContext context(registry);
+  context.allowUnregisteredDialects(config.shouldAllowUnregisteredDialects());
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+
+  OwningOpRef<ModuleOp> module = importInput(kind, inputFilename, context);
+  if (!module)
+    return failure();
+
+  PassManager pm(&context, ModuleOp::getOperationName(),
+                 OpPassManager::Nesting::Implicit);
+  if (failed(applyPassManagerCLOptions(pm)) ||
+      failed(config.setupPassPipeline(pm)))
+    return failure();
+  if (config.shouldVerifyPasses())
+    pm.enableVerifier(true);
+  if (failed(pm.run(*module)))
+    return failure();
+
+  // llvm::writeToOutput writes a temporary next to the destination and
+  // renames it: a failure while printing never leaves a half-written file.
+  bool printFailed = false;
+  llvm::Error error =
+      llvm::writeToOutput(outputFilename, [&](llvm::raw_ostream &os) {
+        if (config.shouldEmitBytecode()) {
+          printFailed = failed(writeBytecodeToFile(*module, os));
+        } else {
+          module->print(os);
+          os << "\n";
+        }
+        return llvm::Error::success();
+      });
+  if (error) {
+    emitError(UnknownLoc::get(&context))
+        << "cannot write '" << outputFilename
+        << "': " << llvm::toString(std::move(error));
+    return failure();
+  }
+  return failure(printFailed);
+}

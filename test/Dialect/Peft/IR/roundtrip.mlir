@@ -1,0 +1,57 @@
+// RUN: peft-opt %s -split-input-file | peft-opt -split-input-file | FileCheck %s
+// Generic form survives a round trip as well.
+// RUN: peft-opt %s -split-input-file -mlir-print-op-generic | peft-opt -split-input-file | FileCheck %s
+
+// CHECK-LABEL: func.func @linear_out_in_bias
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x64xf32>, %[[W:.*]]: tensor<128x64xf32>, %[[B:.*]]: tensor<128xf32>)
+// CHECK: peft.linear %[[X]], %[[W]], %[[B]] layout out_in role q path "model.layers.0.self_attn.q_proj" : tensor<?x?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x?x128xf32>
+func.func @linear_out_in_bias(%x: tensor<?x?x64xf32>, %w: tensor<128x64xf32>, %b: tensor<128xf32>) -> tensor<?x?x128xf32> {
+  %y = peft.linear %x, %w, %b layout out_in role q path "model.layers.0.self_attn.q_proj"
+         : tensor<?x?x64xf32>, tensor<128x64xf32>, tensor<128xf32> -> tensor<?x?x128xf32>
+  return %y : tensor<?x?x128xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @linear_in_out_no_bias_no_path
+// CHECK: peft.linear %{{.*}}, %{{.*}} layout in_out role down : tensor<4x32xf16>, tensor<32x16xf16> -> tensor<4x16xf16>
+func.func @linear_in_out_no_bias_no_path(%x: tensor<4x32xf16>, %w: tensor<32x16xf16>) -> tensor<4x16xf16> {
+  %y = peft.linear %x, %w layout in_out role down : tensor<4x32xf16>, tensor<32x16xf16> -> tensor<4x16xf16>
+  return %y : tensor<4x16xf16>
+}
+
+// -----
+
+// Every role keyword parses and prints back.
+// CHECK-LABEL: func.func @roles
+// CHECK: role q
+// CHECK: role k
+// CHECK: role v
+// CHECK: role o
+// CHECK: role qkv
+// CHECK: role gate
+// CHECK: role up
+// CHECK: role down
+// CHECK: role other
+func.func @roles(%x: tensor<2x8xbf16>, %w: tensor<8x8xbf16>) {
+  %0 = peft.linear %x, %w layout out_in role q : tensor<2x8xbf16>, tensor<8x8xbf16> -> tensor<2x8xbf16>
+  %1 = peft.linear %x, %w layout out_in role k : tensor<2x8xbf16>, tensor<8x8xbf16> -> tensor<2x8xbf16>
+  %2 = peft.linear %x, %w layout out_in role v : tensor<2x8xbf16>, tensor<8x8xbf16> -> tensor<2x8xbf16>
+  %3 = peft.linear %x, %w layout out_in role o : tensor<2x8xbf16>, tensor<8x8xbf16> -> tensor<2x8xbf16>
+  %4 = peft.linear %x, %w layout out_in role qkv : tensor<2x8xbf16>, tensor<8x8xbf16> -> tensor<2x8xbf16>
+  %5 = peft.linear %x, %w layout out_in role gate : tensor<2x8xbf16>, tensor<8x8xbf16> -> tensor<2x8xbf16>
+  %6 = peft.linear %x, %w layout out_in role up : tensor<2x8xbf16>, tensor<8x8xbf16> -> tensor<2x8xbf16>
+  %7 = peft.linear %x, %w layout out_in role down : tensor<2x8xbf16>, tensor<8x8xbf16> -> tensor<2x8xbf16>
+  %8 = peft.linear %x, %w layout out_in role other : tensor<2x8xbf16>, tensor<8x8xbf16> -> tensor<2x8xbf16>
+  return
+}
+
+// -----
+
+// A rank-1 input and a weight whose extents are only known at run time.
+// CHECK-LABEL: func.func @vector_dynamic_weight
+// CHECK: peft.linear %{{.*}}, %{{.*}} layout out_in role other : tensor<16xf32>, tensor<?x?xf32> -> tensor<?xf32>
+func.func @vector_dynamic_weight(%x: tensor<16xf32>, %w: tensor<?x?xf32>) -> tensor<?xf32> {
+  %y = peft.linear %x, %w layout out_in role other : tensor<16xf32>, tensor<?x?xf32> -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}

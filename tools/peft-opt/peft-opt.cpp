@@ -1,0 +1,55 @@
+//===- peft-opt.cpp - the peft-mlir optimizer driver ----------------------===//
+//
+// mlir-opt with every upstream dialect and pass our pipelines use, plus ours,
+// and a front door for model files (`peft-opt model.onnx --pass ...`).
+//
+//===----------------------------------------------------------------------===//
+
+#include "peft/Config.h"
+#include "peft/InitAll.h"
+#include "peft/Tools/FrontDoor.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+static constexpr const char *kOverview = R"(peft-opt: low-rank rewriting of transformer models
+
+Reads MLIR (text or bytecode) or an ONNX model (by extension or content),
+runs the given passes and prints the result, like mlir-opt.
+
+Examples:
+  # Lower peft.linear layers to linalg and print the result.
+  peft-opt model.mlir --convert-peft-to-linalg
+
+  # List the linear layers of a model (table on stdout, IR discarded).
+  peft-opt model.mlir --peft-list-linears -o /dev/null
+
+  # Lower all the way to the LLVM dialect for CPU execution.
+  peft-opt model.mlir --peft-lower-to-llvm -o model.llvm.mlir
+
+  # The same passes as an explicit pipeline.
+  peft-opt model.mlir --pass-pipeline='builtin.module(func.func(convert-peft-to-linalg))'
+)";
+
+int main(int argc, char **argv) {
+  peft::registerAllPasses();
+  DialectRegistry registry;
+  peft::registerAllDialects(registry);
+  llvm::cl::AddExtraVersionPrinter([](llvm::raw_ostream &os) {
+    os << "peft-mlir " << PEFT_VERSION_STRING << " (built against MLIR "
+       << PEFT_MLIR_VERSION_STRING << ")\n";
+  });
+
+  auto [inputFilename, outputFilename] =
+      registerAndParseCLIOptions(argc, argv, kOverview, registry);
+  peft::InputKind kind = peft::classifyInput(inputFilename);
+  if (kind != peft::InputKind::MLIR)
+    return asMainReturnCode(
+        peft::runFrontDoor(kind, inputFilename, outputFilename, registry));
+  return asMainReturnCode(
+      MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
+}
