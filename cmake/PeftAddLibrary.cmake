@@ -13,6 +13,10 @@ function(peft_add_library name)
     $<BUILD_INTERFACE:${PEFT_SOURCE_DIR}/include>
     $<BUILD_INTERFACE:${PEFT_BINARY_DIR}/include>
     $<INSTALL_INTERFACE:include>)
+  # The imported MLIR/LLVM targets carry no include paths; consumers of the
+  # installed package need them too.
+  target_include_directories(${name} SYSTEM PUBLIC
+    ${MLIR_INCLUDE_DIRS} ${LLVM_INCLUDE_DIRS})
   target_link_libraries(${name} PUBLIC ${ARG_LINK_LIBS} MLIR LLVM)
   set_property(GLOBAL APPEND PROPERTY PEFT_EXPORTED_LIBS ${name})
   install(TARGETS ${name} EXPORT PeftMLIRTargets

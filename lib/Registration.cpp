@@ -29,4 +29,3 @@ void mlir::peft::registerPeftPasses() {
   }();
   (void)once;
 }
-

@@ -17,13 +17,25 @@ using namespace mlir;
 using namespace mlir::peft::api;
 
 namespace {
+/// Prints `file:line:col` (or an ONNX node name) the way compilers do.
+void printLocation(llvm::raw_ostream &os, Location loc) {
+  if (auto fileLoc = dyn_cast<FileLineColLoc>(loc))
+    os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+       << fileLoc.getColumn();
+  else if (auto nameLoc = dyn_cast<NameLoc>(loc))
+    os << nameLoc.getName().getValue();
+  else
+    os << loc;
+}
+
 /// Collects every diagnostic emitted while alive, rendered with locations.
 class DiagnosticCollector {
 public:
   explicit DiagnosticCollector(MLIRContext &ctx)
       : handler(&ctx, [this](Diagnostic &diag) {
           llvm::raw_string_ostream os(text);
-          os << diag.getLocation() << ": ";
+          printLocation(os, diag.getLocation());
+          os << ": ";
           switch (diag.getSeverity()) {
           case DiagnosticSeverity::Error:
             os << "error: ";
@@ -39,8 +51,10 @@ public:
             break;
           }
           os << diag << "\n";
-          for (Diagnostic &note : diag.getNotes())
-            os << note.getLocation() << ": note: " << note << "\n";
+          for (Diagnostic &note : diag.getNotes()) {
+            printLocation(os, note.getLocation());
+            os << ": note: " << note << "\n";
+          }
           return success();
         }) {}
 
@@ -96,12 +110,14 @@ llvm::Error Module::runPipeline(llvm::StringRef pipeline) {
   PassManager pm(context.get(), ModuleOp::getOperationName());
   std::string parseErrors;
   llvm::raw_string_ostream errStream(parseErrors);
-  llvm::StringRef trimmed = pipeline.trim();
-  // Accept both the anchored form and a bare list of module-level passes.
-  std::string anchored = trimmed.starts_with("builtin.module(")
-                             ? trimmed.str()
-                             : "builtin.module(" + trimmed.str() + ")";
-  if (failed(parsePassPipeline(anchored, pm, errStream)))
+  // The pass manager is the module's: accept both the anchored form and a
+  // bare list of module-level passes.
+  llvm::StringRef passes = pipeline.trim();
+  if (passes.consume_front("builtin.module(") && !passes.consume_back(")"))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "invalid pass pipeline '" + pipeline +
+                                       "': unbalanced parentheses");
+  if (failed(parsePassPipeline(passes, pm, errStream)))
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "invalid pass pipeline '" + pipeline +
                                        "': " + parseErrors);

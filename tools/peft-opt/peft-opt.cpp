@@ -16,7 +16,8 @@
 
 using namespace mlir;
 
-static constexpr const char *kOverview = R"(peft-opt: low-rank rewriting of transformer models
+static constexpr const char *kOverview =
+    R"(peft-opt: low-rank rewriting of transformer models
 
 Reads MLIR (text or bytecode) or an ONNX model (by extension or content),
 runs the given passes and prints the result, like mlir-opt.

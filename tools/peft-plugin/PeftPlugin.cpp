@@ -17,8 +17,7 @@ mlirGetDialectPluginInfo() {
           }};
 }
 
-extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo
-mlirGetPassPluginInfo() {
+extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo mlirGetPassPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "PeftPasses", LLVM_VERSION_STRING,
           []() { peft::registerPeftPasses(); }};
 }

@@ -71,7 +71,6 @@ TEST_F(LinearOpTest, VerifierRejectsFeatureMismatch) {
     return success();
   });
   EXPECT_TRUE(failed(verify(*module)));
-  EXPECT_NE(message.find("input has 8 features"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find("input has 8 features"), std::string::npos) << message;
 }
 } // namespace

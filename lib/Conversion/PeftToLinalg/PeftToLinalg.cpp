@@ -26,10 +26,10 @@ Value collapseToMatrix(OpBuilder &b, Location loc, Value value) {
   if (rank == 2)
     return value;
   if (rank == 1) {
-    auto matrixType = RankedTensorType::get({1, type.getDimSize(0)},
-                                            type.getElementType());
-    return tensor::ExpandShapeOp::create(b, loc, matrixType, value,
-                                         ArrayRef<ReassociationIndices>{{0, 1}});
+    auto matrixType =
+        RankedTensorType::get({1, type.getDimSize(0)}, type.getElementType());
+    return tensor::ExpandShapeOp::create(
+        b, loc, matrixType, value, ArrayRef<ReassociationIndices>{{0, 1}});
   }
   ReassociationIndices rows;
   for (int64_t i = 0; i < rank - 1; ++i)
@@ -77,14 +77,13 @@ struct LinearOpLowering : OpConversionPattern<LinearOp> {
 
     Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
     OpFoldResult rows = tensor::getMixedSize(rewriter, loc, x, 0);
-    SmallVector<OpFoldResult> matrixShape = {rows,
-                                             rewriter.getIndexAttr(outFeatures)};
+    SmallVector<OpFoldResult> matrixShape = {
+        rows, rewriter.getIndexAttr(outFeatures)};
     Value empty =
         tensor::EmptyOp::create(rewriter, loc, matrixShape, elementType);
     Value zero = arith::ConstantOp::create(rewriter, loc, elementType,
                                            rewriter.getZeroAttr(elementType));
-    Value acc =
-        linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    Value acc = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
 
     MLIRContext *ctx = rewriter.getContext();
     AffineExpr m, n, k;

@@ -49,12 +49,12 @@ LogicalResult LinearOp::verify() {
   int64_t inputFeatures = inputType.getShape().back();
   if (!compatibleDims(inputFeatures, in))
     return emitOpError("input has ")
-           << inputFeatures << " features but the " << stringifyEnum(getLayout())
-           << " weight " << getWeight().getType() << " expects " << in;
+           << inputFeatures << " features but the "
+           << stringifyEnum(getLayout()) << " weight " << getWeight().getType()
+           << " expects " << in;
   if (getBias() && !compatibleDims(getBias().getType().getDimSize(0), out))
-    return emitOpError("bias has ")
-           << getBias().getType().getDimSize(0) << " elements, expected "
-           << out;
+    return emitOpError("bias has ") << getBias().getType().getDimSize(0)
+                                    << " elements, expected " << out;
 
   for (int64_t i = 0, e = inputType.getRank() - 1; i < e; ++i)
     if (!compatibleDims(inputType.getDimSize(i), resultType.getDimSize(i)))

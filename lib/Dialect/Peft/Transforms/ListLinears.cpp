@@ -17,7 +17,8 @@ using namespace mlir;
 using namespace mlir::peft;
 
 namespace {
-/// Renders a location as the user knows it: an ONNX node name, or file:line:col.
+/// Renders a location as the user knows it: an ONNX node name, or
+/// file:line:col.
 std::string describeLocation(Location loc) {
   if (auto nameLoc = dyn_cast<NameLoc>(loc))
     return nameLoc.getName().str();
@@ -25,7 +26,8 @@ std::string describeLocation(Location loc) {
     return llvm::formatv("{0}:{1}:{2}", fileLoc.getFilename().getValue(),
                          fileLoc.getLine(), fileLoc.getColumn())
         .str();
-  if (auto fused = dyn_cast<FusedLoc>(loc); fused && !fused.getLocations().empty())
+  if (auto fused = dyn_cast<FusedLoc>(loc);
+      fused && !fused.getLocations().empty())
     return describeLocation(fused.getLocations().front());
   return "-";
 }
@@ -43,13 +45,11 @@ struct PeftListLinearsPass
     SmallVector<Row> rows = {
         {"path", "role", "in", "out", "layout", "bias", "location"}};
     getOperation()->walk([&](LinearOp op) {
-      rows.push_back({op.getPath() ? op.getPath()->str() : "<unnamed>",
-                      stringifyEnum(op.getRole()).str(),
-                      dimString(op.getInFeatures()),
-                      dimString(op.getOutFeatures()),
-                      stringifyEnum(op.getLayout()).str(),
-                      op.getBias() ? "yes" : "no",
-                      describeLocation(op.getLoc())});
+      rows.push_back(
+          {op.getPath() ? op.getPath()->str() : "<unnamed>",
+           stringifyEnum(op.getRole()).str(), dimString(op.getInFeatures()),
+           dimString(op.getOutFeatures()), stringifyEnum(op.getLayout()).str(),
+           op.getBias() ? "yes" : "no", describeLocation(op.getLoc())});
     });
 
     std::string error;

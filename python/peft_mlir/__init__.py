@@ -1,0 +1,15 @@
+"""peft-mlir: low-rank rewriting (LoRA, LR-QAT, MoDeGPT) of transformer models with MLIR.
+
+Example:
+
+    >>> import peft_mlir
+    >>> m = peft_mlir.Module.parse(open("model.mlir").read())
+    >>> m.run_pipeline("func.func(convert-peft-to-linalg)")
+    >>> print(m)
+"""
+
+from ._peft_mlir import Module, PeftError, mlir_version, version
+
+__version__ = version().split()[-1]
+
+__all__ = ["Module", "PeftError", "version", "mlir_version", "__version__"]
