@@ -8,6 +8,7 @@
 #include "peft/InitAll.h"
 
 #include "peft/Conversion/Passes.h"
+#include "peft/Dialect/ONNX/IR/ONNXDialect.h"
 #include "peft/Dialect/Peft/IR/PeftDialect.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Pipelines/Pipelines.h"
@@ -16,6 +17,7 @@
 
 void mlir::peft::registerPeftDialects(DialectRegistry &registry) {
   registry.insert<PeftDialect>();
+  registry.insert<onnx_ir::ONNXDialect>();
 }
 
 void mlir::peft::registerPeftPasses() {

@@ -4,6 +4,7 @@
 import os
 import shutil
 import subprocess
+import sys
 
 import lit.formats
 import lit.util
@@ -28,6 +29,10 @@ config.substitutions.append(
     ("%mlir_c_runner_utils",
      os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so")))
 
+# Fixture generators (test/**/Inputs/*.py) need `onnx` and `numpy`: Debian's
+# python3-onnx for the python3 that runs lit.
+config.substitutions.append(("%python", sys.executable))
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()  # FileCheck, not, count, split-file
 
@@ -37,6 +42,7 @@ llvm_config.with_environment("PATH", config.peft_tools_dir, append_path=True)
 tool_dirs = [config.peft_tools_dir, config.llvm_tools_dir]
 tools = [
     "peft-opt",
+    "peft-translate",
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
 ]
@@ -80,5 +86,10 @@ def has_cuda_device():
 # cuda-device: an NVIDIA GPU and its driver are present.
 if has_cuda_device():
     config.available_features.add("cuda-device")
+# fuzzer: the libFuzzer target for the ONNX importer was built.
+if config.enable_fuzzer:
+    config.available_features.add("fuzzer")
+    tools.append("peft-onnx-fuzzer")
+    llvm_config.add_tool_substitutions(["peft-onnx-fuzzer"], tool_dirs)
 if config.enable_python:
     config.available_features.add("python")

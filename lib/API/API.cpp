@@ -3,6 +3,8 @@
 #include "peft/API/API.h"
 #include "peft/Config.h"
 #include "peft/InitAll.h"
+#include "peft/Target/ONNX/ONNXExport.h"
+#include "peft/Target/ONNX/ONNXImport.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -103,6 +105,27 @@ llvm::Expected<Module> Module::parseFile(llvm::StringRef path) {
                                    "cannot read '" + path +
                                        "': " + buffer.getError().message());
   return parse((*buffer)->getBuffer(), path);
+}
+
+llvm::Expected<Module> Module::importONNX(llvm::StringRef path) {
+  auto ctx = createContext();
+  DiagnosticCollector diags(*ctx);
+  OwningOpRef<ModuleOp> module = importONNXFile(path, *ctx);
+  if (!module)
+    return diags.error("failed to import " + path);
+  return Module(std::move(ctx), std::move(module));
+}
+
+llvm::Error Module::exportONNX(llvm::StringRef path,
+                               int64_t externalDataThreshold,
+                               llvm::StringRef externalDataFile) {
+  DiagnosticCollector diags(*context);
+  ONNXExportOptions options;
+  options.externalDataThreshold = externalDataThreshold;
+  options.externalDataFile = externalDataFile.str();
+  if (failed(exportONNXFile(*module, path, options)))
+    return diags.error("failed to export " + path);
+  return llvm::Error::success();
 }
 
 llvm::Error Module::runPipeline(llvm::StringRef pipeline) {

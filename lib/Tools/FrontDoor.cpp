@@ -1,6 +1,7 @@
 //===- FrontDoor.cpp - non-MLIR inputs for peft-opt -----------------------===//
 
 #include "peft/Tools/FrontDoor.h"
+#include "peft/Target/ONNX/ONNXImport.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/AsmState.h"
@@ -39,9 +40,7 @@ OwningOpRef<ModuleOp> mlir::peft::importInput(InputKind kind,
   Location loc = FileLineColLoc::get(&context, path, 0, 0);
   switch (kind) {
   case InputKind::ONNX:
-    emitError(loc) << "cannot import '" << path
-                   << "': this peft-opt was built without the ONNX importer";
-    return nullptr;
+    return importONNXFile(path, context);
   case InputKind::MLIR:
     emitError(loc) << "MLIR input does not go through the front door";
     return nullptr;

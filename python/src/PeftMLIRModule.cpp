@@ -30,6 +30,10 @@ NB_MODULE(_peft_mlir, m) {
   m.doc() = "peft-mlir: low-rank rewriting of transformer models with MLIR";
   nb::exception<PeftError>(m, "PeftError", PyExc_RuntimeError);
 
+  m.def(
+      "import_onnx",
+      [](const std::string &path) { return unwrap(Module::importONNX(path)); },
+      nb::arg("path"), "Same as Module.import_onnx(path).");
   m.def("version", &mlir::peft::api::getVersion,
         "peft-mlir's version, e.g. 'peft-mlir 0.1.0'.");
   m.def("mlir_version", &mlir::peft::api::getMLIRVersion,
@@ -51,6 +55,25 @@ NB_MODULE(_peft_mlir, m) {
             return unwrap(Module::parseFile(path));
           },
           nb::arg("path"), "Parses an MLIR file (text or bytecode).")
+      .def_static(
+          "import_onnx",
+          [](const std::string &path) {
+            return unwrap(Module::importONNX(path));
+          },
+          nb::arg("path"),
+          "Imports an ONNX model into the onnx dialect; external data is "
+          "memory-mapped, not copied.")
+      .def(
+          "export_onnx",
+          [](Module &self, const std::string &path, int64_t threshold,
+             const std::string &dataFile) {
+            check(self.exportONNX(path, threshold, dataFile));
+          },
+          nb::arg("path"), nb::arg("external_data_threshold") = -1,
+          nb::arg("external_data_file") = "",
+          "Writes the module as an ONNX model. Initializers of at least "
+          "external_data_threshold bytes go to external_data_file (default "
+          "<path>.data); -1 externalizes only when the model needs it.")
       .def(
           "run_pipeline",
           [](Module &self, const std::string &pipeline) -> Module & {

@@ -27,6 +27,14 @@ public:
                                       llvm::StringRef sourceName = "<string>");
   /// Parses an MLIR file.
   static llvm::Expected<Module> parseFile(llvm::StringRef path);
+  /// Imports an ONNX model (external data is memory-mapped, not copied).
+  static llvm::Expected<Module> importONNX(llvm::StringRef path);
+
+  /// Writes the module as an ONNX model. `externalDataThreshold` < 0 means
+  /// external data only when the model needs it (> ~1.8 GB).
+  llvm::Error exportONNX(llvm::StringRef path,
+                         int64_t externalDataThreshold = -1,
+                         llvm::StringRef externalDataFile = "");
 
   /// Runs a textual pass pipeline (`builtin.module(...)` or a bare list of
   /// module passes) on the module in place.

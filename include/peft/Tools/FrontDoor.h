@@ -23,8 +23,7 @@ enum class InputKind { MLIR, ONNX };
 /// which neither MLIR text nor MLIR bytecode ("ML\xEFR") can.
 InputKind classifyInput(llvm::StringRef path);
 
-/// Imports a non-MLIR input into a module. This is the hook the ONNX importer
-/// fills in; until then it reports that the importer is not built.
+/// Imports a non-MLIR input into a module (ONNX: lib/Target/ONNX).
 OwningOpRef<ModuleOp> importInput(InputKind kind, llvm::StringRef path,
                                   MLIRContext &context);
 

@@ -1,0 +1,541 @@
+//===- ONNXOps.td - onnx dialect ops -----------------------*- tablegen -*-===//
+//
+// One op per ONNX operator (opset 13-21 semantics) plus the structural ops
+// `onnx.none`, `onnx.initializer`, `onnx.node` and `onnx.yield`. Typed ops
+// have no custom assembly: they print in the generic form so that the
+// importer can create any of them from an OperationState.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PEFT_DIALECT_ONNX_IR_ONNXOPS_TD
+#define PEFT_DIALECT_ONNX_IR_ONNXOPS_TD
+
+include "peft/Dialect/ONNX/IR/ONNXDialect.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Structural ops
+//===----------------------------------------------------------------------===//
+
+def ONNX_NoneOp : ONNX_StructuralOp<"none", [Pure]> {
+  let summary = "the value of an omitted optional input";
+  let description = [{
+    Stands for an optional ONNX input that a node leaves out (an empty input
+    name).
+
+    ```mlir
+    %none = onnx.none
+    %y = "onnx.Gemm"(%a, %b, %none) : (tensor<2x3xf32>, tensor<3x4xf32>, none) -> tensor<2x4xf32>
+    ```
+  }];
+  let results = (outs NoneType:$result);
+  let assemblyFormat = "attr-dict";
+  let builders = [OpBuilder<(ins), [{
+    build($_builder, $_state, $_builder.getNoneType());
+  }]>];
+}
+
+def ONNX_InitializerOp : ONNX_StructuralOp<"initializer",
+    [ConstantLike, Pure, AllTypesMatch<["value", "result"]>]> {
+  let summary = "a graph initializer";
+  let description = [{
+    An ONNX graph initializer: `name` is the ONNX tensor name and `value` its
+    contents, normally a `dense_resource` blob. The result type is the type of
+    `value`.
+
+    ```mlir
+    %w = onnx.initializer "onnx::MatMul_12" dense_resource<w> : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, ElementsAttr:$value);
+  let results = (outs AnyTensor:$result);
+  let assemblyFormat = "$name $value attr-dict";
+  let builders = [
+    OpBuilder<(ins "::mlir::StringAttr":$name, "::mlir::ElementsAttr":$value),
+    [{
+      build($_builder, $_state, value.getShapedType(), name, value);
+    }]>,
+    OpBuilder<(ins "::llvm::StringRef":$name, "::mlir::ElementsAttr":$value),
+    [{
+      build($_builder, $_state, $_builder.getStringAttr(name), value);
+    }]>];
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def ONNX_NodeOp : ONNX_StructuralOp<"node"> {
+  let summary = "a generic ONNX node";
+  let description = [{
+    Any ONNX node without a typed op: properties `op_type` (non-empty) and
+    `domain` ("" for ai.onnx). Omitted optional inputs are `onnx.none`
+    values; absent optional outputs have type `none`.
+
+    The node's ONNX attributes are in the attribute `attributes`, a
+    dictionary with the same kind mapping as the typed ops (INT → i64
+    IntegerAttr, FLOAT → f32 FloatAttr, STRING → StringAttr, INTS →
+    DenseI64ArrayAttr, FLOATS → DenseF32ArrayAttr, STRINGS → array of
+    StringAttr, TENSOR → ElementsAttr). It cannot be a property: ODS reserves
+    `getAttributes()` on op adaptors, so it is a discardable attribute that
+    the verifier checks (absent means no attributes).
+
+    ```mlir
+    %y = "onnx.node"(%x) <{op_type = "HardSwish", domain = ""}>
+           {attributes = {alpha = 2.0 : f32}} : (tensor<4xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$inputs, StrAttr:$op_type,
+                   DefaultValuedStrAttr<StrAttr, "">:$domain);
+  let results = (outs Variadic<AnyType>:$outputs);
+  let hasVerifier = 1;
+  let builders = [OpBuilder<(ins "::mlir::TypeRange":$resultTypes,
+      "::mlir::ValueRange":$inputs, "::mlir::StringAttr":$op_type,
+      "::mlir::StringAttr":$domain, "::mlir::DictionaryAttr":$attributes)>];
+  let extraClassDeclaration = [{
+    /// Name of the (discardable) attribute holding the ONNX attributes.
+    static constexpr ::llvm::StringLiteral kAttributesName = "attributes";
+    /// The ONNX attributes; an empty dictionary when absent.
+    ::mlir::DictionaryAttr getAttributes();
+    /// Sets the ONNX attributes (removes the attribute when empty or null).
+    void setAttributes(::mlir::DictionaryAttr attributes);
+  }];
+}
+
+def ONNX_YieldOp : ONNX_StructuralOp<"yield",
+    [Pure, Terminator, ReturnLike, HasParent<"IfOp">]> {
+  let summary = "yields the outputs of an `onnx.If` branch";
+  let arguments = (ins Variadic<AnyType>:$operands);
+  let assemblyFormat = "attr-dict ($operands^ `:` type($operands))?";
+  let builders = [OpBuilder<(ins), [{ /* nothing */ }]>];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+def ONNX_AddOp : ONNX_BinaryOp<"Add", "broadcasting addition">;
+def ONNX_SubOp : ONNX_BinaryOp<"Sub", "broadcasting subtraction">;
+def ONNX_MulOp : ONNX_BinaryOp<"Mul", "broadcasting multiplication">;
+def ONNX_DivOp : ONNX_BinaryOp<"Div", "broadcasting division">;
+
+def ONNX_PowOp : ONNX_Op<"Pow", 2, 1, [Pure]> {
+  let summary = "broadcasting power X^Y";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$Y);
+  let results = (outs AnyTensor:$Z);
+}
+
+def ONNX_SqrtOp : ONNX_UnaryXYOp<"Sqrt", "square root">;
+def ONNX_ReciprocalOp : ONNX_UnaryXYOp<"Reciprocal", "1/x">;
+def ONNX_NegOp : ONNX_UnaryXYOp<"Neg", "negation">;
+def ONNX_AbsOp : ONNX_UnaryXYOp<"Abs", "absolute value">;
+def ONNX_SigmoidOp : ONNX_UnaryXYOp<"Sigmoid", "logistic sigmoid">;
+def ONNX_ReluOp : ONNX_UnaryXYOp<"Relu", "max(x, 0)">;
+def ONNX_NotOp : ONNX_UnaryXYOp<"Not", "logical not">;
+def ONNX_ExpOp : ONNX_UnaryIOOp<"Exp", "exponential">;
+def ONNX_LogOp : ONNX_UnaryIOOp<"Log", "natural logarithm">;
+def ONNX_ErfOp : ONNX_UnaryIOOp<"Erf", "error function">;
+def ONNX_TanhOp : ONNX_UnaryIOOp<"Tanh", "hyperbolic tangent">;
+def ONNX_CosOp : ONNX_UnaryIOOp<"Cos", "cosine">;
+def ONNX_SinOp : ONNX_UnaryIOOp<"Sin", "sine">;
+
+def ONNX_EqualOp : ONNX_BinaryOp<"Equal", "broadcasting A == B (i1 result)"> {
+  let hasVerifier = 1;
+}
+def ONNX_LessOp : ONNX_BinaryOp<"Less", "broadcasting A < B (i1 result)"> {
+  let hasVerifier = 1;
+}
+def ONNX_GreaterOp : ONNX_BinaryOp<"Greater",
+                                   "broadcasting A > B (i1 result)"> {
+  let hasVerifier = 1;
+}
+
+def ONNX_WhereOp : ONNX_Op<"Where", 3, 1, [Pure]> {
+  let summary = "broadcasting select: condition ? X : Y";
+  let arguments = (ins AnyTensor:$condition, AnyTensor:$X, AnyTensor:$Y);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+}
+
+def ONNX_MaxOp : ONNX_Op<"Max", -1, 1, [Pure]> {
+  let summary = "broadcasting elementwise maximum of its inputs";
+  let arguments = (ins Variadic<AnyTensor>:$data_0);
+  let results = (outs AnyTensor:$max);
+}
+
+def ONNX_MinOp : ONNX_Op<"Min", -1, 1, [Pure]> {
+  let summary = "broadcasting elementwise minimum of its inputs";
+  let arguments = (ins Variadic<AnyTensor>:$data_0);
+  let results = (outs AnyTensor:$min);
+}
+
+def ONNX_ClipOp : ONNX_Op<"Clip", 3, 1, [Pure]> {
+  let summary = "clamps to [min, max] (optional scalar inputs)";
+  let arguments = (ins AnyTensor:$input, ONNX_OptTensor:$min,
+                   ONNX_OptTensor:$max);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_CastOp : ONNX_Op<"Cast", 1, 1, [Pure]> {
+  let summary = "element type conversion";
+  let description = [{
+    `to` is an ONNX TensorProto data type number (1 = FLOAT, 7 = INT64, ...).
+  }];
+  let arguments = (ins AnyTensor:$input, ONNX_IntAttr:$to,
+                   ONNX_IntAttr:$saturate);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getSaturateOrDefault() {
+      return getSaturateAttr() ? getSaturateAttr().getInt() : 1;
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def ONNX_MatMulOp : ONNX_Op<"MatMul", 2, 1, [Pure]> {
+  let summary = "numpy-style matrix product";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+}
+
+def ONNX_GemmOp : ONNX_Op<"Gemm", 3, 1, [Pure]> {
+  let summary = "Y = alpha·op(A)·op(B) + beta·C";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, ONNX_OptTensor:$C,
+                   ONNX_FloatAttr:$alpha, ONNX_FloatAttr:$beta,
+                   ONNX_IntAttr:$transA, ONNX_IntAttr:$transB);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    float getAlphaOrDefault() {
+      return getAlphaAttr() ? getAlphaAttr().getValueAsDouble() : 1.0f;
+    }
+    float getBetaOrDefault() {
+      return getBetaAttr() ? getBetaAttr().getValueAsDouble() : 1.0f;
+    }
+    int64_t getTransAOrDefault() {
+      return getTransAAttr() ? getTransAAttr().getInt() : 0;
+    }
+    int64_t getTransBOrDefault() {
+      return getTransBAttr() ? getTransBAttr().getInt() : 0;
+    }
+  }];
+}
+
+def ONNX_EinsumOp : ONNX_Op<"Einsum", -1, 1, [Pure]> {
+  let summary = "Einstein summation";
+  let arguments = (ins Variadic<AnyTensor>:$Inputs, ONNX_StringAttr:$equation);
+  let results = (outs AnyTensor:$Output);
+  let hasVerifier = 1;
+}
+
+def ONNX_MatMulIntegerOp : ONNX_Op<"MatMulInteger", 4, 1, [Pure]> {
+  let summary = "integer matrix product with optional zero points";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B,
+                   ONNX_OptTensor:$a_zero_point, ONNX_OptTensor:$b_zero_point);
+  let results = (outs AnyTensor:$Y);
+}
+
+def ONNX_MatMulNBitsOp : ONNX_Op<"MatMulNBits", 6, 1, [Pure],
+                                 "com.microsoft"> {
+  let summary = "com.microsoft: A · dequant(B) with block-quantized B";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, AnyTensor:$scales,
+                   ONNX_OptTensor:$zero_points, ONNX_OptTensor:$g_idx,
+                   ONNX_OptTensor:$bias,
+                   ONNX_IntAttr:$K, ONNX_IntAttr:$N, ONNX_IntAttr:$bits,
+                   ONNX_IntAttr:$block_size, ONNX_IntAttr:$accuracy_level);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getBitsOrDefault() {
+      return getBitsAttr() ? getBitsAttr().getInt() : 4;
+    }
+    int64_t getAccuracyLevelOrDefault() {
+      return getAccuracyLevelAttr() ? getAccuracyLevelAttr().getInt() : 0;
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization, activations, reductions
+//===----------------------------------------------------------------------===//
+
+def ONNX_SoftmaxOp : ONNX_Op<"Softmax", 1, 1, [Pure]> {
+  let summary = "softmax along `axis`";
+  let description = [{
+    The default of `axis` depends on the opset (1 before 13, -1 since), so
+    there is no default accessor.
+  }];
+  let arguments = (ins AnyTensor:$input, ONNX_IntAttr:$axis);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+}
+
+def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization", 3, 3, [Pure]> {
+  let summary = "layer normalization over the dimensions from `axis` on";
+  let arguments = (ins AnyTensor:$X, AnyTensor:$Scale, ONNX_OptTensor:$B,
+                   ONNX_IntAttr:$axis, ONNX_FloatAttr:$epsilon,
+                   ONNX_IntAttr:$stash_type);
+  let results = (outs AnyTensor:$Y, ONNX_OptTensor:$Mean,
+                  ONNX_OptTensor:$InvStdDev);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getAxisOrDefault() {
+      return getAxisAttr() ? getAxisAttr().getInt() : -1;
+    }
+    float getEpsilonOrDefault() {
+      return getEpsilonAttr() ? getEpsilonAttr().getValueAsDouble() : 1e-5f;
+    }
+    int64_t getStashTypeOrDefault() {
+      return getStashTypeAttr() ? getStashTypeAttr().getInt() : 1;
+    }
+  }];
+}
+
+def ONNX_ReduceMeanOp : ONNX_ReduceOp<"ReduceMean", "mean over `axes`">;
+def ONNX_ReduceSumOp : ONNX_ReduceOp<"ReduceSum", "sum over `axes`">;
+def ONNX_ReduceL2Op : ONNX_ReduceOp<"ReduceL2", "L2 norm over `axes`">;
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation and indexing
+//===----------------------------------------------------------------------===//
+
+def ONNX_GatherOp : ONNX_Op<"Gather", 2, 1, [Pure]> {
+  let summary = "gathers slices of `data` along `axis`";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices,
+                   ONNX_IntAttr:$axis);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getAxisOrDefault() {
+      return getAxisAttr() ? getAxisAttr().getInt() : 0;
+    }
+  }];
+}
+
+def ONNX_ReshapeOp : ONNX_Op<"Reshape", 2, 1, [Pure]> {
+  let summary = "reshapes `data` to the 1-D i64 `shape`";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$shape,
+                   ONNX_IntAttr:$allowzero);
+  let results = (outs AnyTensor:$reshaped);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getAllowzeroOrDefault() {
+      return getAllowzeroAttr() ? getAllowzeroAttr().getInt() : 0;
+    }
+  }];
+}
+
+def ONNX_FlattenOp : ONNX_Op<"Flatten", 1, 1, [Pure]> {
+  let summary = "flattens to 2-D around `axis`";
+  let arguments = (ins AnyTensor:$input, ONNX_IntAttr:$axis);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getAxisOrDefault() {
+      return getAxisAttr() ? getAxisAttr().getInt() : 1;
+    }
+  }];
+}
+
+def ONNX_TransposeOp : ONNX_Op<"Transpose", 1, 1, [Pure]> {
+  let summary = "permutes dimensions (default: reverses them)";
+  let arguments = (ins AnyTensor:$data, ONNX_IntsAttr:$perm);
+  let results = (outs AnyTensor:$transposed);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    /// `perm`, or the reversal of [0, rank) when absent.
+    ::llvm::SmallVector<int64_t> getPermOrDefault(int64_t rank);
+  }];
+}
+
+def ONNX_UnsqueezeOp : ONNX_Op<"Unsqueeze", 2, 1, [Pure]> {
+  let summary = "inserts unit dimensions at `axes`";
+  let description = [{
+    `axes` is an attribute before opset 13 and an input since; both are
+    declared (the input is `onnx.none` when the attribute is used).
+  }];
+  let arguments = (ins AnyTensor:$data, ONNX_OptTensor:$axes_input,
+                   ONNX_IntsAttr:$axes);
+  let results = (outs AnyTensor:$expanded);
+}
+
+def ONNX_SqueezeOp : ONNX_Op<"Squeeze", 2, 1, [Pure]> {
+  let summary = "removes unit dimensions (at `axes` or all)";
+  let description = [{
+    `axes` is an attribute before opset 13 and an optional input since; both
+    are declared.
+  }];
+  let arguments = (ins AnyTensor:$data, ONNX_OptTensor:$axes_input,
+                   ONNX_IntsAttr:$axes);
+  let results = (outs AnyTensor:$squeezed);
+}
+
+def ONNX_ConcatOp : ONNX_Op<"Concat", -1, 1, [Pure]> {
+  let summary = "concatenation along `axis` (required)";
+  let arguments = (ins Variadic<AnyTensor>:$inputs, ONNX_IntAttr:$axis);
+  let results = (outs AnyTensor:$concat_result);
+  let hasVerifier = 1;
+}
+
+def ONNX_SliceOp : ONNX_Op<"Slice", 5, 1, [Pure]> {
+  let summary = "strided slice (opset 10+ input form)";
+  let arguments = (ins AnyTensor:$data, AnyTensor:$starts, AnyTensor:$ends,
+                   ONNX_OptTensor:$axes, ONNX_OptTensor:$steps);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_SplitOp : ONNX_Op<"Split", 2, -1, [Pure]> {
+  let summary = "splits along `axis` into the results";
+  let description = [{
+    `split` is an attribute before opset 13 and an optional input since;
+    both are declared, as is `num_outputs` (opset 18).
+  }];
+  let arguments = (ins AnyTensor:$input, ONNX_OptTensor:$split_input,
+                   ONNX_IntAttr:$axis, ONNX_IntAttr:$num_outputs,
+                   ONNX_IntsAttr:$split);
+  let results = (outs Variadic<AnyTensor>:$outputs);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getAxisOrDefault() {
+      return getAxisAttr() ? getAxisAttr().getInt() : 0;
+    }
+  }];
+}
+
+def ONNX_ShapeOp : ONNX_Op<"Shape", 1, 1, [Pure]> {
+  let summary = "the shape of `data` as a 1-D i64 tensor";
+  let arguments = (ins AnyTensor:$data, ONNX_IntAttr:$start,
+                   ONNX_IntAttr:$end);
+  let results = (outs AnyTensor:$shape);
+  let onnxExtraClassDeclaration = [{
+    int64_t getStartOrDefault() {
+      return getStartAttr() ? getStartAttr().getInt() : 0;
+    }
+  }];
+}
+
+def ONNX_ExpandOp : ONNX_Op<"Expand", 2, 1, [Pure]> {
+  let summary = "broadcasts `input` to `shape`";
+  let arguments = (ins AnyTensor:$input, AnyTensor:$shape);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_TriluOp : ONNX_Op<"Trilu", 2, 1, [Pure]> {
+  let summary = "upper or lower triangle, offset by the optional `k`";
+  let arguments = (ins AnyTensor:$input, ONNX_OptTensor:$k,
+                   ONNX_IntAttr:$upper);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getUpperOrDefault() {
+      return getUpperAttr() ? getUpperAttr().getInt() : 1;
+    }
+  }];
+}
+
+def ONNX_IdentityOp : ONNX_UnaryIOOp<"Identity", "identity">;
+
+//===----------------------------------------------------------------------===//
+// Constants and generators
+//===----------------------------------------------------------------------===//
+
+def ONNX_ConstantOp : ONNX_Op<"Constant", 0, 1, [Pure]> {
+  let summary = "a constant given by exactly one of its value attributes";
+  let arguments = (ins ONNX_TensorAttr:$value, ONNX_FloatAttr:$value_float,
+                   ONNX_FloatsAttr:$value_floats, ONNX_IntAttr:$value_int,
+                   ONNX_IntsAttr:$value_ints, ONNX_StringAttr:$value_string,
+                   ONNX_StringsAttr:$value_strings);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+}
+
+def ONNX_ConstantOfShapeOp : ONNX_Op<"ConstantOfShape", 1, 1, [Pure]> {
+  let summary = "a tensor of shape `input` filled with `value` (default 0.f)";
+  let arguments = (ins AnyTensor:$input, ONNX_TensorAttr:$value);
+  let results = (outs AnyTensor:$output);
+}
+
+def ONNX_RangeOp : ONNX_Op<"Range", 3, 1, [Pure]> {
+  let summary = "[start, limit) by delta; scalar inputs";
+  let arguments = (ins AnyTensor:$start, AnyTensor:$limit, AnyTensor:$delta);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+def ONNX_QuantizeLinearOp : ONNX_Op<"QuantizeLinear", 3, 1, [Pure]> {
+  let summary = "y = saturate(round(x / y_scale) + y_zero_point)";
+  let arguments = (ins AnyTensor:$x, AnyTensor:$y_scale,
+                   ONNX_OptTensor:$y_zero_point,
+                   ONNX_IntAttr:$axis, ONNX_IntAttr:$block_size,
+                   ONNX_IntAttr:$saturate, ONNX_IntAttr:$output_dtype);
+  let results = (outs AnyTensor:$y);
+  let onnxExtraClassDeclaration = [{
+    int64_t getAxisOrDefault() {
+      return getAxisAttr() ? getAxisAttr().getInt() : 1;
+    }
+    int64_t getBlockSizeOrDefault() {
+      return getBlockSizeAttr() ? getBlockSizeAttr().getInt() : 0;
+    }
+    int64_t getSaturateOrDefault() {
+      return getSaturateAttr() ? getSaturateAttr().getInt() : 1;
+    }
+  }];
+}
+
+def ONNX_DequantizeLinearOp : ONNX_Op<"DequantizeLinear", 3, 1, [Pure]> {
+  let summary = "y = (x - x_zero_point) · x_scale";
+  let description = [{
+    Declares the same attributes as QuantizeLinear (`saturate` is not part
+    of the ONNX operator; `output_dtype` arrives with opset 23).
+  }];
+  let arguments = (ins AnyTensor:$x, AnyTensor:$x_scale,
+                   ONNX_OptTensor:$x_zero_point,
+                   ONNX_IntAttr:$axis, ONNX_IntAttr:$block_size,
+                   ONNX_IntAttr:$saturate, ONNX_IntAttr:$output_dtype);
+  let results = (outs AnyTensor:$y);
+  let onnxExtraClassDeclaration = [{
+    int64_t getAxisOrDefault() {
+      return getAxisAttr() ? getAxisAttr().getInt() : 1;
+    }
+    int64_t getBlockSizeOrDefault() {
+      return getBlockSizeAttr() ? getBlockSizeAttr().getInt() : 0;
+    }
+  }];
+}
+
+def ONNX_DynamicQuantizeLinearOp : ONNX_Op<"DynamicQuantizeLinear", 1, 3,
+                                           [Pure]> {
+  let summary = "quantizes to ui8 with a computed scale and zero point";
+  let arguments = (ins AnyTensor:$x);
+  let results = (outs AnyTensor:$y, AnyTensor:$y_scale,
+                  AnyTensor:$y_zero_point);
+}
+
+//===----------------------------------------------------------------------===//
+// Control flow
+//===----------------------------------------------------------------------===//
+
+def ONNX_IfOp : ONNX_Op<"If", 1, -1,
+    [RecursiveMemoryEffects, NoRegionArguments]> {
+  let summary = "ONNX If: runs one of two single-block subgraphs";
+  let description = [{
+    Each branch is a single block without arguments, terminated by
+    `onnx.yield` with one operand per result. Branches may use values from
+    the enclosing graph.
+  }];
+  let arguments = (ins AnyTensor:$cond);
+  let results = (outs Variadic<AnyType>:$outputs);
+  let regions = (region SizedRegion<1>:$then_branch,
+                        SizedRegion<1>:$else_branch);
+  let hasVerifier = 1;
+}
+
+#endif // PEFT_DIALECT_ONNX_IR_ONNXOPS_TD

@@ -1,0 +1,512 @@
+//===- ONNXOps.cpp - onnx op verifiers, folders and helpers ---------------===//
+
+#include "peft/Dialect/ONNX/IR/ONNXOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace mlir::peft::onnx_ir;
+
+#define GET_OP_CLASSES
+#include "peft/Dialect/ONNX/IR/ONNXOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// Two extents agree unless both are static and differ.
+static bool compatibleDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// The ranked type of `value`, or null when unranked or not a tensor.
+static RankedTensorType ranked(Value value) {
+  return dyn_cast<RankedTensorType>(value.getType());
+}
+
+static Type elementTypeOf(Value value) {
+  if (auto shaped = dyn_cast<ShapedType>(value.getType()))
+    return shaped.getElementType();
+  return nullptr;
+}
+
+/// Checks that the optional attribute `name` = `axis` lies in [-rank, rank)
+/// (or [-rank, rank] when `inclusive`).
+static LogicalResult verifyAxis(Operation *op, StringRef name,
+                                IntegerAttr axisAttr, int64_t rank,
+                                bool inclusive = false) {
+  if (!axisAttr)
+    return success();
+  int64_t axis = axisAttr.getInt();
+  int64_t upper = inclusive ? rank : rank - 1;
+  if (axis < -rank || axis > upper)
+    return op->emitOpError("attribute '")
+           << name << "' = " << axis << " is out of range [" << -rank << ", "
+           << rank << (inclusive ? "]" : ")") << " for rank " << rank;
+  return success();
+}
+
+static LogicalResult verifyAxis(Operation *op, StringRef name,
+                                IntegerAttr axisAttr, Value operand,
+                                bool inclusive = false) {
+  if (auto type = ranked(operand))
+    return verifyAxis(op, name, axisAttr, type.getRank(), inclusive);
+  return success();
+}
+
+static LogicalResult verifyFlag(Operation *op, StringRef name,
+                                IntegerAttr attr) {
+  if (attr && attr.getInt() != 0 && attr.getInt() != 1)
+    return op->emitOpError("attribute '")
+           << name << "' must be 0 or 1, got " << attr.getInt();
+  return success();
+}
+
+static LogicalResult verifyBoolResult(Operation *op) {
+  Type elementType = elementTypeOf(op->getResult(0));
+  if (elementType && !elementType.isSignlessInteger(1))
+    return op->emitOpError("result element type must be i1, got ")
+           << elementType;
+  return success();
+}
+
+/// The MLIR element type of ONNX TensorProto data type `dataType`; null for
+/// invalid numbers and for types MLIR cannot express (STRING). `valid` tells
+/// whether the number is a known data type.
+static Type getElementTypeForDataType(MLIRContext *ctx, int64_t dataType,
+                                      bool &valid) {
+  valid = true;
+  auto sl = [&](unsigned w) { return IntegerType::get(ctx, w); };
+  auto ui = [&](unsigned w) {
+    return IntegerType::get(ctx, w, IntegerType::Unsigned);
+  };
+  switch (dataType) {
+  case 1: // FLOAT
+    return Float32Type::get(ctx);
+  case 2: // UINT8
+    return ui(8);
+  case 3: // INT8
+    return sl(8);
+  case 4: // UINT16
+    return ui(16);
+  case 5: // INT16
+    return sl(16);
+  case 6: // INT32
+    return sl(32);
+  case 7: // INT64
+    return sl(64);
+  case 8: // STRING
+    return nullptr;
+  case 9: // BOOL
+    return sl(1);
+  case 10: // FLOAT16
+    return Float16Type::get(ctx);
+  case 11: // DOUBLE
+    return Float64Type::get(ctx);
+  case 12: // UINT32
+    return ui(32);
+  case 13: // UINT64
+    return ui(64);
+  case 14: // COMPLEX64
+    return ComplexType::get(Float32Type::get(ctx));
+  case 15: // COMPLEX128
+    return ComplexType::get(Float64Type::get(ctx));
+  case 16: // BFLOAT16
+    return BFloat16Type::get(ctx);
+  case 17: // FLOAT8E4M3FN
+    return Float8E4M3FNType::get(ctx);
+  case 18: // FLOAT8E4M3FNUZ
+    return Float8E4M3FNUZType::get(ctx);
+  case 19: // FLOAT8E5M2
+    return Float8E5M2Type::get(ctx);
+  case 20: // FLOAT8E5M2FNUZ
+    return Float8E5M2FNUZType::get(ctx);
+  case 21: // UINT4
+    return ui(4);
+  case 22: // INT4
+    return sl(4);
+  case 23: // FLOAT4E2M1
+    return Float4E2M1FNType::get(ctx);
+  case 24: // FLOAT8E8M0
+    return Float8E8M0FNUType::get(ctx);
+  case 25: // UINT2
+    return ui(2);
+  case 26: // INT2
+    return sl(2);
+  default:
+    valid = false;
+    return nullptr;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Structural ops
+//===----------------------------------------------------------------------===//
+
+OpFoldResult InitializerOp::fold(FoldAdaptor) { return getValueAttr(); }
+
+LogicalResult InitializerOp::verify() {
+  if (getName().empty())
+    return emitOpError("requires a non-empty initializer name");
+  if (cast<TypedAttr>(getValue()).getType() != getResult().getType())
+    return emitOpError("result type ")
+           << getResult().getType() << " differs from the value's type "
+           << cast<TypedAttr>(getValue()).getType();
+  return success();
+}
+
+void NodeOp::build(OpBuilder &builder, OperationState &state,
+                   TypeRange resultTypes, ValueRange inputs, StringAttr opType,
+                   StringAttr domain, DictionaryAttr attributes) {
+  build(builder, state, resultTypes, inputs, opType, domain);
+  if (attributes && !attributes.empty())
+    state.addAttribute(kAttributesName, attributes);
+}
+
+DictionaryAttr NodeOp::getAttributes() {
+  if (auto dict = (*this)->getAttrOfType<DictionaryAttr>(kAttributesName))
+    return dict;
+  return DictionaryAttr::get(getContext());
+}
+
+void NodeOp::setAttributes(DictionaryAttr attributes) {
+  if (attributes && !attributes.empty())
+    (*this)->setAttr(kAttributesName, attributes);
+  else
+    (*this)->removeAttr(kAttributesName);
+}
+
+/// Whether `attr` is one of the ONNX attribute kinds as the dialect maps them.
+static bool isONNXAttributeKind(Attribute attr) {
+  if (auto intAttr = dyn_cast<IntegerAttr>(attr))
+    return intAttr.getType().isSignlessInteger(64);
+  if (auto floatAttr = dyn_cast<FloatAttr>(attr))
+    return floatAttr.getType().isF32();
+  if (auto array = dyn_cast<ArrayAttr>(attr))
+    return llvm::all_of(array, llvm::IsaPred<StringAttr>);
+  return isa<StringAttr, DenseI64ArrayAttr, DenseF32ArrayAttr, ElementsAttr>(
+      attr);
+}
+
+LogicalResult NodeOp::verify() {
+  if (getOpType().empty())
+    return emitOpError("requires a non-empty 'op_type'");
+  Attribute attrs = (*this)->getAttr(kAttributesName);
+  if (!attrs)
+    return success();
+  auto dict = dyn_cast<DictionaryAttr>(attrs);
+  if (!dict)
+    return emitOpError("'attributes' must be a dictionary, got ") << attrs;
+  for (NamedAttribute named : dict)
+    if (!isONNXAttributeKind(named.getValue()))
+      return emitOpError("ONNX attribute '")
+             << named.getName().getValue()
+             << "' is not of an ONNX attribute kind (i64, f32, string, "
+                "array<i64>, array<f32>, array of strings, elements): "
+             << named.getValue();
+  return success();
+}
+
+LogicalResult IfOp::verify() {
+  Type condElement = elementTypeOf(getCond());
+  if (!condElement.isSignlessInteger(1))
+    return emitOpError("condition must be a tensor of i1, got ")
+           << getCond().getType();
+  for (auto [name, region] :
+       {std::pair<StringRef, Region *>{"then_branch", &getThenBranch()},
+        {"else_branch", &getElseBranch()}}) {
+    auto yield = dyn_cast<YieldOp>(region->front().getTerminator());
+    if (!yield)
+      return emitOpError() << name << " must be terminated by 'onnx.yield'";
+    if (yield.getNumOperands() != getNumResults())
+      return emitOpError() << name << " yields " << yield.getNumOperands()
+                           << " values but the op has " << getNumResults()
+                           << " results";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+LogicalResult EqualOp::verify() { return verifyBoolResult(*this); }
+LogicalResult LessOp::verify() { return verifyBoolResult(*this); }
+LogicalResult GreaterOp::verify() { return verifyBoolResult(*this); }
+
+LogicalResult WhereOp::verify() {
+  Type condElement = elementTypeOf(getCondition());
+  if (!condElement.isSignlessInteger(1))
+    return emitOpError("condition element type must be i1, got ")
+           << condElement;
+  return success();
+}
+
+LogicalResult CastOp::verify() {
+  IntegerAttr to = getToAttr();
+  if (!to)
+    return emitOpError("requires attribute 'to'");
+  bool valid;
+  Type expected = getElementTypeForDataType(getContext(), to.getInt(), valid);
+  if (!valid)
+    return emitOpError("attribute 'to' = ")
+           << to.getInt() << " is not an ONNX TensorProto data type";
+  Type actual = elementTypeOf(getOutput());
+  if (expected && actual != expected)
+    return emitOpError("result element type ")
+           << actual << " does not match 'to' = " << to.getInt() << " ("
+           << expected << ")";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::verify() {
+  RankedTensorType a = ranked(getA()), b = ranked(getB());
+  if ((a && a.getRank() < 1) || (b && b.getRank() < 1))
+    return emitOpError("operands must have rank >= 1");
+  if (!a || !b)
+    return success();
+  int64_t kA = a.getShape().back();
+  int64_t kB =
+      b.getRank() == 1 ? b.getDimSize(0) : b.getDimSize(b.getRank() - 2);
+  if (!compatibleDims(kA, kB))
+    return emitOpError("contracted dimensions differ: A has ")
+           << kA << ", B has " << kB;
+  return success();
+}
+
+LogicalResult GemmOp::verify() {
+  if (failed(verifyFlag(*this, "transA", getTransAAttr())) ||
+      failed(verifyFlag(*this, "transB", getTransBAttr())))
+    return failure();
+  RankedTensorType a = ranked(getA()), b = ranked(getB());
+  if (a && a.getRank() != 2)
+    return emitOpError("A must have rank 2, got ") << a.getRank();
+  if (b && b.getRank() != 2)
+    return emitOpError("B must have rank 2, got ") << b.getRank();
+  if (!a || !b)
+    return success();
+  int64_t kA = a.getDimSize(getTransAOrDefault() ? 0 : 1);
+  int64_t kB = b.getDimSize(getTransBOrDefault() ? 1 : 0);
+  if (!compatibleDims(kA, kB))
+    return emitOpError("inner dimensions differ: op(A) has K = ")
+           << kA << ", op(B) has K = " << kB;
+  return success();
+}
+
+LogicalResult EinsumOp::verify() {
+  std::optional<StringRef> equationOpt = getEquation();
+  if (!equationOpt || equationOpt->empty())
+    return emitOpError("requires a non-empty 'equation'");
+  StringRef equation = *equationOpt;
+  for (char c : equation)
+    if (!llvm::isAlpha(c) && !StringRef(",.-> ").contains(c))
+      return emitOpError("equation '")
+             << equation << "' contains the invalid character '" << c << "'";
+  auto [lhs, rhs] = equation.split("->");
+  if (rhs.contains("->") || lhs.contains('>') || lhs.contains('-') ||
+      rhs.contains(','))
+    return emitOpError("malformed equation '") << equation << "'";
+  size_t terms = lhs.count(',') + 1;
+  if (terms != getInputs().size())
+    return emitOpError("equation '")
+           << equation << "' has " << terms << " input terms but the op has "
+           << getInputs().size() << " inputs";
+  return success();
+}
+
+LogicalResult MatMulNBitsOp::verify() {
+  if (!getKAttr() || !getNAttr() || !getBlockSizeAttr())
+    return emitOpError("requires attributes 'K', 'N' and 'block_size'");
+  if (getKAttr().getInt() <= 0 || getNAttr().getInt() <= 0)
+    return emitOpError("'K' and 'N' must be positive");
+  int64_t bits = getBitsOrDefault();
+  if (bits != 2 && bits != 4 && bits != 8)
+    return emitOpError("attribute 'bits' must be 2, 4 or 8, got ") << bits;
+  int64_t blockSize = getBlockSizeAttr().getInt();
+  if (blockSize < 16 || !llvm::isPowerOf2_64(blockSize))
+    return emitOpError("attribute 'block_size' must be a power of two >= 16, "
+                       "got ")
+           << blockSize;
+  if (RankedTensorType a = ranked(getA())) {
+    if (a.getRank() < 1)
+      return emitOpError("A must have rank >= 1");
+    if (!compatibleDims(a.getShape().back(), getKAttr().getInt()))
+      return emitOpError("A's last dimension ")
+             << a.getShape().back()
+             << " differs from K = " << getKAttr().getInt();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr(), getInput());
+}
+
+LogicalResult LayerNormalizationOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr(), getX());
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation and indexing
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatherOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr(), getData());
+}
+
+LogicalResult FlattenOp::verify() {
+  return verifyAxis(*this, "axis", getAxisAttr(), getInput(),
+                    /*inclusive=*/true);
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto shapeType = cast<TensorType>(getShape().getType());
+  if ((shapeType.hasRank() && shapeType.getRank() != 1) ||
+      !shapeType.getElementType().isSignlessInteger(64))
+    return emitOpError("shape operand must be a 1-D tensor of i64, got ")
+           << shapeType;
+  return success();
+}
+
+SmallVector<int64_t> TransposeOp::getPermOrDefault(int64_t rank) {
+  if (std::optional<ArrayRef<int64_t>> perm = getPerm())
+    return llvm::to_vector(*perm);
+  return llvm::to_vector(llvm::reverse(llvm::seq<int64_t>(0, rank)));
+}
+
+LogicalResult TransposeOp::verify() {
+  RankedTensorType input = ranked(getData());
+  RankedTensorType result = ranked(getTransposed());
+  if (input && result && input.getRank() != result.getRank())
+    return emitOpError("result rank ")
+           << result.getRank() << " differs from input rank "
+           << input.getRank();
+  std::optional<ArrayRef<int64_t>> perm = getPerm();
+  if (!perm)
+    return success();
+  int64_t size = perm->size();
+  if (input && size != input.getRank())
+    return emitOpError("'perm' has ")
+           << size << " entries but the input has rank " << input.getRank();
+  SmallVector<bool> seen(size, false);
+  for (int64_t p : *perm) {
+    if (p < 0 || p >= size || seen[p])
+      return emitOpError("'perm' is not a permutation of [0, ") << size << ")";
+    seen[p] = true;
+  }
+  if (input && result)
+    for (int64_t i = 0; i < size; ++i)
+      if (!compatibleDims(result.getDimSize(i), input.getDimSize((*perm)[i])))
+        return emitOpError("result dimension ")
+               << i << " (" << result.getDimSize(i)
+               << ") differs from input dimension " << (*perm)[i] << " ("
+               << input.getDimSize((*perm)[i]) << ")";
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("requires at least one input");
+  IntegerAttr axisAttr = getAxisAttr();
+  if (!axisAttr)
+    return emitOpError("requires attribute 'axis'");
+  SmallVector<RankedTensorType> types;
+  for (Value input : getInputs())
+    if (RankedTensorType type = ranked(input))
+      types.push_back(type);
+  if (RankedTensorType result = ranked(getConcatResult()))
+    types.push_back(result);
+  if (types.empty())
+    return success();
+  int64_t rank = types.front().getRank();
+  for (RankedTensorType type : types)
+    if (type.getRank() != rank)
+      return emitOpError("operands and result must have the same rank, got ")
+             << type << " and " << types.front();
+  if (failed(verifyAxis(*this, "axis", axisAttr, rank)))
+    return failure();
+  int64_t axis =
+      axisAttr.getInt() < 0 ? axisAttr.getInt() + rank : axisAttr.getInt();
+  for (int64_t d = 0; d < rank; ++d) {
+    if (d == axis)
+      continue;
+    int64_t extent = ShapedType::kDynamic;
+    for (RankedTensorType type : types) {
+      int64_t dim = type.getDimSize(d);
+      if (!compatibleDims(extent, dim))
+        return emitOpError("non-concatenated dimension ")
+               << d << " differs: " << extent << " vs " << dim;
+      if (!ShapedType::isDynamic(dim))
+        extent = dim;
+    }
+  }
+  return success();
+}
+
+LogicalResult SplitOp::verify() {
+  if (failed(verifyAxis(*this, "axis", getAxisAttr(), getInput())))
+    return failure();
+  int64_t numResults = getNumResults();
+  if (IntegerAttr numOutputs = getNumOutputsAttr())
+    if (numOutputs.getInt() != numResults)
+      return emitOpError("'num_outputs' = ")
+             << numOutputs.getInt() << " but the op has " << numResults
+             << " results";
+  if (std::optional<ArrayRef<int64_t>> split = getSplit())
+    if (static_cast<int64_t>(split->size()) != numResults)
+      return emitOpError("'split' has ")
+             << split->size() << " entries but the op has " << numResults
+             << " results";
+  return success();
+}
+
+LogicalResult TriluOp::verify() {
+  return verifyFlag(*this, "upper", getUpperAttr());
+}
+
+//===----------------------------------------------------------------------===//
+// Constants and generators
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::verify() {
+  int present = !!getValueAttr() + !!getValueFloatAttr() +
+                !!getValueFloatsAttr() + !!getValueIntAttr() +
+                !!getValueIntsAttr() + !!getValueStringAttr() +
+                !!getValueStringsAttr();
+  if (present != 1)
+    return emitOpError("requires exactly one of 'value', 'value_float', "
+                       "'value_floats', 'value_int', 'value_ints', "
+                       "'value_string', 'value_strings'; got ")
+           << present;
+  if (ElementsAttr value = getValueAttr()) {
+    Type expected = value.getShapedType().getElementType();
+    Type actual = elementTypeOf(getOutput());
+    if (actual != expected)
+      return emitOpError("result element type ")
+             << actual << " differs from the value's element type " << expected;
+  }
+  return success();
+}
+
+LogicalResult RangeOp::verify() {
+  for (auto [name, operand] : {std::pair<StringRef, Value>{"start", getStart()},
+                               {"limit", getLimit()},
+                               {"delta", getDelta()}})
+    if (RankedTensorType type = ranked(operand); type && type.getRank() != 0)
+      return emitOpError("'")
+             << name << "' must be a scalar (rank 0), got " << type;
+  return success();
+}

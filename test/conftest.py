@@ -1,0 +1,29 @@
+"""Shared pytest fixtures for the tests under test/ (lit tests are run by lit)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = Path(os.environ.get("PEFT_BUILD", ROOT / "build"))
+
+
+@pytest.fixture(scope="session")
+def peft_bin():
+    """Directory of the built peft-opt / peft-translate."""
+    d = BUILD / "bin"
+    assert (d / "peft-translate").exists(), f"build peft-mlir first (looked in {d})"
+    return d
+
+
+@pytest.fixture(scope="session")
+def onnx_models(tmp_path_factory):
+    """Every model of test/models/gen_models.py, generated once per session."""
+    out = tmp_path_factory.mktemp("onnx_models")
+    r = subprocess.run([sys.executable, str(ROOT / "test/models/gen_models.py"), "--out", str(out)],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-4000:]
+    return out

@@ -1,0 +1,134 @@
+//===- peft-translate.cpp - ONNX <-> MLIR -----------------------------===//
+//
+// Import an ONNX model into the onnx dialect, or export a module of onnx ops
+// back to ONNX (with external data for large initializers).
+//
+//===----------------------------------------------------------------------===//
+
+#include "peft/Config.h"
+#include "peft/InitAll.h"
+#include "peft/Target/ONNX/ONNXExport.h"
+#include "peft/Target/ONNX/ONNXImport.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static constexpr const char *kOverview = R"(peft-translate: ONNX <-> MLIR
+
+Examples:
+  # ONNX model -> MLIR (onnx dialect; weights as resource blobs)
+  peft-translate --import-onnx model.onnx -o model.mlir
+
+  # ... without printing megabytes of weights
+  peft-translate --import-onnx model.onnx --mlir-elide-resource-strings-if-larger=64
+
+  # MLIR -> ONNX; initializers >= 1 MiB go to model.onnx.data
+  peft-translate --export-onnx model.mlir -o model.onnx --external-data-threshold=1048576
+)";
+
+enum class Mode { None, Import, Export };
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  static cl::opt<Mode> mode(
+      cl::desc("Translation:"),
+      cl::values(clEnumValN(Mode::Import, "import-onnx",
+                            "ONNX model (.onnx) -> MLIR (onnx dialect)"),
+                 clEnumValN(Mode::Export, "export-onnx",
+                            "MLIR (onnx dialect) -> ONNX model")),
+      cl::init(Mode::None));
+  static cl::opt<std::string> input(cl::Positional, cl::desc("<input file>"),
+                                    cl::init("-"));
+  static cl::opt<std::string> output("o", cl::desc("Output file"),
+                                     cl::value_desc("filename"), cl::init("-"));
+  static cl::opt<bool> emitBytecode("emit-bytecode",
+                                    cl::desc("Import: write MLIR bytecode"));
+  static cl::opt<bool> noShapeInference(
+      "no-shape-inference",
+      cl::desc("Import: do not run ONNX shape inference first"));
+  static cl::opt<int64_t> externalThreshold(
+      "external-data-threshold",
+      cl::desc("Export: initializers of at least this many bytes go to the "
+               "external data file (default: only when the model exceeds "
+               "~1.8 GB, then every initializer >= 1 KiB)"),
+      cl::init(-1));
+  static cl::opt<std::string> externalFile(
+      "external-data-file",
+      cl::desc("Export: external data file name, relative to the model "
+               "(default: <model>.data)"));
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  cl::AddExtraVersionPrinter([](llvm::raw_ostream &os) {
+    os << "peft-mlir " << PEFT_VERSION_STRING << "\n";
+  });
+  cl::ParseCommandLineOptions(argc, argv, kOverview);
+
+  DialectRegistry registry;
+  peft::registerPeftDialects(registry);
+  registry.insert<func::FuncDialect>();
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  switch (mode) {
+  case Mode::None:
+    llvm::errs() << "peft-translate: give --import-onnx or --export-onnx "
+                    "(see --help)\n";
+    return 1;
+  case Mode::Import: {
+    peft::ONNXImportOptions options;
+    options.inferShapes = !noShapeInference;
+    OwningOpRef<ModuleOp> module =
+        peft::importONNXFile(input, context, options);
+    if (!module)
+      return 1;
+    bool printFailed = false;
+    if (llvm::Error e = llvm::writeToOutput(output, [&](llvm::raw_ostream &os) {
+          if (emitBytecode)
+            printFailed = failed(writeBytecodeToFile(*module, os));
+          else
+            module->print(os);
+          return llvm::Error::success();
+        })) {
+      llvm::errs() << "peft-translate: cannot write '" << output
+                   << "': " << llvm::toString(std::move(e)) << "\n";
+      return 1;
+    }
+    return printFailed ? 1 : 0;
+  }
+  case Mode::Export: {
+    std::string error;
+    auto file = openInputFile(input, &error);
+    if (!file) {
+      llvm::errs() << "peft-translate: " << error << "\n";
+      return 1;
+    }
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    OwningOpRef<ModuleOp> module =
+        parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+    if (!module)
+      return 1;
+    peft::ONNXExportOptions options;
+    options.externalDataThreshold = externalThreshold;
+    options.externalDataFile = externalFile;
+    if (output == "-")
+      return failed(peft::exportONNX(*module, llvm::outs())) ? 1 : 0;
+    return failed(peft::exportONNXFile(*module, output, options)) ? 1 : 0;
+  }
+  }
+  return 1;
+}
