@@ -15,7 +15,8 @@ config.name = "PEFT"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py",
-                   "lit.site.cfg.py", "Inputs", "cmake-consumer"]
+                   "lit.site.cfg.py", "Inputs", "cmake-consumer",
+                   "export.test.mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.peft_obj_root, "test")
 

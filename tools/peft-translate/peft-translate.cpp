@@ -11,7 +11,6 @@
 #include "peft/Target/ONNX/ONNXImport.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -57,6 +56,11 @@ int main(int argc, char **argv) {
                                      cl::value_desc("filename"), cl::init("-"));
   static cl::opt<bool> emitBytecode("emit-bytecode",
                                     cl::desc("Import: write MLIR bytecode"));
+  static cl::opt<bool> stripLocations(
+      "strip-locations",
+      cl::desc("Import: do not print locations. They carry the ONNX node "
+               "names, which export writes back; without them nodes are "
+               "exported unnamed"));
   static cl::opt<bool> noShapeInference(
       "no-shape-inference",
       cl::desc("Import: do not run ONNX shape inference first"));
@@ -77,9 +81,9 @@ int main(int argc, char **argv) {
   });
   cl::ParseCommandLineOptions(argc, argv, kOverview);
 
+  // Every dialect: export must be able to name what it cannot write.
   DialectRegistry registry;
-  peft::registerPeftDialects(registry);
-  registry.insert<func::FuncDialect>();
+  peft::registerAllDialects(registry);
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
@@ -101,7 +105,8 @@ int main(int argc, char **argv) {
           if (emitBytecode)
             printFailed = failed(writeBytecodeToFile(*module, os));
           else
-            module->print(os);
+            module->print(os, OpPrintingFlags().enableDebugInfo(
+                                  /*enable=*/!stripLocations));
           return llvm::Error::success();
         })) {
       llvm::errs() << "peft-translate: cannot write '" << output
