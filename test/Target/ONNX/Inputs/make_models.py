@@ -3,6 +3,7 @@
 
   make_models.py ops OUT.onnx      one graph using every op the onnx dialect types
   make_models.py generic OUT.onnx  ops with no typed form (generic fallback), If
+  make_models.py dtypes OUT.onnx   an initializer of every element type we map
   make_models.py bad DIR           a valid model plus one file per kind of bad input
   make_models.py external DIR      a model whose initializers live in model.data
 
@@ -156,6 +157,41 @@ def tiny():
     return model(nodes, [vi("x", F, ["batch", 8])], [vi("y", F, ["batch", 8])], [const("w", w)])
 
 
+def dtypes_model():
+    """One Identity per element type, fed by an initializer of that type; the
+    large ones become blobs, the small ones dense attributes."""
+    rng = np.random.default_rng(0)
+    arrays = {
+        "f32": rng.standard_normal(40).astype(np.float32),
+        "f16": rng.standard_normal(40).astype(np.float16),
+        "f64": rng.standard_normal(40),
+        "i8": rng.integers(-128, 127, 80).astype(np.int8),
+        "u8": rng.integers(0, 255, 80).astype(np.uint8),
+        "i16": rng.integers(-999, 999, 40).astype(np.int16),
+        "u16": rng.integers(0, 999, 40).astype(np.uint16),
+        "i32": rng.integers(-999, 999, 40).astype(np.int32),
+        "u32": rng.integers(0, 999, 40).astype(np.uint32),
+        "i64": rng.integers(-999, 999, 40).astype(np.int64),
+        "u64": rng.integers(0, 999, 40).astype(np.uint64),
+        "bool": rng.integers(0, 2, 80).astype(bool),
+        "bool_small": np.array([True, False, True]),
+        "i64_small": np.array([3, -1], np.int64),
+    }
+    inits = [const(name, a) for name, a in arrays.items()]
+    # bfloat16, int4 and uint4 have no numpy type: raw bytes with the data type number.
+    for name, data_type, dims, raw in [
+            ("bf16", TensorProto.BFLOAT16, [40], rng.integers(0, 65535, 40).astype(np.uint16).tobytes()),
+            ("i4", 22, [9], bytes([0x21, 0x43, 0x65, 0x87, 0x0F])),
+            ("u4", 21, [100], bytes(range(50)))]:
+        t = TensorProto(name=name, data_type=data_type, dims=dims)
+        t.raw_data = raw
+        inits.append(t)
+    names = [t.name for t in inits]
+    nodes = [helper.make_node("Identity", [n], [n + "_out"], name="id_" + n) for n in names]
+    outputs = [vi(n + "_out", t.data_type, list(t.dims)) for n, t in zip(names, inits)]
+    return model(nodes, [], outputs, inits, opset=21)
+
+
 def write_external(m, directory, location="model.data", mangle=None):
     """Saves `m` with every initializer in `location`; `mangle` edits the entries."""
     for init in m.graph.initializer:
@@ -228,6 +264,9 @@ def main():
         onnx.save(ops_model(), out)
     elif what == "generic":
         onnx.save(generic_model(), out)
+    elif what == "dtypes":
+        with open(out, "wb") as f:  # onnx.save would check int4 against ONNX 1.12
+            f.write(dtypes_model().SerializeToString())
     elif what == "bad":
         bad(out)
     elif what == "external":
