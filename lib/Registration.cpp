@@ -9,6 +9,7 @@
 
 #include "peft/Conversion/Passes.h"
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
+#include "peft/Dialect/ONNX/Transforms/Passes.h"
 #include "peft/Dialect/Peft/IR/PeftDialect.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Pipelines/Pipelines.h"
@@ -25,6 +26,7 @@ void mlir::peft::registerPeftPasses() {
   // registered once.
   static bool once = [] {
     registerPeftTransformsPasses();
+    registerONNXTransformsPasses();
     registerPeftConversionPasses();
     registerPipelines();
     return true;

@@ -36,7 +36,10 @@ def ONNX_Dialect : Dialect {
       strings, TENSOR → ElementsAttr.
     * Tensors may be unranked or have dynamic dimensions; verifiers check only
       what is known.
+
+    Folds materialize their results as `onnx.Constant` ops with a `value`.
   }];
+  let hasConstantMaterializer = 1;
 }
 
 //===----------------------------------------------------------------------===//

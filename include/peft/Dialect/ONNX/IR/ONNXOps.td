@@ -113,10 +113,18 @@ def ONNX_YieldOp : ONNX_StructuralOp<"yield",
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
 
-def ONNX_AddOp : ONNX_BinaryOp<"Add", "broadcasting addition">;
-def ONNX_SubOp : ONNX_BinaryOp<"Sub", "broadcasting subtraction">;
-def ONNX_MulOp : ONNX_BinaryOp<"Mul", "broadcasting multiplication">;
-def ONNX_DivOp : ONNX_BinaryOp<"Div", "broadcasting division">;
+def ONNX_AddOp : ONNX_BinaryOp<"Add", "broadcasting addition"> {
+  let hasFolder = 1;
+}
+def ONNX_SubOp : ONNX_BinaryOp<"Sub", "broadcasting subtraction"> {
+  let hasFolder = 1;
+}
+def ONNX_MulOp : ONNX_BinaryOp<"Mul", "broadcasting multiplication"> {
+  let hasFolder = 1;
+}
+def ONNX_DivOp : ONNX_BinaryOp<"Div", "broadcasting division"> {
+  let hasFolder = 1;
+}
 
 def ONNX_PowOp : ONNX_Op<"Pow", 2, 1, [Pure]> {
   let summary = "broadcasting power X^Y";
@@ -130,7 +138,9 @@ def ONNX_NegOp : ONNX_UnaryXYOp<"Neg", "negation">;
 def ONNX_AbsOp : ONNX_UnaryXYOp<"Abs", "absolute value">;
 def ONNX_SigmoidOp : ONNX_UnaryXYOp<"Sigmoid", "logistic sigmoid">;
 def ONNX_ReluOp : ONNX_UnaryXYOp<"Relu", "max(x, 0)">;
-def ONNX_NotOp : ONNX_UnaryXYOp<"Not", "logical not">;
+def ONNX_NotOp : ONNX_UnaryXYOp<"Not", "logical not"> {
+  let hasFolder = 1;
+}
 def ONNX_ExpOp : ONNX_UnaryIOOp<"Exp", "exponential">;
 def ONNX_LogOp : ONNX_UnaryIOOp<"Log", "natural logarithm">;
 def ONNX_ErfOp : ONNX_UnaryIOOp<"Erf", "error function">;
@@ -140,13 +150,16 @@ def ONNX_SinOp : ONNX_UnaryIOOp<"Sin", "sine">;
 
 def ONNX_EqualOp : ONNX_BinaryOp<"Equal", "broadcasting A == B (i1 result)"> {
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 def ONNX_LessOp : ONNX_BinaryOp<"Less", "broadcasting A < B (i1 result)"> {
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 def ONNX_GreaterOp : ONNX_BinaryOp<"Greater",
                                    "broadcasting A > B (i1 result)"> {
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def ONNX_WhereOp : ONNX_Op<"Where", 3, 1, [Pure]> {
@@ -154,6 +167,7 @@ def ONNX_WhereOp : ONNX_Op<"Where", 3, 1, [Pure]> {
   let arguments = (ins AnyTensor:$condition, AnyTensor:$X, AnyTensor:$Y);
   let results = (outs AnyTensor:$output);
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def ONNX_MaxOp : ONNX_Op<"Max", -1, 1, [Pure]> {
@@ -189,6 +203,7 @@ def ONNX_CastOp : ONNX_Op<"Cast", 1, 1, [Pure]> {
       return getSaturateAttr() ? getSaturateAttr().getInt() : 1;
     }
   }];
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -314,6 +329,7 @@ def ONNX_GatherOp : ONNX_Op<"Gather", 2, 1, [Pure]> {
       return getAxisAttr() ? getAxisAttr().getInt() : 0;
     }
   }];
+  let hasFolder = 1;
 }
 
 def ONNX_ReshapeOp : ONNX_Op<"Reshape", 2, 1, [Pure]> {
@@ -327,6 +343,7 @@ def ONNX_ReshapeOp : ONNX_Op<"Reshape", 2, 1, [Pure]> {
       return getAllowzeroAttr() ? getAllowzeroAttr().getInt() : 0;
     }
   }];
+  let hasFolder = 1;
 }
 
 def ONNX_FlattenOp : ONNX_Op<"Flatten", 1, 1, [Pure]> {
@@ -350,6 +367,7 @@ def ONNX_TransposeOp : ONNX_Op<"Transpose", 1, 1, [Pure]> {
     /// `perm`, or the reversal of [0, rank) when absent.
     ::llvm::SmallVector<int64_t> getPermOrDefault(int64_t rank);
   }];
+  let hasFolder = 1;
 }
 
 def ONNX_UnsqueezeOp : ONNX_Op<"Unsqueeze", 2, 1, [Pure]> {
@@ -361,6 +379,7 @@ def ONNX_UnsqueezeOp : ONNX_Op<"Unsqueeze", 2, 1, [Pure]> {
   let arguments = (ins AnyTensor:$data, ONNX_OptTensor:$axes_input,
                    ONNX_IntsAttr:$axes);
   let results = (outs AnyTensor:$expanded);
+  let hasFolder = 1;
 }
 
 def ONNX_SqueezeOp : ONNX_Op<"Squeeze", 2, 1, [Pure]> {
@@ -372,6 +391,7 @@ def ONNX_SqueezeOp : ONNX_Op<"Squeeze", 2, 1, [Pure]> {
   let arguments = (ins AnyTensor:$data, ONNX_OptTensor:$axes_input,
                    ONNX_IntsAttr:$axes);
   let results = (outs AnyTensor:$squeezed);
+  let hasFolder = 1;
 }
 
 def ONNX_ConcatOp : ONNX_Op<"Concat", -1, 1, [Pure]> {
@@ -379,6 +399,8 @@ def ONNX_ConcatOp : ONNX_Op<"Concat", -1, 1, [Pure]> {
   let arguments = (ins Variadic<AnyTensor>:$inputs, ONNX_IntAttr:$axis);
   let results = (outs AnyTensor:$concat_result);
   let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def ONNX_SliceOp : ONNX_Op<"Slice", 5, 1, [Pure]> {
@@ -386,6 +408,7 @@ def ONNX_SliceOp : ONNX_Op<"Slice", 5, 1, [Pure]> {
   let arguments = (ins AnyTensor:$data, AnyTensor:$starts, AnyTensor:$ends,
                    ONNX_OptTensor:$axes, ONNX_OptTensor:$steps);
   let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
 }
 
 def ONNX_SplitOp : ONNX_Op<"Split", 2, -1, [Pure]> {
@@ -416,12 +439,14 @@ def ONNX_ShapeOp : ONNX_Op<"Shape", 1, 1, [Pure]> {
       return getStartAttr() ? getStartAttr().getInt() : 0;
     }
   }];
+  let hasFolder = 1;
 }
 
 def ONNX_ExpandOp : ONNX_Op<"Expand", 2, 1, [Pure]> {
   let summary = "broadcasts `input` to `shape`";
   let arguments = (ins AnyTensor:$input, AnyTensor:$shape);
   let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
 }
 
 def ONNX_TriluOp : ONNX_Op<"Trilu", 2, 1, [Pure]> {
@@ -437,26 +462,35 @@ def ONNX_TriluOp : ONNX_Op<"Trilu", 2, 1, [Pure]> {
   }];
 }
 
-def ONNX_IdentityOp : ONNX_UnaryIOOp<"Identity", "identity">;
+def ONNX_IdentityOp : ONNX_UnaryIOOp<"Identity", "identity"> {
+  let hasFolder = 1;
+}
 
 //===----------------------------------------------------------------------===//
 // Constants and generators
 //===----------------------------------------------------------------------===//
 
-def ONNX_ConstantOp : ONNX_Op<"Constant", 0, 1, [Pure]> {
+def ONNX_ConstantOp : ONNX_Op<"Constant", 0, 1, [ConstantLike, Pure]> {
   let summary = "a constant given by exactly one of its value attributes";
+  let description = [{
+    The result type may be less refined than the type of `value` (folds
+    materialize constants with the type of the value they replace); it folds
+    to `value`, or to the tensor that `value_int(s)`/`value_float(s)` denote.
+  }];
   let arguments = (ins ONNX_TensorAttr:$value, ONNX_FloatAttr:$value_float,
                    ONNX_FloatsAttr:$value_floats, ONNX_IntAttr:$value_int,
                    ONNX_IntsAttr:$value_ints, ONNX_StringAttr:$value_string,
                    ONNX_StringsAttr:$value_strings);
   let results = (outs AnyTensor:$output);
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def ONNX_ConstantOfShapeOp : ONNX_Op<"ConstantOfShape", 1, 1, [Pure]> {
   let summary = "a tensor of shape `input` filled with `value` (default 0.f)";
   let arguments = (ins AnyTensor:$input, ONNX_TensorAttr:$value);
   let results = (outs AnyTensor:$output);
+  let hasFolder = 1;
 }
 
 def ONNX_RangeOp : ONNX_Op<"Range", 3, 1, [Pure]> {
@@ -464,6 +498,7 @@ def ONNX_RangeOp : ONNX_Op<"Range", 3, 1, [Pure]> {
   let arguments = (ins AnyTensor:$start, AnyTensor:$limit, AnyTensor:$delta);
   let results = (outs AnyTensor:$output);
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
