@@ -28,6 +28,7 @@
 #include "llvm/Support/SourceMgr.h"
 
 #include "onnx/onnx_pb.h"
+#include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <exception>
@@ -81,6 +82,8 @@ private:
                                        Location loc);
   FailureOr<Value> lookup(StringRef name, Location loc, StringRef user);
   Value getNone(Location loc);
+  /// The ONNX checker's complaint about `model`, or "" when it passes.
+  std::string checkModel(const onnx::ModelProto &model);
   Type typeOfValue(StringRef name);
 
   MLIRContext &ctx;
@@ -582,13 +585,40 @@ static ArrayAttr dimParams(Builder &b, const onnx::TypeProto &type) {
   return b.getArrayAttr(names);
 }
 
+std::string ONNXImporter::checkModel(const onnx::ModelProto &model) {
+  // onnx::checker::check_model(ModelProto) resolves external data against the
+  // working directory; this is the same check with the model's directory.
+  try {
+    onnx::checker::CheckerContext ctx;
+    ctx.set_ir_version(static_cast<int>(model.ir_version()));
+    std::unordered_map<std::string, int> opsets;
+    for (const auto &opset : model.opset_import())
+      opsets[opset.domain()] = static_cast<int>(opset.version());
+    ctx.set_opset_imports(opsets);
+    ctx.set_model_dir(modelDir);
+    onnx::checker::LexicalScopeContext scope;
+    onnx::checker::check_graph(model.graph(), ctx, scope);
+  } catch (const std::exception &e) {
+    return e.what();
+  }
+  return "";
+}
+
 OwningOpRef<ModuleOp> ONNXImporter::importModel(onnx::ModelProto &model) {
   if (options.inferShapes) {
-    try {
-      onnx::shape_inference::InferShapes(model);
-    } catch (const std::exception &e) {
-      // The graph may still be importable; types just stay unknown.
-      emitWarning(fileLoc) << "ONNX shape inference failed: " << e.what();
+    // libonnx's shape inference assumes a well-formed model (malformed ones
+    // can crash it), so it runs only on models its checker accepts.
+    std::string problem = checkModel(model);
+    if (!problem.empty()) {
+      emitWarning(fileLoc) << "the model fails the ONNX checker (" << problem
+                           << "); importing without shape inference";
+    } else {
+      try {
+        onnx::shape_inference::InferShapes(model);
+      } catch (const std::exception &e) {
+        // The graph may still be importable; types just stay unknown.
+        emitWarning(fileLoc) << "ONNX shape inference failed: " << e.what();
+      }
     }
   }
   const onnx::GraphProto &graph = model.graph();
@@ -604,9 +634,9 @@ OwningOpRef<ModuleOp> ONNXImporter::importModel(onnx::ModelProto &model) {
                               builder.getI64IntegerAttr(opset.version())}));
   for (const auto &opset : model.opset_import())
     if ((opset.domain().empty() || opset.domain() == "ai.onnx") &&
-        (opset.version() < 7 || opset.version() > 23)) {
+        (opset.version() < 1 || opset.version() > 23)) {
       emitError(fileLoc) << "unsupported ONNX opset " << opset.version()
-                         << " (peft-mlir imports opsets 7 to 23)";
+                         << " (peft-mlir imports opsets 1 to 23)";
       return nullptr;
     }
   (*module)->setAttr("onnx.opset_import", builder.getArrayAttr(opsets));
