@@ -12,6 +12,7 @@
 #include "peft/Dialect/ONNX/Transforms/Passes.h"
 #include "peft/Dialect/Peft/IR/PeftDialect.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
+#include "peft/Pipelines/GPUPipeline.h"
 #include "peft/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -29,6 +30,7 @@ void mlir::peft::registerPeftPasses() {
     registerONNXTransformsPasses();
     registerPeftConversionPasses();
     registerPipelines();
+    registerGPUPipeline();
     return true;
   }();
   (void)once;

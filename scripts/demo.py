@@ -124,12 +124,31 @@ def main():
         ops = text.count('"onnx.')
         return f"imported {ops} onnx ops; re-exported model under onnxruntime: max error {err} (bit-identical)"
 
+    def run_cpu():
+        sys.path.insert(0, os.path.join(BUILD, "python_packages"))
+        import peft_mlir
+        inputs = dict(np.load(os.path.join(models, "llama_opset17.inputs.npz")))
+        ref = ort.InferenceSession(llama).run(None, inputs)[0]
+        module = peft_mlir.import_onnx(llama)
+        start = time.perf_counter()
+        got = list(module.run(inputs).values())[0]
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        module.run(inputs)
+        again = time.perf_counter() - start
+        err = float(np.max(np.abs(got - ref)) / np.max(np.abs(ref)))
+        if err > 1e-4:
+            sys.exit(f"demo: CPU JIT differs from onnxruntime: max rel error {err:.3e}")
+        return (f"CPU JIT vs onnxruntime: max rel error {err:.2e}; "
+                f"compile+run {first:.2f} s, run {1000 * again:.1f} ms")
+
     stage("load", load)
     stage("linears", linears)
     stage("lower", to_linalg)
     stage("cpu", execute)
     stage("model", generate)
     stage("import", import_export)
+    stage("cpu-model", run_cpu)
     for name, issue in [("lora", "issue #5"),
                         ("lr-qat", "LR-QAT"), ("modegpt", "MoDeGPT"),
                         ("ptx", "GPU lowering, issue #4")]:

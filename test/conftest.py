@@ -1,5 +1,6 @@
 """Shared pytest fixtures for the tests under test/ (lit tests are run by lit)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -27,3 +28,28 @@ def onnx_models(tmp_path_factory):
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-4000:]
     return out
+
+
+@pytest.fixture(scope="session")
+def manifest(onnx_models):
+    """The generator's manifest.json: models, inputs, outputs, op histograms."""
+    return json.loads((onnx_models / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def run_ort():
+    """run_ort(path, inputs) -> {output name: array}: onnxruntime on one CPU thread
+    with graph optimizations off, so results are reproducible bit for bit."""
+    import onnxruntime as ort
+
+    def run(path, inputs):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        names = [o.name for o in session.get_outputs()]
+        feeds = {i.name: inputs[i.name] for i in session.get_inputs()}
+        return dict(zip(names, session.run(names, feeds)))
+
+    return run

@@ -1,6 +1,7 @@
 # -*- Python -*-
 # lit configuration for peft-mlir.
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -34,6 +35,12 @@ config.substitutions.append(
 # python3-onnx for the python3 that runs lit.
 config.substitutions.append(("%python", sys.executable))
 
+# torch: that python also has torch and onnx (Debian's python3-torch and
+# python3-onnx), so fixtures can be exported from PyTorch modules. Looked up,
+# not imported: importing torch costs a second per lit run.
+if all(importlib.util.find_spec(m) for m in ("torch", "onnx")):
+    config.available_features.add("torch")
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()  # FileCheck, not, count, split-file
 
@@ -44,6 +51,7 @@ tool_dirs = [config.peft_tools_dir, config.llvm_tools_dir]
 tools = [
     "peft-opt",
     "peft-translate",
+    "peft-run",
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
 ]

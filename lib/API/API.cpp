@@ -3,6 +3,7 @@
 #include "peft/API/API.h"
 #include "peft/Config.h"
 #include "peft/InitAll.h"
+#include "peft/Support/Diagnostics.h"
 #include "peft/Target/ONNX/ONNXExport.h"
 #include "peft/Target/ONNX/ONNXImport.h"
 
@@ -17,63 +18,14 @@
 
 using namespace mlir;
 using namespace mlir::peft::api;
-
-namespace {
-/// Prints `file:line:col` (or an ONNX node name) the way compilers do.
-void printLocation(llvm::raw_ostream &os, Location loc) {
-  if (auto fileLoc = dyn_cast<FileLineColLoc>(loc))
-    os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
-       << fileLoc.getColumn();
-  else if (auto nameLoc = dyn_cast<NameLoc>(loc))
-    os << nameLoc.getName().getValue();
-  else
-    os << loc;
-}
-
-/// Collects every diagnostic emitted while alive, rendered with locations.
-class DiagnosticCollector {
-public:
-  explicit DiagnosticCollector(MLIRContext &ctx)
-      : handler(&ctx, [this](Diagnostic &diag) {
-          llvm::raw_string_ostream os(text);
-          printLocation(os, diag.getLocation());
-          os << ": ";
-          switch (diag.getSeverity()) {
-          case DiagnosticSeverity::Error:
-            os << "error: ";
-            break;
-          case DiagnosticSeverity::Warning:
-            os << "warning: ";
-            break;
-          case DiagnosticSeverity::Note:
-            os << "note: ";
-            break;
-          case DiagnosticSeverity::Remark:
-            os << "remark: ";
-            break;
-          }
-          os << diag << "\n";
-          for (Diagnostic &note : diag.getNotes()) {
-            printLocation(os, note.getLocation());
-            os << ": note: " << note << "\n";
-          }
-          return success();
-        }) {}
-
-  llvm::Error error(const llvm::Twine &what) const {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   what + (text.empty() ? "" : ":\n" + text));
-  }
-
-private:
-  std::string text;
-  ScopedDiagnosticHandler handler;
-};
-} // namespace
+using mlir::peft::DiagnosticCollector;
+using mlir::peft::HostTensor;
 
 std::shared_ptr<MLIRContext> mlir::peft::api::createContext() {
+  // peft-run's runtime may have registered them first.
   static bool registered = [] {
-    registerAllPasses();
+    if (!PassPipelineInfo::lookup("peft-lower-to-llvm"))
+      registerAllPasses();
     return true;
   }();
   (void)registered;
@@ -144,6 +96,7 @@ llvm::Error Module::runPipeline(llvm::StringRef pipeline) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "invalid pass pipeline '" + pipeline +
                                        "': " + parseErrors);
+  executable.reset();
   if (failed(pm.run(*module)))
     return diags.error("pass pipeline '" + pipeline + "' failed");
   return llvm::Error::success();
@@ -165,6 +118,37 @@ std::string Module::str(bool generic) const {
   ModuleOp op = module.get();
   op.print(os, flags);
   return text;
+}
+
+llvm::Expected<mlir::peft::runtime::CPUExecutable *> Module::getExecutable() {
+  if (!executable) {
+    auto compiled = mlir::peft::runtime::CPUExecutable::compile(*module);
+    if (!compiled)
+      return compiled.takeError();
+    executable = std::move(*compiled);
+  }
+  return executable.get();
+}
+
+llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
+Module::run(llvm::ArrayRef<std::pair<std::string, HostTensor>> inputs,
+            llvm::StringRef entry) {
+  auto exe = getExecutable();
+  if (!exe)
+    return exe.takeError();
+  auto fn = (*exe)->getFunction(entry);
+  if (!fn)
+    return fn.takeError();
+  auto ordered = mlir::peft::runtime::CPUExecutable::orderInputs(**fn, inputs);
+  if (!ordered)
+    return ordered.takeError();
+  auto outputs = (*exe)->run(**fn, *ordered);
+  if (!outputs)
+    return outputs.takeError();
+  std::vector<std::pair<std::string, HostTensor>> named;
+  for (auto [spec, tensor] : llvm::zip_equal((*fn)->outputs, *outputs))
+    named.emplace_back(spec.name, std::move(tensor));
+  return named;
 }
 
 std::string mlir::peft::api::getVersion() {

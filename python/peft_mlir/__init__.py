@@ -8,6 +8,12 @@ Example:
     >>> print(m)
     >>> model = peft_mlir.import_onnx("model.onnx")
     >>> model.export_onnx("out.onnx")
+    >>> outputs = model.run({"input_ids": ids, "attention_mask": mask})  # CPU JIT
+    >>> outputs["last_hidden_state"].shape   # numpy arrays, named by the graph
+
+Module.run JIT-compiles the module for the CPU on first use (peft-lower-to-llvm,
+then MLIR's ExecutionEngine) and keeps the compiled code until run_pipeline
+changes the module; dynamic dimensions take their sizes from the inputs.
 """
 
 from ._peft_mlir import Module, PeftError, import_onnx, mlir_version, version

@@ -3,9 +3,12 @@
 #include "peft/API/API.h"
 
 #include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
 
 namespace nb = nanobind;
+using mlir::peft::ElementKind;
+using mlir::peft::HostTensor;
 using mlir::peft::api::Module;
 
 namespace {
@@ -23,6 +26,127 @@ template <typename T> T unwrap(llvm::Expected<T> value) {
 void check(llvm::Error error) {
   if (error)
     throw PeftError(llvm::toString(std::move(error)));
+}
+
+/// Input arrays: read-only, C-contiguous, in host memory (nanobind copies a
+/// strided numpy array into this form).
+using InputArray = nb::ndarray<nb::ro, nb::c_contig, nb::device::cpu>;
+
+std::optional<ElementKind> getElementKind(nb::dlpack::dtype dtype) {
+  using Code = nb::dlpack::dtype_code;
+  if (dtype.lanes != 1)
+    return std::nullopt;
+  switch (Code(dtype.code)) {
+  case Code::Bool:
+    return dtype.bits == 8 ? std::optional(ElementKind::Bool) : std::nullopt;
+  case Code::Float:
+    return dtype.bits == 16   ? std::optional(ElementKind::F16)
+           : dtype.bits == 32 ? std::optional(ElementKind::F32)
+           : dtype.bits == 64 ? std::optional(ElementKind::F64)
+                              : std::nullopt;
+  case Code::Bfloat:
+    return dtype.bits == 16 ? std::optional(ElementKind::BF16) : std::nullopt;
+  case Code::Int:
+  case Code::UInt: {
+    bool isSigned = Code(dtype.code) == Code::Int;
+    switch (dtype.bits) {
+    case 8:
+      return isSigned ? ElementKind::I8 : ElementKind::U8;
+    case 16:
+      return isSigned ? ElementKind::I16 : ElementKind::U16;
+    case 32:
+      return isSigned ? ElementKind::I32 : ElementKind::U32;
+    case 64:
+      return isSigned ? ElementKind::I64 : ElementKind::U64;
+    default:
+      return std::nullopt;
+    }
+  }
+  default:
+    return std::nullopt;
+  }
+}
+
+nb::dlpack::dtype getDType(ElementKind kind) {
+  using Code = nb::dlpack::dtype_code;
+  auto make = [](Code code, size_t bytes) {
+    return nb::dlpack::dtype{uint8_t(code), uint8_t(bytes * 8), 1};
+  };
+  size_t bytes = mlir::peft::getElementSize(kind);
+  switch (kind) {
+  case ElementKind::Bool:
+    return make(Code::Bool, bytes);
+  case ElementKind::I8:
+  case ElementKind::I16:
+  case ElementKind::I32:
+  case ElementKind::I64:
+    return make(Code::Int, bytes);
+  case ElementKind::U8:
+  case ElementKind::U16:
+  case ElementKind::U32:
+  case ElementKind::U64:
+    return make(Code::UInt, bytes);
+  case ElementKind::F16:
+  case ElementKind::F32:
+  case ElementKind::F64:
+    return make(Code::Float, bytes);
+  case ElementKind::BF16:
+    return make(Code::Bfloat, bytes);
+  }
+  return {};
+}
+
+/// Module.run: numpy arrays in, numpy arrays out. Inputs are viewed, not
+/// copied; outputs take over the buffers the generated code allocated.
+nb::dict runModule(Module &self, const nb::dict &inputs,
+                   const std::string &entry) {
+  // Converted (e.g. made contiguous) arrays are new objects: `arrays` keeps
+  // them, and the caller's dict the others, alive for the whole call.
+  std::vector<InputArray> arrays;
+  std::vector<std::pair<std::string, HostTensor>> named;
+  for (auto [key, value] : inputs) {
+    if (!nb::isinstance<nb::str>(key))
+      throw PeftError("Module.run: input names must be strings");
+    std::string name = nb::cast<std::string>(key);
+    InputArray array;
+    if (!nb::try_cast(value, array))
+      throw PeftError("input '" + name +
+                      "': expected a numpy array (or another CPU array), got " +
+                      nb::type_name(value.type()).c_str());
+    arrays.push_back(array);
+    std::optional<ElementKind> kind = getElementKind(array.dtype());
+    if (!kind)
+      throw PeftError("input '" + name + "': unsupported dtype");
+    llvm::SmallVector<int64_t, 4> shape;
+    for (size_t d = 0; d < array.ndim(); ++d)
+      shape.push_back(array.shape(d));
+    named.emplace_back(name, HostTensor::view(*kind, shape,
+                                              const_cast<void *>(array.data()),
+                                              /*owner=*/nullptr));
+  }
+  llvm::Expected<std::vector<std::pair<std::string, HostTensor>>> outputs =
+      [&] {
+        nb::gil_scoped_release release;
+        return self.run(named, entry);
+      }();
+  if (!outputs)
+    throw PeftError(llvm::toString(outputs.takeError()));
+
+  nb::dict result;
+  for (auto &[name, tensor] : *outputs) {
+    if (tensor.getKind() == ElementKind::BF16)
+      throw PeftError("output '" + name + "' is bf16, which numpy lacks");
+    auto *owned = new HostTensor(std::move(tensor));
+    nb::capsule owner(
+        owned, [](void *p) noexcept { delete static_cast<HostTensor *>(p); });
+    llvm::SmallVector<size_t, 4> shape(owned->getShape().begin(),
+                                       owned->getShape().end());
+    nb::ndarray<nb::numpy> array(owned->getData(), shape.size(), shape.data(),
+                                 owner, /*strides=*/nullptr,
+                                 getDType(owned->getKind()));
+    result[nb::str(name.c_str())] = array.cast();
+  }
+  return result;
 }
 } // namespace
 
@@ -86,6 +210,13 @@ NB_MODULE(_peft_mlir, m) {
       .def(
           "verify", [](Module &self) { check(self.verify()); },
           "Runs the verifier; raises PeftError on failure.")
+      .def("run", &runModule, nb::arg("inputs"), nb::arg("entry") = "",
+           "JIT-compiles the module for the CPU (once; run_pipeline resets "
+           "it) and runs function `entry` (default: the only public "
+           "function, e.g. an ONNX model's graph). `inputs` maps input names "
+           "(onnx.name, or argN) to numpy arrays of the exact dtype; returns "
+           "{output name (onnx.name, or resultN): numpy array}. Raises "
+           "PeftError naming the input on a wrong name, dtype or shape.")
       .def("to_string", &Module::str, nb::arg("generic") = false,
            "MLIR text; generic=True prints the generic op form.")
       .def("__str__", [](const Module &self) { return self.str(); });

@@ -9,6 +9,9 @@
 #ifndef PEFT_API_API_H
 #define PEFT_API_API_H
 
+#include "peft/Runtime/CPURuntime.h"
+#include "peft/Support/HostTensor.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -16,6 +19,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mlir::peft::api {
 
@@ -44,6 +49,17 @@ public:
   /// Prints the module as MLIR text (`generic` for the generic op form).
   std::string str(bool generic = false) const;
 
+  /// Runs function `entry` (empty: the module's only callable function, the
+  /// graph of an ONNX model) on the CPU. Inputs are named by `onnx.name` or
+  /// argN; outputs come back in result order, named by `onnx.name` or
+  /// resultN. The module is JIT-compiled on the first call and kept until
+  /// runPipeline changes it.
+  llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
+  run(llvm::ArrayRef<std::pair<std::string, HostTensor>> inputs,
+      llvm::StringRef entry = "");
+  /// The JIT-compiled module (compiled on first use).
+  llvm::Expected<runtime::CPUExecutable *> getExecutable();
+
   ModuleOp get() const { return *module; }
   MLIRContext &getContext() const { return *context; }
 
@@ -53,6 +69,7 @@ private:
 
   std::shared_ptr<MLIRContext> context;
   OwningOpRef<ModuleOp> module;
+  std::unique_ptr<runtime::CPUExecutable> executable;
 };
 
 /// A context with every dialect peft-mlir uses loaded lazily.

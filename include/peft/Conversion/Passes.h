@@ -3,6 +3,7 @@
 #ifndef PEFT_CONVERSION_PASSES_H
 #define PEFT_CONVERSION_PASSES_H
 
+#include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
 #include "peft/Conversion/PeftToLinalg/PeftToLinalg.h"
 
 #include "mlir/Pass/Pass.h"

@@ -45,4 +45,50 @@ def ConvertPeftToLinalg : Pass<"convert-peft-to-linalg"> {
   ];
 }
 
+def ConvertONNXToLinalg : Pass<"convert-onnx-to-linalg", "func::FuncOp"> {
+  let summary = "Lower onnx ops to linalg, tensor, arith and math";
+  let description = [{
+    Rewrites an imported ONNX graph (the `onnx` dialect) into structured ops
+    on tensors with ONNX semantics: numpy broadcasting, dynamic batch and
+    sequence dimensions computed at run time from `tensor.dim`, unsigned
+    element types mapped to signless integers (operations that care use the
+    unsigned arith ops). Graph initializers become `arith.constant` over the
+    same blobs. `peft.linear` and other peft ops are left for
+    `convert-peft-to-linalg`.
+
+    Example:
+
+    ```mlir
+    %y = "onnx.Add"(%a, %b) : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %d0 = tensor.dim %a, %c0 : tensor<?x4xf32>
+    %e = tensor.empty(%d0) : tensor<?x4xf32>
+    %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                          affine_map<(d0, d1) -> (d1)>,
+                                          affine_map<(d0, d1) -> (d0, d1)>],
+                         iterator_types = ["parallel", "parallel"]}
+           ins(%a, %b : tensor<?x4xf32>, tensor<4xf32>) outs(%e : tensor<?x4xf32>) {
+      ^bb0(%x: f32, %z: f32, %o: f32):
+        %s = arith.addf %x, %z : f32
+        linalg.yield %s : f32
+    } -> tensor<?x4xf32>
+    ```
+
+    A node that cannot be lowered (an op with no lowering, an unranked or
+    unknown-element-type value, an unsupported attribute value) is reported
+    as an error naming the ONNX node, and the function is left unchanged.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect",
+    "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // PEFT_CONVERSION_PASSES_TD

@@ -14,7 +14,7 @@ namespace peft {
 LogicalResult buildLowerToLLVMPipeline(OpPassManager &pm,
                                        raw_ostream &errorStream);
 
-/// Registers `peft-lower-to-llvm`.
+/// Registers `peft-lower-to-llvm` and the peft-cpu-* passes it runs.
 void registerPipelines();
 
 } // namespace peft

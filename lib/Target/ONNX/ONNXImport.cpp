@@ -27,8 +27,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 
-#include "onnx/onnx_pb.h"
 #include "onnx/checker.h"
+#include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <exception>

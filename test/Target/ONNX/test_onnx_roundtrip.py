@@ -7,14 +7,11 @@ under onnxruntime, pass onnx.checker, and keep node names, tensor names, opsets 
 producer metadata.
 """
 
-import json
-import os
 import subprocess
 import sys
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 
 import peft_mlir
@@ -24,23 +21,14 @@ MODELS = ["llama_opset14", "llama_opset17", "llama_opset17_nofold", "gpt2_conv1d
           "bert_opset17", "minilm_opset14", "tiny_external"]
 
 
-def run_ort(path, inputs):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(None, inputs)))
 
-
-def test_all_generated_models_are_covered(onnx_models):
-    manifest = json.loads((onnx_models / "manifest.json").read_text())
+def test_all_generated_models_are_covered(manifest):
     assert sorted(m["name"] for m in manifest["models"]) == sorted(MODELS)
     assert not manifest.get("skipped"), manifest.get("skipped")
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_round_trip_bit_identical(onnx_models, tmp_path, name):
+def test_round_trip_bit_identical(run_ort, onnx_models, tmp_path, name):
     original = onnx_models / f"{name}.onnx"
     exported = tmp_path / f"{name}.onnx"
     module = peft_mlir.import_onnx(str(original))
@@ -74,7 +62,7 @@ def test_round_trip_bit_identical(onnx_models, tmp_path, name):
     assert [dims(i) for i in a.graph.input] == [dims(i) for i in b.graph.input]
 
 
-def test_external_data_export(onnx_models, tmp_path):
+def test_external_data_export(run_ort, onnx_models, tmp_path):
     """A threshold sends initializers to a side file; the result still runs identically."""
     name = "bert_opset14"
     exported = tmp_path / "bert_ext.onnx"
@@ -107,7 +95,7 @@ print(rss() - before)
 """
 
 
-def test_external_data_is_mapped_not_read(tmp_path):
+def test_external_data_is_mapped_not_read(run_ort, tmp_path):
     """Importing 192 MiB of external weights grows the peak RSS by far less than that."""
     from onnx import TensorProto, helper
     n = 4096

@@ -11,13 +11,11 @@ drop.
       -m pytest -q -p no:cacheprovider ../test/Dialect/ONNX/Transforms/test_cleanup_numerics.py
 """
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import peft_mlir
 import pytest
 
@@ -28,20 +26,6 @@ import gen_models  # noqa: E402
 MUST_SHRINK = ("llama", "gpt2", "bert")
 
 
-@pytest.fixture(scope="module")
-def manifest(onnx_models):
-    return json.loads((onnx_models / "manifest.json").read_text())
-
-
-def run(path, inputs):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    feeds = {i.name: inputs[i.name] for i in session.get_inputs()}
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(names, feeds)))
 
 
 def node_count(path):
@@ -49,7 +33,7 @@ def node_count(path):
 
 
 @pytest.mark.parametrize("name", list(gen_models.MODELS))
-def test_cleanup_keeps_outputs(onnx_models, manifest, tmp_path, capsys, name):
+def test_cleanup_keeps_outputs(run_ort, onnx_models, manifest, tmp_path, capsys, name):
     entry = next((m for m in manifest["models"] if m["name"] == name), None)
     if entry is None:
         pytest.skip(f"{name} was not generated: {manifest['skipped'].get(name)}")
@@ -63,8 +47,8 @@ def test_cleanup_keeps_outputs(onnx_models, manifest, tmp_path, capsys, name):
     onnx.checker.check_model(str(cleaned))
 
     inputs = dict(np.load(onnx_models / entry["inputs_file"]))
-    expected = run(original, inputs)
-    actual = run(cleaned, inputs)
+    expected = run_ort(original, inputs)
+    actual = run_ort(cleaned, inputs)
     assert list(actual) == list(expected)
     for output, value in expected.items():
         assert actual[output].dtype == value.dtype, output

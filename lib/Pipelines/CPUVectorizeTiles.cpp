@@ -1,0 +1,70 @@
+//===- CPUVectorizeTiles.cpp - register tiles to vector.contract ----------===//
+//
+// peft-cpu-vectorize-tiles: the static-shaped tiles that
+// peft-cpu-tile-contractions marked become vector.contract on values read
+// once per tile, which convert-vector-to-llvm later turns into outer
+// products (broadcast of A times a vector of B, accumulated into C).
+//
+//===----------------------------------------------------------------------===//
+
+#include "peft/Pipelines/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::peft {
+#define GEN_PASS_DEF_CPUVECTORIZETILES
+#include "peft/Pipelines/Passes.h.inc"
+} // namespace mlir::peft
+
+using namespace mlir;
+
+namespace {
+
+struct CPUVectorizeTilesPass
+    : public peft::impl::CPUVectorizeTilesBase<CPUVectorizeTilesPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<linalg::LinalgOp> tiles;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(peft::kCPUMatmulTileAttrName))
+        tiles.push_back(op);
+    });
+    IRRewriter rewriter(ctx);
+    for (linalg::LinalgOp op : tiles) {
+      op->removeAttr(peft::kCPUMatmulTileAttrName);
+      // Remainders that could not be given a static shape stay scalar.
+      if (op.hasDynamicShape() || failed(linalg::vectorizeOpPrecondition(op)))
+        continue;
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
+          rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+          /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+          /*assumeDynamicDimsMatchVecSizes=*/false,
+          /*createNamedContraction=*/true);
+      if (succeeded(result))
+        rewriter.replaceOp(op, result->replacements);
+    }
+
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorReductionToContractPatterns(patterns);
+    vector::populateSinkVectorOpsPatterns(patterns);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
