@@ -75,6 +75,32 @@ AffineMap getQuantParamMap(MLIRContext *ctx, RankedTensorType inputType,
   return AffineMap::get(rank, 0, {getAffineDimExpr(*a, ctx)}, ctx);
 }
 
+/// One parallel linalg.generic over the shape of `x` that reads x, the
+/// (broadcast) `scale` and, when given, the zero point `zp`, and yields what
+/// `body` computes from (x, scale[, zp]) as `resultElement`.
+Value buildScaledGeneric(
+    OpBuilder &b, Location loc, Value x, Value scale, AffineMap scaleMap,
+    Value zp, AffineMap zpMap, Type resultElement,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  auto id = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+  SmallVector<Value> inputs = {x, scale};
+  SmallVector<AffineMap> maps = {id, scaleMap};
+  if (zp) {
+    inputs.push_back(zp);
+    maps.push_back(zpMap);
+  }
+  maps.push_back(id);
+  Value empty = createEmpty(b, loc, getSizes(b, loc, x), resultElement);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{empty.getType()}, inputs, ValueRange{empty},
+             maps, parallelIterators(rank),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, body(nb, l, args));
+             })
+      .getResult(0);
+}
+
 /// DequantizeLinear: y = (x - zero_point) * scale, per tensor, per axis or
 /// per block; integer x widened by its signedness.
 struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
@@ -110,30 +136,16 @@ struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
     unsigned width = xType.getElementType().getIntOrFloatBitWidth();
     Type wide = b.getIntegerType(width >= 32 ? 64 : 32);
     Type floatType = type.getElementType();
-    int64_t rank = xType.getRank();
-    auto id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    SmallVector<Value> inputs = {x, scale};
-    SmallVector<AffineMap> maps = {id, scaleMap};
-    if (hasZp) {
-      inputs.push_back(zp);
-      maps.push_back(zpMap);
-    }
-    maps.push_back(id);
-    Value empty = createEmpty(b, loc, getSizes(b, loc, x), floatType);
-    Value result =
-        linalg::GenericOp::create(
-            b, loc, TypeRange{empty.getType()}, inputs, ValueRange{empty}, maps,
-            parallelIterators(rank),
-            [&](OpBuilder &nb, Location l, ValueRange args) {
-              Value q = widenInt(nb, l, args[0], wide, isUnsigned);
-              if (hasZp)
-                q = arith::SubIOp::create(
-                    nb, l, q, widenInt(nb, l, args[2], wide, isUnsigned));
-              Value f = arith::SIToFPOp::create(nb, l, floatType, q);
-              Value y = arith::MulFOp::create(nb, l, f, args[1]);
-              linalg::YieldOp::create(nb, l, y);
-            })
-            .getResult(0);
+    Value result = buildScaledGeneric(
+        b, loc, x, scale, scaleMap, hasZp ? zp : Value(), zpMap, floatType,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value q = widenInt(nb, l, args[0], wide, isUnsigned);
+          if (hasZp)
+            q = arith::SubIOp::create(
+                nb, l, q, widenInt(nb, l, args[2], wide, isUnsigned));
+          Value f = arith::SIToFPOp::create(nb, l, floatType, q);
+          return Value(arith::MulFOp::create(nb, l, f, args[1]));
+        });
     rewriter.replaceOp(op, castTo(b, loc, result, type));
     return success();
   }
@@ -209,35 +221,21 @@ struct QuantizeLinearLowering : ONNXConversion<onnx_ir::QuantizeLinearOp> {
     bool isUnsigned = isUnsignedElement(op.getY());
     Type computeType =
         xType.getElementType().isF64() ? b.getF64Type() : b.getF32Type();
-    int64_t rank = xType.getRank();
-    auto id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    SmallVector<Value> inputs = {x, scale};
-    SmallVector<AffineMap> maps = {id, scaleMap};
-    if (hasZp) {
-      inputs.push_back(zp);
-      maps.push_back(zpMap);
-    }
-    maps.push_back(id);
-    Value empty = createEmpty(b, loc, getSizes(b, loc, x), intType);
-    Value result =
-        linalg::GenericOp::create(
-            b, loc, TypeRange{empty.getType()}, inputs, ValueRange{empty}, maps,
-            parallelIterators(rank),
-            [&](OpBuilder &nb, Location l, ValueRange args) {
-              Value v = arith::DivFOp::create(
-                  nb, l, toComputeFloat(nb, l, args[0], computeType),
-                  toComputeFloat(nb, l, args[1], computeType));
-              Value zpFloat;
-              if (hasZp)
-                zpFloat = isUnsigned ? Value(arith::UIToFPOp::create(
-                                           nb, l, computeType, args[2]))
-                                     : Value(arith::SIToFPOp::create(
-                                           nb, l, computeType, args[2]));
-              linalg::YieldOp::create(
-                  nb, l,
-                  quantizeScalar(nb, l, v, zpFloat, intType, isUnsigned));
-            })
-            .getResult(0);
+    Value result = buildScaledGeneric(
+        b, loc, x, scale, scaleMap, hasZp ? zp : Value(), zpMap, intType,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value v = arith::DivFOp::create(
+              nb, l, toComputeFloat(nb, l, args[0], computeType),
+              toComputeFloat(nb, l, args[1], computeType));
+          Value zpFloat;
+          if (hasZp)
+            zpFloat = isUnsigned
+                          ? Value(arith::UIToFPOp::create(nb, l, computeType,
+                                                          args[2]))
+                          : Value(arith::SIToFPOp::create(nb, l, computeType,
+                                                          args[2]));
+          return quantizeScalar(nb, l, v, zpFloat, intType, isUnsigned);
+        });
     rewriter.replaceOp(op, castTo(b, loc, result, type));
     return success();
   }
