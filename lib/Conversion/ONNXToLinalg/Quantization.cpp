@@ -77,12 +77,24 @@ AffineMap getQuantParamMap(MLIRContext *ctx, RankedTensorType inputType,
 
 /// One parallel linalg.generic over the shape of `x` that reads x, the
 /// (broadcast) `scale` and, when given, the zero point `zp`, and yields what
-/// `body` computes from (x, scale[, zp]) as `resultElement`.
-Value buildScaledGeneric(
-    OpBuilder &b, Location loc, Value x, Value scale, AffineMap scaleMap,
-    Value zp, AffineMap zpMap, Type resultElement,
+/// `body` computes from (x, scale[, zp]) as `resultElement`. Scale and zero
+/// point are read per tensor, per `axis` or per `block` of that axis; failure
+/// when their shapes fit none of these.
+FailureOr<Value> buildScaledGeneric(
+    OpBuilder &b, Location loc, Value x, Value scale, Value zp, int64_t axis,
+    int64_t block, Type resultElement,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  auto xType = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  AffineMap scaleMap = getQuantParamMap(
+      ctx, xType, cast<RankedTensorType>(scale.getType()), axis, block);
+  AffineMap zpMap =
+      zp ? getQuantParamMap(ctx, xType, cast<RankedTensorType>(zp.getType()),
+                            axis, block)
+         : AffineMap();
+  if (!scaleMap || (zp && !zpMap))
+    return failure();
+  int64_t rank = xType.getRank();
   auto id = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
   SmallVector<Value> inputs = {x, scale};
   SmallVector<AffineMap> maps = {id, scaleMap};
@@ -122,13 +134,6 @@ struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
         scaleType.getElementType() != type.getElementType() ||
         (hasZp && zpType.getElementType() != xType.getElementType()))
       return rewriter.notifyMatchFailure(op, "unsupported types");
-    MLIRContext *ctx = rewriter.getContext();
-    int64_t axis = op.getAxisOrDefault(), block = op.getBlockSizeOrDefault();
-    AffineMap scaleMap = getQuantParamMap(ctx, xType, scaleType, axis, block);
-    AffineMap zpMap =
-        hasZp ? getQuantParamMap(ctx, xType, zpType, axis, block) : AffineMap();
-    if (!scaleMap || (hasZp && !zpMap))
-      return rewriter.notifyMatchFailure(op, "unsupported scale shape");
 
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
@@ -136,8 +141,9 @@ struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
     unsigned width = xType.getElementType().getIntOrFloatBitWidth();
     Type wide = b.getIntegerType(width >= 32 ? 64 : 32);
     Type floatType = type.getElementType();
-    Value result = buildScaledGeneric(
-        b, loc, x, scale, scaleMap, hasZp ? zp : Value(), zpMap, floatType,
+    FailureOr<Value> result = buildScaledGeneric(
+        b, loc, x, scale, hasZp ? zp : Value(), op.getAxisOrDefault(),
+        op.getBlockSizeOrDefault(), floatType,
         [&](OpBuilder &nb, Location l, ValueRange args) {
           Value q = widenInt(nb, l, args[0], wide, isUnsigned);
           if (hasZp)
@@ -146,7 +152,9 @@ struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
           Value f = arith::SIToFPOp::create(nb, l, floatType, q);
           return Value(arith::MulFOp::create(nb, l, f, args[1]));
         });
-    rewriter.replaceOp(op, castTo(b, loc, result, type));
+    if (failed(result))
+      return rewriter.notifyMatchFailure(op, "unsupported scale shape");
+    rewriter.replaceOp(op, castTo(b, loc, *result, type));
     return success();
   }
 };
@@ -208,21 +216,15 @@ struct QuantizeLinearLowering : ONNXConversion<onnx_ir::QuantizeLinearOp> {
         !isa<FloatType>(scaleType.getElementType()) ||
         (hasZp && zpType.getElementType() != intType))
       return rewriter.notifyMatchFailure(op, "unsupported types");
-    MLIRContext *ctx = rewriter.getContext();
-    int64_t axis = op.getAxisOrDefault(), block = op.getBlockSizeOrDefault();
-    AffineMap scaleMap = getQuantParamMap(ctx, xType, scaleType, axis, block);
-    AffineMap zpMap =
-        hasZp ? getQuantParamMap(ctx, xType, zpType, axis, block) : AffineMap();
-    if (!scaleMap || (hasZp && !zpMap))
-      return rewriter.notifyMatchFailure(op, "unsupported scale shape");
 
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     bool isUnsigned = isUnsignedElement(op.getY());
     Type computeType =
         xType.getElementType().isF64() ? b.getF64Type() : b.getF32Type();
-    Value result = buildScaledGeneric(
-        b, loc, x, scale, scaleMap, hasZp ? zp : Value(), zpMap, intType,
+    FailureOr<Value> result = buildScaledGeneric(
+        b, loc, x, scale, hasZp ? zp : Value(), op.getAxisOrDefault(),
+        op.getBlockSizeOrDefault(), intType,
         [&](OpBuilder &nb, Location l, ValueRange args) {
           Value v = arith::DivFOp::create(
               nb, l, toComputeFloat(nb, l, args[0], computeType),
@@ -236,7 +238,9 @@ struct QuantizeLinearLowering : ONNXConversion<onnx_ir::QuantizeLinearOp> {
                                                           args[2]));
           return quantizeScalar(nb, l, v, zpFloat, intType, isUnsigned);
         });
-    rewriter.replaceOp(op, castTo(b, loc, result, type));
+    if (failed(result))
+      return rewriter.notifyMatchFailure(op, "unsupported scale shape");
+    rewriter.replaceOp(op, castTo(b, loc, *result, type));
     return success();
   }
 };
