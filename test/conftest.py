@@ -38,18 +38,10 @@ def manifest(onnx_models):
 
 @pytest.fixture(scope="session")
 def run_ort():
-    """run_ort(path, inputs) -> {output name: array}: onnxruntime on one CPU thread
-    with graph optimizations off, so results are reproducible bit for bit."""
-    import onnxruntime as ort
+    """run_ort(path, inputs) -> {output name: array}: the generator's own
+    onnxruntime run (one CPU thread, graph optimizations off), so results are
+    reproducible bit for bit and comparable with its saved references."""
+    sys.path.insert(0, str(ROOT / "test" / "models"))
+    import gen_models
 
-    def run(path, inputs):
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        names = [o.name for o in session.get_outputs()]
-        feeds = {i.name: inputs[i.name] for i in session.get_inputs()}
-        return dict(zip(names, session.run(names, feeds)))
-
-    return run
+    return lambda path, inputs: dict(gen_models.ort_run(path, inputs))

@@ -589,13 +589,15 @@ MODELS = _registry()
 
 
 def ort_run(model_path, feeds):
-    """Deterministic onnxruntime CPU run (1 thread, no graph optimizations)."""
+    """Deterministic onnxruntime CPU run (1 thread, no graph optimizations) of
+    the model's inputs taken from `feeds`."""
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sess = ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
+    feeds = {i.name: feeds[i.name] for i in sess.get_inputs()}
     return collections.OrderedDict(zip(names, sess.run(names, feeds)))
 
 
