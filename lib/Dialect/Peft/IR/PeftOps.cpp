@@ -5,6 +5,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::peft;
 
@@ -68,6 +70,97 @@ LogicalResult LinearOp::verify() {
 
   if (auto path = getPath(); path && path->empty())
     return emitOpError("module path must not be empty when present");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LoraOp
+//===----------------------------------------------------------------------===//
+
+LinearOp LoraOp::getLinear() {
+  Operation *def = getBase().getDefiningOp();
+  while (auto lora = dyn_cast_or_null<LoraOp>(def))
+    def = lora.getBase().getDefiningOp();
+  return dyn_cast_or_null<LinearOp>(def);
+}
+
+LogicalResult LoraOp::verify() {
+  Operation *def = getBase().getDefiningOp();
+  if (!isa_and_nonnull<LinearOp, LoraOp>(def))
+    return emitOpError("base must be the result of a peft.linear or of "
+                       "another peft.lora");
+  LinearOp linear = getLinear();
+  if (!linear)
+    return emitOpError("base does not lead to a peft.linear");
+  if (getInput() != linear.getInput())
+    return emitOpError("input must be the input of the adapted peft.linear");
+
+  Type elementType = getBase().getType().getElementType();
+  auto aType = getLoraA().getType(), bType = getLoraB().getType();
+  if (aType.getElementType() != elementType ||
+      bType.getElementType() != elementType)
+    return emitOpError("lora_a and lora_b must have the element type ")
+           << elementType << " of the layer";
+  int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
+  if (!compatibleDims(aType.getDimSize(1), in))
+    return emitOpError("lora_a ")
+           << aType << " must be [rank, " << in << "] (the layer's inputs)";
+  if (!compatibleDims(bType.getDimSize(0), out))
+    return emitOpError("lora_b ")
+           << bType << " must be [" << out << ", rank] (the layer's outputs)";
+  if (!compatibleDims(aType.getDimSize(0), bType.getDimSize(1)))
+    return emitOpError("rank mismatch: lora_a has ")
+           << aType.getDimSize(0) << " rows but lora_b has "
+           << bType.getDimSize(1) << " columns";
+  if (!std::isfinite(getScale().convertToDouble()))
+    return emitOpError("scale must be finite");
+
+  for (auto [name, vector] : {std::pair<StringRef, Value>{"magnitude",
+                                                          getMagnitude()},
+                              {"weight_norm", getWeightNorm()}}) {
+    if (!vector)
+      continue;
+    auto type = cast<RankedTensorType>(vector.getType());
+    if (type.getElementType() != elementType)
+      return emitOpError(name) << " must have the element type " << elementType;
+    if (!compatibleDims(type.getDimSize(0), out))
+      return emitOpError(name)
+             << " has " << type.getDimSize(0) << " elements, expected " << out;
+  }
+  if (getMagnitude() && !isa<LinearOp>(def))
+    return emitOpError("a DoRA adapter (with magnitude) must sit directly on "
+                       "its peft.linear");
+  if (getWeightNorm() && !(getMagnitude() && getMerged()))
+    return emitOpError("weight_norm is only kept by a merged DoRA adapter");
+  if (auto adapter = getAdapter(); adapter && adapter->empty())
+    return emitOpError("adapter name must not be empty when present");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// IA3Op
+//===----------------------------------------------------------------------===//
+
+LinearOp IA3Op::getLinear() {
+  return dyn_cast_or_null<LinearOp>(getBase().getDefiningOp());
+}
+
+LogicalResult IA3Op::verify() {
+  LinearOp linear = getLinear();
+  if (!linear)
+    return emitOpError("base must be the result of a peft.linear");
+  Type elementType = getBase().getType().getElementType();
+  auto type = getScaling().getType();
+  if (type.getElementType() != elementType)
+    return emitOpError("scaling must have the element type ") << elementType;
+  int64_t expected =
+      getFeedforward() ? linear.getInFeatures() : linear.getOutFeatures();
+  if (!compatibleDims(type.getDimSize(0), expected))
+    return emitOpError("scaling has ")
+           << type.getDimSize(0) << " elements, expected " << expected << " ("
+           << (getFeedforward() ? "input" : "output") << " features)";
+  if (auto adapter = getAdapter(); adapter && adapter->empty())
+    return emitOpError("adapter name must not be empty when present");
   return success();
 }
 

@@ -1,0 +1,23 @@
+//===- InsertLora.cpp - placeholder ----------------------------------------------===//
+// PLACEHOLDER: replaced by the real pass.
+
+#include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Dialect/Peft/Transforms/Passes.h"
+#include "peft/Dialect/ONNX/IR/ONNXDialect.h"
+
+namespace mlir::peft {
+#define GEN_PASS_DEF_PEFTINSERTLORA
+#include "peft/Dialect/Peft/Transforms/Passes.h.inc"
+} // namespace mlir::peft
+
+using namespace mlir;
+
+namespace {
+struct PassInsertLora : public peft::impl::PeftInsertLoraBase<PassInsertLora> {
+  using Base::Base;
+  void runOnOperation() override {
+    getOperation()->emitError("not implemented yet");
+    signalPassFailure();
+  }
+};
+} // namespace

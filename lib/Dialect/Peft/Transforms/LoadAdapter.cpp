@@ -1,0 +1,23 @@
+//===- LoadAdapter.cpp - placeholder ----------------------------------------------===//
+// PLACEHOLDER: replaced by the real pass.
+
+#include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Dialect/Peft/Transforms/Passes.h"
+#include "peft/Dialect/ONNX/IR/ONNXDialect.h"
+
+namespace mlir::peft {
+#define GEN_PASS_DEF_PEFTLOADADAPTER
+#include "peft/Dialect/Peft/Transforms/Passes.h.inc"
+} // namespace mlir::peft
+
+using namespace mlir;
+
+namespace {
+struct PassLoadAdapter : public peft::impl::PeftLoadAdapterBase<PassLoadAdapter> {
+  using Base::Base;
+  void runOnOperation() override {
+    getOperation()->emitError("not implemented yet");
+    signalPassFailure();
+  }
+};
+} // namespace

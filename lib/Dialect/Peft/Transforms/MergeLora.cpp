@@ -1,0 +1,23 @@
+//===- MergeLora.cpp - placeholder ----------------------------------------------===//
+// PLACEHOLDER: replaced by the real pass.
+
+#include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Dialect/Peft/Transforms/Passes.h"
+#include "peft/Dialect/ONNX/IR/ONNXDialect.h"
+
+namespace mlir::peft {
+#define GEN_PASS_DEF_PEFTMERGELORA
+#include "peft/Dialect/Peft/Transforms/Passes.h.inc"
+} // namespace mlir::peft
+
+using namespace mlir;
+
+namespace {
+struct PassMergeLora : public peft::impl::PeftMergeLoraBase<PassMergeLora> {
+  using Base::Base;
+  void runOnOperation() override {
+    getOperation()->emitError("not implemented yet");
+    signalPassFailure();
+  }
+};
+} // namespace
