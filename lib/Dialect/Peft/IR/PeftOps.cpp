@@ -115,9 +115,9 @@ LogicalResult LoraOp::verify() {
   if (!std::isfinite(getScale().convertToDouble()))
     return emitOpError("scale must be finite");
 
-  for (auto [name, vector] : {std::pair<StringRef, Value>{"magnitude",
-                                                          getMagnitude()},
-                              {"weight_norm", getWeightNorm()}}) {
+  for (auto [name, vector] :
+       {std::pair<StringRef, Value>{"magnitude", getMagnitude()},
+        {"weight_norm", getWeightNorm()}}) {
     if (!vector)
       continue;
     auto type = cast<RankedTensorType>(vector.getType());

@@ -140,14 +140,13 @@ FailureOr<std::vector<float>> mlir::peft::readWeightAsF32(ElementsAttr attr) {
     std::vector<float> out;
     out.reserve(count);
     for (const APFloat &v : dense.getValues<APFloat>())
-      out.push_back(
-          elementType.isF64() ? float(v.convertToDouble()) : [&] {
-            llvm::APFloat f = v;
-            bool losesInfo;
-            f.convert(llvm::APFloat::IEEEsingle(),
-                      llvm::APFloat::rmNearestTiesToEven, &losesInfo);
-            return f.convertToFloat();
-          }());
+      out.push_back(elementType.isF64() ? float(v.convertToDouble()) : [&] {
+        llvm::APFloat f = v;
+        bool losesInfo;
+        f.convert(llvm::APFloat::IEEEsingle(),
+                  llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+        return f.convertToFloat();
+      }());
     return out;
   }
   return failure();
@@ -179,9 +178,8 @@ ElementsAttr mlir::peft::createWeightBlob(RankedTensorType type,
                                         std::move(blob));
 }
 
-Value mlir::peft::createWeight(OpBuilder &builder, Location loc,
-                               StringRef name, RankedTensorType type,
-                               ArrayRef<float> values) {
+Value mlir::peft::createWeight(OpBuilder &builder, Location loc, StringRef name,
+                               RankedTensorType type, ArrayRef<float> values) {
   return onnx_ir::InitializerOp::create(builder, loc, name,
                                         createWeightBlob(type, values, name))
       .getResult();

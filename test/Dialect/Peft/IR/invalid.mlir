@@ -94,3 +94,101 @@ func.func @bad_role(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>) {
   %y = peft.linear %x, %w layout out_in role attention : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
   return
 }
+
+// -----
+
+func.func @lora_base_not_linear(%x: tensor<2x8xf32>, %a: tensor<4x8xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @+1 {{'peft.lora' op base must be the result of a peft.linear or of another peft.lora}}
+  %z = peft.lora %x, %x, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x8xf32>, tensor<4x8xf32>, tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @lora_input_differs(%x: tensor<2x8xf32>, %x2: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf32>, %b: tensor<16x4xf32>) {
+  %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
+  // expected-error @+1 {{'peft.lora' op input must be the input of the adapted peft.linear}}
+  %z = peft.lora %x2, %y, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<16x4xf32>
+  return
+}
+
+// -----
+
+func.func @lora_a_shape(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x9xf32>, %b: tensor<16x4xf32>) {
+  %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
+  // expected-error @+1 {{'peft.lora' op lora_a 'tensor<4x9xf32>' must be [rank, 8] (the layer's inputs)}}
+  %z = peft.lora %x, %y, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x9xf32>, tensor<16x4xf32>
+  return
+}
+
+// -----
+
+func.func @lora_b_shape(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf32>, %b: tensor<15x4xf32>) {
+  %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
+  // expected-error @+1 {{'peft.lora' op lora_b 'tensor<15x4xf32>' must be [16, rank] (the layer's outputs)}}
+  %z = peft.lora %x, %y, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<15x4xf32>
+  return
+}
+
+// -----
+
+func.func @lora_rank_mismatch(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf32>, %b: tensor<16x2xf32>) {
+  %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
+  // expected-error @+1 {{'peft.lora' op rank mismatch: lora_a has 4 rows but lora_b has 2 columns}}
+  %z = peft.lora %x, %y, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<16x2xf32>
+  return
+}
+
+// -----
+
+func.func @lora_element_type(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf16>, %b: tensor<16x4xf16>) {
+  %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
+  // expected-error @+1 {{'peft.lora' op lora_a and lora_b must have the element type 'f32' of the layer}}
+  %z = peft.lora %x, %y, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf16>, tensor<16x4xf16>
+  return
+}
+
+// -----
+
+func.func @dora_magnitude_size(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf32>, %b: tensor<16x4xf32>, %m: tensor<8xf32>) {
+  %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
+  // expected-error @+1 {{'peft.lora' op magnitude has 8 elements, expected 16}}
+  %z = peft.lora %x, %y, %a, %b magnitude %m scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<16x4xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @dora_stacked(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf32>, %b: tensor<16x4xf32>, %m: tensor<16xf32>) {
+  %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
+  %z = peft.lora %x, %y, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<16x4xf32>
+  // expected-error @+1 {{'peft.lora' op a DoRA adapter (with magnitude) must sit directly on its peft.linear}}
+  %u = peft.lora %x, %z, %a, %b magnitude %m scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<16x4xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @weight_norm_unmerged(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf32>, %b: tensor<16x4xf32>, %m: tensor<16xf32>) {
+  %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
+  // expected-error @+1 {{'peft.lora' op weight_norm is only kept by a merged DoRA adapter}}
+  %z = peft.lora %x, %y, %a, %b magnitude %m weight_norm %m scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<16x4xf32>, tensor<16xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @ia3_size(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %l: tensor<16xf32>) {
+  %y = peft.linear %x, %w layout out_in role down : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
+  // expected-error @+1 {{'peft.ia3' op scaling has 16 elements, expected 8 (input features)}}
+  %z = peft.ia3 %y, %l feedforward : tensor<2x16xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @ia3_base(%x: tensor<2x16xf32>, %l: tensor<16xf32>) {
+  // expected-error @+1 {{'peft.ia3' op base must be the result of a peft.linear}}
+  %z = peft.ia3 %x, %l : tensor<2x16xf32>, tensor<16xf32>
+  return
+}

@@ -55,3 +55,30 @@ func.func @vector_dynamic_weight(%x: tensor<16xf32>, %w: tensor<?x?xf32>) -> ten
   %y = peft.linear %x, %w layout out_in role other : tensor<16xf32>, tensor<?x?xf32> -> tensor<?xf32>
   return %y : tensor<?xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @lora_stack
+// CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>, %[[W:.*]]: tensor<32x64xf32>, %[[A:.*]]: tensor<8x64xf32>, %[[B:.*]]: tensor<32x8xf32>, %[[M:.*]]: tensor<32xf32>)
+// CHECK: %[[Y:.*]] = peft.linear %[[X]], %[[W]]
+// CHECK: %[[Z:.*]] = peft.lora %[[X]], %[[Y]], %[[A]], %[[B]] magnitude %[[M]] weight_norm %[[M]] scale 2.000000e+00 adapter "default" merged : tensor<?x64xf32>, tensor<?x32xf32>, tensor<8x64xf32>, tensor<32x8xf32>, tensor<32xf32>, tensor<32xf32>
+// CHECK: peft.lora %[[X]], %[[Z]], %[[A]], %[[B]] scale 5.000000e-01 : tensor<?x64xf32>, tensor<?x32xf32>, tensor<8x64xf32>, tensor<32x8xf32>
+func.func @lora_stack(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %a: tensor<8x64xf32>, %b: tensor<32x8xf32>, %m: tensor<32xf32>) -> tensor<?x32xf32> {
+  %y = peft.linear %x, %w layout out_in role q : tensor<?x64xf32>, tensor<32x64xf32> -> tensor<?x32xf32>
+  %z = peft.lora %x, %y, %a, %b magnitude %m weight_norm %m scale 2.0 adapter "default" merged
+         : tensor<?x64xf32>, tensor<?x32xf32>, tensor<8x64xf32>, tensor<32x8xf32>, tensor<32xf32>, tensor<32xf32>
+  %u = peft.lora %x, %z, %a, %b scale 0.5 : tensor<?x64xf32>, tensor<?x32xf32>, tensor<8x64xf32>, tensor<32x8xf32>
+  return %u : tensor<?x32xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @ia3
+// CHECK: peft.ia3 %{{.*}}, %{{.*}} adapter "t" : tensor<?x32xf32>, tensor<32xf32>
+// CHECK: peft.ia3 %{{.*}}, %{{.*}} feedforward : tensor<?x32xf32>, tensor<64xf32>
+func.func @ia3(%x: tensor<?x64xf32>, %w: tensor<64x32xf32>, %l: tensor<32xf32>, %f: tensor<64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>) {
+  %y = peft.linear %x, %w layout in_out role k : tensor<?x64xf32>, tensor<64x32xf32> -> tensor<?x32xf32>
+  %z = peft.ia3 %y, %l adapter "t" : tensor<?x32xf32>, tensor<32xf32>
+  %u = peft.ia3 %y, %f feedforward : tensor<?x32xf32>, tensor<64xf32>
+  return %z, %u : tensor<?x32xf32>, tensor<?x32xf32>
+}
