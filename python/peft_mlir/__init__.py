@@ -10,6 +10,8 @@ Example:
     >>> model.export_onnx("out.onnx")
     >>> outputs = model.run({"input_ids": ids, "attention_mask": mask})  # CPU JIT
     >>> outputs["last_hidden_state"].shape   # numpy arrays, named by the graph
+    >>> model.insert_lora(["q_proj", "v_proj"], rank=8)  # see peft_mlir.lora
+    >>> model.load_adapter("adapter_dir"); model.merge_lora()
 
 Module.run JIT-compiles the module for the CPU on first use (peft-lower-to-llvm,
 then MLIR's ExecutionEngine) and keeps the compiled code until run_pipeline
@@ -17,7 +19,8 @@ changes the module; dynamic dimensions take their sizes from the inputs.
 """
 
 from ._peft_mlir import Module, PeftError, import_onnx, mlir_version, version
+from .lora import Linear  # also adds the LoRA methods to Module
 
 __version__ = version().split()[-1]
 
-__all__ = ["Module", "PeftError", "import_onnx", "version", "mlir_version", "__version__"]
+__all__ = ["Module", "Linear", "PeftError", "import_onnx", "version", "mlir_version", "__version__"]

@@ -216,29 +216,31 @@ void PeftInsertLoraPass::runOnOperation() {
   Operation *root = getOperation();
   std::optional<InitKind> kind = parseInit(init);
   if (!kind) {
-    root->emitError() << "peft-insert-lora: unknown init '" << init
-                      << "' (expected zeros, gaussian, kaiming, pissa or "
-                         "olora)";
+    emitError(root->getLoc())
+        << "peft-insert-lora: unknown init '" << init
+        << "' (expected zeros, gaussian, kaiming, pissa or "
+           "olora)";
     return signalPassFailure();
   }
   if (rank <= 0 || !std::isfinite(alpha)) {
-    root->emitError() << "peft-insert-lora: rank must be > 0 and alpha "
-                         "finite (got rank="
-                      << rank << ", alpha=" << alpha << ")";
+    emitError(root->getLoc()) << "peft-insert-lora: rank must be > 0 and alpha "
+                                 "finite (got rank="
+                              << rank << ", alpha=" << alpha << ")";
     return signalPassFailure();
   }
   if (targets.empty() && targetRegex.empty() && roles.empty()) {
-    root->emitError() << "peft-insert-lora: no layers selected: give "
-                         "targets=, target-regex= or roles=";
+    emitError(root->getLoc()) << "peft-insert-lora: no layers selected: give "
+                                 "targets=, target-regex= or roles=";
     return signalPassFailure();
   }
   SmallVector<LinearRole> roleSet;
   for (const std::string &role : roles) {
     std::optional<LinearRole> parsed = symbolizeLinearRole(role);
     if (!parsed) {
-      root->emitError() << "peft-insert-lora: unknown role '" << role
-                        << "' (expected q, k, v, o, qkv, gate, up, down or "
-                           "other)";
+      emitError(root->getLoc())
+          << "peft-insert-lora: unknown role '" << role
+          << "' (expected q, k, v, o, qkv, gate, up, down or "
+             "other)";
       return signalPassFailure();
     }
     roleSet.push_back(*parsed);
@@ -250,8 +252,9 @@ void PeftInsertLoraPass::runOnOperation() {
       names.push_back(t);
   if (!targetRegex.empty()) {
     if (auto translated = translatePythonRegex(targetRegex); !translated) {
-      root->emitError() << "peft-insert-lora: bad target-regex '" << targetRegex
-                        << "': " << llvm::toString(translated.takeError());
+      emitError(root->getLoc())
+          << "peft-insert-lora: bad target-regex '" << targetRegex
+          << "': " << llvm::toString(translated.takeError());
       return signalPassFailure();
     }
   }
@@ -264,8 +267,9 @@ void PeftInsertLoraPass::runOnOperation() {
       double parsed;
       if (key.empty() || value.getAsDouble(parsed) || !std::isfinite(parsed) ||
           parsed <= 0) {
-        root->emitError() << "peft-insert-lora: bad " << option << " entry '"
-                          << entry << "' (expected 'regex=value', value > 0)";
+        emitError(root->getLoc())
+            << "peft-insert-lora: bad " << option << " entry '" << entry
+            << "' (expected 'regex=value', value > 0)";
         return failure();
       }
       using T = typename std::decay_t<decltype(map)>::value_type::second_type;
@@ -289,8 +293,8 @@ void PeftInsertLoraPass::runOnOperation() {
       selected.push_back(linear);
   });
   if (selected.empty()) {
-    root->emitError() << "peft-insert-lora: the selection matches no "
-                         "peft.linear (run peft-raise-linear first?)";
+    emitError(root->getLoc()) << "peft-insert-lora: the selection matches no "
+                                 "peft.linear (run peft-raise-linear first?)";
     return signalPassFailure();
   }
 
