@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "RuntimeAdapters.h"
+
 #include "peft/API/API.h"
 #include "peft/Config.h"
 #include "peft/Runtime/CPURuntime.h"
@@ -49,6 +51,10 @@ Examples:
   # A function of an MLIR module, arguments by position.
   peft-run model.mlir --entry forward --input arg0=x.npy --compare result0=y.npy
 
+  # A model compiled with peft-lora-as-inputs: its adapter inputs filled
+  # from a Hugging Face PEFT adapter directory (zero-padded to max-rank).
+  peft-run model.mlir --adapter=adapters/sst2 --input x=x.npy
+
   # On an NVIDIA GPU: the function is specialized to the inputs' shapes and
   # lowered with peft-lower-to-nvvm; libpeft_cuda_runtime.so runs it.
   peft-run model.onnx --device=cuda --input-dir test_data_set_0 \
@@ -69,6 +75,13 @@ static cl::list<std::string>
     inputs("input",
            cl::desc("An input: its onnx.name (or argN) and a .npy/.pb file"),
            cl::value_desc("name=path"), cl::cat(category));
+static cl::list<std::string> adapterDirs(
+    "adapter",
+    cl::desc("Fill the runtime adapter inputs (peft-lora-as-inputs) from "
+             "PEFT adapter directories: DIR for the adapter 'default', "
+             "NAME=DIR for another; layers an adapter does not cover get "
+             "zeros. --input overrides single inputs"),
+    cl::CommaSeparated, cl::value_desc("[name=]dir"), cl::cat(category));
 static cl::opt<std::string> inputDir(
     "input-dir",
     cl::desc("Read input_<N>.pb (or .npy) for every input N from a directory "
@@ -264,6 +277,13 @@ int main(int argc, char **argv) {
   }
   if (!llvm::sys::fs::exists(inputFile))
     return fail("cannot open '" + inputFile + "': no such file");
+  std::vector<AdapterSource> adapterSources;
+  for (const std::string &value : adapterDirs) {
+    auto source = parseAdapterSource(value);
+    if (!source)
+      return fail(source.takeError());
+    adapterSources.push_back(*source);
+  }
 
   // Inputs: --input-dir first, then --input (which may override).
   auto readInputs = [&](const runtime::FunctionSignature &sig)
@@ -281,6 +301,19 @@ int main(int argc, char **argv) {
       }
     }
     std::vector<std::pair<std::string, HostTensor>> named;
+    if (!adapterSources.empty()) {
+      auto adapters = loadRuntimeAdapters(sig, adapterSources);
+      if (!adapters)
+        return adapters.takeError();
+      for (auto &[name, tensor] : *adapters) {
+        int index = sig.lookupInput(name);
+        bool overridden = llvm::any_of(paths, [&](auto &binding) {
+          return sig.lookupInput(binding.first) == index;
+        });
+        if (!overridden)
+          named.emplace_back(name, std::move(tensor));
+      }
+    }
     for (auto &[name, path] : paths) {
       int index = sig.lookupInput(name);
       auto tensor = index >= 0 ? readTensorFile(path, sig.inputs[index].kind)

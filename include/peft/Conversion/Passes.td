@@ -36,11 +36,41 @@ def ConvertPeftToLinalg : Pass<"convert-peft-to-linalg"> {
     %y = linalg.generic {...} ins(%m, %b : ...) outs(%e : ...) { arith.addf }
     ```
 
-    An op that has no lowering is reported as an error at its location.
+    `peft.lora` (unmerged) computes the two skinny products of the adapter
+    on the collapsed input, both reading their weight transposed through
+    the indexing maps, and adds the scaled update to the base:
+
+    ```mlir
+    %t = linalg.matmul indexing_maps = [(m, n, k) -> (m, k), (m, n, k) -> (n, k), ...]
+           ins(%x, %A : tensor<?x64xf32>, tensor<8x64xf32>) ...   // [rows, r]
+    %u = linalg.matmul indexing_maps = [... same ...]
+           ins(%t, %B : tensor<?x8xf32>, tensor<96x8xf32>) ...    // [rows, out]
+    %y = linalg.generic {...} ins(%base, %u ...) { base + s·u }
+    ```
+
+    `B·A` (`[out, in]`) is never formed for a plain LoRA adapter. A DoRA
+    adapter (`magnitude`) needs the row norms of the adapted weight, so it
+    forms `W0 + s·B·A` once to compute `g = m / ‖W0 + s·B·A‖_row` (an
+    `[out]` vector, computed at run time; merge DoRA adapters to avoid
+    it), then `y = g ⊙ (base − b + s·u) + b` (the layer's bias is not
+    rescaled, as in Hugging Face PEFT). A `merged` adapter is replaced by
+    its base.
+
+    `peft.ia3` multiplies the layer output by `l` broadcast over the rows;
+    with `feedforward` it scales the layer's input columns and computes a
+    new product `(x ⊙ l)·W + b` with the layer's weight and bias (the
+    layer's own product is then dead and removed by canonicalization).
+
+    f16/bf16 layers compute in their element type (products accumulate in
+    it, `s` is rounded to it); nothing is promoted to f32.
+
+    An op that has no lowering (e.g. a weight whose output extent is
+    dynamic) is reported as an error at its location.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect",
     "mlir::tensor::TensorDialect"
   ];
 }

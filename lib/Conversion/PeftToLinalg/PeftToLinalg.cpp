@@ -1,10 +1,18 @@
 //===- PeftToLinalg.cpp - lower peft ops to linalg ------------------------===//
+//
+// Every peft op becomes contractions and elementwise linalg ops on [rows, n]
+// matrices: the leading dimensions of the input are collapsed into one row
+// dimension (dynamic extents stay dynamic) and restored at the end. Weights
+// are never copied or transposed: transposed reads are matmul indexing maps.
+//
+//===----------------------------------------------------------------------===//
 
 #include "peft/Conversion/PeftToLinalg/PeftToLinalg.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -17,6 +25,8 @@ using namespace mlir;
 using namespace mlir::peft;
 
 namespace {
+
+using utils::IteratorType;
 
 /// Collapses all but the last dimension of `value` into one row dimension
 /// (a rank-1 value gets a unit row dimension).
@@ -60,6 +70,82 @@ Value expandFromMatrix(OpBuilder &b, Location loc, Value matrix, Value like,
   return tensor::ReshapeOp::create(b, loc, resultType, matrix, shapeTensor);
 }
 
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
+}
+
+/// A zero-filled [rows, cols] accumulator.
+Value zeroMatrix(OpBuilder &b, Location loc, OpFoldResult rows,
+                 OpFoldResult cols, Type elementType) {
+  Value empty = tensor::EmptyOp::create(
+      b, loc, ArrayRef<OpFoldResult>{rows, cols}, elementType);
+  Value zero = floatConstant(b, loc, elementType, 0.0);
+  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+}
+
+/// lhs [M, K] times `rhs`, which is [N, K] (read transposed through the
+/// indexing maps) when `transposeRhs`, else [K, N]; a zero-filled [M, N].
+Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+             bool transposeRhs) {
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  OpFoldResult rows = tensor::getMixedSize(b, loc, lhs, 0);
+  OpFoldResult cols = tensor::getMixedSize(b, loc, rhs, transposeRhs ? 0 : 1);
+  Value acc = zeroMatrix(b, loc, rows, cols, rhsType.getElementType());
+  auto op = linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
+                                     ValueRange{lhs, rhs}, ValueRange{acc});
+  if (transposeRhs) {
+    MLIRContext *ctx = b.getContext();
+    AffineExpr m, n, k;
+    bindDims(ctx, m, n, k);
+    auto map = [&](ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(3, 0, exprs, ctx);
+    };
+    op.setIndexingMapsAttr(
+        b.getAffineMapArrayAttr({map({m, k}), map({n, k}), map({m, n})}));
+  }
+  return op.getResult(0);
+}
+
+/// An elementwise linalg.generic over a [rows, cols] matrix (`like` gives
+/// the shape) whose inputs are matrices (`matrices`) and row vectors indexed
+/// by the column (`vectors`); `body` maps the scalars, matrices first, to
+/// the result.
+Value elementwise(OpBuilder &b, Location loc, Value like, ValueRange matrices,
+                  ValueRange vectors,
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(like.getType());
+  Value empty = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, like), type.getElementType());
+  auto id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  auto col = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  SmallVector<Value> inputs(matrices);
+  llvm::append_range(inputs, vectors);
+  SmallVector<AffineMap> maps(matrices.size(), id);
+  maps.append(vectors.size(), col);
+  maps.push_back(id);
+  return linalg::GenericOp::create(
+             b, loc, type, inputs, ValueRange{empty}, maps,
+             ArrayRef<IteratorType>{IteratorType::parallel,
+                                    IteratorType::parallel},
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, body(nb, l, args.drop_back()));
+             })
+      .getResult(0);
+}
+
+/// x [rows, in] · W (by `layout`) + bias: the body of a linear layer.
+Value linearMatrix(OpBuilder &b, Location loc, Value x, Value weight,
+                   WeightLayout layout, Value bias) {
+  Value y = matmul(b, loc, x, weight, layout == WeightLayout::out_in);
+  if (!bias)
+    return y;
+  return elementwise(b, loc, y, y, bias,
+                     [](OpBuilder &nb, Location l, ValueRange args) {
+                       return arith::AddFOp::create(nb, l, args[0], args[1]);
+                     });
+}
+
 /// peft.linear -> collapse, zero-filled linalg.matmul (transposed read for
 /// out_in weights), broadcast bias add, expand.
 struct LinearOpLowering : OpConversionPattern<LinearOp> {
@@ -68,54 +154,176 @@ struct LinearOpLowering : OpConversionPattern<LinearOp> {
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto resultType = op.getResult().getType();
-    Type elementType = resultType.getElementType();
-    int64_t outFeatures = op.getOutFeatures();
-    if (ShapedType::isDynamic(outFeatures))
+    if (ShapedType::isDynamic(op.getOutFeatures()))
       return rewriter.notifyMatchFailure(op, "dynamic output features");
-
+    Location loc = op.getLoc();
     Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
-    OpFoldResult rows = tensor::getMixedSize(rewriter, loc, x, 0);
-    SmallVector<OpFoldResult> matrixShape = {
-        rows, rewriter.getIndexAttr(outFeatures)};
-    Value empty =
-        tensor::EmptyOp::create(rewriter, loc, matrixShape, elementType);
-    Value zero = arith::ConstantOp::create(rewriter, loc, elementType,
-                                           rewriter.getZeroAttr(elementType));
-    Value acc = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    Value y = linearMatrix(rewriter, loc, x, adaptor.getWeight(),
+                           op.getLayout(), adaptor.getBias());
+    rewriter.replaceOp(op,
+                       expandFromMatrix(rewriter, loc, y, adaptor.getInput(),
+                                        op.getResult().getType()));
+    return success();
+  }
+};
 
-    MLIRContext *ctx = rewriter.getContext();
-    AffineExpr m, n, k;
-    bindDims(ctx, m, n, k);
-    auto map = [&](ArrayRef<AffineExpr> exprs) {
-      return AffineMap::get(3, 0, exprs, ctx);
-    };
-    auto matmul = linalg::MatmulOp::create(
-        rewriter, loc, TypeRange{acc.getType()},
-        ValueRange{x, adaptor.getWeight()}, ValueRange{acc});
-    if (op.getLayout() == WeightLayout::out_in)
-      matmul.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(
-          {map({m, k}), map({n, k}), map({m, n})}));
-    Value y = matmul.getResult(0);
+/// DoRA's per-output-row factor m / ‖W0 + s·B·A‖_row, an [out] vector.
+/// Only DoRA forms B·A ([out, in]): the norm is of the adapted weight.
+Value doraRowScale(OpBuilder &b, Location loc, Value weight,
+                   WeightLayout layout, Value loraA, Value loraB,
+                   Value magnitude, double scale) {
+  MLIRContext *ctx = b.getContext();
+  Type elementType = cast<RankedTensorType>(weight.getType()).getElementType();
+  Value ba = matmul(b, loc, loraB, loraA, /*transposeRhs=*/false);
 
-    if (Value bias = adaptor.getBias()) {
-      auto id = AffineMap::getMultiDimIdentityMap(2, ctx);
-      auto col = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
-      y = linalg::GenericOp::create(
-              rewriter, loc, empty.getType(), ValueRange{y, bias},
-              ValueRange{empty}, ArrayRef<AffineMap>{id, col, id},
-              ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                            utils::IteratorType::parallel},
-              [](OpBuilder &b, Location l, ValueRange args) {
-                Value sum = arith::AddFOp::create(b, l, args[0], args[1]);
-                linalg::YieldOp::create(b, l, sum);
-              })
-              .getResult(0);
+  // sumsq[o] = Σ_i (W0[o, i] + s·BA[o, i])², over (o, i).
+  AffineExpr o, i;
+  bindDims(ctx, o, i);
+  auto map = [&](ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(2, 0, exprs, ctx);
+  };
+  OpFoldResult out = tensor::getMixedSize(b, loc, ba, 0);
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{out}, elementType);
+  Value zero = floatConstant(b, loc, elementType, 0.0);
+  Value acc = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  Value s = floatConstant(b, loc, elementType, scale);
+  AffineMap weightMap =
+      layout == WeightLayout::out_in ? map({o, i}) : map({i, o});
+  Value sumsq =
+      linalg::GenericOp::create(
+          b, loc, acc.getType(), ValueRange{weight, ba}, ValueRange{acc},
+          ArrayRef<AffineMap>{weightMap, map({o, i}), map({o})},
+          ArrayRef<IteratorType>{IteratorType::parallel,
+                                 IteratorType::reduction},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value w = arith::AddFOp::create(
+                nb, l, args[0], arith::MulFOp::create(nb, l, s, args[1]));
+            Value sq = arith::MulFOp::create(nb, l, w, w);
+            linalg::YieldOp::create(
+                nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], sq)});
+          })
+          .getResult(0);
+
+  auto id = AffineMap::getMultiDimIdentityMap(1, ctx);
+  return linalg::GenericOp::create(
+             b, loc, acc.getType(), ValueRange{magnitude, sumsq},
+             ValueRange{empty}, ArrayRef<AffineMap>{id, id, id},
+             ArrayRef<IteratorType>{IteratorType::parallel},
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value norm = math::SqrtOp::create(nb, l, args[1]);
+               linalg::YieldOp::create(
+                   nb, l,
+                   ValueRange{arith::DivFOp::create(nb, l, args[0], norm)});
+             })
+      .getResult(0);
+}
+
+/// peft.lora -> t = x·Aᵀ [rows, r], u = t·Bᵀ [rows, out] (both transposed
+/// reads), then base + s·u; DoRA rescales the rows of the layer's output
+/// without its bias. A merged adapter is the identity on base.
+struct LoraOpLowering : OpConversionPattern<LoraOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LoraOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op.getMerged()) {
+      rewriter.replaceOp(op, adaptor.getBase());
+      return success();
     }
+    auto resultType = op.getResult().getType();
+    if (ShapedType::isDynamic(resultType.getShape().back()))
+      return rewriter.notifyMatchFailure(op, "dynamic output features");
+    LinearOp linear = op.getLinear();
+    if (op.getMagnitude() && !linear)
+      return rewriter.notifyMatchFailure(op, "DoRA without its peft.linear");
 
+    Location loc = op.getLoc();
+    Type elementType = resultType.getElementType();
+    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    Value base = collapseToMatrix(rewriter, loc, adaptor.getBase());
+    Value t = matmul(rewriter, loc, x, adaptor.getLoraA(), true);
+    Value u = matmul(rewriter, loc, t, adaptor.getLoraB(), true);
+    Value s = floatConstant(rewriter, loc, elementType,
+                            op.getScale().convertToDouble());
+
+    Value y;
+    if (!op.getMagnitude()) {
+      y = elementwise(rewriter, loc, base, ValueRange{base, u}, {},
+                      [&](OpBuilder &b, Location l, ValueRange args) {
+                        Value su = arith::MulFOp::create(b, l, s, args[1]);
+                        return arith::AddFOp::create(b, l, args[0], su);
+                      });
+    } else {
+      // y = g ⊙ (base − b + s·u) + b with g = m / ‖W0 + s·B·A‖_row.
+      Value weight = rewriter.getRemappedValue(linear.getWeight());
+      Value bias = linear.getBias()
+                       ? rewriter.getRemappedValue(linear.getBias())
+                       : Value();
+      Value g =
+          doraRowScale(rewriter, loc, weight, linear.getLayout(),
+                       adaptor.getLoraA(), adaptor.getLoraB(),
+                       adaptor.getMagnitude(), op.getScale().convertToDouble());
+      SmallVector<Value> vectors = {g};
+      if (bias)
+        vectors.push_back(bias);
+      y = elementwise(rewriter, loc, base, ValueRange{base, u}, vectors,
+                      [&](OpBuilder &b, Location l, ValueRange args) {
+                        Value v = args[0];
+                        if (bias)
+                          v = arith::SubFOp::create(b, l, v, args[3]);
+                        v = arith::AddFOp::create(
+                            b, l, v, arith::MulFOp::create(b, l, s, args[1]));
+                        v = arith::MulFOp::create(b, l, args[2], v);
+                        if (bias)
+                          v = arith::AddFOp::create(b, l, v, args[3]);
+                        return v;
+                      });
+    }
     rewriter.replaceOp(
-        op, expandFromMatrix(rewriter, loc, y, adaptor.getInput(), resultType));
+        op, expandFromMatrix(rewriter, loc, y, adaptor.getBase(), resultType));
+    return success();
+  }
+};
+
+/// peft.ia3 -> base ⊙ l (output features), or a new product (x ⊙ l)·Wᵀ + b
+/// with the layer's weight (input features, `feedforward`); the layer's own
+/// product is then dead.
+struct IA3OpLowering : OpConversionPattern<IA3Op> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(IA3Op op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = op.getResult().getType();
+    if (ShapedType::isDynamic(resultType.getShape().back()))
+      return rewriter.notifyMatchFailure(op, "dynamic output features");
+    Location loc = op.getLoc();
+    auto mul = [](OpBuilder &b, Location l, ValueRange args) {
+      return arith::MulFOp::create(b, l, args[0], args[1]);
+    };
+
+    Value y, like;
+    if (!op.getFeedforward()) {
+      like = adaptor.getBase();
+      Value base = collapseToMatrix(rewriter, loc, like);
+      y = elementwise(rewriter, loc, base, base, adaptor.getScaling(), mul);
+    } else {
+      LinearOp linear = op.getLinear();
+      like = rewriter.getRemappedValue(linear.getInput());
+      Value bias = linear.getBias()
+                       ? rewriter.getRemappedValue(linear.getBias())
+                       : Value();
+      Value x = collapseToMatrix(rewriter, loc, like);
+      Value scaled =
+          elementwise(rewriter, loc, x, x, adaptor.getScaling(), mul);
+      y = linearMatrix(rewriter, loc, scaled,
+                       rewriter.getRemappedValue(linear.getWeight()),
+                       linear.getLayout(), bias);
+    }
+    rewriter.replaceOp(op,
+                       expandFromMatrix(rewriter, loc, y, like, resultType));
     return success();
   }
 };
@@ -135,11 +343,12 @@ struct ConvertPeftToLinalgPass
 } // namespace
 
 void mlir::peft::populatePeftToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LinearOpLowering>(patterns.getContext());
+  patterns.add<LinearOpLowering, LoraOpLowering, IA3OpLowering>(
+      patterns.getContext());
 }
 
 void mlir::peft::configurePeftToLinalgTarget(ConversionTarget &target) {
   target.addIllegalDialect<PeftDialect>();
   target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                         tensor::TensorDialect>();
+                         math::MathDialect, tensor::TensorDialect>();
 }

@@ -661,6 +661,9 @@ Error mlir::peft::runtime::specializeFunction(
   if (fn.getBody().empty())
     return makeError("@" + fn.getSymName() + " has no body");
   Block &entryBlock = fn.getBody().front();
+  // The casts below need the tensor dialect, which a module of only peft and
+  // func ops has not loaded.
+  module.getContext()->getOrLoadDialect<tensor::TensorDialect>();
   OpBuilder builder = OpBuilder::atBlockBegin(&entryBlock);
   llvm::SmallVector<Type> argTypes(type.getInputs());
   for (auto [i, argType] : llvm::enumerate(type.getInputs())) {

@@ -1,9 +1,21 @@
-//===- LoraAsInputs.cpp - placeholder ----------------------------------------------===//
-// PLACEHOLDER: replaced by the real pass.
+//===- LoraAsInputs.cpp - adapter weights as function arguments -----------===//
+//
+// peft-lora-as-inputs: one compiled model runs any LoRA adapter of rank up
+// to max-rank. The constant A and B of each adapter become zero-padded
+// arguments and its scale a one-element argument that multiplies B (an
+// onnx.Mul, so that export and both lowerings handle it as any graph op).
+//
+//===----------------------------------------------------------------------===//
 
+#include "peft/Dialect/ONNX/IR/ONNXDialect.h"
+#include "peft/Dialect/ONNX/IR/ONNXOps.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
-#include "peft/Dialect/ONNX/IR/ONNXDialect.h"
+#include "peft/Dialect/Peft/Utils/Weights.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_PEFTLORAASINPUTS
@@ -11,13 +23,144 @@ namespace mlir::peft {
 } // namespace mlir::peft
 
 using namespace mlir;
+using namespace mlir::peft;
 
 namespace {
-struct PassLoraAsInputs : public peft::impl::PeftLoraAsInputsBase<PassLoraAsInputs> {
+
+/// The ONNX node scope of a module path, as the torch exporter writes it:
+/// `model.layers.0.mlp` -> `/model/layers.0/mlp`.
+std::string scopeOf(StringRef path) {
+  std::string scope;
+  SmallVector<StringRef> parts;
+  path.split(parts, '.');
+  for (StringRef part : parts)
+    scope += (llvm::all_of(part, [](char c) { return llvm::isDigit(c); }) &&
+                      !scope.empty()
+                  ? "."
+                  : "/") +
+             part.str();
+  return scope;
+}
+
+/// An adapter to turn into arguments, with the names of its arguments.
+struct RuntimeAdapter {
+  LoraOp op;
+  std::string a, b, scale;
+};
+
+/// `<path>.lora_A.weight` for the default adapter (PEFT's safetensors key
+/// without its `base_model.model.` prefix), `<path>.lora_A.<name>.weight`
+/// for another one.
+RuntimeAdapter namesFor(LoraOp op, StringRef path) {
+  std::string adapter;
+  if (auto name = op.getAdapter(); name && *name != "default")
+    adapter = "." + name->str();
+  return {op, (path + ".lora_A" + adapter + ".weight").str(),
+          (path + ".lora_B" + adapter + ".weight").str(),
+          (path + ".lora_scale" + adapter).str()};
+}
+
+struct PassLoraAsInputs
+    : public peft::impl::PeftLoraAsInputsBase<PassLoraAsInputs> {
   using Base::Base;
+
   void runOnOperation() override {
-    getOperation()->emitError("not implemented yet");
-    signalPassFailure();
+    if (maxRank <= 0) {
+      getOperation().emitError("peft-lora-as-inputs needs max-rank > 0, got ")
+          << int64_t(maxRank);
+      return signalPassFailure();
+    }
+    for (auto fn : getOperation().getOps<func::FuncOp>())
+      if (fn.isPublic() && !fn.isExternal() && failed(convert(fn)))
+        return signalPassFailure();
+  }
+
+  /// Checks every adapter of `fn` first, then rewrites them all (an error
+  /// leaves the function unchanged).
+  LogicalResult convert(func::FuncOp fn) {
+    SmallVector<RuntimeAdapter> adapters;
+    llvm::StringSet<> names;
+    for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
+      if (auto name = fn.getArgAttrOfType<StringAttr>(i, "onnx.name"))
+        names.insert(name.getValue());
+    bool ok = true;
+    fn.walk([&](LoraOp op) {
+      // Merged adapters cost nothing and stay; non-constant ones already
+      // are inputs.
+      if (op.getMerged() || !getConstantWeight(op.getLoraA()) ||
+          !getConstantWeight(op.getLoraB()))
+        return;
+      LinearOp linear = op.getLinear();
+      std::optional<StringRef> path = linear ? linear.getPath() : std::nullopt;
+      if (!path) {
+        op.emitError("the layer of this adapter has no module path to name "
+                     "its runtime inputs after");
+        ok = false;
+        return;
+      }
+      if (op.getMagnitude()) {
+        op.emitError("DoRA adapter of layer '")
+            << *path
+            << "' cannot take its weights at run time; merge it first "
+               "(peft-merge-lora)";
+        ok = false;
+        return;
+      }
+      if (op.getRank() > maxRank) {
+        op.emitError("adapter of layer '")
+            << *path << "' has rank " << op.getRank() << ", above max-rank "
+            << int64_t(maxRank);
+        ok = false;
+        return;
+      }
+      RuntimeAdapter adapter = namesFor(op, *path);
+      for (const std::string &name : {adapter.a, adapter.b, adapter.scale})
+        if (!names.insert(name).second) {
+          op.emitError("runtime input '") << name << "' is not unique";
+          ok = false;
+          return;
+        }
+      adapters.push_back(std::move(adapter));
+    });
+    if (!ok)
+      return failure();
+
+    MLIRContext *ctx = fn.getContext();
+    for (RuntimeAdapter &adapter : adapters) {
+      LoraOp op = adapter.op;
+      auto aType = op.getLoraA().getType(), bType = op.getLoraB().getType();
+      Type elementType = aType.getElementType();
+      SmallVector<Type> types = {
+          RankedTensorType::get({maxRank, aType.getDimSize(1)}, elementType),
+          RankedTensorType::get({bType.getDimSize(0), maxRank}, elementType),
+          RankedTensorType::get({1}, elementType)};
+      SmallVector<DictionaryAttr> attrs;
+      for (const std::string &name : {adapter.a, adapter.b, adapter.scale})
+        attrs.push_back(DictionaryAttr::get(
+            ctx, {NamedAttribute(StringAttr::get(ctx, "onnx.name"),
+                                 StringAttr::get(ctx, name))}));
+      unsigned first = fn.getNumArguments();
+      if (failed(fn.insertArguments({first, first, first}, types, attrs,
+                                    {op.getLoc(), op.getLoc(), op.getLoc()})))
+        return fn.emitError("cannot add the runtime adapter arguments");
+
+      Value oldA = op.getLoraA(), oldB = op.getLoraB();
+      OpBuilder b(op);
+      Location mulLoc =
+          NameLoc::get(StringAttr::get(ctx, scopeOf(*op.getLinear().getPath()) +
+                                                "/lora_scale/Mul"),
+                       op.getLoc());
+      Value scaledB =
+          onnx_ir::MulOp::create(b, mulLoc, types[1], fn.getArgument(first + 1),
+                                 fn.getArgument(first + 2));
+      op.getLoraAMutable().assign(fn.getArgument(first));
+      op.getLoraBMutable().assign(scaledB);
+      op.setScale(APFloat(1.0));
+      for (Value old : {oldA, oldB})
+        if (old.use_empty())
+          old.getDefiningOp()->erase();
+    }
+    return success();
   }
 };
 } // namespace

@@ -1,9 +1,26 @@
-//===- RaiseLinear.cpp - placeholder ----------------------------------------------===//
-// PLACEHOLDER: replaced by the real pass.
+//===- RaiseLinear.cpp - recognize the linear layers of ONNX graphs -------===//
+//
+// --peft-raise-linear: MatMul by a constant weight (plus a bias Add), Gemm,
+// and either of them between a Reshape to rows and a Reshape back (GPT-2's
+// Conv1D) become peft.linear. The module path comes from the exporter's node
+// scope, the role from the graph topology (RoleInference.cpp).
+//
+//===----------------------------------------------------------------------===//
 
+#include "RoleInference.h"
+
+#include "peft/Dialect/ONNX/IR/ONNXOps.h"
+#include "peft/Dialect/ONNX/IR/ONNXShapes.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
-#include "peft/Dialect/ONNX/IR/ONNXDialect.h"
+#include "peft/Dialect/Peft/Utils/Weights.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_PEFTRAISELINEAR
@@ -11,13 +28,550 @@ namespace mlir::peft {
 } // namespace mlir::peft
 
 using namespace mlir;
+using namespace mlir::peft;
+using onnx_ir::Shape;
 
 namespace {
-struct PassRaiseLinear : public peft::impl::PeftRaiseLinearBase<PassRaiseLinear> {
-  using Base::Base;
-  void runOnOperation() override {
-    getOperation()->emitError("not implemented yet");
-    signalPassFailure();
+
+//===----------------------------------------------------------------------===//
+// Result types
+//===----------------------------------------------------------------------===//
+
+/// `type` with the dimensions that `shape` knows; `type` when they disagree.
+Type refineType(TensorType type, ArrayRef<int64_t> shape) {
+  if (!type.hasRank())
+    return RankedTensorType::get(shape, type.getElementType());
+  if (type.getRank() != static_cast<int64_t>(shape.size()))
+    return type;
+  Shape refined(type.getShape());
+  for (auto [dim, inferred] : llvm::zip_equal(refined, shape)) {
+    if (ShapedType::isDynamic(dim))
+      dim = inferred;
+    else if (!ShapedType::isDynamic(inferred) && inferred != dim)
+      return type;
+  }
+  return cast<RankedTensorType>(type).clone(refined);
+}
+
+/// Whether every user of `value` accepts a more precise type: onnx ops other
+/// than terminators (func.return and onnx.yield fix their operand types).
+bool acceptsRefinedType(Value value) {
+  return llvm::all_of(value.getUsers(), [](Operation *user) {
+    return isa<onnx_ir::ONNXDialect>(user->getDialect()) &&
+           !user->hasTrait<OpTrait::IsTerminator>();
+  });
+}
+
+/// Gives the results of onnx ops the types their operands determine, in
+/// program order, folding nothing (the rule of onnx-cleanup). The importer
+/// leaves everything behind a Reshape to a computed shape unranked, and a
+/// peft.linear needs a ranked input.
+void refineResultTypes(Operation *root) {
+  root->walk([](Operation *op) {
+    if (!isa<onnx_ir::ONNXDialect>(op->getDialect()))
+      return;
+    for (auto [result, shape] :
+         llvm::zip_equal(op->getResults(), onnx_ir::inferResultShapes(op))) {
+      auto type = dyn_cast<TensorType>(result.getType());
+      if (shape && type && acceptsRefinedType(result))
+        result.setType(refineType(type, *shape));
+    }
+  });
+}
+
+/// Replaces `from` by `to`, which has a type at least as precise: onnx ops
+/// take `to` itself, other users a tensor.cast back to the old type.
+void replaceRefined(PatternRewriter &rewriter, Value from, Value to) {
+  if (from.getType() == to.getType())
+    return rewriter.replaceAllUsesWith(from, to);
+  Value cast;
+  for (OpOperand &use : llvm::make_early_inc_range(from.getUses())) {
+    Operation *user = use.getOwner();
+    Value replacement = to;
+    if (!isa<onnx_ir::ONNXDialect>(user->getDialect()) ||
+        user->hasTrait<OpTrait::IsTerminator>()) {
+      if (!cast) {
+        OpBuilder::InsertionGuard guard(rewriter);
+        rewriter.setInsertionPointAfterValue(to);
+        cast =
+            tensor::CastOp::create(rewriter, to.getLoc(), from.getType(), to);
+      }
+      replacement = cast;
+    }
+    rewriter.modifyOpInPlace(user, [&] { use.set(replacement); });
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Shape vectors, symbolically
+//===----------------------------------------------------------------------===//
+
+/// One element of a shape vector: dimension `dim` of `source`, or the
+/// constant `dim` when `source` is null.
+struct DimExpr {
+  Value source;
+  int64_t dim;
+};
+
+/// The elements of a 0-D or 1-D integer value as Shape → Gather/Slice →
+/// Unsqueeze → Concat chains compute them; nullopt when some element is
+/// neither a constant nor a dimension of a ranked tensor.
+std::optional<SmallVector<DimExpr>> traceShapeVector(Value value,
+                                                     int depth = 0) {
+  constexpr int64_t kMaxElements = 16;
+  if (depth > 16)
+    return std::nullopt;
+  if (auto values = onnx_ir::getConstantIntValues(value, kMaxElements)) {
+    SmallVector<DimExpr> result;
+    for (int64_t v : *values)
+      result.push_back({Value(), v});
+    return result;
+  }
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  auto trace = [&](Value operand) {
+    return traceShapeVector(operand, depth + 1);
+  };
+  auto constant = [](Value v) {
+    return onnx_ir::getConstantIntValues(v, kMaxElements);
+  };
+
+  if (auto shape = dyn_cast<onnx_ir::ShapeOp>(def)) {
+    auto type = dyn_cast<RankedTensorType>(shape.getData().getType());
+    if (!type)
+      return std::nullopt;
+    std::optional<int64_t> start, end;
+    if (auto s = shape.getStart())
+      start = static_cast<int64_t>(*s);
+    if (auto e = shape.getEnd())
+      end = static_cast<int64_t>(*e);
+    auto [begin, stop] = onnx_ir::getShapeOpRange(type.getRank(), start, end);
+    SmallVector<DimExpr> result;
+    for (int64_t i = begin; i < stop; ++i)
+      result.push_back({shape.getData(), i});
+    return result;
+  }
+  // Scalar <-> one-element vector, and casts between integer types.
+  if (isa<onnx_ir::CastOp, onnx_ir::IdentityOp, onnx_ir::SqueezeOp,
+          onnx_ir::UnsqueezeOp>(def)) {
+    auto elements = trace(def->getOperand(0));
+    if (!elements || (!isa<onnx_ir::CastOp, onnx_ir::IdentityOp>(def) &&
+                      elements->size() != 1))
+      return std::nullopt;
+    return elements;
+  }
+  if (auto concat = dyn_cast<onnx_ir::ConcatOp>(def)) {
+    if (concat.getAxis() != 0 && concat.getAxis() != -1)
+      return std::nullopt;
+    SmallVector<DimExpr> result;
+    for (Value input : concat.getInputs()) {
+      auto elements = trace(input);
+      if (!elements)
+        return std::nullopt;
+      llvm::append_range(result, *elements);
+    }
+    return result;
+  }
+  if (auto gather = dyn_cast<onnx_ir::GatherOp>(def)) {
+    auto data = trace(gather.getData());
+    auto indices = constant(gather.getIndices());
+    if (gather.getAxisOrDefault() != 0 || !data || !indices)
+      return std::nullopt;
+    SmallVector<DimExpr> result;
+    int64_t size = data->size();
+    for (int64_t index : *indices) {
+      if (index < -size || index >= size)
+        return std::nullopt;
+      result.push_back((*data)[index < 0 ? index + size : index]);
+    }
+    return result;
+  }
+  if (auto slice = dyn_cast<onnx_ir::SliceOp>(def)) {
+    auto data = trace(slice.getData());
+    auto starts = constant(slice.getStarts());
+    auto ends = constant(slice.getEnds());
+    if (!data || !starts || !ends || starts->size() != 1 || ends->size() != 1)
+      return std::nullopt;
+    if (!onnx_ir::isNone(slice.getAxes())) {
+      auto axes = constant(slice.getAxes());
+      if (!axes || axes->size() != 1 || ((*axes)[0] != 0 && (*axes)[0] != -1))
+        return std::nullopt;
+    }
+    int64_t step = 1;
+    if (!onnx_ir::isNone(slice.getSteps())) {
+      auto steps = constant(slice.getSteps());
+      if (!steps || steps->size() != 1)
+        return std::nullopt;
+      step = (*steps)[0];
+    }
+    auto range =
+        onnx_ir::getSliceRange(data->size(), (*starts)[0], (*ends)[0], step);
+    if (!range)
+      return std::nullopt;
+    SmallVector<DimExpr> result;
+    for (int64_t i = 0; i < range->count; ++i)
+      result.push_back((*data)[range->start + i * range->step]);
+    return result;
+  }
+  return std::nullopt;
+}
+
+bool isConstant(const DimExpr &e, int64_t value) {
+  return !e.source && e.dim == value;
+}
+
+/// Whether `reshape` turns its input x (last dimension `in`) into the
+/// [rows, in] matrix of all its rows.
+bool flattensRows(onnx_ir::ReshapeOp reshape, int64_t in) {
+  auto type = dyn_cast<RankedTensorType>(reshape.getData().getType());
+  auto shape = traceShapeVector(reshape.getShape());
+  if (!type || type.getRank() < 2 || !shape || shape->size() != 2 ||
+      (!ShapedType::isDynamic(type.getShape().back()) &&
+       type.getShape().back() != in))
+    return false;
+  // Exports write the column count as `in` or as x.size(-1).
+  const DimExpr &columns = (*shape)[1];
+  if (!isConstant(columns, in) && !(columns.source == reshape.getData() &&
+                                    columns.dim == type.getRank() - 1))
+    return false;
+  if (isConstant((*shape)[0], -1))
+    return true;
+  int64_t rows = 1;
+  for (int64_t dim : type.getShape().drop_back()) {
+    if (ShapedType::isDynamic(dim))
+      return false;
+    rows *= dim;
+  }
+  return isConstant((*shape)[0], rows);
+}
+
+/// Whether `reshape` gives a [rows, out] matrix the leading dimensions of
+/// `x` back: its target shape is x.shape[:-1] + [out].
+bool restoresRows(onnx_ir::ReshapeOp reshape, Value x, int64_t out) {
+  auto type = cast<RankedTensorType>(x.getType());
+  auto shape = traceShapeVector(reshape.getShape());
+  if (!shape || static_cast<int64_t>(shape->size()) != type.getRank() ||
+      !(isConstant(shape->back(), out) || isConstant(shape->back(), -1)))
+    return false;
+  for (int64_t i = 0, e = type.getRank() - 1; i < e; ++i) {
+    const DimExpr &element = (*shape)[i];
+    bool sameDim = element.source == x && element.dim == i;
+    bool sameSize =
+        !element.source && element.dim > 0 && element.dim == type.getDimSize(i);
+    if (!sameDim && !sameSize)
+      return false;
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Module paths
+//===----------------------------------------------------------------------===//
+
+/// `model.layers.0.self_attn.q_proj` from the node name
+/// `/model/layers.0/self_attn/q_proj/MatMul`: torch.onnx names a node by the
+/// scope of the module that runs it, the last component being the op.
+std::string pathFromNodeName(StringRef name) {
+  if (!name.consume_front("/"))
+    return "";
+  size_t slash = name.rfind('/');
+  if (slash == StringRef::npos || slash == 0)
+    return "";
+  std::string path = name.take_front(slash).str();
+  llvm::replace(path, '/', '.');
+  return path;
+}
+
+/// The module path of a layer: the node scope of `node` (the importer makes
+/// node names NameLocs), else the name of its weight parameter without
+/// `.weight`. Exports with constant folding name the weight `onnx::MatMul_N`,
+/// so the scope comes first.
+std::string modulePath(Operation *node, Value weight) {
+  std::string path;
+  node->getLoc()->walk([&](Location loc) {
+    if (auto name = dyn_cast<NameLoc>(loc))
+      path = pathFromNodeName(name.getName().getValue());
+    return path.empty() ? WalkResult::advance() : WalkResult::interrupt();
+  });
+  if (!path.empty())
+    return path;
+  StringRef parameter = getInitializerName(weight);
+  if (parameter.consume_back(".weight") && !parameter.empty())
+    return parameter.str();
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// The constant contents of `value`: an initializer, arith.constant or
+/// onnx.Constant.
+ElementsAttr constantOf(Value value) {
+  if (ElementsAttr attr = getConstantWeight(value))
+    return attr;
+  ElementsAttr attr;
+  if (value && matchPattern(value, m_Constant(&attr)))
+    return attr;
+  return {};
+}
+
+bool isFloatConstant(Value value, int64_t rank) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.getRank() == rank && type.hasStaticShape() &&
+         isa<FloatType>(type.getElementType()) && constantOf(value);
+}
+
+/// A linear layer found in the graph, before it becomes a peft.linear.
+struct LinearMatch {
+  Value input;
+  Value weight;
+  WeightLayout layout;
+  Value bias;                   // null when none
+  Value result;                 // what the layer computes
+  Operation *node;              // the MatMul or Gemm, whose name gives the path
+  SmallVector<Operation *> ops; // every op the layer replaces, node first
+  std::string path;             // for new weights' names; set by checkMatch
+
+  int64_t weightDim(WeightLayout of) {
+    return cast<RankedTensorType>(weight.getType())
+        .getDimSize(layout == of ? 0 : 1);
+  }
+  int64_t in() { return weightDim(WeightLayout::in_out); }
+  int64_t out() { return weightDim(WeightLayout::out_in); }
+};
+
+/// `b` as used in `x · b`: a constant [in, out] matrix, or the constant
+/// [out, in] parameter behind a Transpose (exports without constant folding),
+/// which is used as it is.
+std::optional<std::pair<Value, WeightLayout>> matchWeight(Value b) {
+  if (isFloatConstant(b, 2))
+    return std::make_pair(b, WeightLayout::in_out);
+  auto transpose = b.getDefiningOp<onnx_ir::TransposeOp>();
+  if (transpose && isFloatConstant(transpose.getData(), 2) &&
+      transpose.getPermOrDefault(2) == ArrayRef<int64_t>{1, 0})
+    return std::make_pair(transpose.getData(), WeightLayout::out_in);
+  return std::nullopt;
+}
+
+/// Extends `match` to the rows around it: Reshape(x) to [rows, in] →
+/// product → Reshape to x.shape[:-1] + [out] is the layer on x (GPT-2's
+/// Conv1D exports as Reshape → Gemm → Reshape).
+void matchRows(LinearMatch &match) {
+  auto flatten = match.input.getDefiningOp<onnx_ir::ReshapeOp>();
+  if (!flatten || !match.result.hasOneUse())
+    return;
+  auto restore = dyn_cast<onnx_ir::ReshapeOp>(*match.result.user_begin());
+  if (!restore || !flattensRows(flatten, match.in()) ||
+      !restoresRows(restore, flatten.getData(), match.out()))
+    return;
+  match.input = flatten.getData();
+  match.result = restore.getReshaped();
+  match.ops.push_back(restore);
+  match.ops.push_back(flatten);
+}
+
+/// Whether `match` makes a valid peft.linear.
+LogicalResult checkMatch(PatternRewriter &rewriter, LinearMatch &match) {
+  auto inputType = dyn_cast<RankedTensorType>(match.input.getType());
+  if (!inputType || inputType.getRank() < 1)
+    return rewriter.notifyMatchFailure(match.node, "input is not ranked");
+  Type elementType = inputType.getElementType();
+  if (!isa<FloatType>(elementType) ||
+      getElementTypeOrSelf(match.weight) != elementType ||
+      (match.bias && getElementTypeOrSelf(match.bias) != elementType))
+    return rewriter.notifyMatchFailure(match.node, "element types differ");
+  int64_t features = inputType.getShape().back();
+  if (!ShapedType::isDynamic(features) && features != match.in())
+    return rewriter.notifyMatchFailure(match.node, "input features differ");
+  match.path = modulePath(match.node, match.weight);
+  return success();
+}
+
+/// Creates the peft.linear of a checked `match` (role `other` until roles
+/// are inferred) and erases the ops it replaces.
+void raise(PatternRewriter &rewriter, LinearMatch &match) {
+  auto inputType = cast<RankedTensorType>(match.input.getType());
+  Shape shape(inputType.getShape());
+  shape.back() = match.out();
+  // The graph may know dimensions that the input type does not.
+  auto declared = dyn_cast<RankedTensorType>(match.result.getType());
+  if (declared && declared.getRank() == inputType.getRank())
+    for (auto [dim, known] : llvm::zip_equal(shape, declared.getShape()))
+      if (ShapedType::isDynamic(dim))
+        dim = known;
+  auto resultType = RankedTensorType::get(shape, inputType.getElementType());
+
+  SmallVector<Location> locs = llvm::map_to_vector(
+      match.ops, [](Operation *op) { return op->getLoc(); });
+  rewriter.setInsertionPointAfter(match.result.getDefiningOp());
+  auto linear = LinearOp::create(
+      rewriter, rewriter.getFusedLoc(locs), resultType, match.input,
+      match.weight, match.bias, match.layout, LinearRole::other,
+      match.path.empty() ? StringAttr() : rewriter.getStringAttr(match.path));
+  replaceRefined(rewriter, match.result, linear.getResult());
+  // Producers before consumers in `ops`: erase from the back once unused.
+  SmallVector<Operation *> order(match.ops);
+  llvm::sort(order,
+             [](Operation *a, Operation *b) { return b->isBeforeInBlock(a); });
+  for (Operation *op : order)
+    if (op->use_empty())
+      rewriter.eraseOp(op);
+}
+
+/// MatMul(x, W) with a constant 2-D W, plus an Add of a constant bias
+/// vector.
+struct RaiseMatMul : public OpRewritePattern<onnx_ir::MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(onnx_ir::MatMulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto weight = matchWeight(op.getB());
+    if (!weight)
+      return rewriter.notifyMatchFailure(op, "B is not a constant matrix");
+    LinearMatch match{
+        op.getA(), weight->first, weight->second, Value(), op.getY(), op, {op},
+        ""};
+    if (op->hasOneUse())
+      if (auto add = dyn_cast<onnx_ir::AddOp>(*op->user_begin())) {
+        Value bias = add.getA() == op.getY() ? add.getB() : add.getA();
+        auto type = dyn_cast<RankedTensorType>(bias.getType());
+        if (bias != op.getY() && isFloatConstant(bias, 1) &&
+            type.getDimSize(0) == match.out()) {
+          match.bias = bias;
+          match.result = add.getC();
+          match.ops.push_back(add);
+        }
+      }
+    matchRows(match);
+    if (failed(checkMatch(rewriter, match)))
+      return failure();
+    raise(rewriter, match);
+    return success();
   }
 };
+
+/// The values of the constant `c` broadcast to a vector of `out` elements,
+/// when `c` is a bias of a [rows, out] product (shape [], [1], [out],
+/// [1, 1] or [1, out]).
+FailureOr<std::vector<float>> readBias(Value c, int64_t out) {
+  auto type = dyn_cast<RankedTensorType>(c.getType());
+  ElementsAttr attr = constantOf(c);
+  if (!type || !attr || type.getRank() > 2 ||
+      (type.getRank() == 2 && type.getDimSize(0) != 1) ||
+      (type.getNumElements() != 1 && type.getNumElements() != out))
+    return failure();
+  FailureOr<std::vector<float>> values = readWeightAsF32(attr);
+  if (failed(values))
+    return failure();
+  if (values->size() == 1)
+    values->assign(out, values->front());
+  return values;
+}
+
+/// Gemm(x, B, C) with transA = 0: alpha and beta are folded into new weight
+/// and bias blobs when they are not 1.
+struct RaiseGemm : public OpRewritePattern<onnx_ir::GemmOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(onnx_ir::GemmOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getTransAOrDefault() != 0)
+      return rewriter.notifyMatchFailure(op, "A is transposed");
+    auto weight = matchWeight(op.getB());
+    if (!weight)
+      return rewriter.notifyMatchFailure(op, "B is not a constant matrix");
+    WeightLayout layout = weight->second;
+    if (op.getTransBOrDefault() != 0)
+      layout = layout == WeightLayout::in_out ? WeightLayout::out_in
+                                              : WeightLayout::in_out;
+    LinearMatch match{op.getA(), weight->first, layout, Value(), op.getY(),
+                      op,        {op},          ""};
+    matchRows(match);
+    if (failed(checkMatch(rewriter, match)))
+      return failure();
+
+    // Read everything before creating anything.
+    float alpha = op.getAlphaOrDefault(), beta = op.getBetaOrDefault();
+    Value c = op.getC();
+    bool hasBias = !onnx_ir::isNone(c);
+    auto biasType = dyn_cast<RankedTensorType>(c.getType());
+    bool keepBias = hasBias && beta == 1.0f && biasType &&
+                    biasType.getShape() == ArrayRef<int64_t>{match.out()} &&
+                    constantOf(c);
+    FailureOr<std::vector<float>> biasValues;
+    if (hasBias && !keepBias) {
+      biasValues = readBias(c, match.out());
+      if (failed(biasValues))
+        return rewriter.notifyMatchFailure(op, "C is not a constant bias");
+    }
+    FailureOr<std::vector<float>> weightValues;
+    if (alpha != 1.0f) {
+      weightValues = readWeightAsF32(constantOf(match.weight));
+      if (failed(weightValues))
+        return rewriter.notifyMatchFailure(op, "unreadable weight");
+    }
+
+    rewriter.setInsertionPoint(op);
+    std::string name = match.path.empty() ? "gemm" : match.path;
+    if (alpha != 1.0f) {
+      for (float &v : *weightValues)
+        v *= alpha;
+      match.weight = createWeight(
+          rewriter, op.getLoc(), name + ".weight",
+          cast<RankedTensorType>(match.weight.getType()), *weightValues);
+    }
+    if (keepBias) {
+      match.bias = c;
+    } else if (hasBias) {
+      for (float &v : *biasValues)
+        v *= beta;
+      auto type = RankedTensorType::get({match.out()},
+                                        getElementTypeOrSelf(match.weight));
+      match.bias = createWeight(rewriter, op.getLoc(), name + ".bias", type,
+                                *biasValues);
+    }
+    raise(rewriter, match);
+    return success();
+  }
+};
+
+void populateRaiseLinearPatterns(RewritePatternSet &patterns) {
+  patterns.add<RaiseMatMul, RaiseGemm>(patterns.getContext());
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+struct PeftRaiseLinearPass
+    : public peft::impl::PeftRaiseLinearBase<PeftRaiseLinearPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    refineResultTypes(func);
+    llvm::DenseSet<Operation *> existing;
+    func.walk([&](LinearOp op) { existing.insert(op); });
+
+    RewritePatternSet patterns(&getContext());
+    populateRaiseLinearPatterns(patterns);
+    // Shape arithmetic stays as it is: folding is onnx-cleanup's business.
+    GreedyRewriteConfig config;
+    config.enableFolding(false)
+        .enableConstantCSE(false)
+        .setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+    if (failed(applyPatternsGreedily(func, std::move(patterns), config))) {
+      func.emitError("peft-raise-linear: rewriting did not converge");
+      return signalPassFailure();
+    }
+
+    // Layers that were peft.linear already keep their roles.
+    for (auto [op, role] : inferLinearRoles(func))
+      if (!existing.contains(op))
+        cast<LinearOp>(op).setRole(role);
+  }
+};
+
 } // namespace

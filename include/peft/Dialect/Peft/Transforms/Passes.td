@@ -39,31 +39,47 @@ def PeftRaiseLinear : Pass<"peft-raise-linear", "func::FuncOp"> {
   let description = [{
     Rewrites every linear layer of an imported ONNX graph into `peft.linear`:
 
-    - `MatMul(x, W)` with a constant 2-D weight (an initializer, possibly
-      behind a `Transpose`), plus an optional `Add` of a constant bias;
+    - `MatMul(x, W)` with a constant 2-D weight: an initializer (`in_out`),
+      or a parameter behind `Transpose(perm = [1, 0])` (`out_in`, the
+      parameter itself is used), plus an optional following `Add` of a
+      constant bias vector (either operand order);
     - `Gemm(x, W, C)` with `transA = 0`, any `transB`, `alpha`, `beta`
-      (folded into new weight and bias blobs when not 1);
-    - GPT-2 `Conv1D`: `Reshape → Gemm → Reshape` on an `[in, out]` weight.
+      (folded into new weight and bias blobs only when not 1; a `[1, out]`
+      or scalar `C` becomes a new bias vector);
+    - either of them between a `Reshape` of `x` to `[rows, in]` and a
+      `Reshape` back to `x.shape[:-1] + [out]` (GPT-2's `Conv1D`, exported as
+      `Reshape → Gemm → Reshape` on an `[in, out]` weight): the layer is
+      then applied to `x` itself.
+
+    Products of two computed values (`QKᵀ`, attention × V) stay onnx ops.
+    Result types of onnx ops are first refined from their operands (as
+    `onnx-cleanup` does, folding nothing) so that inputs behind a `Reshape`
+    to a computed shape are ranked.
 
     The module path comes from the exporter's node scope
     (`/model/layers.0/self_attn/q_proj/MatMul` gives
     `model.layers.0.self_attn.q_proj`), else from the weight's initializer
     name (`model.layers.0.self_attn.q_proj.weight`).
 
-    The role is inferred from the graph topology, not from names: q and k
-    feed the `QKᵀ` matmul (k through the transpose), v feeds the matmul after
-    the softmax, o consumes the attention output, a projection whose output
-    is split three ways into q, k and v is a fused `qkv`, gate and up meet at
-    the product after the activation and down consumes it, and in a plain
-    MLP the layer before the activation is up and the one after it down.
-    Anything else is `other`.
+    The role is inferred from the graph topology, never from names, by a
+    forward dataflow that follows values through data movement and
+    elementwise ops (reshapes, transposes, slices, rotary arithmetic,
+    scaling, masking): q and k feed the left and right operands of the
+    `QKᵀ` product that reaches a softmax, v feeds the product with the
+    softmax, o consumes the result of that product, a projection reaching
+    two or three of q, k, v (split by `Split` or `Slice`s) is `qkv`, gate and
+    up meet at the product after the activation (gate is the activated one)
+    and down consumes it, and in a plain MLP (linear → GELU → linear, with
+    a residual connection) the layer before the activation is up and the
+    one after it down. Anything else is `other`. Layers that already were
+    `peft.linear` keep their roles.
 
     Example:
 
     ```mlir
     %w = onnx.initializer "onnx::MatMul_12" dense_resource<w> : tensor<64x64xf32>
-    %y = "onnx.MatMul"(%x, %w) {onnx_node_name = ...}
-           : (tensor<?x?x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+    %y = "onnx.MatMul"(%x, %w) : (tensor<?x?x64xf32>, tensor<64x64xf32>)
+           -> tensor<?x?x64xf32> loc("/model/layers.0/self_attn/q_proj/MatMul")
     ```
 
     becomes
@@ -74,7 +90,9 @@ def PeftRaiseLinear : Pass<"peft-raise-linear", "func::FuncOp"> {
            : tensor<?x?x64xf32>, tensor<64x64xf32> -> tensor<?x?x64xf32>
     ```
   }];
-  let dependentDialects = ["mlir::peft::PeftDialect"];
+  let dependentDialects = ["mlir::peft::PeftDialect",
+                           "mlir::peft::onnx_ir::ONNXDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 def PeftInsertLora : Pass<"peft-insert-lora"> {
@@ -143,19 +161,39 @@ def PeftLoadAdapter : Pass<"peft-load-adapter"> {
   let summary = "Attach a Hugging Face PEFT adapter read from disk";
   let description = [{
     Reads a PEFT adapter directory (`adapter_config.json` and
-    `adapter_model.safetensors`) and attaches its adapters to the
-    `peft.linear` layers they name. LoRA adapters (with `rank_pattern`,
-    `alpha_pattern`, `use_rslora`, DoRA magnitude vectors) become
-    `peft.lora`; IA³ adapters become `peft.ia3`. Tensors may be fp32, fp16
-    or bf16; they are converted to the layer's element type.
+    `adapter_model.safetensors`; `path` may also name the safetensors file,
+    with the config beside it) and attaches its adapters to the
+    `peft.linear` layers they name. Run it on the module (or whatever holds
+    every adapted layer): keys are matched against the layers below the
+    operation it runs on.
 
-    Keys `base_model.model.<path>.lora_A.weight` are matched to a layer by
-    its module path (after the `module-map` prefix rewrites, `from=to`
-    entries). A fused `qkv` layer (GPT-2 `c_attn`) takes adapters on its q,
-    k and v slices as PEFT stores them. Every shape is checked against the
-    layer; a key that matches no layer is an error naming it unless
-    `allow-unmatched` is set. The safetensors file is memory-mapped and its
-    header validated (offsets in range and consistent with dtype and shape).
+    - LoRA (`peft_type: LORA`): keys
+      `base_model.model.<path>.lora_A[.<name>].weight` `[r, in]` and
+      `.lora_B[.<name>].weight` `[out, r]` become a `peft.lora` with
+      initializers `<path>.lora_A.<adapter>.weight` and
+      `<path>.lora_B.<adapter>.weight`. The rank and the scale (`α/r`, or
+      `α/√r` with `use_rslora`) come from the config per layer, with
+      PEFT 0.10's `rank_pattern` / `alpha_pattern` rules. With `use_dora` the
+      `.lora_magnitude_vector[.weight]` `[out]` becomes the op's magnitude.
+    - IA³ (`peft_type: IA3`): `.ia3_l` becomes a `peft.ia3`; it is stored
+      `[out, 1]`, or `[1, in]` for the `feedforward_modules`.
+
+    Tensors may be F32, F16, BF16 or F64; they are converted to the layer's
+    element type. GPT-2's fused `c_attn` (a `qkv` layer in `in_out` layout)
+    is one module to PEFT: one A `[r, in]` and B `[3h, r]` whatever
+    `fan_in_fan_out` says. The adapter is stacked on adapters the layer
+    already has (a DoRA adapter must be the first).
+
+    Module paths are matched after the `module-map` prefix rewrites
+    (`from=to` entries, the first whose `from` is a dotted prefix wins; an
+    empty `to` strips the prefix). Every shape is checked against the layer
+    and the rank against the config; errors name the key, the shapes and the
+    layer. A key that matches no layer, or is no adapter tensor
+    (`modules_to_save`, embeddings), is an error unless `allow-unmatched` is
+    set, then a warning. `bias` other than `none` and other PEFT types are
+    rejected. The safetensors file is memory-mapped and its header
+    validated (offsets in range, consistent with dtype and shape, no
+    overlaps). Nothing is changed unless the whole adapter loads.
 
     Example: `--peft-load-adapter=path=adapters/sst2` turns
 
@@ -256,11 +294,35 @@ def PeftLoraAsInputs : Pass<"peft-lora-as-inputs", "ModuleOp"> {
     public functions with new function arguments of rank `max-rank`:
     `A` becomes `[max-rank, in]` and `B` `[out, max-rank]`, and the scale
     becomes an argument too (a 1-element tensor), so that one compiled model
-    runs any adapter of rank ≤ `max-rank` (zero-padded rows of A and columns
-    of B add nothing) without recompiling. The arguments are named after the
-    PEFT keys (`<path>.lora_A.weight`, `<path>.lora_B.weight`,
-    `<path>.lora_scale`), which become the graph input names on ONNX export
-    and the names `peft-run --adapter` fills from an adapter directory.
+    runs any adapter of rank ≤ `max-rank` without recompiling.
+
+    Contract of the arguments (what `peft-run --adapter` and an ONNX Runtime
+    caller must pass):
+
+    - `A` holds the adapter's `A ∈ R^{r×in}` in its first `r` rows and zeros
+      below; `B` holds `B ∈ R^{out×r}` in its first `r` columns and zeros to
+      the right. The zero rows/columns contribute exact zeros, so the result
+      equals the unpadded adapter's up to the order of fp32 summation.
+    - `scale` is the adapter's own `s` (`α/r`, `α/√r` for rsLoRA), not
+      pre-multiplied into anything. The pass multiplies `B` by it with an
+      `onnx.Mul` (`[out, max-rank] · [1]`, a few thousand products per call)
+      and sets the op's `scale` to 1.0, so the op still computes
+      `base + (x·Aᵀ)·(s·B)ᵀ`.
+    - A layer without an adapter gets zeros (any scale): it computes its base.
+
+    The arguments are appended to the function and named (`onnx.name`, the
+    graph input names on ONNX export and the names `peft-run --adapter`
+    fills) after the PEFT keys without their `base_model.model.` prefix:
+    `<path>.lora_A.weight`, `<path>.lora_B.weight`, `<path>.lora_scale`
+    (`<path>.lora_A.<adapter>.weight`, ... for an adapter not named
+    `default`).
+
+    Left alone: merged adapters (they cost nothing), adapters whose `A` or
+    `B` is not a constant (already inputs) and private functions. Errors,
+    which leave the function unchanged: `max-rank` missing or ≤ 0, an
+    adapter of rank above `max-rank` (naming its layer), a DoRA adapter
+    (its magnitude would have to be an input too; merge it first), a layer
+    without a module path, and two arguments with the same name.
 
     Example (`max-rank=16`):
 
@@ -276,14 +338,18 @@ def PeftLoraAsInputs : Pass<"peft-lora-as-inputs", "ModuleOp"> {
     func.func @main(%x: tensor<?x64xf32>,
                     %a: tensor<16x64xf32> {onnx.name = "l.q_proj.lora_A.weight"},
                     %b: tensor<64x16xf32> {onnx.name = "l.q_proj.lora_B.weight"},
-                    %s: tensor<1xf32> {onnx.name = "l.q_proj.lora_scale"})
+                    %s: tensor<1xf32> {onnx.name = "l.q_proj.lora_scale"}) -> tensor<?x64xf32> {
+      ...
+      %sb = "onnx.Mul"(%b, %s) : (tensor<64x16xf32>, tensor<1xf32>) -> tensor<64x16xf32>
+      %z = peft.lora %x, %y, %a, %sb scale 1.0 : ..., tensor<16x64xf32>, tensor<64x16xf32>
     ```
   }];
   let options = [
     Option<"maxRank", "max-rank", "int64_t", /*default=*/"0",
            "Rank the adapter arguments are padded to (required, > 0)">
   ];
-  let dependentDialects = ["mlir::peft::PeftDialect"];
+  let dependentDialects = ["mlir::peft::PeftDialect",
+                           "mlir::peft::onnx_ir::ONNXDialect"];
 }
 
 #endif // PEFT_DIALECT_PEFT_TRANSFORMS_PASSES_TD

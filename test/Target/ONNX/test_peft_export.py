@@ -1,0 +1,329 @@
+"""Export of the peft dialect to ONNX, checked by running both sides.
+
+Small modules of peft.linear / peft.lora / peft.ia3 (weights as arith.constant
+or onnx.initializer) are exported with `peft-translate --export-onnx`, run by
+onnxruntime, and compared with the same MLIR run by `peft-run` (CPU JIT) and
+with numpy's float64 formula, all within 1e-5. The graphs are checked for the
+operators and node names the exporter promises (`/<module scope>/lora_A/MatMul`,
+Gemm(transB=1) on 2-D inputs, weights referenced and never rewritten).
+"""
+
+import subprocess
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+import pytest
+
+TOL = dict(rtol=1e-5, atol=1e-5)
+
+
+def dense(a):
+    """An MLIR dense literal of a float32 array (shortest exact repr)."""
+    def rec(x):
+        if x.ndim == 0:
+            return repr(float(x))
+        return "[" + ", ".join(rec(v) for v in x) + "]"
+    return f"dense<{rec(np.asarray(a, np.float32))}>"
+
+
+def ttype(a):
+    return "tensor<" + "x".join(str(d) for d in a.shape) + "xf32>"
+
+
+def const(name, a):
+    return f"%{name} = arith.constant {dense(a)} : {ttype(a)}"
+
+
+def init(name, onnx_name, a):
+    return f'%{name} = onnx.initializer "{onnx_name}" {dense(a)} : {ttype(a)}'
+
+
+def module(body, args="%x: tensor<?x?x16xf32> {onnx.name = \"x\"}",
+           result="tensor<?x?x24xf32>"):
+    return (f"func.func @main({args}) -> ({result} {{onnx.name = \"y\"}}) {{\n"
+            + "\n".join("  " + line for line in body) + "\n}\n")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(7)
+
+
+@pytest.fixture
+def export_and_run(peft_bin, tmp_path, run_ort):
+    """export_and_run(mlir_text, inputs) -> (onnx model, ort y, peft-run y)."""
+    counter = [0]
+
+    def go(text, inputs, pipeline=None):
+        counter[0] += 1
+        d = tmp_path / f"m{counter[0]}"
+        d.mkdir()
+        src = d / "model.mlir"
+        src.write_text(text)
+        if pipeline:
+            r = subprocess.run([str(peft_bin / "peft-opt"), str(src), pipeline,
+                                "-o", str(d / "lowered.mlir")],
+                               capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            src = d / "lowered.mlir"
+        out = d / "model.onnx"
+        r = subprocess.run([str(peft_bin / "peft-translate"), "--export-onnx",
+                            str(src), "-o", str(out)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        model = onnx.load(str(out))
+        onnx.checker.check_model(model)
+        ort_y = run_ort(out, inputs)["y"]
+
+        cmd = [str(peft_bin / "peft-run"), str(src), "--output-dir", str(d / "out")]
+        for name, value in inputs.items():
+            np.save(d / f"{name}.npy", value)
+            cmd += ["--input", f"{name}={d / (name + '.npy')}"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr + r.stdout
+        jit_y = np.load(d / "out" / "y.npy")
+        return model, ort_y, jit_y
+
+    return go
+
+
+def node_names(model):
+    return [(n.op_type, n.name) for n in model.graph.node]
+
+
+def f32(rng, *shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def d(a):
+    return a.astype(np.float64)
+
+
+@pytest.mark.parametrize("layout", ["out_in", "in_out"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_3d(export_and_run, rng, layout, bias):
+    w = f32(rng, 24, 16, scale=0.3)
+    b = f32(rng, 24)
+    stored = w if layout == "out_in" else np.ascontiguousarray(w.T)
+    wt = ttype(stored)
+    body = [init("w", "model.fc.weight", stored)]
+    if bias:
+        body.append(init("b", "model.fc.bias", b))
+    operands = "%x, %w, %b" if bias else "%x, %w"
+    types = f"tensor<?x?x16xf32>, {wt}" + (", tensor<24xf32>" if bias else "")
+    body += [f'%y = peft.linear {operands} layout {layout} role other path "model.fc" '
+             f": {types} -> tensor<?x?x24xf32>",
+             "return %y : tensor<?x?x24xf32>"]
+    x = f32(rng, 2, 5, 16)
+    model, ort_y, jit_y = export_and_run(module(body), {"x": x})
+    want = d(x) @ d(w).T + (d(b) if bias else 0)
+    np.testing.assert_allclose(ort_y, want, **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+
+    nodes = node_names(model)
+    expected = ([("Transpose", "/model/fc/Transpose")] if layout == "out_in" else []) + \
+        [("MatMul", "/model/fc/MatMul")] + ([("Add", "/model/fc/Add")] if bias else [])
+    assert nodes == expected
+    # The weight is referenced as it is stored, not rewritten.
+    weights = {t.name: t for t in model.graph.initializer}
+    assert list(weights["model.fc.weight"].dims) == list(stored.shape)
+    assert numpy_helper.to_array(weights["model.fc.weight"]).tobytes() == stored.tobytes()
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_2d_gemm(export_and_run, rng, bias):
+    w, b = f32(rng, 24, 16, scale=0.3), f32(rng, 24)
+    body = [const("w", w)] + ([const("b", b)] if bias else [])
+    operands = "%x, %w, %b" if bias else "%x, %w"
+    types = "tensor<?x16xf32>, tensor<24x16xf32>" + (", tensor<24xf32>" if bias else "")
+    body += [f"%y = peft.linear {operands} layout out_in role q path \"model.layers.0.attn.q_proj\" "
+             f": {types} -> tensor<?x24xf32>", "return %y : tensor<?x24xf32>"]
+    x = f32(rng, 7, 16)
+    model, ort_y, jit_y = export_and_run(
+        module(body, args='%x: tensor<?x16xf32> {onnx.name = "x"}', result="tensor<?x24xf32>"),
+        {"x": x})
+    np.testing.assert_allclose(ort_y, d(x) @ d(w).T + (d(b) if bias else 0), **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+    (gemm,) = model.graph.node
+    assert (gemm.op_type, gemm.name) == ("Gemm", "/model/layers.0/attn/q_proj/Gemm")
+    assert [(a.name, a.i) for a in gemm.attribute] == [("transB", 1)]
+    assert len(gemm.input) == (3 if bias else 2)
+
+
+def lora_layer(rng, scale=0.5, merged=False, adapter=None):
+    w, b = f32(rng, 24, 16, scale=0.3), f32(rng, 24)
+    a, bb = f32(rng, 4, 16, scale=0.3), f32(rng, 24, 4)
+    attrs = f"scale {scale}" + (f' adapter "{adapter}"' if adapter else "") + \
+        (" merged" if merged else "")
+    body = [init("w", "q.weight", w), init("b", "q.bias", b),
+            init("a", "q.lora_A", a), init("bb", "q.lora_B", bb),
+            '%y = peft.linear %x, %w, %b layout out_in role q path "model.layers.0.self_attn.q_proj" '
+            ": tensor<?x?x16xf32>, tensor<24x16xf32>, tensor<24xf32> -> tensor<?x?x24xf32>",
+            f"%z = peft.lora %x, %y, %a, %bb {attrs} : tensor<?x?x16xf32>, tensor<?x?x24xf32>, "
+            "tensor<4x16xf32>, tensor<24x4xf32>",
+            "return %z : tensor<?x?x24xf32>"]
+    return body, (w, b, a, bb)
+
+
+def test_lora_unmerged(export_and_run, rng):
+    body, (w, b, a, bb) = lora_layer(rng)
+    x = f32(rng, 3, 4, 16)
+    model, ort_y, jit_y = export_and_run(module(body), {"x": x})
+    want = d(x) @ d(w).T + d(b) + 0.5 * (d(x) @ d(a).T) @ d(bb).T
+    np.testing.assert_allclose(ort_y, want, **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+    scope = "/model/layers.0/self_attn/q_proj"
+    assert node_names(model) == [
+        ("Transpose", scope + "/Transpose"), ("MatMul", scope + "/MatMul"),
+        ("Add", scope + "/Add"),
+        ("Transpose", scope + "/lora_A/Transpose"), ("MatMul", scope + "/lora_A/MatMul"),
+        ("Transpose", scope + "/lora_B/Transpose"), ("MatMul", scope + "/lora_B/MatMul"),
+        ("Mul", scope + "/lora_B/Mul"), ("Add", scope + "/lora/Add")]
+    # No [out, in] tensor besides the base weight: B·A is never formed.
+    assert sorted(tuple(t.dims) for t in model.graph.initializer) == \
+        sorted([(24, 16), (24,), (4, 16), (24, 4), ()])
+
+
+def test_lora_merged_exports_only_the_base(export_and_run, rng):
+    body, (w, b, _, _) = lora_layer(rng, merged=True)
+    x = f32(rng, 2, 3, 16)
+    model, ort_y, jit_y = export_and_run(module(body), {"x": x})
+    np.testing.assert_allclose(ort_y, d(x) @ d(w).T + d(b), **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+    assert [n.op_type for n in model.graph.node] == ["Transpose", "MatMul", "Add"]
+
+
+def test_lora_named_adapter_scopes(export_and_run, rng):
+    body, _ = lora_layer(rng, adapter="sst2", scale=1.0)
+    model, ort_y, jit_y = export_and_run(module(body), {"x": f32(rng, 1, 2, 16)})
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+    names = [n.name for n in model.graph.node]
+    assert "/model/layers.0/self_attn/q_proj/lora_A/sst2/MatMul" in names
+    assert not any(n.op_type == "Mul" for n in model.graph.node)  # scale 1
+
+
+@pytest.mark.parametrize("feedforward", [False, True])
+def test_ia3(export_and_run, rng, feedforward):
+    w, b = f32(rng, 24, 16, scale=0.3), f32(rng, 24)
+    l = f32(rng, 16 if feedforward else 24)
+    body = [const("w", np.ascontiguousarray(w.T)), const("b", b), const("l", l),
+            '%y = peft.linear %x, %w, %b layout in_out role down path "mlp.down_proj" '
+            ": tensor<?x?x16xf32>, tensor<16x24xf32>, tensor<24xf32> -> tensor<?x?x24xf32>",
+            f"%z = peft.ia3 %y, %l{' feedforward' if feedforward else ''} : "
+            f"tensor<?x?x24xf32>, {ttype(l)}", "return %z : tensor<?x?x24xf32>"]
+    x = f32(rng, 2, 3, 16)
+    model, ort_y, jit_y = export_and_run(module(body), {"x": x})
+    if feedforward:
+        want = (d(x) * d(l)) @ d(w).T + d(b)
+        # The layer's own product is not exported: it is computed on x ⊙ l.
+        assert node_names(model) == [("Mul", "/mlp/down_proj/ia3/Mul"),
+                                     ("MatMul", "/mlp/down_proj/MatMul"),
+                                     ("Add", "/mlp/down_proj/Add")]
+    else:
+        want = (d(x) @ d(w).T + d(b)) * d(l)
+        assert [n.op_type for n in model.graph.node] == ["MatMul", "Add", "Mul"]
+    np.testing.assert_allclose(ort_y, want, **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+
+
+def test_runtime_adapter_inputs(export_and_run, rng):
+    """peft-lora-as-inputs: A, B zero-padded to max-rank and the scale are
+    graph inputs; ORT and the JIT agree with the unpadded adapter."""
+    body, (w, b, a, bb) = lora_layer(rng)
+    x = f32(rng, 2, 3, 16)
+    a2, b2 = f32(rng, 3, 16, scale=0.3), f32(rng, 24, 3)   # another adapter, rank 3
+    pa = np.zeros((8, 16), np.float32)
+    pa[:3] = a2
+    pb = np.zeros((24, 8), np.float32)
+    pb[:, :3] = b2
+    key = "model.layers.0.self_attn.q_proj"
+    inputs = {"x": x, key + ".lora_A.weight": pa, key + ".lora_B.weight": pb,
+              key + ".lora_scale": np.array([2.0], np.float32)}
+    model, ort_y, jit_y = export_and_run(module(body), inputs,
+                                         pipeline="--peft-lora-as-inputs=max-rank=8")
+    assert [i.name for i in model.graph.input] == list(inputs)
+    want = d(x) @ d(w).T + d(b) + 2.0 * (d(x) @ d(a2).T) @ d(b2).T
+    np.testing.assert_allclose(ort_y, want, **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+    # The constant adapter is gone from the graph.
+    assert sorted(t.name for t in model.graph.initializer) == ["q.bias", "q.weight"]
+
+
+def test_dora_export_is_a_located_error(peft_bin, tmp_path):
+    src = tmp_path / "dora.mlir"
+    src.write_text(module([
+        "%w = arith.constant dense<0.5> : tensor<24x16xf32>",
+        "%a = arith.constant dense<0.5> : tensor<2x16xf32>",
+        "%b = arith.constant dense<0.5> : tensor<24x2xf32>",
+        "%m = arith.constant dense<0.5> : tensor<24xf32>",
+        '%y = peft.linear %x, %w layout out_in role q path "q" '
+        ": tensor<?x?x16xf32>, tensor<24x16xf32> -> tensor<?x?x24xf32>",
+        "%z = peft.lora %x, %y, %a, %b magnitude %m scale 2.0 : tensor<?x?x16xf32>, "
+        "tensor<?x?x24xf32>, tensor<2x16xf32>, tensor<24x2xf32>, tensor<24xf32>",
+        "return %z : tensor<?x?x24xf32>"]))
+    r = subprocess.run([str(peft_bin / "peft-translate"), "--export-onnx", str(src),
+                        "-o", str(tmp_path / "dora.onnx")], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "dora.mlir:7:8: error: merge DoRA adapters before export" in r.stderr
+    assert not (tmp_path / "dora.onnx").exists()
+
+
+def test_imported_model_with_inserted_lora(peft_bin, tmp_path, run_ort):
+    """An exporter-style ONNX MLP through peft-raise-linear and peft-insert-lora
+    (PiSSA: nonzero adapters, same function) exported back: onnxruntime gives
+    the original model's outputs, and the JIT agrees; with
+    peft-lora-as-inputs, a random adapter fed to onnxruntime matches numpy."""
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(3)
+    w1, b1 = f32(rng, 16, 32, scale=0.25), f32(rng, 32)
+    w2 = f32(rng, 32, 8, scale=0.25)
+    nodes = [helper.make_node("MatMul", ["x", "onnx::MatMul_1"], ["h0"], name="/model/fc1/MatMul"),
+             helper.make_node("Add", ["model.fc1.bias", "h0"], ["h1"], name="/model/fc1/Add"),
+             helper.make_node("Relu", ["h1"], ["h2"], name="/model/act/Relu"),
+             helper.make_node("MatMul", ["h2", "onnx::MatMul_2"], ["y"], name="/model/fc2/MatMul")]
+    graph = helper.make_graph(
+        nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "seq", 8])],
+        [numpy_helper.from_array(w1, "onnx::MatMul_1"), numpy_helper.from_array(b1, "model.fc1.bias"),
+         numpy_helper.from_array(w2, "onnx::MatMul_2")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "mlp.onnx"))
+    x = f32(rng, 2, 3, 16)
+    want = run_ort(tmp_path / "mlp.onnx", {"x": x})["y"]
+
+    def tool(*args):
+        r = subprocess.run([str(peft_bin / args[0]), *map(str, args[1:])],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r
+
+    insert = "--peft-insert-lora=targets=fc1,fc2 rank=4 init=pissa"
+    tool("peft-opt", tmp_path / "mlp.onnx", "--peft-raise-linear", insert,
+         "-o", tmp_path / "lora.mlir")
+    tool("peft-translate", "--export-onnx", tmp_path / "lora.mlir", "-o", tmp_path / "lora.onnx")
+    exported = onnx.load(str(tmp_path / "lora.onnx"))
+    onnx.checker.check_model(exported)
+    assert "/model/fc2/lora_B/MatMul" in [n.name for n in exported.graph.node]
+    np.testing.assert_allclose(run_ort(tmp_path / "lora.onnx", {"x": x})["y"], want, **TOL)
+    np.save(tmp_path / "x.npy", x)
+    tool("peft-run", tmp_path / "lora.mlir", "--input", f"x={tmp_path / 'x.npy'}",
+         "--output-dir", tmp_path / "out")
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "y.npy"), want, **TOL)
+
+    # Runtime adapters on the unmodified base (B = 0 init keeps W0).
+    tool("peft-opt", tmp_path / "mlp.onnx", "--peft-raise-linear",
+         "--peft-insert-lora=targets=fc1,fc2 rank=4 init=gaussian",
+         "--peft-lora-as-inputs=max-rank=8", "-o", tmp_path / "rt.mlir")
+    tool("peft-translate", "--export-onnx", tmp_path / "rt.mlir", "-o", tmp_path / "rt.onnx")
+    a1, bb1 = f32(rng, 5, 16, scale=0.25), f32(rng, 32, 5)
+    feeds = {"x": x,
+             "model.fc1.lora_A.weight": np.pad(a1, ((0, 3), (0, 0))),
+             "model.fc1.lora_B.weight": np.pad(bb1, ((0, 0), (0, 3))),
+             "model.fc1.lora_scale": np.array([0.75], np.float32),
+             "model.fc2.lora_A.weight": np.zeros((8, 32), np.float32),
+             "model.fc2.lora_B.weight": np.zeros((8, 8), np.float32),
+             "model.fc2.lora_scale": np.zeros(1, np.float32)}
+    h = np.maximum(d(x) @ d(w1) + d(b1) + 0.75 * (d(x) @ d(a1).T) @ d(bb1).T, 0)
+    np.testing.assert_allclose(run_ort(tmp_path / "rt.onnx", feeds)["y"], h @ d(w2), **TOL)

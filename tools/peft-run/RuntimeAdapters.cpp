@@ -1,0 +1,262 @@
+//===- RuntimeAdapters.cpp - fill runtime adapter inputs from PEFT files --===//
+
+#include "RuntimeAdapters.h"
+
+#include "peft/Support/AdapterConfig.h"
+#include "peft/Support/SafeTensors.h"
+
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/Path.h"
+
+#include <cstring>
+#include <map>
+
+using namespace mlir;
+using namespace mlir::peft;
+using llvm::APFloat;
+using llvm::StringRef;
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// The three inputs of one adapted layer (indices into the signature).
+struct LayerInputs {
+  int a = -1, b = -1, scale = -1;
+};
+
+/// Splits an input name made by peft-lora-as-inputs into (layer path,
+/// adapter, which input), or returns false.
+bool parseInputName(StringRef name, std::string &path, std::string &adapter,
+                    char &which) {
+  for (auto [marker, kind] : {std::pair<StringRef, char>{".lora_A", 'A'},
+                              {".lora_B", 'B'},
+                              {".lora_scale", 's'}}) {
+    size_t at = name.rfind(marker);
+    if (at == StringRef::npos || at == 0)
+      continue;
+    StringRef rest = name.drop_front(at + marker.size());
+    if (kind != 's') {
+      if (!rest.consume_back(".weight"))
+        continue;
+    }
+    if (!rest.empty() && !rest.consume_front("."))
+      continue;
+    path = name.take_front(at).str();
+    adapter = rest.empty() ? "default" : rest.str();
+    which = kind;
+    return true;
+  }
+  return false;
+}
+
+const llvm::fltSemantics *semanticsOf(StringRef dtype) {
+  if (dtype == "F32")
+    return &APFloat::IEEEsingle();
+  if (dtype == "F16")
+    return &APFloat::IEEEhalf();
+  if (dtype == "BF16")
+    return &APFloat::BFloat();
+  if (dtype == "F64")
+    return &APFloat::IEEEdouble();
+  return nullptr;
+}
+
+const llvm::fltSemantics *semanticsOf(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F32:
+    return &APFloat::IEEEsingle();
+  case ElementKind::F16:
+    return &APFloat::IEEEhalf();
+  case ElementKind::BF16:
+    return &APFloat::BFloat();
+  case ElementKind::F64:
+    return &APFloat::IEEEdouble();
+  default:
+    return nullptr;
+  }
+}
+
+/// Reads element `i` of little-endian `bytes` of `semantics`.
+APFloat readElement(const llvm::fltSemantics &semantics, const char *bytes,
+                    int64_t i) {
+  unsigned bits = APFloat::getSizeInBits(semantics);
+  const char *p = bytes + i * (bits / 8);
+  uint64_t raw = 0;
+  for (unsigned k = 0; k < bits / 8; ++k)
+    raw |= uint64_t(uint8_t(p[k])) << (8 * k);
+  return APFloat(semantics, llvm::APInt(bits, raw));
+}
+
+/// Writes `value`, rounded to nearest even, as element `i` of `out`.
+void writeElement(HostTensor &out, int64_t i, APFloat value) {
+  const llvm::fltSemantics &semantics = *semanticsOf(out.getKind());
+  bool lost;
+  value.convert(semantics, APFloat::rmNearestTiesToEven, &lost);
+  uint64_t raw = value.bitcastToAPInt().getZExtValue();
+  unsigned bytes = APFloat::getSizeInBits(semantics) / 8;
+  char *p = static_cast<char *>(out.getData()) + i * bytes;
+  for (unsigned k = 0; k < bytes; ++k)
+    p[k] = char((raw >> (8 * k)) & 0xFF);
+}
+
+/// Copies the [rows, cols] tensor `t` into the top-left corner of `out`
+/// (zero-filled), converting the element type.
+void copyPadded(const SafeTensor &t, HostTensor &out) {
+  const llvm::fltSemantics &semantics = *semanticsOf(t.dtype);
+  int64_t rows = t.shape[0], cols = t.shape[1];
+  int64_t outCols = out.getShape()[1];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      writeElement(out, r * outCols + c,
+                   readElement(semantics, t.data.data(), r * cols + c));
+}
+
+HostTensor zeros(const runtime::TensorSpec &spec) {
+  HostTensor t(spec.kind, spec.shape);
+  std::memset(t.getData(), 0, t.getNumBytes());
+  return t;
+}
+
+/// Fills the inputs of one adapter from the directory `source.dir`.
+llvm::Error loadOne(const runtime::FunctionSignature &sig,
+                    const AdapterSource &source,
+                    const std::map<std::string, LayerInputs> &layers,
+                    std::vector<std::pair<std::string, HostTensor>> &result) {
+  llvm::SmallString<256> configPath(source.dir), weightsPath(source.dir);
+  llvm::sys::path::append(configPath, "adapter_config.json");
+  llvm::sys::path::append(weightsPath, "adapter_model.safetensors");
+  auto config = readAdapterConfig(configPath);
+  if (!config)
+    return config.takeError();
+  if (config->peftType != PeftType::Lora)
+    return makeError("'" + configPath +
+                     "': only LoRA adapters can fill runtime adapter inputs");
+  if (config->useDora)
+    return makeError("'" + configPath +
+                     "': DoRA adapters cannot run as runtime inputs (merge "
+                     "them into the model instead)");
+  auto file = SafeTensorsFile::open(weightsPath);
+  if (!file)
+    return file.takeError();
+
+  llvm::StringSet<> used;
+  for (const auto &[path, inputs] : layers) {
+    const runtime::TensorSpec &aSpec = sig.inputs[inputs.a];
+    const runtime::TensorSpec &bSpec = sig.inputs[inputs.b];
+    const runtime::TensorSpec &sSpec = sig.inputs[inputs.scale];
+    std::string prefix = "base_model.model." + path;
+    auto find = [&](StringRef which) -> const SafeTensor * {
+      for (std::string key :
+           {prefix + "." + which.str() + ".weight",
+            prefix + "." + which.str() + "." + source.adapter + ".weight"})
+        if (const SafeTensor *t = (*file)->lookup(key))
+          return t;
+      return nullptr;
+    };
+    const SafeTensor *a = find("lora_A"), *b = find("lora_B");
+    HostTensor aOut = zeros(aSpec), bOut = zeros(bSpec), sOut = zeros(sSpec);
+    if (a || b) {
+      if (!a || !b)
+        return makeError("'" + weightsPath + "': layer '" + path + "' has " +
+                         (a ? "lora_A but no lora_B" : "lora_B but no lora_A"));
+      used.insert(a->name);
+      used.insert(b->name);
+      for (const SafeTensor *t : {a, b})
+        if (!semanticsOf(t->dtype) || t->shape.size() != 2)
+          return makeError("'" + weightsPath + "': '" + t->name + "' is " +
+                           t->describe() + ", expected a 2-D float tensor");
+      int64_t rank = a->shape[0], maxRank = aSpec.shape[0];
+      if (a->shape[1] != aSpec.shape[1] || b->shape[0] != bSpec.shape[0] ||
+          b->shape[1] != rank)
+        return makeError("'" + weightsPath + "': layer '" + path +
+                         "': " + a->describe() + " and " + b->describe() +
+                         " do not fit the layer's [r x " +
+                         llvm::Twine(aSpec.shape[1]) + "] and [" +
+                         llvm::Twine(bSpec.shape[0]) + " x r]");
+      if (rank > maxRank)
+        return makeError("'" + weightsPath + "': layer '" + path +
+                         "' has rank " + llvm::Twine(rank) +
+                         ", above the model's max-rank " +
+                         llvm::Twine(maxRank));
+      copyPadded(*a, aOut);
+      copyPadded(*b, bOut);
+      writeElement(sOut, 0, APFloat(config->scaleFor(path)));
+    }
+    result.emplace_back(aSpec.name, std::move(aOut));
+    result.emplace_back(bSpec.name, std::move(bOut));
+    result.emplace_back(sSpec.name, std::move(sOut));
+  }
+
+  for (const SafeTensor &t : (*file)->tensors())
+    if (!used.contains(t.name))
+      return makeError("'" + weightsPath + "': '" + t.name +
+                       "' matches no runtime adapter input of @" + sig.name +
+                       " (compile the model with peft-lora-as-inputs on that "
+                       "layer, or check the module paths)");
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<AdapterSource> mlir::peft::parseAdapterSource(StringRef value) {
+  auto [name, dir] = value.split('=');
+  if (!value.contains('='))
+    return AdapterSource{"default", value.str()};
+  if (name.empty() || dir.empty())
+    return makeError("--adapter expects DIR or NAME=DIR, got '" + value + "'");
+  return AdapterSource{name.str(), dir.str()};
+}
+
+llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
+mlir::peft::loadRuntimeAdapters(const runtime::FunctionSignature &sig,
+                                llvm::ArrayRef<AdapterSource> sources) {
+  // adapter name -> layer path -> its three inputs.
+  std::map<std::string, std::map<std::string, LayerInputs>> adapters;
+  for (auto [i, spec] : llvm::enumerate(sig.inputs)) {
+    std::string path, adapter;
+    char which;
+    if (!parseInputName(spec.name, path, adapter, which))
+      continue;
+    LayerInputs &inputs = adapters[adapter][path];
+    (which == 'A' ? inputs.a : which == 'B' ? inputs.b : inputs.scale) = i;
+  }
+
+  std::vector<std::pair<std::string, HostTensor>> result;
+  llvm::StringSet<> seen;
+  for (const AdapterSource &source : sources) {
+    if (!seen.insert(source.adapter).second)
+      return makeError("--adapter: adapter '" + source.adapter +
+                       "' given twice");
+    auto it = adapters.find(source.adapter);
+    if (it == adapters.end())
+      return makeError("--adapter: @" + sig.name +
+                       " has no runtime inputs of adapter '" + source.adapter +
+                       "' (compile it with peft-lora-as-inputs)");
+    for (const auto &[path, inputs] : it->second) {
+      if (inputs.a < 0 || inputs.b < 0 || inputs.scale < 0)
+        return makeError("@" + sig.name + ": the runtime inputs of layer '" +
+                         path +
+                         "' are incomplete (lora_A, lora_B and "
+                         "lora_scale are needed)");
+      for (int index : {inputs.a, inputs.b, inputs.scale}) {
+        const runtime::TensorSpec &spec = sig.inputs[index];
+        int64_t expectedRank = index == inputs.scale ? 1 : 2;
+        if (!semanticsOf(spec.kind) ||
+            int64_t(spec.shape.size()) != expectedRank ||
+            llvm::any_of(spec.shape, [](int64_t d) { return d < 0; }))
+          return makeError("@" + sig.name + ": runtime adapter input " +
+                           spec.describe() + " must be a static float tensor");
+      }
+    }
+    if (llvm::Error err = loadOne(sig, source, it->second, result))
+      return std::move(err);
+  }
+  return result;
+}
