@@ -182,11 +182,18 @@ def main():
         static = os.path.join(work, "llama_static.onnx")
         run(sys.executable, os.path.join(ROOT, "test", "Pipelines", "GPU", "Inputs",
                                          "export_static.py"), "llama", static)
-        ptx = os.path.join(work, "llama_static.ptx")
-        run(os.path.join(BUILD, "bin", "peft-translate"), "--emit-ptx", static, "-o", ptx)
+        # The adapted model: unmerged LoRA adapters on q and v lower to their
+        # own skinny matmul kernels next to the base layers.
+        adapted = os.path.join(work, "llama_static_lora.mlirbc")
+        run(PEFT_OPT, static, "--peft-raise-linear",
+            "--peft-insert-lora=targets=q_proj,v_proj rank=4 alpha=8 init=pissa",
+            "--emit-bytecode", "-o", adapted)
+        ptx = os.path.join(work, "llama_static_lora.ptx")
+        run(os.path.join(BUILD, "bin", "peft-translate"), "--emit-ptx", adapted, "-o", ptx)
         text = open(ptx).read()
         kernels, shared = text.count(".visible .entry"), text.count(".shared .align")
-        detail = f"{ptx}: {kernels} kernels for sm_90, {shared} shared-memory tiles"
+        detail = (f"{ptx}: LLaMA with LoRA on q,v: {kernels} kernels for sm_90, "
+                  f"{shared} shared-memory tiles")
         ptxas = "/usr/local/cuda/bin/ptxas"
         if os.access(ptxas, os.X_OK):
             run(ptxas, "-arch=sm_90", ptx, "-o", os.devnull)

@@ -47,6 +47,19 @@ static constexpr const char *kLowerToLLVM =
     "convert-arith-to-llvm,convert-index-to-llvm,convert-func-to-llvm,"
     "convert-cf-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
 
+LogicalResult mlir::peft::parseModulePassPipeline(StringRef pipeline,
+                                                  OpPassManager &pm,
+                                                  raw_ostream &errorStream) {
+  StringRef passes = pipeline.trim();
+  if (passes.consume_front("builtin.module(")) {
+    if (!passes.consume_back(")")) {
+      errorStream << "unbalanced parentheses in '" << pipeline << "'";
+      return failure();
+    }
+  }
+  return parsePassPipeline(passes, pm, errorStream);
+}
+
 LogicalResult mlir::peft::buildLowerToLLVMPipeline(OpPassManager &pm,
                                                    raw_ostream &errorStream) {
   return parsePassPipeline(kLowerToLLVM, pm, errorStream);

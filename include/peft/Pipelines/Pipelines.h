@@ -14,6 +14,13 @@ namespace peft {
 LogicalResult buildLowerToLLVMPipeline(OpPassManager &pm,
                                        raw_ostream &errorStream);
 
+/// Parses `pipeline` into `pm`, which must be anchored on a builtin.module.
+/// Accepts both the anchored form `builtin.module(a,b)` and the bare list
+/// `a,b` (parsing the anchored form into a module pass manager directly would
+/// nest it and run it on nested modules only).
+LogicalResult parseModulePassPipeline(StringRef pipeline, OpPassManager &pm,
+                                      raw_ostream &errorStream);
+
 /// Registers `peft-lower-to-llvm` and the peft-cpu-* passes it runs.
 void registerPipelines();
 

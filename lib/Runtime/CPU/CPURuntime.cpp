@@ -290,7 +290,7 @@ lowerToLLVM(ModuleOp module, const CPUCompileOptions &options) {
   llvm::raw_string_ostream errorStream(pipelineErrors);
   if (options.pipeline.empty()
           ? failed(buildLowerToLLVMPipeline(pm, errorStream))
-          : failed(parsePassPipeline(options.pipeline, pm, errorStream)))
+          : failed(parseModulePassPipeline(options.pipeline, pm, errorStream)))
     return makeError("invalid lowering pipeline: " + pipelineErrors);
   if (failed(pm.run(*lowered)))
     return diags.error(
