@@ -132,14 +132,29 @@ llvm::Expected<mlir::peft::runtime::CPUExecutable *> Module::getExecutable() {
 
 llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
 Module::run(llvm::ArrayRef<std::pair<std::string, HostTensor>> inputs,
-            llvm::StringRef entry) {
+            llvm::StringRef entry,
+            llvm::ArrayRef<mlir::peft::runtime::AdapterSource> adapters) {
   auto exe = getExecutable();
   if (!exe)
     return exe.takeError();
   auto fn = (*exe)->getFunction(entry);
   if (!fn)
     return fn.takeError();
-  auto ordered = mlir::peft::runtime::CPUExecutable::orderInputs(**fn, inputs);
+  std::vector<std::pair<std::string, HostTensor>> allInputs;
+  if (!adapters.empty()) {
+    std::vector<std::string> given;
+    for (const auto &input : inputs)
+      given.push_back(input.first);
+    auto filled = mlir::peft::runtime::loadMissingRuntimeAdapters(
+        **fn, adapters, given, "adapters");
+    if (!filled)
+      return filled.takeError();
+    allInputs = std::move(*filled);
+  }
+  // Copies share the caller's memory.
+  allInputs.insert(allInputs.end(), inputs.begin(), inputs.end());
+  auto ordered =
+      mlir::peft::runtime::CPUExecutable::orderInputs(**fn, allInputs);
   if (!ordered)
     return ordered.takeError();
   auto outputs = (*exe)->run(**fn, *ordered);

@@ -12,10 +12,16 @@ Example:
     >>> outputs["last_hidden_state"].shape   # numpy arrays, named by the graph
     >>> model.insert_lora(["q_proj", "v_proj"], rank=8)  # see peft_mlir.lora
     >>> model.load_adapter("adapter_dir"); model.merge_lora()
+    >>> model.lora_as_inputs(max_rank=16)     # or: adapters as run-time inputs
+    >>> model.run({"input_ids": ids}, adapters="adapters/sst2")  # no recompile
 
 Module.run JIT-compiles the module for the CPU on first use (peft-lower-to-llvm,
 then MLIR's ExecutionEngine) and keeps the compiled code until run_pipeline
 changes the module; dynamic dimensions take their sizes from the inputs.
+After lora_as_inputs, `adapters=` (a PEFT adapter directory, a list of
+`DIR`/`NAME=DIR` paths, or {adapter name: directory}) fills the adapter inputs
+as `peft-run --adapter` does: one compiled module runs every adapter of rank
+up to max-rank, and inputs given explicitly win.
 """
 
 from ._peft_mlir import Module, PeftError, import_onnx, mlir_version, version

@@ -13,6 +13,8 @@ passes' diagnostics when it fails:
     >>> m.merge_lora()                        # W0 + s·B·A, adapters kept for unmerge
     >>> m.unmerge_lora()
     >>> m.lora_as_inputs(max_rank=16)         # runtime adapters
+    >>> m.run({"input_ids": ids}, adapters="adapters/sst2")
+    >>> m.run({"input_ids": ids}, adapters={"default": "adapters/mnli"})
 
 `insert_lora` and `load_adapter` raise the linear layers first when that has
 not been done.
@@ -162,7 +164,15 @@ def unmerge_lora(self: Module, adapters: Sequence[str] | None = None) -> None:
 
 
 def lora_as_inputs(self: Module, max_rank: int) -> None:
-    """peft-lora-as-inputs: adapter weights become function arguments."""
+    """peft-lora-as-inputs: adapter weights become function arguments.
+
+    Each adapter becomes `<path>.lora_A[.<name>].weight` ([max_rank, in]),
+    `<path>.lora_B[.<name>].weight` ([out, max_rank]) and
+    `<path>.lora_scale[.<name>]` ([1]). `Module.run(inputs, adapters=DIR)`
+    fills them from PEFT adapter directories (zero-padded, scale from
+    adapter_config.json), so any adapter of rank <= max_rank runs on the
+    module compiled once.
+    """
     self.run_pipeline(f"peft-lora-as-inputs{{max-rank={int(max_rank)}}}")
 
 

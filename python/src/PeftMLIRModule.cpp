@@ -6,6 +6,8 @@
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
 
+#include <optional>
+
 namespace nb = nanobind;
 using mlir::peft::ElementKind;
 using mlir::peft::HostTensor;
@@ -96,10 +98,65 @@ nb::dlpack::dtype getDType(ElementKind kind) {
   return {};
 }
 
+/// os.fspath(value) for a str or an os.PathLike, else nullopt.
+std::optional<std::string> getPath(nb::handle value) {
+  if (nb::isinstance<nb::str>(value))
+    return nb::cast<std::string>(value);
+  if (!nb::hasattr(value, "__fspath__"))
+    return std::nullopt;
+  nb::object path = nb::module_::import_("os").attr("fspath")(value);
+  if (!nb::isinstance<nb::str>(path))
+    return std::nullopt;
+  return nb::cast<std::string>(path);
+}
+
+/// Module.run's `adapters`: None, a path (`DIR` or `NAME=DIR` as peft-run's
+/// --adapter takes it; an os.PathLike is always a directory), a list of
+/// those, or {adapter name: directory}.
+std::vector<mlir::peft::runtime::AdapterSource>
+getAdapterSources(nb::handle adapters) {
+  using mlir::peft::runtime::AdapterSource;
+  std::vector<AdapterSource> sources;
+  auto fail = [](nb::handle value) {
+    throw PeftError(std::string("adapters: expected a path, a list of paths "
+                                "or {adapter name: path}, got ") +
+                    nb::type_name(value.type()).c_str());
+  };
+  auto addPath = [&](nb::handle value) {
+    std::optional<std::string> path = getPath(value);
+    if (!path)
+      fail(value);
+    if (nb::isinstance<nb::str>(value))
+      sources.push_back(
+          unwrap(mlir::peft::runtime::parseAdapterSource(*path, "adapters")));
+    else
+      sources.push_back(AdapterSource{"default", *path});
+  };
+  if (adapters.is_none())
+    return sources;
+  if (nb::isinstance<nb::dict>(adapters)) {
+    for (auto [key, value] : nb::borrow<nb::dict>(adapters)) {
+      std::optional<std::string> path = getPath(value);
+      if (!nb::isinstance<nb::str>(key) || !path)
+        fail(value);
+      sources.push_back(AdapterSource{nb::cast<std::string>(key), *path});
+    }
+  } else if (nb::isinstance<nb::list>(adapters) ||
+             nb::isinstance<nb::tuple>(adapters)) {
+    for (nb::handle value : adapters)
+      addPath(value);
+  } else {
+    addPath(adapters);
+  }
+  return sources;
+}
+
 /// Module.run: numpy arrays in, numpy arrays out. Inputs are viewed, not
 /// copied; outputs take over the buffers the generated code allocated.
 nb::dict runModule(Module &self, const nb::dict &inputs,
-                   const std::string &entry) {
+                   const std::string &entry, nb::handle adapters) {
+  std::vector<mlir::peft::runtime::AdapterSource> sources =
+      getAdapterSources(adapters);
   // Converted (e.g. made contiguous) arrays are new objects: `arrays` keeps
   // them, and the caller's dict the others, alive for the whole call.
   std::vector<InputArray> arrays;
@@ -127,7 +184,7 @@ nb::dict runModule(Module &self, const nb::dict &inputs,
   llvm::Expected<std::vector<std::pair<std::string, HostTensor>>> outputs =
       [&] {
         nb::gil_scoped_release release;
-        return self.run(named, entry);
+        return self.run(named, entry, sources);
       }();
   if (!outputs)
     throw PeftError(llvm::toString(outputs.takeError()));
@@ -211,12 +268,23 @@ NB_MODULE(_peft_mlir, m) {
           "verify", [](Module &self) { check(self.verify()); },
           "Runs the verifier; raises PeftError on failure.")
       .def("run", &runModule, nb::arg("inputs"), nb::arg("entry") = "",
+           nb::arg("adapters").none() = nb::none(),
            "JIT-compiles the module for the CPU (once; run_pipeline resets "
            "it) and runs function `entry` (default: the only public "
            "function, e.g. an ONNX model's graph). `inputs` maps input names "
            "(onnx.name, or argN) to numpy arrays of the exact dtype; returns "
            "{output name (onnx.name, or resultN): numpy array}. Raises "
-           "PeftError naming the input on a wrong name, dtype or shape.")
+           "PeftError naming the input on a wrong name, dtype or shape.\n\n"
+           "`adapters` fills the runtime adapter inputs of a module compiled "
+           "with lora_as_inputs (peft-lora-as-inputs) from Hugging Face PEFT "
+           "adapter directories, as peft-run --adapter does: a path (the "
+           "adapter 'default', or 'NAME=DIR' for another), a list of such "
+           "paths, or {adapter name: path}. A and B are zero-padded to "
+           "max-rank, the scale comes from adapter_config.json, layers an "
+           "adapter does not cover get zeros, and `inputs` given explicitly "
+           "win. Switching adapters does not recompile. A bad adapter "
+           "(rank above max-rank, a missing file, a key matching no layer) "
+           "raises PeftError naming the file.")
       .def("to_string", &Module::str, nb::arg("generic") = false,
            "MLIR text; generic=True prints the generic op form.")
       .def("__str__", [](const Module &self) { return self.str(); });

@@ -32,6 +32,18 @@ Examples:
   # Lower all the way to the LLVM dialect for CPU execution.
   peft-opt model.mlir --peft-lower-to-llvm -o model.llvm.mlir
 
+  # Recognize the linear layers of an ONNX export and show their roles.
+  peft-opt model.onnx --peft-raise-linear --peft-list-linears -o /dev/null
+
+  # Load a Hugging Face PEFT adapter (save_pretrained directory) and merge it.
+  peft-opt model.onnx --peft-raise-linear --peft-load-adapter=path=adapter_dir \
+    --peft-merge-lora -o merged.mlir
+
+  # New PiSSA adapters on q and v, then make adapters runtime inputs.
+  peft-opt model.onnx --peft-raise-linear \
+    --peft-insert-lora="targets=q_proj,v_proj rank=8 alpha=16 init=pissa" \
+    --peft-lora-as-inputs=max-rank=16 -o runtime.mlir
+
   # The same passes as an explicit pipeline.
   peft-opt model.mlir --pass-pipeline='builtin.module(func.func(convert-peft-to-linalg))'
 )";

@@ -7,11 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "RuntimeAdapters.h"
-
 #include "peft/API/API.h"
 #include "peft/Config.h"
 #include "peft/Runtime/CPURuntime.h"
+#include "peft/Runtime/RuntimeAdapters.h"
 #include "peft/Support/Npy.h"
 #include "peft/Support/TensorProto.h"
 #include "peft/Tools/FrontDoor.h"
@@ -277,9 +276,9 @@ int main(int argc, char **argv) {
   }
   if (!llvm::sys::fs::exists(inputFile))
     return fail("cannot open '" + inputFile + "': no such file");
-  std::vector<AdapterSource> adapterSources;
+  std::vector<runtime::AdapterSource> adapterSources;
   for (const std::string &value : adapterDirs) {
-    auto source = parseAdapterSource(value);
+    auto source = runtime::parseAdapterSource(value, "--adapter");
     if (!source)
       return fail(source.takeError());
     adapterSources.push_back(*source);
@@ -302,17 +301,14 @@ int main(int argc, char **argv) {
     }
     std::vector<std::pair<std::string, HostTensor>> named;
     if (!adapterSources.empty()) {
-      auto adapters = loadRuntimeAdapters(sig, adapterSources);
+      std::vector<std::string> given;
+      for (auto &binding : paths)
+        given.push_back(binding.first);
+      auto adapters = runtime::loadMissingRuntimeAdapters(sig, adapterSources,
+                                                          given, "--adapter");
       if (!adapters)
         return adapters.takeError();
-      for (auto &[name, tensor] : *adapters) {
-        int index = sig.lookupInput(name);
-        bool overridden = llvm::any_of(paths, [&](auto &binding) {
-          return sig.lookupInput(binding.first) == index;
-        });
-        if (!overridden)
-          named.emplace_back(name, std::move(tensor));
-      }
+      named = std::move(*adapters);
     }
     for (auto &[name, path] : paths) {
       int index = sig.lookupInput(name);

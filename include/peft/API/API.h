@@ -10,6 +10,7 @@
 #define PEFT_API_API_H
 
 #include "peft/Runtime/CPURuntime.h"
+#include "peft/Runtime/RuntimeAdapters.h"
 #include "peft/Support/HostTensor.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -53,10 +54,14 @@ public:
   /// graph of an ONNX model) on the CPU. Inputs are named by `onnx.name` or
   /// argN; outputs come back in result order, named by `onnx.name` or
   /// resultN. The module is JIT-compiled on the first call and kept until
-  /// runPipeline changes it.
+  /// runPipeline changes it. `adapters` fill the runtime adapter inputs
+  /// (peft-lora-as-inputs) that `inputs` leaves out from PEFT adapter
+  /// directories, as `peft-run --adapter` does; a new adapter needs no
+  /// recompilation.
   llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
   run(llvm::ArrayRef<std::pair<std::string, HostTensor>> inputs,
-      llvm::StringRef entry = "");
+      llvm::StringRef entry = "",
+      llvm::ArrayRef<runtime::AdapterSource> adapters = {});
   /// The JIT-compiled module (compiled on first use).
   llvm::Expected<runtime::CPUExecutable *> getExecutable();
 

@@ -1,11 +1,12 @@
 //===- RuntimeAdapters.cpp - fill runtime adapter inputs from PEFT files --===//
 
-#include "RuntimeAdapters.h"
+#include "peft/Runtime/RuntimeAdapters.h"
 
 #include "peft/Support/AdapterConfig.h"
 #include "peft/Support/SafeTensors.h"
 
 #include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -17,6 +18,7 @@
 
 using namespace mlir;
 using namespace mlir::peft;
+using namespace mlir::peft::runtime;
 using llvm::APFloat;
 using llvm::StringRef;
 
@@ -118,15 +120,14 @@ void copyPadded(const SafeTensor &t, HostTensor &out) {
                    readElement(semantics, t.data.data(), r * cols + c));
 }
 
-HostTensor zeros(const runtime::TensorSpec &spec) {
+HostTensor zeros(const TensorSpec &spec) {
   HostTensor t(spec.kind, spec.shape);
   std::memset(t.getData(), 0, t.getNumBytes());
   return t;
 }
 
 /// Fills the inputs of one adapter from the directory `source.dir`.
-llvm::Error loadOne(const runtime::FunctionSignature &sig,
-                    const AdapterSource &source,
+llvm::Error loadOne(const FunctionSignature &sig, const AdapterSource &source,
                     const std::map<std::string, LayerInputs> &layers,
                     std::vector<std::pair<std::string, HostTensor>> &result) {
   llvm::SmallString<256> configPath(source.dir), weightsPath(source.dir);
@@ -148,9 +149,9 @@ llvm::Error loadOne(const runtime::FunctionSignature &sig,
 
   llvm::StringSet<> used;
   for (const auto &[path, inputs] : layers) {
-    const runtime::TensorSpec &aSpec = sig.inputs[inputs.a];
-    const runtime::TensorSpec &bSpec = sig.inputs[inputs.b];
-    const runtime::TensorSpec &sSpec = sig.inputs[inputs.scale];
+    const TensorSpec &aSpec = sig.inputs[inputs.a];
+    const TensorSpec &bSpec = sig.inputs[inputs.b];
+    const TensorSpec &sSpec = sig.inputs[inputs.scale];
     std::string prefix = "base_model.model." + path;
     auto find = [&](StringRef which) -> const SafeTensor * {
       for (std::string key :
@@ -205,18 +206,20 @@ llvm::Error loadOne(const runtime::FunctionSignature &sig,
 
 } // namespace
 
-llvm::Expected<AdapterSource> mlir::peft::parseAdapterSource(StringRef value) {
+llvm::Expected<AdapterSource>
+mlir::peft::runtime::parseAdapterSource(StringRef value, StringRef option) {
   auto [name, dir] = value.split('=');
   if (!value.contains('='))
     return AdapterSource{"default", value.str()};
   if (name.empty() || dir.empty())
-    return makeError("--adapter expects DIR or NAME=DIR, got '" + value + "'");
+    return makeError(option + " expects DIR or NAME=DIR, got '" + value + "'");
   return AdapterSource{name.str(), dir.str()};
 }
 
 llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
-mlir::peft::loadRuntimeAdapters(const runtime::FunctionSignature &sig,
-                                llvm::ArrayRef<AdapterSource> sources) {
+mlir::peft::runtime::loadRuntimeAdapters(const FunctionSignature &sig,
+                                         llvm::ArrayRef<AdapterSource> sources,
+                                         StringRef option) {
   // adapter name -> layer path -> its three inputs.
   std::map<std::string, std::map<std::string, LayerInputs>> adapters;
   for (auto [i, spec] : llvm::enumerate(sig.inputs)) {
@@ -232,11 +235,11 @@ mlir::peft::loadRuntimeAdapters(const runtime::FunctionSignature &sig,
   llvm::StringSet<> seen;
   for (const AdapterSource &source : sources) {
     if (!seen.insert(source.adapter).second)
-      return makeError("--adapter: adapter '" + source.adapter +
+      return makeError(option + ": adapter '" + source.adapter +
                        "' given twice");
     auto it = adapters.find(source.adapter);
     if (it == adapters.end())
-      return makeError("--adapter: @" + sig.name +
+      return makeError(option + ": @" + sig.name +
                        " has no runtime inputs of adapter '" + source.adapter +
                        "' (compile it with peft-lora-as-inputs)");
     for (const auto &[path, inputs] : it->second) {
@@ -246,7 +249,7 @@ mlir::peft::loadRuntimeAdapters(const runtime::FunctionSignature &sig,
                          "' are incomplete (lora_A, lora_B and "
                          "lora_scale are needed)");
       for (int index : {inputs.a, inputs.b, inputs.scale}) {
-        const runtime::TensorSpec &spec = sig.inputs[index];
+        const TensorSpec &spec = sig.inputs[index];
         int64_t expectedRank = index == inputs.scale ? 1 : 2;
         if (!semanticsOf(spec.kind) ||
             int64_t(spec.shape.size()) != expectedRank ||
@@ -259,4 +262,21 @@ mlir::peft::loadRuntimeAdapters(const runtime::FunctionSignature &sig,
       return std::move(err);
   }
   return result;
+}
+
+llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
+mlir::peft::runtime::loadMissingRuntimeAdapters(
+    const FunctionSignature &sig, llvm::ArrayRef<AdapterSource> sources,
+    llvm::ArrayRef<std::string> given, StringRef option) {
+  auto adapters = loadRuntimeAdapters(sig, sources, option);
+  if (!adapters)
+    return adapters.takeError();
+  llvm::SmallDenseSet<int> givenIndices;
+  for (const std::string &name : given)
+    givenIndices.insert(sig.lookupInput(name));
+  std::vector<std::pair<std::string, HostTensor>> missing;
+  for (auto &[name, tensor] : *adapters)
+    if (!givenIndices.contains(sig.lookupInput(name)))
+      missing.emplace_back(name, std::move(tensor));
+  return missing;
 }
