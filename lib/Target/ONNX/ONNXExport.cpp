@@ -4,13 +4,16 @@
 // keep in that form) back as a ModelProto: node and tensor names, opsets and
 // metadata are restored from the attributes the importer left; typed ops
 // export their properties as ONNX attributes by one fixed kind mapping.
-// `peft` ops become the standard operators they stand for (MatMul, Gemm,
-// Transpose, Add, Mul), named after the layer's module path; constant
-// tensors (`arith.constant`) become initializers.
+// `peft` ops become the standard operators they stand for
+// (ONNXExportPeft.cpp); constant tensors (`arith.constant`) become
+// initializers.
 //
 //===----------------------------------------------------------------------===//
 
 #include "peft/Target/ONNX/ONNXExport.h"
+
+#include "ONNXExportImpl.h"
+
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
@@ -33,6 +36,7 @@
 
 using namespace mlir;
 using namespace mlir::peft;
+using namespace mlir::peft::detail;
 namespace od = mlir::peft::onnx_data;
 
 namespace {
@@ -43,55 +47,6 @@ constexpr int64_t kProtobufLimit = (int64_t(1) << 31) - 1;
 constexpr int64_t kAutoExternalBudget = int64_t(1800) << 20;
 constexpr int64_t kAutoExternalThreshold = 1024;
 
-class ONNXExporter {
-public:
-  ONNXExporter(ModuleOp module, const ONNXExportOptions &options)
-      : module(module), options(options) {}
-
-  /// Builds the ModelProto. With `dataStream` set, initializers at or above
-  /// the threshold are appended to it and referenced as `dataLocation`.
-  LogicalResult build(onnx::ModelProto &model, llvm::raw_ostream *dataStream,
-                      StringRef dataLocation);
-  /// Whether any initializer needs external data under the options.
-  bool needsExternalData();
-
-private:
-  func::FuncOp getGraphFunc();
-  int64_t externalThreshold();
-  LogicalResult exportGraph(Region &region, onnx::GraphProto &graph,
-                            bool isMain);
-  LogicalResult exportOp(Operation *op, onnx::GraphProto &graph);
-  LogicalResult exportPeftOp(Operation *op, onnx::GraphProto &graph);
-  std::string exportLinear(LinearOp op, const std::string &input,
-                           StringRef scope, onnx::GraphProto &graph,
-                           StringRef outputName);
-  std::string addNode(onnx::GraphProto &graph, StringRef opType,
-                      const Twine &name, ArrayRef<std::string> inputs,
-                      onnx::NodeProto **created = nullptr,
-                      StringRef outputName = "");
-  std::string graphOutputName(Value value);
-  FailureOr<std::string> addScalar(onnx::GraphProto &graph, StringRef name,
-                                   Type elementType, double value,
-                                   Location loc);
-  LogicalResult exportTensor(ElementsAttr value, Location loc,
-                             onnx::TensorProto &tensor, bool allowExternal);
-  LogicalResult exportAttribute(StringRef name, Attribute value, Location loc,
-                                onnx::AttributeProto &out);
-  LogicalResult exportType(Type type, ArrayAttr dimParams, Location loc,
-                           StringRef what, onnx::TypeProto &out);
-  std::string freshName(StringRef hint);
-  std::string nameOf(Value value);
-
-  ModuleOp module;
-  const ONNXExportOptions &options;
-  llvm::raw_ostream *dataStream = nullptr;
-  std::string dataLocation;
-  int64_t dataOffset = 0;
-  llvm::DenseMap<Value, std::string> names;
-  llvm::StringSet<> usedNames, usedNodeNames;
-  unsigned nextName = 0;
-};
-
 /// The tensor a weight-like op holds: an initializer or a tensor constant.
 ElementsAttr getWeightValue(Operation *op) {
   if (auto init = dyn_cast<onnx_ir::InitializerOp>(op))
@@ -101,28 +56,19 @@ ElementsAttr getWeightValue(Operation *op) {
   return nullptr;
 }
 
-/// The ONNX node scope of a module path, as the torch exporter writes it:
-/// `model.layers.0.mlp` -> `/model/layers.0/mlp`.
-std::string scopeOf(StringRef path) {
-  std::string scope;
-  SmallVector<StringRef> parts;
-  path.split(parts, '.');
-  for (StringRef part : parts) {
-    bool index = !part.empty() && !scope.empty() &&
-                 llvm::all_of(part, [](char c) { return llvm::isDigit(c); });
-    scope += (index ? "." : "/") + part.str();
-  }
-  return scope;
-}
-
-/// A layer used only as the base of feedforward IA³ adapters: they compute
-/// the product again on the scaled input, so the layer is not exported.
-bool isReplacedByIA3(LinearOp op) {
-  return !op->use_empty() && llvm::all_of(op->getUsers(), [](Operation *user) {
-    auto ia3 = dyn_cast<IA3Op>(user);
-    return ia3 && ia3.getFeedforward();
+/// Calls `fn` with the raw data size of every weight in `module` that has
+/// an ONNX data type.
+void forEachWeightSize(ModuleOp module, function_ref<void(int64_t)> fn) {
+  module.walk([&](Operation *op) {
+    ElementsAttr value = getWeightValue(op);
+    if (!value)
+      return;
+    auto type = cast<ShapedType>(value.getType());
+    if (auto dataType = od::getDataType(type.getElementType()))
+      fn(od::getRawDataSize(*dataType, type.getNumElements()));
   });
 }
+
 } // namespace
 
 func::FuncOp ONNXExporter::getGraphFunc() {
@@ -139,14 +85,7 @@ int64_t ONNXExporter::externalThreshold() {
   if (options.externalDataThreshold >= 0)
     return options.externalDataThreshold;
   int64_t total = 0;
-  module.walk([&](Operation *op) {
-    ElementsAttr value = getWeightValue(op);
-    if (!value)
-      return;
-    auto type = cast<ShapedType>(value.getType());
-    if (auto dataType = od::getDataType(type.getElementType()))
-      total += od::getRawDataSize(*dataType, type.getNumElements());
-  });
+  forEachWeightSize(module, [&](int64_t bytes) { total += bytes; });
   return total > kAutoExternalBudget ? kAutoExternalThreshold
                                      : std::numeric_limits<int64_t>::max();
 }
@@ -154,15 +93,8 @@ int64_t ONNXExporter::externalThreshold() {
 bool ONNXExporter::needsExternalData() {
   int64_t threshold = externalThreshold();
   bool needed = false;
-  module.walk([&](Operation *op) {
-    ElementsAttr value = getWeightValue(op);
-    if (!value)
-      return;
-    auto type = cast<ShapedType>(value.getType());
-    if (auto dataType = od::getDataType(type.getElementType()))
-      needed |=
-          od::getRawDataSize(*dataType, type.getNumElements()) >= threshold;
-  });
+  forEachWeightSize(module,
+                    [&](int64_t bytes) { needed |= bytes >= threshold; });
   return needed;
 }
 
@@ -319,8 +251,7 @@ LogicalResult ONNXExporter::exportAttribute(StringRef name, Attribute value,
   return success();
 }
 
-/// The node name the importer recorded in the location, if any.
-static std::string nodeName(Location loc) {
+std::string mlir::peft::detail::nodeName(Location loc) {
   if (auto nameLoc = dyn_cast<NameLoc>(loc))
     return nameLoc.getName().str();
   return "";
@@ -430,179 +361,6 @@ LogicalResult ONNXExporter::exportOp(Operation *op, onnx::GraphProto &graph) {
   for (const std::string &output : outputs)
     node->add_output(output);
   return success();
-}
-
-//===----------------------------------------------------------------------===//
-// peft ops
-//===----------------------------------------------------------------------===//
-
-std::string ONNXExporter::addNode(onnx::GraphProto &graph, StringRef opType,
-                                  const Twine &name,
-                                  ArrayRef<std::string> inputs,
-                                  onnx::NodeProto **created,
-                                  StringRef outputName) {
-  onnx::NodeProto *node = graph.add_node();
-  std::string base = name.str(), unique = base;
-  for (unsigned i = 1; !usedNodeNames.insert(unique).second; ++i)
-    unique = base + "_" + std::to_string(i);
-  node->set_name(unique);
-  node->set_op_type(opType.str());
-  for (const std::string &input : inputs)
-    node->add_input(input);
-  std::string output =
-      freshName(outputName.empty() ? unique + "_output_0" : outputName.str());
-  node->add_output(output);
-  if (created)
-    *created = node;
-  return output;
-}
-
-/// The graph output name (`onnx.name` of the result) that `value` is
-/// returned as, directly or through merged adapters (which export nothing),
-/// so that the node computing it writes it without an Identity.
-std::string ONNXExporter::graphOutputName(Value value) {
-  auto func = dyn_cast<func::FuncOp>(value.getParentRegion()->getParentOp());
-  if (!func)
-    return "";
-  for (OpOperand &use : value.getUses()) {
-    if (isa<func::ReturnOp>(use.getOwner())) {
-      if (auto name = func.getResultAttrOfType<StringAttr>(
-              use.getOperandNumber(), "onnx.name"))
-        return name.str();
-    } else if (auto lora = dyn_cast<LoraOp>(use.getOwner());
-               lora && lora.getMerged() && lora.getBase() == value) {
-      if (std::string name = graphOutputName(lora.getResult()); !name.empty())
-        return name;
-    }
-  }
-  return "";
-}
-
-FailureOr<std::string> ONNXExporter::addScalar(onnx::GraphProto &graph,
-                                               StringRef name, Type elementType,
-                                               double value, Location loc) {
-  auto type = RankedTensorType::get({}, elementType);
-  auto attr = DenseElementsAttr::get(type, FloatAttr::get(elementType, value));
-  onnx::TensorProto *tensor = graph.add_initializer();
-  std::string tensorName = freshName(name);
-  tensor->set_name(tensorName);
-  if (failed(exportTensor(cast<ElementsAttr>(attr), loc, *tensor,
-                          /*allowExternal=*/false)))
-    return failure();
-  return tensorName;
-}
-
-/// y = x·W (+ b): MatMul for an in_out weight; for out_in, Gemm(transB=1)
-/// on a 2-D input, else MatMul on a Transpose of the weight. The weight
-/// itself is referenced, never rewritten.
-std::string ONNXExporter::exportLinear(LinearOp op, const std::string &input,
-                                       StringRef scope, onnx::GraphProto &graph,
-                                       StringRef outputName) {
-  std::string weight = nameOf(op.getWeight());
-  std::string bias = op.getBias() ? nameOf(op.getBias()) : "";
-  bool outIn = op.getLayout() == WeightLayout::out_in;
-  if (outIn && op.getInput().getType().getRank() == 2) {
-    SmallVector<std::string> inputs = {input, weight};
-    if (!bias.empty())
-      inputs.push_back(bias);
-    onnx::NodeProto *gemm;
-    std::string y =
-        addNode(graph, "Gemm", scope + "/Gemm", inputs, &gemm, outputName);
-    auto *transB = gemm->add_attribute();
-    transB->set_name("transB");
-    transB->set_type(onnx::AttributeProto::INT);
-    transB->set_i(1);
-    return y;
-  }
-  if (outIn)
-    weight = addNode(graph, "Transpose", scope + "/Transpose", {weight});
-  if (bias.empty())
-    return addNode(graph, "MatMul", scope + "/MatMul", {input, weight}, nullptr,
-                   outputName);
-  std::string y = addNode(graph, "MatMul", scope + "/MatMul", {input, weight});
-  return addNode(graph, "Add", scope + "/Add", {y, bias}, nullptr, outputName);
-}
-
-LogicalResult ONNXExporter::exportPeftOp(Operation *op,
-                                         onnx::GraphProto &graph) {
-  // The scope of a layer's nodes: its module path, else the location's
-  // name, else a generic one (addNode makes node names unique).
-  auto scopeFor = [&](LinearOp linear) -> std::string {
-    if (linear && linear.getPath())
-      return scopeOf(*linear.getPath());
-    if (std::string name = nodeName(linear ? linear.getLoc() : op->getLoc());
-        !name.empty())
-      return name;
-    return "/linear";
-  };
-  auto adapterScope = [&](StringRef scope, StringRef what,
-                          std::optional<StringRef> adapter) {
-    std::string name = (scope + "/" + what).str();
-    if (adapter && *adapter != "default")
-      name += "/" + adapter->str();
-    return name;
-  };
-
-  if (auto linear = dyn_cast<LinearOp>(op)) {
-    if (!isReplacedByIA3(linear))
-      names[linear.getResult()] =
-          exportLinear(linear, nameOf(linear.getInput()), scopeFor(linear),
-                       graph, graphOutputName(linear.getResult()));
-    return success();
-  }
-
-  if (auto lora = dyn_cast<LoraOp>(op)) {
-    if (lora.getMerged()) {
-      names[lora.getResult()] = nameOf(lora.getBase());
-      return success();
-    }
-    if (lora.getMagnitude())
-      return lora.emitError("merge DoRA adapters before export "
-                            "(peft-merge-lora): the row norms of W0 + s·B·A "
-                            "have no compact ONNX form");
-    std::string scope = scopeFor(lora.getLinear());
-    std::string a = adapterScope(scope, "lora_A", lora.getAdapter());
-    std::string b = adapterScope(scope, "lora_B", lora.getAdapter());
-    std::string at = addNode(graph, "Transpose", a + "/Transpose",
-                             {nameOf(lora.getLoraA())});
-    std::string t =
-        addNode(graph, "MatMul", a + "/MatMul", {nameOf(lora.getInput()), at});
-    std::string bt = addNode(graph, "Transpose", b + "/Transpose",
-                             {nameOf(lora.getLoraB())});
-    std::string u = addNode(graph, "MatMul", b + "/MatMul", {t, bt});
-    double scale = lora.getScale().convertToDouble();
-    if (scale != 1.0) {
-      auto s = addScalar(
-          graph, adapterScope(scope, "lora_scale", lora.getAdapter()),
-          lora.getBase().getType().getElementType(), scale, lora.getLoc());
-      if (failed(s))
-        return failure();
-      u = addNode(graph, "Mul", b + "/Mul", {u, *s});
-    }
-    names[lora.getResult()] = addNode(
-        graph, "Add", adapterScope(scope, "lora", lora.getAdapter()) + "/Add",
-        {nameOf(lora.getBase()), u}, nullptr,
-        graphOutputName(lora.getResult()));
-    return success();
-  }
-
-  if (auto ia3 = dyn_cast<IA3Op>(op)) {
-    LinearOp linear = ia3.getLinear();
-    std::string scope = scopeFor(linear);
-    std::string mul = adapterScope(scope, "ia3", ia3.getAdapter()) + "/Mul";
-    std::string l = nameOf(ia3.getScaling());
-    if (!ia3.getFeedforward()) {
-      names[ia3.getResult()] =
-          addNode(graph, "Mul", mul, {nameOf(ia3.getBase()), l}, nullptr,
-                  graphOutputName(ia3.getResult()));
-      return success();
-    }
-    std::string x = addNode(graph, "Mul", mul, {nameOf(linear.getInput()), l});
-    names[ia3.getResult()] =
-        exportLinear(linear, x, scope, graph, graphOutputName(ia3.getResult()));
-    return success();
-  }
-  return op->emitError("cannot export '") << op->getName() << "' to ONNX";
 }
 
 LogicalResult ONNXExporter::exportGraph(Region &region, onnx::GraphProto &graph,

@@ -378,3 +378,25 @@ SmallVector<OptShape> mlir::peft::onnx_ir::inferResultShapes(Operation *op) {
     results[0] = inferSingleResult(op);
   return results;
 }
+
+Type mlir::peft::onnx_ir::refineType(TensorType type, ArrayRef<int64_t> shape) {
+  if (!type.hasRank())
+    return RankedTensorType::get(shape, type.getElementType());
+  if (type.getRank() != static_cast<int64_t>(shape.size()))
+    return type;
+  Shape refined(type.getShape());
+  for (auto [dim, inferred] : llvm::zip_equal(refined, shape)) {
+    if (ShapedType::isDynamic(dim))
+      dim = inferred;
+    else if (!ShapedType::isDynamic(inferred) && inferred != dim)
+      return type;
+  }
+  return cast<RankedTensorType>(type).clone(refined);
+}
+
+bool mlir::peft::onnx_ir::acceptsRefinedType(Value value) {
+  return llvm::all_of(value.getUsers(), [](Operation *user) {
+    return isa<ONNXDialect>(user->getDialect()) &&
+           !user->hasTrait<OpTrait::IsTerminator>();
+  });
+}

@@ -74,31 +74,6 @@ struct FoldWithLimit : public RewritePattern {
   int64_t maxElements;
 };
 
-/// `type` refined by the inferred `shape`; `type` itself when they disagree.
-Type refineType(TensorType type, ArrayRef<int64_t> shape) {
-  if (!type.hasRank())
-    return RankedTensorType::get(shape, type.getElementType());
-  if (type.getRank() != static_cast<int64_t>(shape.size()))
-    return type;
-  Shape refined(type.getShape());
-  for (auto [dim, inferred] : llvm::zip_equal(refined, shape)) {
-    if (ShapedType::isDynamic(dim))
-      dim = inferred;
-    else if (!ShapedType::isDynamic(inferred) && inferred != dim)
-      return type;
-  }
-  return cast<RankedTensorType>(type).clone(refined);
-}
-
-/// Whether every user of `value` accepts a more precise type: onnx ops other
-/// than terminators (func.return and onnx.yield fix their operand types).
-bool mayRefine(Value value) {
-  return llvm::all_of(value.getUsers(), [](Operation *user) {
-    return isa<ONNXDialect>(user->getDialect()) &&
-           !user->hasTrait<OpTrait::IsTerminator>();
-  });
-}
-
 /// Gives results the shapes that their operands now determine.
 struct RefineResultTypes : public RewritePattern {
   RefineResultTypes(MLIRContext *context)
@@ -113,7 +88,7 @@ struct RefineResultTypes : public RewritePattern {
          llvm::zip_equal(op->getResults(), inferResultShapes(op))) {
       Value result = value;
       auto type = dyn_cast<TensorType>(result.getType());
-      if (!shape || !type || !mayRefine(result))
+      if (!shape || !type || !acceptsRefinedType(result))
         continue;
       Type refined = refineType(type, *shape);
       if (refined == type)

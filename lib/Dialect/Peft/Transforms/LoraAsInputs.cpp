@@ -11,10 +11,10 @@
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
+#include "peft/Dialect/Peft/Utils/Naming.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
 namespace mlir::peft {
@@ -26,21 +26,6 @@ using namespace mlir;
 using namespace mlir::peft;
 
 namespace {
-
-/// The ONNX node scope of a module path, as the torch exporter writes it:
-/// `model.layers.0.mlp` -> `/model/layers.0/mlp`.
-std::string scopeOf(StringRef path) {
-  std::string scope;
-  SmallVector<StringRef> parts;
-  path.split(parts, '.');
-  for (StringRef part : parts)
-    scope += (llvm::all_of(part, [](char c) { return llvm::isDigit(c); }) &&
-                      !scope.empty()
-                  ? "."
-                  : "/") +
-             part.str();
-  return scope;
-}
 
 /// An adapter to turn into arguments, with the names of its arguments.
 struct RuntimeAdapter {
@@ -147,7 +132,7 @@ struct PassLoraAsInputs
       Value oldA = op.getLoraA(), oldB = op.getLoraB();
       OpBuilder b(op);
       Location mulLoc =
-          NameLoc::get(StringAttr::get(ctx, scopeOf(*op.getLinear().getPath()) +
+          NameLoc::get(StringAttr::get(ctx, getNodeScope(*op.getLinear().getPath()) +
                                                 "/lora_scale/Mul"),
                        op.getLoc());
       Value scaledB =

@@ -118,6 +118,19 @@ std::vector<float> mlir::peft::loraDelta(ArrayRef<float> a, ArrayRef<float> b,
   return delta;
 }
 
+FailureOr<std::vector<float>> mlir::peft::readLoraDelta(LoraOp lora) {
+  LinearOp linear = lora.getLinear();
+  std::string layer = describeLayer(linear);
+  FailureOr<std::vector<float>> a, b;
+  if (failed(a = readConstantOperand(lora, lora.getLoraA(),
+                                     "lora_A of layer " + layer)) ||
+      failed(b = readConstantOperand(lora, lora.getLoraB(),
+                                     "lora_B of layer " + layer)))
+    return failure();
+  return loraDelta(*a, *b, linear.getOutFeatures(), linear.getInFeatures(),
+                   lora.getRank(), lora.getScale().convertToDouble());
+}
+
 std::vector<float> mlir::peft::rowNorms(ArrayRef<float> m, int64_t rows,
                                         int64_t cols) {
   std::vector<float> norms(rows);

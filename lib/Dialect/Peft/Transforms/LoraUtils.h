@@ -49,6 +49,11 @@ LogicalResult replaceWeight(LinearOp linear, ArrayRef<float> wOutIn,
 std::vector<float> loraDelta(ArrayRef<float> a, ArrayRef<float> b, int64_t out,
                              int64_t in, int64_t rank, double scale);
 
+/// s · B · A of the adapter `lora`, whose A and B are constants, as a
+/// row-major [out, in] fp32 matrix of its layer. Emits an error naming the
+/// layer when A or B is not a constant.
+FailureOr<std::vector<float>> readLoraDelta(LoraOp lora);
+
 /// Euclidean norm of every row of the row-major [rows, cols] matrix `m`.
 std::vector<float> rowNorms(ArrayRef<float> m, int64_t rows, int64_t cols);
 

@@ -35,17 +35,12 @@ LogicalResult mergeLora(LoraOp lora) {
   LinearOp linear = lora.getLinear();
   int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
   std::string layer = describeLayer(linear);
-  FailureOr<std::vector<float>> a, b, w;
-  if (failed(a = readConstantOperand(lora, lora.getLoraA(),
-                                     "lora_A of layer " + layer)) ||
-      failed(b = readConstantOperand(lora, lora.getLoraB(),
-                                     "lora_B of layer " + layer)) ||
+  FailureOr<std::vector<float>> delta, w;
+  if (failed(delta = readLoraDelta(lora)) ||
       failed(w = readWeightOutIn(linear)))
     return failure();
-  std::vector<float> delta = loraDelta(*a, *b, out, in, lora.getRank(),
-                                       lora.getScale().convertToDouble());
-  for (size_t k = 0; k < delta.size(); ++k)
-    (*w)[k] += delta[k];
+  for (size_t k = 0; k < delta->size(); ++k)
+    (*w)[k] += (*delta)[k];
 
   if (Value magnitudeValue = lora.getMagnitude()) {
     FailureOr<std::vector<float>> m = readConstantOperand(

@@ -13,6 +13,7 @@
 #include "peft/Dialect/ONNX/IR/ONNXShapes.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
+#include "peft/Dialect/Peft/Utils/Naming.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -37,31 +38,6 @@ namespace {
 // Result types
 //===----------------------------------------------------------------------===//
 
-/// `type` with the dimensions that `shape` knows; `type` when they disagree.
-Type refineType(TensorType type, ArrayRef<int64_t> shape) {
-  if (!type.hasRank())
-    return RankedTensorType::get(shape, type.getElementType());
-  if (type.getRank() != static_cast<int64_t>(shape.size()))
-    return type;
-  Shape refined(type.getShape());
-  for (auto [dim, inferred] : llvm::zip_equal(refined, shape)) {
-    if (ShapedType::isDynamic(dim))
-      dim = inferred;
-    else if (!ShapedType::isDynamic(inferred) && inferred != dim)
-      return type;
-  }
-  return cast<RankedTensorType>(type).clone(refined);
-}
-
-/// Whether every user of `value` accepts a more precise type: onnx ops other
-/// than terminators (func.return and onnx.yield fix their operand types).
-bool acceptsRefinedType(Value value) {
-  return llvm::all_of(value.getUsers(), [](Operation *user) {
-    return isa<onnx_ir::ONNXDialect>(user->getDialect()) &&
-           !user->hasTrait<OpTrait::IsTerminator>();
-  });
-}
-
 /// Gives the results of onnx ops the types their operands determine, in
 /// program order, folding nothing (the rule of onnx-cleanup). The importer
 /// leaves everything behind a Reshape to a computed shape unranked, and a
@@ -73,8 +49,8 @@ void refineResultTypes(Operation *root) {
     for (auto [result, shape] :
          llvm::zip_equal(op->getResults(), onnx_ir::inferResultShapes(op))) {
       auto type = dyn_cast<TensorType>(result.getType());
-      if (shape && type && acceptsRefinedType(result))
-        result.setType(refineType(type, *shape));
+      if (shape && type && onnx_ir::acceptsRefinedType(result))
+        result.setType(onnx_ir::refineType(type, *shape));
     }
   });
 }
@@ -269,20 +245,6 @@ bool restoresRows(onnx_ir::ReshapeOp reshape, Value x, int64_t out) {
 // Module paths
 //===----------------------------------------------------------------------===//
 
-/// `model.layers.0.self_attn.q_proj` from the node name
-/// `/model/layers.0/self_attn/q_proj/MatMul`: torch.onnx names a node by the
-/// scope of the module that runs it, the last component being the op.
-std::string pathFromNodeName(StringRef name) {
-  if (!name.consume_front("/"))
-    return "";
-  size_t slash = name.rfind('/');
-  if (slash == StringRef::npos || slash == 0)
-    return "";
-  std::string path = name.take_front(slash).str();
-  llvm::replace(path, '/', '.');
-  return path;
-}
-
 /// The module path of a layer: the node scope of `node` (the importer makes
 /// node names NameLocs), else the name of its weight parameter without
 /// `.weight`. Exports with constant folding name the weight `onnx::MatMul_N`,
@@ -291,7 +253,7 @@ std::string modulePath(Operation *node, Value weight) {
   std::string path;
   node->getLoc()->walk([&](Location loc) {
     if (auto name = dyn_cast<NameLoc>(loc))
-      path = pathFromNodeName(name.getName().getValue());
+      path = getModulePathFromNodeName(name.getName().getValue());
     return path.empty() ? WalkResult::advance() : WalkResult::interrupt();
   });
   if (!path.empty())

@@ -23,11 +23,8 @@ LogicalResult unmergeLora(LoraOp lora) {
   LinearOp linear = lora.getLinear();
   int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
   std::string layer = describeLayer(linear);
-  FailureOr<std::vector<float>> a, b, w;
-  if (failed(a = readConstantOperand(lora, lora.getLoraA(),
-                                     "lora_A of layer " + layer)) ||
-      failed(b = readConstantOperand(lora, lora.getLoraB(),
-                                     "lora_B of layer " + layer)) ||
+  FailureOr<std::vector<float>> delta, w;
+  if (failed(delta = readLoraDelta(lora)) ||
       failed(w = readWeightOutIn(linear)))
     return failure();
 
@@ -47,10 +44,8 @@ LogicalResult unmergeLora(LoraOp lora) {
         (*w)[o * in + i] *= factor;
     }
   }
-  std::vector<float> delta = loraDelta(*a, *b, out, in, lora.getRank(),
-                                       lora.getScale().convertToDouble());
-  for (size_t k = 0; k < delta.size(); ++k)
-    (*w)[k] -= delta[k];
+  for (size_t k = 0; k < delta->size(); ++k)
+    (*w)[k] -= (*delta)[k];
   if (failed(replaceWeight(linear, *w, ".unmerged")))
     return failure();
 

@@ -10,6 +10,7 @@
 #define PEFT_DIALECT_ONNX_IR_ONNXSHAPES_H
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
@@ -114,6 +115,14 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 /// determine them, one entry per result (nullopt: not even the rank). Only
 /// what holds for every valid execution is inferred.
 llvm::SmallVector<std::optional<Shape>> inferResultShapes(Operation *op);
+
+/// `type` with the dimensions that the inferred `shape` knows; `type` itself
+/// when the two disagree.
+Type refineType(TensorType type, llvm::ArrayRef<int64_t> shape);
+
+/// Whether every user of `value` accepts a more precise type: onnx ops other
+/// than terminators (func.return and onnx.yield fix their operand types).
+bool acceptsRefinedType(Value value);
 
 } // namespace mlir::peft::onnx_ir
 

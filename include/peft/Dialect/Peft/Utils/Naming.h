@@ -1,0 +1,32 @@
+//===- Naming.h - module paths and ONNX node scopes -------------*- C++ -*-===//
+//
+// torch.onnx names a node by the scope of the module that runs it:
+// `/model/layers.0/self_attn/q_proj/MatMul` for the module path
+// `model.layers.0.self_attn.q_proj`. The importer reads paths out of node
+// names and the exporter (and passes that add nodes) writes them back; both
+// directions live here so that they stay each other's inverse.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PEFT_DIALECT_PEFT_UTILS_NAMING_H
+#define PEFT_DIALECT_PEFT_UTILS_NAMING_H
+
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+
+namespace mlir::peft {
+
+/// The ONNX node scope of a module path, as the torch exporter writes it:
+/// `model.layers.0.mlp` -> `/model/layers.0/mlp` (a numeric component stays
+/// joined to its parent by a dot).
+std::string getNodeScope(StringRef modulePath);
+
+/// The module path of the node named `nodeName`, whose last component is the
+/// op: `/model/layers.0/mlp/MatMul` -> `model.layers.0.mlp`. "" when the name
+/// has no scope.
+std::string getModulePathFromNodeName(StringRef nodeName);
+
+} // namespace mlir::peft
+
+#endif // PEFT_DIALECT_PEFT_UTILS_NAMING_H

@@ -1,0 +1,90 @@
+//===- ONNXExportImpl.h - the exporter state its files share ----*- C++ -*-===//
+//
+// ONNXExport.cpp writes the graph, tensors and `onnx` ops; ONNXExportPeft.cpp
+// writes `peft` ops as the standard operators they stand for. Both work on
+// the one exporter state declared here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PEFT_LIB_TARGET_ONNX_ONNXEXPORTIMPL_H
+#define PEFT_LIB_TARGET_ONNX_ONNXEXPORTIMPL_H
+
+#include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Target/ONNX/ONNXExport.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <string>
+
+namespace mlir::peft::detail {
+
+class ONNXExporter {
+public:
+  ONNXExporter(ModuleOp module, const ONNXExportOptions &options)
+      : module(module), options(options) {}
+
+  /// Builds the ModelProto. With `dataStream` set, initializers at or above
+  /// the threshold are appended to it and referenced as `dataLocation`.
+  LogicalResult build(onnx::ModelProto &model, llvm::raw_ostream *dataStream,
+                      StringRef dataLocation);
+  /// Whether any initializer needs external data under the options.
+  bool needsExternalData();
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Graph, tensors and onnx ops (ONNXExport.cpp)
+  //===--------------------------------------------------------------------===//
+
+  func::FuncOp getGraphFunc();
+  int64_t externalThreshold();
+  LogicalResult exportGraph(Region &region, onnx::GraphProto &graph,
+                            bool isMain);
+  LogicalResult exportOp(Operation *op, onnx::GraphProto &graph);
+  LogicalResult exportTensor(ElementsAttr value, Location loc,
+                             onnx::TensorProto &tensor, bool allowExternal);
+  LogicalResult exportAttribute(StringRef name, Attribute value, Location loc,
+                                onnx::AttributeProto &out);
+  LogicalResult exportType(Type type, ArrayAttr dimParams, Location loc,
+                           StringRef what, onnx::TypeProto &out);
+  std::string freshName(StringRef hint);
+  std::string nameOf(Value value);
+
+  //===--------------------------------------------------------------------===//
+  // peft ops (ONNXExportPeft.cpp)
+  //===--------------------------------------------------------------------===//
+
+  LogicalResult exportPeftOp(Operation *op, onnx::GraphProto &graph);
+  std::string exportLinear(LinearOp op, const std::string &input,
+                           StringRef scope, onnx::GraphProto &graph,
+                           StringRef outputName);
+  std::string addNode(onnx::GraphProto &graph, StringRef opType,
+                      const Twine &name, ArrayRef<std::string> inputs,
+                      onnx::NodeProto **created = nullptr,
+                      StringRef outputName = "");
+  std::string graphOutputName(Value value);
+  FailureOr<std::string> addScalar(onnx::GraphProto &graph, StringRef name,
+                                   Type elementType, double value,
+                                   Location loc);
+
+  ModuleOp module;
+  const ONNXExportOptions &options;
+  llvm::raw_ostream *dataStream = nullptr;
+  std::string dataLocation;
+  int64_t dataOffset = 0;
+  llvm::DenseMap<Value, std::string> names;
+  llvm::StringSet<> usedNames, usedNodeNames;
+  unsigned nextName = 0;
+};
+
+/// The node name the importer recorded in the location, if any.
+std::string nodeName(Location loc);
+
+} // namespace mlir::peft::detail
+
+#endif // PEFT_LIB_TARGET_ONNX_ONNXEXPORTIMPL_H
