@@ -56,6 +56,16 @@ ElementsAttr getWeightValue(Operation *op) {
   return nullptr;
 }
 
+/// Whether `value` is used, and only by merged peft.lora ops: the A, B (and
+/// DoRA norms) a merged adapter keeps for an unmerge. Its update is already in
+/// the weight, so the exported model does not need them.
+bool onlyFeedsMergedAdapters(Value value) {
+  return !value.use_empty() && llvm::all_of(value.getUsers(), [](Operation *u) {
+    auto lora = dyn_cast<LoraOp>(u);
+    return lora && lora.getMerged();
+  });
+}
+
 /// Calls `fn` with the raw data size of every weight in `module` that has
 /// an ONNX data type.
 void forEachWeightSize(ModuleOp module, function_ref<void(int64_t)> fn) {
@@ -263,6 +273,9 @@ LogicalResult ONNXExporter::exportOp(Operation *op, onnx::GraphProto &graph) {
     names[op->getResult(0)] = "";
     return success();
   }
+  if (isa<onnx_ir::InitializerOp, arith::ConstantOp>(op) &&
+      onlyFeedsMergedAdapters(op->getResult(0)))
+    return success();
   if (auto init = dyn_cast<onnx_ir::InitializerOp>(op)) {
     onnx::TensorProto *tensor = graph.add_initializer();
     std::string name = freshName(init.getName());

@@ -191,6 +191,8 @@ def test_lora_merged_exports_only_the_base(export_and_run, rng):
     np.testing.assert_allclose(ort_y, d(x) @ d(w).T + d(b), **TOL)
     np.testing.assert_allclose(jit_y, ort_y, **TOL)
     assert [n.op_type for n in model.graph.node] == ["Transpose", "MatMul", "Add"]
+    # A and B stay in the IR for an unmerge but are not written to the model.
+    assert sorted(t.name for t in model.graph.initializer) == ["q.bias", "q.weight"]
 
 
 def test_lora_named_adapter_scopes(export_and_run, rng):
