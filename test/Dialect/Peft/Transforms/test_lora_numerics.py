@@ -5,7 +5,9 @@
 - PiSSA and OLoRA: the rewritten base plus s·B·A reproduces the base model's
   outputs, and the merged weights reconstruct W to 1e-5;
 - merged vs unmerged outputs within 1e-5 relative;
-- unmerge recovers the weights W0 to a few ulp of max(|W0|, |s·B·A|).
+- unmerge recovers the weights W0 to a few ulp of max(|W0|, |s·B·A|);
+- the exported ONNX (adapters as MatMul chains, or merged) gives the same
+  outputs under onnxruntime.
 
 Weights are compared on the exported ONNX (peft-translate --export-onnx
 writes peft.linear back as MatMul/Gemm with the same initializer names).
@@ -41,12 +43,23 @@ def load(onnx_models, name):
     return path, inputs
 
 
-def weights(module, tmp_path, tag):
-    """Initializers of the exported module, by name."""
+def export(module, tmp_path, tag):
     out = tmp_path / f"{tag}.onnx"
     module.export_onnx(str(out))
-    model = onnx.load(str(out))
+    return out
+
+
+def weights(module, tmp_path, tag):
+    """Initializers of the exported module, by name."""
+    model = onnx.load(str(export(module, tmp_path, tag)))
     return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+
+
+def check_ort(module, tmp_path, tag, inputs, expected):
+    """The exported module under onnxruntime gives the JIT's outputs."""
+    got = gen_models.ort_run(export(module, tmp_path, tag), inputs)
+    for key, ref in expected.items():
+        assert rel_err(np.asarray(got[key]), ref) <= 1e-5, (tag, key)
 
 
 def run(module, inputs):
@@ -83,11 +96,14 @@ def test_pissa_olora_merge_unmerge(onnx_models, name, init, tmp_path):
     for key, ref in expected.items():
         # The residual base plus the adapter is the original layer.
         assert rel_err(unmerged[key], ref) <= 1e-5, (name, key)
+    # Unmerged adapters export as MatMul chains.
+    check_ort(m, tmp_path, "unmerged", inputs, unmerged)
 
     m.merge_lora()
     merged = run(m, inputs)
     for key, ref in unmerged.items():
         assert rel_err(merged[key], ref) <= 1e-5, (name, key)
+    check_ort(m, tmp_path, "merged_ort", inputs, merged)
     w_merged = weights(m, tmp_path, "merged")
     checked = 0
     for wname, w0 in w_base.items():
