@@ -1,6 +1,7 @@
 //===- RuntimeAdapters.cpp - fill runtime adapter inputs from PEFT files --===//
 
 #include "peft/Runtime/RuntimeAdapters.h"
+#include "peft/Support/Diagnostics.h"
 
 #include "peft/Support/AdapterConfig.h"
 #include "peft/Support/SafeTensors.h"
@@ -23,10 +24,6 @@ using llvm::APFloat;
 using llvm::StringRef;
 
 namespace {
-
-llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 /// The three inputs of one adapted layer (indices into the signature).
 struct LayerInputs {

@@ -1,6 +1,7 @@
 //===- AdapterConfig.cpp - PEFT adapter_config.json and its module rules --===//
 
 #include "peft/Support/AdapterConfig.h"
+#include "peft/Support/Diagnostics.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
@@ -15,10 +16,6 @@ using llvm::Expected;
 using llvm::StringRef;
 
 namespace {
-Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 /// Translates a Python bracket expression starting at `p[i] == '['`; leaves
 /// `i` on its closing `]`. POSIX brackets have no escapes, so escaped `]`,
 /// `^` and `-` are moved to the positions where they are literal.

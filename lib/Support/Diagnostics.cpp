@@ -48,3 +48,12 @@ mlir::peft::DiagnosticCollector::error(const llvm::Twine &what) const {
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  what + (text.empty() ? "" : ":\n" + text));
 }
+
+llvm::Error mlir::peft::makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Error mlir::peft::fileError(llvm::StringRef name,
+                                  const llvm::Twine &message) {
+  return makeError("'" + name + "': " + message);
+}

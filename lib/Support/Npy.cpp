@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "peft/Support/Npy.h"
+#include "peft/Support/Diagnostics.h"
 
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -23,11 +24,6 @@ using llvm::StringRef;
 
 namespace {
 constexpr StringRef kMagic("\x93NUMPY", 6);
-
-Error npyError(StringRef name, const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "'" + name + "': " + message);
-}
 
 /// The three fields of a .npy header.
 struct Header {
@@ -118,7 +114,7 @@ private:
     return Error::success();
   }
   Error error(const llvm::Twine &message) {
-    return npyError(name, "malformed .npy header: " + message);
+    return fileError(name, "malformed .npy header: " + message);
   }
 
   StringRef text;
@@ -129,12 +125,12 @@ private:
 Expected<ElementKind> parseDescr(StringRef descr, StringRef name,
                                  bool &bigEndian) {
   if (descr.size() < 3)
-    return npyError(name, "unsupported dtype '" + descr + "'");
+    return fileError(name, "unsupported dtype '" + descr + "'");
   char order = descr[0];
   bigEndian = order == '>' || (order == '=' && llvm::endianness::native ==
                                                    llvm::endianness::big);
   if (order != '<' && order != '>' && order != '|' && order != '=')
-    return npyError(name, "unsupported dtype '" + descr + "'");
+    return fileError(name, "unsupported dtype '" + descr + "'");
   StringRef type = descr.drop_front();
   std::optional<ElementKind> kind;
   if (type == "b1")
@@ -162,9 +158,9 @@ Expected<ElementKind> parseDescr(StringRef descr, StringRef name,
   else if (type == "f8")
     kind = ElementKind::F64;
   if (!kind)
-    return npyError(name, "unsupported dtype '" + descr +
-                              "' (expected bool, int8-64, uint8-64 or "
-                              "float16/32/64)");
+    return fileError(name, "unsupported dtype '" + descr +
+                               "' (expected bool, int8-64, uint8-64 or "
+                               "float16/32/64)");
   return *kind;
 }
 
@@ -238,9 +234,9 @@ std::string descrFor(ElementKind kind) {
 
 Expected<HostTensor> mlir::peft::parseNpy(StringRef bytes, StringRef name) {
   if (!bytes.starts_with(kMagic))
-    return npyError(name, "not a .npy file (bad magic)");
+    return fileError(name, "not a .npy file (bad magic)");
   if (bytes.size() < 10)
-    return npyError(name, "truncated .npy header");
+    return fileError(name, "truncated .npy header");
   unsigned major = uint8_t(bytes[6]);
   size_t headerLen, headerStart;
   if (major == 1) {
@@ -248,15 +244,15 @@ Expected<HostTensor> mlir::peft::parseNpy(StringRef bytes, StringRef name) {
     headerStart = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12)
-      return npyError(name, "truncated .npy header");
+      return fileError(name, "truncated .npy header");
     headerLen = llvm::support::endian::read32le(bytes.data() + 8);
     headerStart = 12;
   } else {
-    return npyError(name,
-                    "unsupported .npy format version " + llvm::Twine(major));
+    return fileError(name,
+                     "unsupported .npy format version " + llvm::Twine(major));
   }
   if (bytes.size() < headerStart + headerLen)
-    return npyError(name, "truncated .npy header");
+    return fileError(name, "truncated .npy header");
   Expected<Header> header =
       HeaderScanner(bytes.substr(headerStart, headerLen), name).parse();
   if (!header)
@@ -269,9 +265,9 @@ Expected<HostTensor> mlir::peft::parseNpy(StringRef bytes, StringRef name) {
   HostTensor tensor(*kind, header->shape);
   StringRef payload = bytes.drop_front(headerStart + headerLen);
   if (payload.size() != tensor.getNumBytes())
-    return npyError(name, "data holds " + llvm::Twine(payload.size()) +
-                              " bytes, but " + tensor.describe() + " needs " +
-                              llvm::Twine(tensor.getNumBytes()));
+    return fileError(name, "data holds " + llvm::Twine(payload.size()) +
+                               " bytes, but " + tensor.describe() + " needs " +
+                               llvm::Twine(tensor.getNumBytes()));
   std::memcpy(tensor.getData(), payload.data(), payload.size());
   if (bigEndian && getElementSize(*kind) > 1)
     byteSwap(tensor);

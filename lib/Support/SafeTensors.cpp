@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "peft/Support/SafeTensors.h"
+#include "peft/Support/Diagnostics.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -23,11 +24,6 @@ using llvm::Expected;
 using llvm::StringRef;
 
 namespace {
-Error fileError(StringRef file, const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "'" + file + "': " + message);
-}
-
 Error tensorError(StringRef file, StringRef tensor,
                   const llvm::Twine &message) {
   return fileError(file, "tensor '" + tensor + "': " + message);

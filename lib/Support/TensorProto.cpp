@@ -1,6 +1,7 @@
 //===- TensorProto.cpp - ONNX TensorProto .pb files <-> HostTensor --------===//
 
 #include "peft/Support/TensorProto.h"
+#include "peft/Support/Diagnostics.h"
 #include "peft/Support/Npy.h"
 
 #include "llvm/Support/MemoryBuffer.h"
@@ -17,11 +18,6 @@ using llvm::Expected;
 using llvm::StringRef;
 
 namespace {
-Error pbError(StringRef name, const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "'" + name + "': " + message);
-}
-
 std::optional<ElementKind> kindFromDataType(int32_t type) {
   switch (type) {
   case onnx::TensorProto::FLOAT:
@@ -94,9 +90,9 @@ template <typename Field>
 Error copyTypedField(const Field &field, HostTensor &tensor, StringRef name,
                      StringRef fieldName) {
   if (field.size() != tensor.getNumElements())
-    return pbError(name, fieldName + " holds " + llvm::Twine(field.size()) +
-                             " values, but " + tensor.describe() + " needs " +
-                             llvm::Twine(tensor.getNumElements()));
+    return fileError(name, fieldName + " holds " + llvm::Twine(field.size()) +
+                               " values, but " + tensor.describe() + " needs " +
+                               llvm::Twine(tensor.getNumElements()));
   size_t width = getElementSize(tensor.getKind());
   char *out = static_cast<char *>(tensor.getData());
   for (int i = 0, e = field.size(); i < e; ++i) {
@@ -120,18 +116,18 @@ Expected<HostTensor> mlir::peft::parseTensorProto(StringRef bytes,
   onnx::TensorProto proto;
   if (bytes.size() > INT32_MAX ||
       !proto.ParseFromArray(bytes.data(), int(bytes.size())))
-    return pbError(name, "not a serialized onnx.TensorProto");
+    return fileError(name, "not a serialized onnx.TensorProto");
   if (proto.data_location() == onnx::TensorProto::EXTERNAL ||
       proto.external_data_size())
-    return pbError(name, "tensors with external data are not supported");
+    return fileError(name, "tensors with external data are not supported");
   std::optional<ElementKind> kind = kindFromDataType(proto.data_type());
   if (!kind)
-    return pbError(name, "unsupported TensorProto data_type " +
-                             llvm::Twine(proto.data_type()));
+    return fileError(name, "unsupported TensorProto data_type " +
+                               llvm::Twine(proto.data_type()));
   llvm::SmallVector<int64_t, 4> shape;
   for (int64_t dim : proto.dims()) {
     if (dim < 0)
-      return pbError(name, "negative dimension " + llvm::Twine(dim));
+      return fileError(name, "negative dimension " + llvm::Twine(dim));
     shape.push_back(dim);
   }
   if (tensorName)
@@ -141,9 +137,9 @@ Expected<HostTensor> mlir::peft::parseTensorProto(StringRef bytes,
   if (proto.has_raw_data()) {
     const std::string &raw = proto.raw_data();
     if (raw.size() != tensor.getNumBytes())
-      return pbError(name, "raw_data holds " + llvm::Twine(raw.size()) +
-                               " bytes, but " + tensor.describe() + " needs " +
-                               llvm::Twine(tensor.getNumBytes()));
+      return fileError(name, "raw_data holds " + llvm::Twine(raw.size()) +
+                                 " bytes, but " + tensor.describe() +
+                                 " needs " + llvm::Twine(tensor.getNumBytes()));
     std::memcpy(tensor.getData(), raw.data(), raw.size());
     return tensor;
   }

@@ -11,6 +11,13 @@
 
 namespace mlir::peft {
 
+/// An llvm::Error carrying `message` (no error code): how the support and
+/// runtime libraries report bad input.
+llvm::Error makeError(const llvm::Twine &message);
+
+/// An error about the file or tensor `name`: "'name': message".
+llvm::Error fileError(llvm::StringRef name, const llvm::Twine &message);
+
 /// Prints `file:line:col` (or an ONNX node name) the way compilers do.
 void printLocation(llvm::raw_ostream &os, Location loc);
 
