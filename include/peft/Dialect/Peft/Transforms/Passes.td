@@ -109,11 +109,13 @@ def PeftInsertLora : Pass<"peft-insert-lora"> {
     `rank-pattern` and `alpha-pattern` (`key=value` entries, the key a regex
     matched against the end of the path) override rank and alpha per layer.
 
-    `init` chooses the initialization: `zeros` and `kaiming` (PEFT's
-    default: B = 0, A Kaiming-uniform with a = √5), `gaussian` (B = 0,
-    A ~ N(0, 1/r²)), and `pissa` / `olora`, which take A and B from the SVD
-    or QR of the base weight and rewrite the base weight to `W − s·B·A` so
-    that the layer computes the same function. Random draws use `seed`.
+    `init` chooses the initialization: `kaiming` (PEFT's default: B = 0,
+    A Kaiming-uniform with a = √5), `gaussian` (B = 0, A ~ N(0, 1/r²)),
+    `zeros` (A = B = 0), and `pissa` / `olora`, which take A and B from the
+    SVD or QR of the base weight (computed in double precision) and rewrite
+    the base weight to `W − s·B·A` so that the layer computes the same
+    function. Random draws use `seed` with our own generator: PEFT's
+    distributions, not torch's bit stream.
 
     Example (`targets=q_proj rank=4 alpha=8`):
 
