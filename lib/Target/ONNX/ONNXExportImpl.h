@@ -71,6 +71,10 @@ private:
   FailureOr<std::string> addScalar(onnx::GraphProto &graph, StringRef name,
                                    Type elementType, double value,
                                    Location loc);
+  FailureOr<std::string> addReduceL2(onnx::GraphProto &graph, const Twine &name,
+                                     const std::string &input, int64_t axis,
+                                     Location loc);
+  int64_t opsetVersion();
 
   ModuleOp module;
   const ONNXExportOptions &options;

@@ -4,7 +4,12 @@
 // Transpose, Add, Mul), named after the layer's module path as torch.onnx
 // would name them. Adapters whose weights are runtime inputs
 // (peft-lora-as-inputs) export the same way, their A and B read from graph
-// inputs instead of initializers.
+// inputs instead of initializers. An unmerged DoRA adapter rescales the
+// output rows by g = m / ‖W0 + s·B·A‖_row: B·A (Aᵀ·Bᵀ for an in_out weight)
+// is added to the stored base weight, which is referenced and never copied,
+// and its row norms are a ReduceL2 (axes an attribute before opset 18, an
+// input from 18 on); y = g ⊙ (base − bias + s·u) + bias. DoRA with runtime
+// adapter inputs is not supported (peft-lora-as-inputs rejects it).
 //
 //===----------------------------------------------------------------------===//
 
@@ -83,6 +88,54 @@ FailureOr<std::string> ONNXExporter::addScalar(onnx::GraphProto &graph,
   return tensorName;
 }
 
+/// The version of the default (ai.onnx) opset the model imports.
+int64_t ONNXExporter::opsetVersion() {
+  if (auto opsets = module->getAttrOfType<ArrayAttr>("onnx.opset_import"))
+    for (Attribute entry : opsets)
+      if (auto pair = dyn_cast<ArrayAttr>(entry); pair && pair.size() == 2)
+        if (auto domain = dyn_cast<StringAttr>(pair[0]);
+            domain &&
+            (domain.getValue().empty() || domain.getValue() == "ai.onnx"))
+          if (auto version = dyn_cast<IntegerAttr>(pair[1]))
+            return version.getInt();
+  return 17;
+}
+
+/// ReduceL2 of `input` over `axis`, the axis dropped: `axes` is an attribute
+/// before opset 18 and an int64 input from 18 on.
+FailureOr<std::string> ONNXExporter::addReduceL2(onnx::GraphProto &graph,
+                                                 const Twine &name,
+                                                 const std::string &input,
+                                                 int64_t axis, Location loc) {
+  SmallVector<std::string> inputs = {input};
+  bool axesAsInput = opsetVersion() >= 18;
+  if (axesAsInput) {
+    Builder builder(module.getContext());
+    auto type = RankedTensorType::get({1}, builder.getI64Type());
+    auto attr = DenseElementsAttr::get(type, ArrayRef<int64_t>{axis});
+    onnx::TensorProto *tensor = graph.add_initializer();
+    std::string tensorName = freshName(name.str() + "_axes");
+    tensor->set_name(tensorName);
+    if (failed(exportTensor(cast<ElementsAttr>(attr), loc, *tensor,
+                            /*allowExternal=*/false)))
+      return failure();
+    inputs.push_back(tensorName);
+  }
+  onnx::NodeProto *node;
+  std::string output = addNode(graph, "ReduceL2", name, inputs, &node);
+  if (!axesAsInput) {
+    auto *axes = node->add_attribute();
+    axes->set_name("axes");
+    axes->set_type(onnx::AttributeProto::INTS);
+    axes->add_ints(axis);
+  }
+  auto *keepdims = node->add_attribute();
+  keepdims->set_name("keepdims");
+  keepdims->set_type(onnx::AttributeProto::INT);
+  keepdims->set_i(0);
+  return output;
+}
+
 /// y = x·W (+ b): MatMul for an in_out weight; for out_in, Gemm(transB=1)
 /// on a 2-D input, else MatMul on a Transpose of the weight. The weight
 /// itself is referenced, never rewritten.
@@ -147,13 +200,10 @@ LogicalResult ONNXExporter::exportPeftOp(Operation *op,
       names[lora.getResult()] = nameOf(lora.getBase());
       return success();
     }
-    if (lora.getMagnitude())
-      return lora.emitError("merge DoRA adapters before export "
-                            "(peft-merge-lora): the row norms of W0 + s·B·A "
-                            "have no compact ONNX form");
     std::string scope = scopeFor(lora.getLinear());
     std::string a = adapterScope(scope, "lora_A", lora.getAdapter());
     std::string b = adapterScope(scope, "lora_B", lora.getAdapter());
+    std::string l = adapterScope(scope, "lora", lora.getAdapter());
     std::string at = addNode(graph, "Transpose", a + "/Transpose",
                              {nameOf(lora.getLoraA())});
     std::string t =
@@ -162,18 +212,57 @@ LogicalResult ONNXExporter::exportPeftOp(Operation *op,
                              {nameOf(lora.getLoraB())});
     std::string u = addNode(graph, "MatMul", b + "/MatMul", {t, bt});
     double scale = lora.getScale().convertToDouble();
+    std::string s;
     if (scale != 1.0) {
-      auto s = addScalar(
+      auto scalar = addScalar(
           graph, adapterScope(scope, "lora_scale", lora.getAdapter()),
           lora.getBase().getType().getElementType(), scale, lora.getLoc());
-      if (failed(s))
+      if (failed(scalar))
         return failure();
-      u = addNode(graph, "Mul", b + "/Mul", {u, *s});
+      s = *scalar;
+      u = addNode(graph, "Mul", b + "/Mul", {u, s});
     }
-    names[lora.getResult()] = addNode(
-        graph, "Add", adapterScope(scope, "lora", lora.getAdapter()) + "/Add",
-        {nameOf(lora.getBase()), u}, nullptr,
-        graphOutputName(lora.getResult()));
+    std::string outputName = graphOutputName(lora.getResult());
+    if (!lora.getMagnitude()) {
+      names[lora.getResult()] =
+          addNode(graph, "Add", l + "/Add", {nameOf(lora.getBase()), u},
+                  nullptr, outputName);
+      return success();
+    }
+
+    // DoRA: y = g ⊙ (base − bias + s·u) + bias, g = m / ‖W0 + s·B·A‖_row.
+    // The update is formed in the weight's own layout, B·A ([out, in]) or
+    // Aᵀ·Bᵀ ([in, out]), so that W0 is referenced as it is stored.
+    LinearOp linear = lora.getLinear();
+    bool outIn = linear.getLayout() == WeightLayout::out_in;
+    std::string n = l + "/weight_norm";
+    std::string delta =
+        outIn ? addNode(graph, "MatMul", n + "/MatMul",
+                        {nameOf(lora.getLoraB()), nameOf(lora.getLoraA())})
+              : addNode(graph, "MatMul", n + "/MatMul", {at, bt});
+    if (!s.empty())
+      delta = addNode(graph, "Mul", n + "/Mul", {delta, s});
+    std::string adapted =
+        addNode(graph, "Add", n + "/Add", {nameOf(linear.getWeight()), delta});
+    FailureOr<std::string> norm = addReduceL2(graph, n + "/ReduceL2", adapted,
+                                              outIn ? 1 : 0, lora.getLoc());
+    if (failed(norm))
+      return failure();
+    std::string g =
+        addNode(graph, "Div", l + "/Div", {nameOf(lora.getMagnitude()), *norm});
+    std::string bias = linear.getBias() ? nameOf(linear.getBias()) : "";
+    std::string v = nameOf(lora.getBase());
+    if (!bias.empty())
+      v = addNode(graph, "Sub", l + "/Sub", {v, bias});
+    v = addNode(graph, "Add", l + "/Add", {v, u});
+    if (bias.empty()) {
+      names[lora.getResult()] =
+          addNode(graph, "Mul", l + "/Mul", {v, g}, nullptr, outputName);
+      return success();
+    }
+    v = addNode(graph, "Mul", l + "/Mul", {v, g});
+    names[lora.getResult()] =
+        addNode(graph, "Add", l + "/Add", {v, bias}, nullptr, outputName);
     return success();
   }
 

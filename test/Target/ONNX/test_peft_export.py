@@ -5,7 +5,9 @@ or onnx.initializer) are exported with `peft-translate --export-onnx`, run by
 onnxruntime, and compared with the same MLIR run by `peft-run` (CPU JIT) and
 with numpy's float64 formula, all within 1e-5. The graphs are checked for the
 operators and node names the exporter promises (`/<module scope>/lora_A/MatMul`,
-Gemm(transB=1) on 2-D inputs, weights referenced and never rewritten).
+Gemm(transB=1) on 2-D inputs, weights referenced and never rewritten), and
+unmerged DoRA for both weight layouts at opsets 17 and 18 (ReduceL2's `axes`
+an attribute, then an input).
 """
 
 import subprocess
@@ -72,7 +74,12 @@ def export_and_run(peft_bin, tmp_path, run_ort):
                             str(src), "-o", str(out)], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         model = onnx.load(str(out))
-        onnx.checker.check_model(model)
+        # An onnx package older than the model's opset checks it against
+        # older schemas (onnx 1.12 knows opsets up to 17): onnxruntime is
+        # then the check.
+        if max(o.version for o in model.opset_import
+               if o.domain in ("", "ai.onnx")) <= onnx.defs.onnx_opset_version():
+            onnx.checker.check_model(model)
         ort_y = run_ort(out, inputs)["y"]
 
         cmd = [str(peft_bin / "peft-run"), str(src), "--output-dir", str(d / "out")]
@@ -251,23 +258,99 @@ def test_runtime_adapter_inputs(export_and_run, rng):
     assert sorted(t.name for t in model.graph.initializer) == ["q.bias", "q.weight"]
 
 
-def test_dora_export_is_a_located_error(peft_bin, tmp_path):
-    src = tmp_path / "dora.mlir"
-    src.write_text(module([
-        "%w = arith.constant dense<0.5> : tensor<24x16xf32>",
-        "%a = arith.constant dense<0.5> : tensor<2x16xf32>",
-        "%b = arith.constant dense<0.5> : tensor<24x2xf32>",
-        "%m = arith.constant dense<0.5> : tensor<24xf32>",
-        '%y = peft.linear %x, %w layout out_in role q path "q" '
-        ": tensor<?x?x16xf32>, tensor<24x16xf32> -> tensor<?x?x24xf32>",
-        "%z = peft.lora %x, %y, %a, %b magnitude %m scale 2.0 : tensor<?x?x16xf32>, "
-        "tensor<?x?x24xf32>, tensor<2x16xf32>, tensor<24x2xf32>, tensor<24xf32>",
-        "return %z : tensor<?x?x24xf32>"]))
-    r = subprocess.run([str(peft_bin / "peft-translate"), "--export-onnx", str(src),
-                        "-o", str(tmp_path / "dora.onnx")], capture_output=True, text=True)
-    assert r.returncode != 0
-    assert "dora.mlir:7:8: error: merge DoRA adapters before export" in r.stderr
-    assert not (tmp_path / "dora.onnx").exists()
+def with_opset(text, opset):
+    return (f'module attributes {{onnx.opset_import = [["", {opset} : i64]]}} {{\n'
+            + text + "}\n")
+
+
+@pytest.mark.parametrize("layout", ["out_in", "in_out"])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("rank", [2, 3])
+@pytest.mark.parametrize("opset,scale", [(17, 0.5), (18, 2.0)])
+def test_dora_unmerged(export_and_run, rng, layout, bias, rank, opset, scale):
+    """Unmerged DoRA: g = m / ‖W0 + s·B·A‖_row rescales the output rows
+    without the bias; the norms are a ReduceL2 over the stored weight plus
+    B·A (Aᵀ·Bᵀ for in_out), the weight referenced, never copied."""
+    w, b = f32(rng, 24, 16, scale=0.3), f32(rng, 24)
+    a, bb = f32(rng, 4, 16, scale=0.3), f32(rng, 24, 4, scale=0.3)
+    m = (np.linalg.norm(d(w), axis=1) * (1 + 0.3 * rng.standard_normal(24))).astype(np.float32)
+    stored = w if layout == "out_in" else np.ascontiguousarray(w.T)
+    xt = "tensor<?x16xf32>" if rank == 2 else "tensor<?x?x16xf32>"
+    yt = "tensor<?x24xf32>" if rank == 2 else "tensor<?x?x24xf32>"
+    body = [init("w", "fc.weight", stored), init("a", "fc.lora_A", a),
+            init("bb", "fc.lora_B", bb), init("m", "fc.lora_magnitude", m)]
+    if bias:
+        body.append(init("b", "fc.bias", b))
+    operands = "%x, %w, %b" if bias else "%x, %w"
+    types = f"{xt}, {ttype(stored)}" + (", tensor<24xf32>" if bias else "")
+    body += [f'%y = peft.linear {operands} layout {layout} role q path "model.fc" '
+             f": {types} -> {yt}",
+             f"%z = peft.lora %x, %y, %a, %bb magnitude %m scale {scale} : {xt}, {yt}, "
+             "tensor<4x16xf32>, tensor<24x4xf32>, tensor<24xf32>",
+             f"return %z : {yt}"]
+    x = f32(rng, 7, 16) if rank == 2 else f32(rng, 2, 5, 16)
+    text = with_opset(module(body, args=f'%x: {xt} {{onnx.name = "x"}}', result=yt), opset)
+    model, ort_y, jit_y = export_and_run(text, {"x": x})
+
+    adapted = d(w) + scale * d(bb) @ d(a)
+    g = d(m) / np.linalg.norm(adapted, axis=1)
+    lora = scale * (d(x) @ d(a).T) @ d(bb).T
+    want = g * (d(x) @ d(w).T + lora) + (d(b) if bias else 0)
+    np.testing.assert_allclose(ort_y, want, **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+
+    assert [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] == [opset]
+    scope = "/model/fc"
+    nodes = {name: n for n, name in zip(model.graph.node, [n.name for n in model.graph.node])}
+    for op, name in [("MatMul", "/lora_A/MatMul"), ("MatMul", "/lora_B/MatMul"),
+                     ("MatMul", "/lora/weight_norm/MatMul"), ("Add", "/lora/weight_norm/Add"),
+                     ("ReduceL2", "/lora/weight_norm/ReduceL2"), ("Div", "/lora/Div"),
+                     ("Add", "/lora/Add"), ("Mul", "/lora/Mul")]:
+        assert nodes[scope + name].op_type == op, name
+    assert (scope + "/lora/Sub" in nodes) == bias
+    last = model.graph.node[-1]
+    assert (last.name, last.output[0]) == (scope + ("/lora/Add_1" if bias else "/lora/Mul"), "y")
+    # The stored weight is what the norm's Add reads.
+    assert nodes[scope + "/lora/weight_norm/Add"].input[0] == "fc.weight"
+    reduce = nodes[scope + "/lora/weight_norm/ReduceL2"]
+    axis = 1 if layout == "out_in" else 0
+    attrs = {x.name: x for x in reduce.attribute}
+    assert attrs["keepdims"].i == 0
+    weights = {t.name: t for t in model.graph.initializer}
+    if opset >= 18:
+        assert "axes" not in attrs and len(reduce.input) == 2
+        assert numpy_helper.to_array(weights[reduce.input[1]]).tolist() == [axis]
+    else:
+        assert list(attrs["axes"].ints) == [axis] and len(reduce.input) == 1
+    # The weight is referenced as stored; nothing of its size is added.
+    assert numpy_helper.to_array(weights["fc.weight"]).tobytes() == stored.tobytes()
+    assert [t.name for t in model.graph.initializer
+            if int(np.prod(t.dims)) >= 24 * 16] == ["fc.weight"]
+
+
+def test_dora_named_adapter_scopes(export_and_run, rng):
+    w, a, bb = f32(rng, 24, 16, scale=0.3), f32(rng, 2, 16), f32(rng, 24, 2)
+    m = np.linalg.norm(w, axis=1).astype(np.float32)
+    body = [const("w", w), const("a", a), const("bb", bb), const("m", m),
+            '%y = peft.linear %x, %w layout out_in role q path "q" '
+            ": tensor<?x?x16xf32>, tensor<24x16xf32> -> tensor<?x?x24xf32>",
+            '%z = peft.lora %x, %y, %a, %bb magnitude %m scale 1.0 adapter "sst2" : '
+            "tensor<?x?x16xf32>, tensor<?x?x24xf32>, tensor<2x16xf32>, tensor<24x2xf32>, "
+            "tensor<24xf32>",
+            "return %z : tensor<?x?x24xf32>"]
+    x = f32(rng, 2, 3, 16)
+    model, ort_y, jit_y = export_and_run(module(body), {"x": x})
+    adapted = d(w) + d(bb) @ d(a)
+    want = d(m) / np.linalg.norm(adapted, axis=1) * (d(x) @ adapted.T)
+    np.testing.assert_allclose(ort_y, want, **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+    names = [n.name for n in model.graph.node]
+    assert "/q/lora/sst2/weight_norm/ReduceL2" in names and "/q/lora/sst2/Mul" in names
+    assert not any(n.op_type == "Mul" and "weight_norm" in n.name for n in model.graph.node)
+    # No opset attribute on the module: the default opset 17 takes axes
+    # as an attribute.
+    (reduce,) = [n for n in model.graph.node if n.op_type == "ReduceL2"]
+    assert [x.name for x in reduce.attribute] == ["axes", "keepdims"]
 
 
 def test_imported_model_with_inserted_lora(peft_bin, tmp_path, run_ort):
