@@ -6,12 +6,10 @@
 #include "peft/Support/AdapterConfig.h"
 #include "peft/Support/SafeTensors.h"
 
-#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/Support/Endian.h"
 #include "llvm/Support/Path.h"
 
 #include <cstring>
@@ -20,7 +18,6 @@
 using namespace mlir;
 using namespace mlir::peft;
 using namespace mlir::peft::runtime;
-using llvm::APFloat;
 using llvm::StringRef;
 
 namespace {
@@ -55,66 +52,20 @@ bool parseInputName(StringRef name, std::string &path, std::string &adapter,
   return false;
 }
 
-const llvm::fltSemantics *semanticsOf(StringRef dtype) {
-  if (dtype == "F32")
-    return &APFloat::IEEEsingle();
-  if (dtype == "F16")
-    return &APFloat::IEEEhalf();
-  if (dtype == "BF16")
-    return &APFloat::BFloat();
-  if (dtype == "F64")
-    return &APFloat::IEEEdouble();
-  return nullptr;
-}
-
-const llvm::fltSemantics *semanticsOf(ElementKind kind) {
-  switch (kind) {
-  case ElementKind::F32:
-    return &APFloat::IEEEsingle();
-  case ElementKind::F16:
-    return &APFloat::IEEEhalf();
-  case ElementKind::BF16:
-    return &APFloat::BFloat();
-  case ElementKind::F64:
-    return &APFloat::IEEEdouble();
-  default:
-    return nullptr;
-  }
-}
-
-/// Reads element `i` of little-endian `bytes` of `semantics`.
-APFloat readElement(const llvm::fltSemantics &semantics, const char *bytes,
-                    int64_t i) {
-  unsigned bits = APFloat::getSizeInBits(semantics);
-  const char *p = bytes + i * (bits / 8);
-  uint64_t raw = 0;
-  for (unsigned k = 0; k < bits / 8; ++k)
-    raw |= uint64_t(uint8_t(p[k])) << (8 * k);
-  return APFloat(semantics, llvm::APInt(bits, raw));
-}
-
-/// Writes `value`, rounded to nearest even, as element `i` of `out`.
-void writeElement(HostTensor &out, int64_t i, APFloat value) {
-  const llvm::fltSemantics &semantics = *semanticsOf(out.getKind());
-  bool lost;
-  value.convert(semantics, APFloat::rmNearestTiesToEven, &lost);
-  uint64_t raw = value.bitcastToAPInt().getZExtValue();
-  unsigned bytes = APFloat::getSizeInBits(semantics) / 8;
-  char *p = static_cast<char *>(out.getData()) + i * bytes;
-  for (unsigned k = 0; k < bytes; ++k)
-    p[k] = char((raw >> (8 * k)) & 0xFF);
-}
-
 /// Copies the [rows, cols] tensor `t` into the top-left corner of `out`
 /// (zero-filled), converting the element type.
 void copyPadded(const SafeTensor &t, HostTensor &out) {
-  const llvm::fltSemantics &semantics = *semanticsOf(t.dtype);
+  ElementKind kind = *getSafeTensorsFloatKind(t.dtype);
+  size_t size = getElementSize(kind), outSize = getElementSize(out.getKind());
   int64_t rows = t.shape[0], cols = t.shape[1];
   int64_t outCols = out.getShape()[1];
+  char *outData = static_cast<char *>(out.getData());
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c)
-      writeElement(out, r * outCols + c,
-                   readElement(semantics, t.data.data(), r * cols + c));
+      writeFloatElement(
+          out.getKind(),
+          readElementAsDouble(kind, t.data.data() + (r * cols + c) * size),
+          outData + (r * outCols + c) * outSize);
 }
 
 HostTensor zeros(const TensorSpec &spec) {
@@ -167,7 +118,7 @@ llvm::Error loadOne(const FunctionSignature &sig, const AdapterSource &source,
       used.insert(a->name);
       used.insert(b->name);
       for (const SafeTensor *t : {a, b})
-        if (!semanticsOf(t->dtype) || t->shape.size() != 2)
+        if (!getSafeTensorsFloatKind(t->dtype) || t->shape.size() != 2)
           return makeError("'" + weightsPath + "': '" + t->name + "' is " +
                            t->describe() + ", expected a 2-D float tensor");
       int64_t rank = a->shape[0], maxRank = aSpec.shape[0];
@@ -185,7 +136,7 @@ llvm::Error loadOne(const FunctionSignature &sig, const AdapterSource &source,
                          llvm::Twine(maxRank));
       copyPadded(*a, aOut);
       copyPadded(*b, bOut);
-      writeElement(sOut, 0, APFloat(config->scaleFor(path)));
+      writeFloatElement(sOut.getKind(), config->scaleFor(path), sOut.getData());
     }
     result.emplace_back(aSpec.name, std::move(aOut));
     result.emplace_back(bSpec.name, std::move(bOut));
@@ -248,7 +199,7 @@ mlir::peft::runtime::loadRuntimeAdapters(const FunctionSignature &sig,
       for (int index : {inputs.a, inputs.b, inputs.scale}) {
         const TensorSpec &spec = sig.inputs[index];
         int64_t expectedRank = index == inputs.scale ? 1 : 2;
-        if (!semanticsOf(spec.kind) ||
+        if (!isFloatKind(spec.kind) ||
             int64_t(spec.shape.size()) != expectedRank ||
             llvm::any_of(spec.shape, [](int64_t d) { return d < 0; }))
           return makeError("@" + sig.name + ": runtime adapter input " +

@@ -2,6 +2,9 @@
 
 #include "peft/Support/HostTensor.h"
 
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/APFloat.h"
+
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/ErrorHandling.h"
 
@@ -151,14 +154,18 @@ static double halfToDouble(uint16_t bits) {
 }
 
 double mlir::peft::getElementAsDouble(const HostTensor &tensor, int64_t index) {
-  const char *p = static_cast<const char *>(tensor.getData()) +
-                  index * getElementSize(tensor.getKind());
+  return readElementAsDouble(tensor.getKind(),
+                             static_cast<const char *>(tensor.getData()) +
+                                 index * getElementSize(tensor.getKind()));
+}
+
+double mlir::peft::readElementAsDouble(ElementKind kind, const void *p) {
   auto load = [p](auto zero) {
     decltype(zero) value;
     std::memcpy(&value, p, sizeof(value));
     return value;
   };
-  switch (tensor.getKind()) {
+  switch (kind) {
   case ElementKind::Bool:
     return load(uint8_t()) != 0;
   case ElementKind::I8:
@@ -191,6 +198,60 @@ double mlir::peft::getElementAsDouble(const HostTensor &tensor, int64_t index) {
     return load(double());
   }
   llvm_unreachable("unknown element kind");
+}
+
+bool mlir::peft::isFloatKind(ElementKind kind) {
+  return kind == ElementKind::F16 || kind == ElementKind::BF16 ||
+         kind == ElementKind::F32 || kind == ElementKind::F64;
+}
+
+void mlir::peft::writeFloatElement(ElementKind kind, double value, void *p) {
+  assert(isFloatKind(kind) && "not a float element kind");
+  if (kind == ElementKind::F64) {
+    std::memcpy(p, &value, sizeof(value));
+    return;
+  }
+  if (kind == ElementKind::F32) {
+    float f = static_cast<float>(value); // round to nearest even
+    std::memcpy(p, &f, sizeof(f));
+    return;
+  }
+  llvm::APFloat f(value);
+  bool losesInfo;
+  f.convert(kind == ElementKind::F16 ? llvm::APFloat::IEEEhalf()
+                                     : llvm::APFloat::BFloat(),
+            llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  uint16_t bits = static_cast<uint16_t>(f.bitcastToAPInt().getZExtValue());
+  std::memcpy(p, &bits, sizeof(bits));
+}
+
+std::optional<ElementKind> mlir::peft::getElementKind(Type type) {
+  if (type.isF32())
+    return ElementKind::F32;
+  if (type.isF64())
+    return ElementKind::F64;
+  if (type.isF16())
+    return ElementKind::F16;
+  if (type.isBF16())
+    return ElementKind::BF16;
+  auto intType = dyn_cast<IntegerType>(type);
+  if (!intType)
+    return std::nullopt;
+  bool isUnsigned = intType.isUnsigned();
+  switch (intType.getWidth()) {
+  case 1:
+    return isUnsigned ? std::nullopt : std::optional(ElementKind::Bool);
+  case 8:
+    return isUnsigned ? ElementKind::U8 : ElementKind::I8;
+  case 16:
+    return isUnsigned ? ElementKind::U16 : ElementKind::I16;
+  case 32:
+    return isUnsigned ? ElementKind::U32 : ElementKind::I32;
+  case 64:
+    return isUnsigned ? ElementKind::U64 : ElementKind::I64;
+  default:
+    return std::nullopt;
+  }
 }
 
 CompareResult mlir::peft::compareTensors(const HostTensor &actual,

@@ -54,6 +54,16 @@ unsigned mlir::peft::getSafeTensorsDTypeSize(StringRef dtype) {
       .Default(0);
 }
 
+std::optional<ElementKind>
+mlir::peft::getSafeTensorsFloatKind(StringRef dtype) {
+  return llvm::StringSwitch<std::optional<ElementKind>>(dtype)
+      .Case("F16", ElementKind::F16)
+      .Case("BF16", ElementKind::BF16)
+      .Case("F32", ElementKind::F32)
+      .Case("F64", ElementKind::F64)
+      .Default(std::nullopt);
+}
+
 int64_t SafeTensor::getNumElements() const {
   int64_t n = 1;
   for (int64_t d : shape)

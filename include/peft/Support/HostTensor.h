@@ -11,6 +11,7 @@
 #ifndef PEFT_SUPPORT_HOSTTENSOR_H
 #define PEFT_SUPPORT_HOSTTENSOR_H
 
+#include "mlir/IR/Types.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -107,6 +108,20 @@ CompareResult compareTensors(const HostTensor &actual,
 
 /// The value of element `index` as a double (f16/bf16 converted).
 double getElementAsDouble(const HostTensor &tensor, int64_t index);
+
+/// The kind of an MLIR element type (signless integers are signed, i1 is
+/// bool), or nullopt for types a HostTensor cannot hold.
+std::optional<ElementKind> getElementKind(Type type);
+
+/// Whether `kind` is f16, bf16, f32 or f64.
+bool isFloatKind(ElementKind kind);
+
+/// One element of `kind` stored at `p` (host byte order), as a double.
+double readElementAsDouble(ElementKind kind, const void *p);
+
+/// Stores `value` as one element of the float kind `kind` at `p`, rounded to
+/// nearest even: a single rounding from double.
+void writeFloatElement(ElementKind kind, double value, void *p);
 
 } // namespace mlir::peft
 

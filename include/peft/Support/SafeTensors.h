@@ -12,6 +12,8 @@
 #ifndef PEFT_SUPPORT_SAFETENSORS_H
 #define PEFT_SUPPORT_SAFETENSORS_H
 
+#include "peft/Support/HostTensor.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -42,6 +44,10 @@ struct SafeTensor {
 /// The size in bytes of one element of a safetensors dtype ("F32" -> 4), or
 /// 0 when the dtype is unknown or not byte-sized (F4, F6_*).
 unsigned getSafeTensorsDTypeSize(llvm::StringRef dtype);
+
+/// The HostTensor kind of a float dtype ("F16", "BF16", "F32", "F64"), or
+/// nullopt for any other dtype.
+std::optional<ElementKind> getSafeTensorsFloatKind(llvm::StringRef dtype);
 
 class SafeTensorsFile {
 public:

@@ -51,35 +51,6 @@ using llvm::Expected;
 // Signatures
 //===----------------------------------------------------------------------===//
 
-static std::optional<ElementKind> getElementKind(Type type) {
-  if (type.isF32())
-    return ElementKind::F32;
-  if (type.isF64())
-    return ElementKind::F64;
-  if (type.isF16())
-    return ElementKind::F16;
-  if (type.isBF16())
-    return ElementKind::BF16;
-  auto intType = dyn_cast<IntegerType>(type);
-  if (!intType)
-    return std::nullopt;
-  bool isUnsigned = intType.isUnsigned();
-  switch (intType.getWidth()) {
-  case 1:
-    return isUnsigned ? std::nullopt : std::optional(ElementKind::Bool);
-  case 8:
-    return isUnsigned ? ElementKind::U8 : ElementKind::I8;
-  case 16:
-    return isUnsigned ? ElementKind::U16 : ElementKind::I16;
-  case 32:
-    return isUnsigned ? ElementKind::U32 : ElementKind::I32;
-  case 64:
-    return isUnsigned ? ElementKind::U64 : ElementKind::I64;
-  default:
-    return std::nullopt;
-  }
-}
-
 static std::string typeToString(Type type) {
   std::string text;
   llvm::raw_string_ostream(text) << type;

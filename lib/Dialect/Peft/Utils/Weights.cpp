@@ -2,12 +2,12 @@
 
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
+#include "peft/Support/HostTensor.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/APFloat.h"
-#include "llvm/Support/Endian.h"
 
 #include <cstring>
 
@@ -35,87 +35,19 @@ bool mlir::peft::isSupportedWeightElementType(Type type) {
   return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
 }
 
-static float halfToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else { // subnormal: renormalize
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while (!(mant & 0x400));
-      bits = sign | uint32_t(127 - 15 - e) << 23 | (mant & 0x3ff) << 13;
-    }
-  } else if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | mant << 13;
-  } else {
-    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 std::vector<float> mlir::peft::decodeFloats(Type elementType,
                                             ArrayRef<char> bytes) {
-  using namespace llvm::support;
-  std::vector<float> out;
-  const char *p = bytes.data();
-  if (elementType.isF32()) {
-    out.resize(bytes.size() / 4);
-    for (size_t i = 0; i < out.size(); ++i) {
-      uint32_t bits = endian::read32le(p + 4 * i);
-      std::memcpy(&out[i], &bits, 4);
-    }
-  } else if (elementType.isF64()) {
-    out.resize(bytes.size() / 8);
-    for (size_t i = 0; i < out.size(); ++i) {
-      uint64_t bits = endian::read64le(p + 8 * i);
-      double d;
-      std::memcpy(&d, &bits, 8);
-      out[i] = static_cast<float>(d);
-    }
-  } else if (elementType.isF16()) {
-    out.resize(bytes.size() / 2);
-    for (size_t i = 0; i < out.size(); ++i)
-      out[i] = halfToFloat(endian::read16le(p + 2 * i));
-  } else if (elementType.isBF16()) {
-    out.resize(bytes.size() / 2);
-    for (size_t i = 0; i < out.size(); ++i) {
-      uint32_t bits = uint32_t(endian::read16le(p + 2 * i)) << 16;
-      std::memcpy(&out[i], &bits, 4);
-    }
-  }
+  ElementKind kind = *getElementKind(elementType);
+  size_t size = getElementSize(kind);
+  std::vector<float> out(bytes.size() / size);
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] =
+        static_cast<float>(readElementAsDouble(kind, bytes.data() + i * size));
   return out;
 }
 
 void mlir::peft::encodeFloat(Type elementType, float value, char *out) {
-  using namespace llvm::support;
-  if (elementType.isF32()) {
-    uint32_t bits;
-    std::memcpy(&bits, &value, 4);
-    endian::write32le(out, bits);
-    return;
-  }
-  if (elementType.isF64()) {
-    double d = value;
-    uint64_t bits;
-    std::memcpy(&bits, &d, 8);
-    endian::write64le(out, bits);
-    return;
-  }
-  // f16 / bf16: one IEEE round-to-nearest-even from fp32.
-  llvm::APFloat f(value);
-  bool losesInfo;
-  f.convert(elementType.isF16() ? llvm::APFloat::IEEEhalf()
-                                : llvm::APFloat::BFloat(),
-            llvm::APFloat::rmNearestTiesToEven, &losesInfo);
-  endian::write16le(out,
-                    static_cast<uint16_t>(f.bitcastToAPInt().getZExtValue()));
+  writeFloatElement(*getElementKind(elementType), value, out);
 }
 
 FailureOr<std::vector<float>> mlir::peft::readWeightAsF32(ElementsAttr attr) {
