@@ -421,6 +421,7 @@ LogicalResult ONNXExporter::exportGraph(Region &region, onnx::GraphProto &graph,
 LogicalResult ONNXExporter::build(onnx::ModelProto &model,
                                   llvm::raw_ostream *stream,
                                   StringRef location) {
+  builtModel = &model;
   dataStream = stream;
   dataLocation = location.str();
   func::FuncOp func = getGraphFunc();
@@ -461,7 +462,7 @@ LogicalResult ONNXExporter::build(onnx::ModelProto &model,
       opset->set_version(cast<IntegerAttr>(pair[1]).getInt());
     }
   } else {
-    model.add_opset_import()->set_version(17);
+    model.add_opset_import()->set_version(kDefaultOpsetVersion);
   }
   if (auto props = module->getAttrOfType<ArrayAttr>("onnx.metadata_props"))
     for (Attribute entry : props)

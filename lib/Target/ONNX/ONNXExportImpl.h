@@ -24,6 +24,9 @@
 
 namespace mlir::peft::detail {
 
+/// The ai.onnx opset of a module that records none (a model not imported).
+constexpr int64_t kDefaultOpsetVersion = 17;
+
 class ONNXExporter {
 public:
   ONNXExporter(ModuleOp module, const ONNXExportOptions &options)
@@ -78,6 +81,8 @@ private:
 
   ModuleOp module;
   const ONNXExportOptions &options;
+  /// The model being built (set by build()).
+  onnx::ModelProto *builtModel = nullptr;
   llvm::raw_ostream *dataStream = nullptr;
   std::string dataLocation;
   int64_t dataOffset = 0;

@@ -88,17 +88,13 @@ FailureOr<std::string> ONNXExporter::addScalar(onnx::GraphProto &graph,
   return tensorName;
 }
 
-/// The version of the default (ai.onnx) opset the model imports.
+/// The version of the default (ai.onnx) opset, as build() wrote it into the
+/// model before exporting the graph.
 int64_t ONNXExporter::opsetVersion() {
-  if (auto opsets = module->getAttrOfType<ArrayAttr>("onnx.opset_import"))
-    for (Attribute entry : opsets)
-      if (auto pair = dyn_cast<ArrayAttr>(entry); pair && pair.size() == 2)
-        if (auto domain = dyn_cast<StringAttr>(pair[0]);
-            domain &&
-            (domain.getValue().empty() || domain.getValue() == "ai.onnx"))
-          if (auto version = dyn_cast<IntegerAttr>(pair[1]))
-            return version.getInt();
-  return 17;
+  for (const onnx::OperatorSetIdProto &opset : builtModel->opset_import())
+    if (opset.domain().empty() || opset.domain() == "ai.onnx")
+      return opset.version();
+  return kDefaultOpsetVersion;
 }
 
 /// ReduceL2 of `input` over `axis`, the axis dropped: `axes` is an attribute
