@@ -1,6 +1,7 @@
 //===- RuntimeAdapters.cpp - fill runtime adapter inputs from PEFT files --===//
 
 #include "peft/Runtime/RuntimeAdapters.h"
+#include "peft/Dialect/Peft/Utils/Naming.h"
 #include "peft/Support/Diagnostics.h"
 
 #include "peft/Support/AdapterConfig.h"
@@ -26,31 +27,6 @@ namespace {
 struct LayerInputs {
   int a = -1, b = -1, scale = -1;
 };
-
-/// Splits an input name made by peft-lora-as-inputs into (layer path,
-/// adapter, which input), or returns false.
-bool parseInputName(StringRef name, std::string &path, std::string &adapter,
-                    char &which) {
-  for (auto [marker, kind] : {std::pair<StringRef, char>{".lora_A", 'A'},
-                              {".lora_B", 'B'},
-                              {".lora_scale", 's'}}) {
-    size_t at = name.rfind(marker);
-    if (at == StringRef::npos || at == 0)
-      continue;
-    StringRef rest = name.drop_front(at + marker.size());
-    if (kind != 's') {
-      if (!rest.consume_back(".weight"))
-        continue;
-    }
-    if (!rest.empty() && !rest.consume_front("."))
-      continue;
-    path = name.take_front(at).str();
-    adapter = rest.empty() ? "default" : rest.str();
-    which = kind;
-    return true;
-  }
-  return false;
-}
 
 /// Copies the [rows, cols] tensor `t` into the top-left corner of `out`
 /// (zero-filled), converting the element type.
@@ -173,7 +149,7 @@ mlir::peft::runtime::loadRuntimeAdapters(const FunctionSignature &sig,
   for (auto [i, spec] : llvm::enumerate(sig.inputs)) {
     std::string path, adapter;
     char which;
-    if (!parseInputName(spec.name, path, adapter, which))
+    if (!parseRuntimeAdapterInputName(spec.name, path, adapter, which))
       continue;
     LayerInputs &inputs = adapters[adapter][path];
     (which == 'A' ? inputs.a : which == 'B' ? inputs.b : inputs.scale) = i;

@@ -33,16 +33,11 @@ struct RuntimeAdapter {
   std::string a, b, scale;
 };
 
-/// `<path>.lora_A.weight` for the default adapter (PEFT's safetensors key
-/// without its `base_model.model.` prefix), `<path>.lora_A.<name>.weight`
-/// for another one.
+/// See getRuntimeAdapterInputNames.
 RuntimeAdapter namesFor(LoraOp op, StringRef path) {
-  std::string adapter;
-  if (auto name = op.getAdapter(); name && *name != "default")
-    adapter = "." + name->str();
-  return {op, (path + ".lora_A" + adapter + ".weight").str(),
-          (path + ".lora_B" + adapter + ".weight").str(),
-          (path + ".lora_scale" + adapter).str()};
+  RuntimeAdapterInputNames names =
+      getRuntimeAdapterInputNames(path, op.getAdapter().value_or("default"));
+  return {op, names.loraA, names.loraB, names.scale};
 }
 
 struct PassLoraAsInputs
@@ -131,10 +126,10 @@ struct PassLoraAsInputs
 
       Value oldA = op.getLoraA(), oldB = op.getLoraB();
       OpBuilder b(op);
-      Location mulLoc =
-          NameLoc::get(StringAttr::get(ctx, getNodeScope(*op.getLinear().getPath()) +
-                                                "/lora_scale/Mul"),
-                       op.getLoc());
+      Location mulLoc = NameLoc::get(
+          StringAttr::get(ctx, getNodeScope(*op.getLinear().getPath()) +
+                                   "/lora_scale/Mul"),
+          op.getLoc());
       Value scaledB =
           onnx_ir::MulOp::create(b, mulLoc, types[1], fn.getArgument(first + 1),
                                  fn.getArgument(first + 2));

@@ -30,3 +30,36 @@ std::string mlir::peft::getModulePathFromNodeName(StringRef nodeName) {
   llvm::replace(path, '/', '.');
   return path;
 }
+
+mlir::peft::RuntimeAdapterInputNames
+mlir::peft::getRuntimeAdapterInputNames(StringRef modulePath,
+                                        StringRef adapter) {
+  std::string suffix = adapter == "default" ? "" : ("." + adapter).str();
+  return {(modulePath + ".lora_A" + suffix + ".weight").str(),
+          (modulePath + ".lora_B" + suffix + ".weight").str(),
+          (modulePath + ".lora_scale" + suffix).str()};
+}
+
+bool mlir::peft::parseRuntimeAdapterInputName(StringRef name, std::string &path,
+                                              std::string &adapter,
+                                              char &which) {
+  for (auto [marker, kind] : {std::pair<StringRef, char>{".lora_A", 'A'},
+                              {".lora_B", 'B'},
+                              {".lora_scale", 's'}}) {
+    size_t at = name.rfind(marker);
+    if (at == StringRef::npos || at == 0)
+      continue;
+    StringRef rest = name.drop_front(at + marker.size());
+    if (kind != 's') {
+      if (!rest.consume_back(".weight"))
+        continue;
+    }
+    if (!rest.empty() && !rest.consume_front("."))
+      continue;
+    path = name.take_front(at).str();
+    adapter = rest.empty() ? "default" : rest.str();
+    which = kind;
+    return true;
+  }
+  return false;
+}

@@ -4,7 +4,9 @@
 // `/model/layers.0/self_attn/q_proj/MatMul` for the module path
 // `model.layers.0.self_attn.q_proj`. The importer reads paths out of node
 // names and the exporter (and passes that add nodes) writes them back; both
-// directions live here so that they stay each other's inverse.
+// directions live here so that they stay each other's inverse. So do the
+// names of runtime adapter inputs, made by peft-lora-as-inputs and read back
+// by the runtime that fills them from adapter files.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +28,23 @@ std::string getNodeScope(StringRef modulePath);
 /// op: `/model/layers.0/mlp/MatMul` -> `model.layers.0.mlp`. "" when the name
 /// has no scope.
 std::string getModulePathFromNodeName(StringRef nodeName);
+
+/// The names of the three inputs `peft-lora-as-inputs` makes for the adapter
+/// `adapter` on the layer at `modulePath`: PEFT's safetensors keys without
+/// their `base_model.model.` prefix, `<path>.lora_A.weight`,
+/// `<path>.lora_B.weight` and `<path>.lora_scale` for the adapter "default",
+/// with `.<adapter>` before `.weight` (and after `lora_scale`) otherwise.
+struct RuntimeAdapterInputNames {
+  std::string loraA, loraB, scale;
+};
+RuntimeAdapterInputNames getRuntimeAdapterInputNames(StringRef modulePath,
+                                                     StringRef adapter);
+
+/// The inverse of getRuntimeAdapterInputNames for one name: the layer path,
+/// the adapter and which input it is ('A', 'B' or 's' for the scale); false
+/// when `name` is not such an input name.
+bool parseRuntimeAdapterInputName(StringRef name, std::string &modulePath,
+                                  std::string &adapter, char &which);
 
 } // namespace mlir::peft
 
