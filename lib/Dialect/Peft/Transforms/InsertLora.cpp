@@ -63,23 +63,6 @@ bool isOutputHead(Value value) {
   return false;
 }
 
-/// The topmost value of the adapter stack on `linear`: the result of the
-/// last peft.lora / peft.ia3 stacked on it, or the linear's own result.
-Value adapterStackTop(LinearOp linear) {
-  Value top = linear.getResult();
-  while (true) {
-    Operation *next = nullptr;
-    for (Operation *user : top.getUsers())
-      if (auto lora = dyn_cast<LoraOp>(user); lora && lora.getBase() == top)
-        next = user;
-      else if (auto ia3 = dyn_cast<IA3Op>(user); ia3 && ia3.getBase() == top)
-        next = user;
-    if (!next)
-      return top;
-    top = next->getResult(0);
-  }
-}
-
 /// A = [r, in], B = [out, r] (row-major) and, for PiSSA/OLoRA, the new base
 /// weight (row-major [out, in]).
 struct LoraInit {
@@ -315,7 +298,7 @@ void PeftInsertLoraPass::runOnOperation() {
     std::string prefix =
         path.empty() ? ("linear_" + llvm::Twine(index)).str() : path.str();
     ++index;
-    Value top = adapterStackTop(linear);
+    Value top = getAdapterStackTop(linear);
     OpBuilder builder(linear->getContext());
     builder.setInsertionPointAfterValue(top);
     Location loc = linear.getLoc();

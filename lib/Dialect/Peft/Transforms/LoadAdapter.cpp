@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoraUtils.h"
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
@@ -296,16 +297,7 @@ LogicalResult PeftLoadAdapterPass::planModule(const AdapterConfig &config,
 /// the adapters already stacked on it).
 void PeftLoadAdapterPass::attach(Attachment &plan) {
   LinearOp linear = plan.linear;
-  Value top = linear.getResult();
-  for (bool found = true; found;) {
-    found = false;
-    for (Operation *user : top.getUsers())
-      if (auto lora = dyn_cast<LoraOp>(user); lora && lora.getBase() == top) {
-        top = lora.getResult();
-        found = true;
-        break;
-      }
-  }
+  Value top = getAdapterStackTop(linear);
   OpBuilder builder(&getContext());
   builder.setInsertionPointAfterValue(top);
   Location loc = linear.getLoc();

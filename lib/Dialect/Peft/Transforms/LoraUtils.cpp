@@ -17,6 +17,20 @@ std::string mlir::peft::describeLayer(LinearOp linear) {
   return "<unnamed layer>";
 }
 
+Value mlir::peft::getAdapterStackTop(LinearOp linear) {
+  Value top = linear.getResult();
+  for (bool found = true; found;) {
+    found = false;
+    for (Operation *user : top.getUsers())
+      if (auto lora = dyn_cast<LoraOp>(user); lora && lora.getBase() == top) {
+        top = lora.getResult();
+        found = true;
+        break;
+      }
+  }
+  return top;
+}
+
 bool mlir::peft::isSelectedAdapter(std::optional<StringRef> adapter,
                                    ArrayRef<std::string> names) {
   if (names.empty())

@@ -21,6 +21,11 @@ namespace mlir::peft {
 /// How diagnostics name a layer: its module path, else "<unnamed layer>".
 std::string describeLayer(LinearOp linear);
 
+/// The value a new adapter on `linear` stacks on: the result of the last
+/// peft.lora already stacked on the layer (each one's base is the previous
+/// one's result), or the layer's own result.
+Value getAdapterStackTop(LinearOp linear);
+
 /// Whether `adapter` is one of `names` (an empty list selects every
 /// adapter; an unnamed adapter is "default").
 bool isSelectedAdapter(std::optional<StringRef> adapter,
