@@ -126,6 +126,7 @@ llvm::Expected<mlir::peft::runtime::CPUExecutable *> Module::getExecutable() {
     if (!compiled)
       return compiled.takeError();
     executable = std::move(*compiled);
+    ++compileCount;
   }
   return executable.get();
 }

@@ -17,7 +17,8 @@ Example:
 
 Module.run JIT-compiles the module for the CPU on first use (peft-lower-to-llvm,
 then MLIR's ExecutionEngine) and keeps the compiled code until run_pipeline
-changes the module; dynamic dimensions take their sizes from the inputs.
+changes the module (Module.compile_count counts the compilations); dynamic
+dimensions take their sizes from the inputs.
 After lora_as_inputs, `adapters=` (a PEFT adapter directory, a list of
 `DIR`/`NAME=DIR` paths, or {adapter name: directory}) fills the adapter inputs
 as `peft-run --adapter` does: one compiled module runs every adapter of rank

@@ -285,6 +285,9 @@ NB_MODULE(_peft_mlir, m) {
            "win. Switching adapters does not recompile. A bad adapter "
            "(rank above max-rank, a missing file, a key matching no layer) "
            "raises PeftError naming the file.")
+      .def_prop_ro("compile_count", &Module::getCompileCount,
+                   "How many times the module has been JIT-compiled: once "
+                   "on the first run, again after run_pipeline changes it")
       .def("to_string", &Module::str, nb::arg("generic") = false,
            "MLIR text; generic=True prints the generic op form.")
       .def("__str__", [](const Module &self) { return self.str(); });

@@ -8,7 +8,6 @@ so switching adapters swaps arrays, not code.
 
 import json
 import pathlib
-import time
 
 import numpy as np
 import pytest
@@ -142,24 +141,25 @@ def test_adapters_switch_without_recompiling(x, tmp_path):
     low = _write_adapter(tmp_path / "low", rank=2, alpha=16, seed=3)
     full = _write_adapter(tmp_path / "full", rank=MAX_RANK, alpha=8, seed=4)
 
-    start = time.perf_counter()
+    assert m.compile_count == 0
     first = m.run({"x": x}, adapters=tmp_path / "low")  # compiles
-    compile_and_run = time.perf_counter() - start
+    assert m.compile_count == 1
     _check(first, x, weights, low, {"q_proj": 8.0, "v_proj": 8.0})
 
-    runs = []
     for directory, adapter, scale in [("full", full, 1.0), ("low", low, 8.0),
                                       ("full", full, 1.0)]:
-        start = time.perf_counter()
         out = m.run({"x": x}, adapters=tmp_path / directory)
-        runs.append(time.perf_counter() - start)
         _check(out, x, weights, adapter, {"q_proj": scale, "v_proj": scale})
         if directory == "full":
             assert not np.allclose(out["q"], first["q"], atol=1e-3)
     # The adapters are arguments, not code: the module is untouched and no
-    # call after the first pays for a compile again.
+    # call after the first compiles again.
     assert m.to_string() == text
-    assert max(runs) < compile_and_run / 10, (runs, compile_and_run)
+    assert m.compile_count == 1
+    # A pipeline run may change the code: the next run compiles again.
+    m.run_pipeline("cse")
+    m.run({"x": x}, adapters=tmp_path / "low")
+    assert m.compile_count == 2
 
 
 def test_rslora_and_patterns(model, x, tmp_path):

@@ -64,6 +64,9 @@ public:
       llvm::ArrayRef<runtime::AdapterSource> adapters = {});
   /// The JIT-compiled module (compiled on first use).
   llvm::Expected<runtime::CPUExecutable *> getExecutable();
+  /// How many times this module has been JIT-compiled (once per run after a
+  /// change by runPipeline).
+  unsigned getCompileCount() const { return compileCount; }
 
   ModuleOp get() const { return *module; }
   MLIRContext &getContext() const { return *context; }
@@ -75,6 +78,7 @@ private:
   std::shared_ptr<MLIRContext> context;
   OwningOpRef<ModuleOp> module;
   std::unique_ptr<runtime::CPUExecutable> executable;
+  unsigned compileCount = 0;
 };
 
 /// A context with every dialect peft-mlir uses loaded lazily.
