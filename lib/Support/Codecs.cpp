@@ -1,0 +1,90 @@
+//===- Codecs.cpp - float and packed-integer element codecs ---------------===//
+
+#include "peft/Support/Codecs.h"
+
+#include <cmath>
+
+using namespace mlir::peft;
+
+float codecs::halfToFloat(uint16_t bits) {
+  uint32_t sign = uint32_t(bits & 0x8000) << 16;
+  uint32_t exponent = (bits >> 10) & 0x1F, mantissa = bits & 0x3FF;
+  uint32_t out;
+  if (exponent == 0x1F) { // inf / NaN
+    out = sign | 0x7F800000u | (mantissa << 13);
+  } else if (exponent != 0) { // normal
+    out = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) { // ±0
+    out = sign;
+  } else { // subnormal: exact in float
+    float value = std::ldexp(float(mantissa), -24);
+    std::memcpy(&out, &value, sizeof(out));
+    out |= sign;
+  }
+  float result;
+  std::memcpy(&result, &out, sizeof(result));
+  return result;
+}
+
+uint16_t codecs::floatToHalf(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  uint16_t sign = uint16_t((bits >> 16) & 0x8000);
+  uint32_t abs = bits & 0x7FFFFFFFu;
+  if (abs >= 0x7F800000u) // inf or NaN (quiet, payload top bits kept)
+    return sign | 0x7C00 |
+           (abs > 0x7F800000u ? uint16_t(0x200 | ((abs >> 13) & 0x3FF)) : 0);
+  if (abs >= 0x477FF000u) // rounds to ≥ 65520: overflow
+    return sign | 0x7C00;
+  if (abs < 0x38800000u) { // below the smallest normal half (2^-14)
+    // Scale into the subnormal grid (units of 2^-24), rounding to nearest
+    // even through float arithmetic, which is exact for these magnitudes.
+    float magnitude;
+    std::memcpy(&magnitude, &abs, sizeof(magnitude));
+    float scaled = magnitude * 16777216.0f; // 2^24
+    return sign | uint16_t(std::nearbyint(scaled));
+  }
+  // Normal: drop 13 mantissa bits with round to nearest even.
+  uint32_t rounded = abs + 0xFFFu + ((abs >> 13) & 1u);
+  return sign | uint16_t((rounded >> 13) - (112u << 10));
+}
+
+uint16_t codecs::floatToBF16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) // NaN: keep it quiet
+    return uint16_t((bits >> 16) | 0x40);
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return uint16_t(bits >> 16);
+}
+
+void codecs::decodeHalf(const uint16_t *src, float *dst, size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    dst[i] = halfToFloat(src[i]);
+}
+void codecs::encodeHalf(const float *src, uint16_t *dst, size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    dst[i] = floatToHalf(src[i]);
+}
+void codecs::decodeBF16(const uint16_t *src, float *dst, size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    dst[i] = bf16ToFloat(src[i]);
+}
+void codecs::encodeBF16(const float *src, uint16_t *dst, size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    dst[i] = floatToBF16(src[i]);
+}
+
+void codecs::packInt4(llvm::ArrayRef<int8_t> values, uint8_t *out) {
+  for (size_t i = 0, e = packedInt4Bytes(values.size()); i < e; ++i) {
+    uint8_t low = values[2 * i] & 0xF;
+    uint8_t high = 2 * i + 1 < values.size() ? values[2 * i + 1] & 0xF : 0;
+    out[i] = uint8_t(low | (high << 4));
+  }
+}
+
+void codecs::unpackInt4(const uint8_t *packed, size_t count, bool isSigned,
+                        int8_t *out) {
+  for (size_t i = 0; i < count; ++i)
+    out[i] = getInt4(packed, i, isSigned);
+}

@@ -1,0 +1,111 @@
+//===- CodecsTest.cpp - f16/bf16 codecs and int4 packing ------------------===//
+//
+// References: LLVM's APFloat (an independent, correctly rounded soft-float)
+// and hand-packed bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "peft/Support/Codecs.h"
+#include "peft/Support/Random.h"
+
+#include "llvm/ADT/APFloat.h"
+#include "gtest/gtest.h"
+
+#include <cmath>
+
+using namespace mlir::peft;
+
+namespace {
+
+uint16_t apfloatRound(float value, const llvm::fltSemantics &semantics) {
+  llvm::APFloat f(value);
+  bool losesInfo;
+  f.convert(semantics, llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  return uint16_t(f.bitcastToAPInt().getZExtValue());
+}
+
+float apfloatWiden(uint16_t bits, const llvm::fltSemantics &semantics) {
+  llvm::APFloat f(semantics, llvm::APInt(16, bits));
+  bool losesInfo;
+  f.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
+            &losesInfo);
+  return f.convertToFloat();
+}
+
+TEST(Codecs, HalfDecodeIsExactForEveryBitPattern) {
+  for (uint32_t bits = 0; bits <= 0xFFFF; ++bits) {
+    float mine = codecs::halfToFloat(uint16_t(bits));
+    float reference = apfloatWiden(uint16_t(bits), llvm::APFloat::IEEEhalf());
+    if (std::isnan(reference)) {
+      EXPECT_TRUE(std::isnan(mine)) << bits;
+      continue;
+    }
+    ASSERT_EQ(mine, reference) << "bits " << bits;
+    ASSERT_EQ(std::signbit(mine), std::signbit(reference)) << bits;
+    // Round trip.
+    ASSERT_EQ(codecs::floatToHalf(mine), uint16_t(bits)) << bits;
+  }
+}
+
+TEST(Codecs, HalfAndBF16EncodeRoundToNearestEven) {
+  Random rng(3);
+  std::vector<float> values = {
+      0.0f,           -0.0f,          65504.0f, 65519.99f,      65520.0f,
+      1e-8f,          2.9802322e-08f, 5.96e-8f, 6.1035156e-05f, 1.0009765625f,
+      1.00048828125f, 3.4e38f,        -3.4e38f, INFINITY,       -INFINITY};
+  for (int i = 0; i < 200000; ++i) {
+    // Random bit patterns cover every exponent, ties included.
+    uint32_t bits = uint32_t(rng.next());
+    float v;
+    std::memcpy(&v, &bits, sizeof(v));
+    values.push_back(v);
+  }
+  for (float v : values) {
+    if (std::isnan(v)) {
+      EXPECT_TRUE(std::isnan(codecs::halfToFloat(codecs::floatToHalf(v))));
+      EXPECT_TRUE(std::isnan(codecs::bf16ToFloat(codecs::floatToBF16(v))));
+      continue;
+    }
+    ASSERT_EQ(codecs::floatToHalf(v),
+              apfloatRound(v, llvm::APFloat::IEEEhalf()))
+        << v;
+    ASSERT_EQ(codecs::floatToBF16(v), apfloatRound(v, llvm::APFloat::BFloat()))
+        << v;
+  }
+}
+
+TEST(Codecs, BulkConversionsMatchScalar) {
+  std::vector<float> in = {1.5f, -2.25f, 1e-3f, 7.0e4f};
+  std::vector<uint16_t> h(4), b(4);
+  std::vector<float> back(4);
+  codecs::encodeHalf(in.data(), h.data(), 4);
+  codecs::encodeBF16(in.data(), b.data(), 4);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(h[i], codecs::floatToHalf(in[i]));
+    EXPECT_EQ(b[i], codecs::floatToBF16(in[i]));
+  }
+  codecs::decodeHalf(h.data(), back.data(), 4);
+  EXPECT_EQ(back[0], 1.5f);
+  EXPECT_TRUE(std::isinf(back[3])); // 7e4 overflows f16
+  codecs::decodeBF16(b.data(), back.data(), 4);
+  EXPECT_EQ(back[1], -2.25f);
+}
+
+TEST(Codecs, Int4PackingIsLowNibbleFirst) {
+  const std::vector<int8_t> values = {1, -1, 7, -8, 3};
+  uint8_t packed[3] = {0xAA, 0xAA, 0xAA};
+  ASSERT_EQ(codecs::packedInt4Bytes(values.size()), 3u);
+  codecs::packInt4(values, packed);
+  EXPECT_EQ(packed[0], 0xF1);
+  EXPECT_EQ(packed[1], 0x87);
+  EXPECT_EQ(packed[2], 0x03); // odd count: high nibble zero
+  int8_t back[5];
+  codecs::unpackInt4(packed, 5, /*isSigned=*/true, back);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(back[i], values[i]);
+  codecs::unpackInt4(packed, 5, /*isSigned=*/false, back);
+  EXPECT_EQ(back[1], 15);
+  EXPECT_EQ(back[3], 8);
+}
+
+} // namespace
