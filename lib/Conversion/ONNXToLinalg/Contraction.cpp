@@ -10,9 +10,14 @@
 // at run time (exporters leave only batch/sequence sizes dynamic); a static
 // 1 against anything else broadcasts.
 //
+// f16 and bf16 contractions accumulate in f32 (the named ops extend their
+// operands to the accumulator's type) and round to the element type once, at
+// the end, as PyTorch and ONNX Runtime do.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Contraction.h"
+#include "../Accumulation.h"
 #include "Broadcast.h"
 #include "ShapeUtils.h"
 #include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
@@ -29,11 +34,16 @@ using namespace mlir::peft::onnx_to_linalg;
 
 namespace {
 
-/// Body of a multiply-accumulate: acc + prod(inputs).
+/// Body of a multiply-accumulate: acc + prod(inputs), the inputs extended
+/// to the accumulator's type first when it is a wider float.
 void buildMulAdd(OpBuilder &b, Location loc, ValueRange args) {
-  Value product = args[0];
+  Type accType = args.back().getType();
+  auto operand = [&](Value arg) {
+    return convertIfFloat(b, loc, arg, accType);
+  };
+  Value product = operand(args[0]);
   for (Value arg : args.drop_front().drop_back())
-    product = createMul(b, loc, product, arg);
+    product = createMul(b, loc, product, operand(arg));
   linalg::YieldOp::create(b, loc, createAdd(b, loc, args.back(), product));
 }
 
@@ -57,8 +67,10 @@ bool batchDimsMatch(RankedTensorType a, RankedTensorType b) {
 }
 
 /// numpy matmul as one linalg.generic: loops (batch..., m?, n?, k), 1-D
-/// operands without m or n, static unit batch extents broadcast.
-Value buildGenericMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+/// operands without m or n, static unit batch extents broadcast; the result
+/// has element type `accType`.
+Value buildGenericMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                         Type accType) {
   auto ta = cast<RankedTensorType>(lhs.getType());
   auto tb = cast<RankedTensorType>(rhs.getType());
   int64_t ra = ta.getRank(), rb = tb.getRank();
@@ -107,7 +119,7 @@ Value buildGenericMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   }
   SmallVector<utils::IteratorType> iterators = parallelIterators(numLoops);
   iterators.back() = utils::IteratorType::reduction;
-  Value acc = createAccumulator(b, loc, sizes, ta.getElementType());
+  Value acc = createAccumulator(b, loc, sizes, accType);
   SmallVector<AffineMap> maps = {AffineMap::get(numLoops, 0, aExprs, ctx),
                                  AffineMap::get(numLoops, 0, bExprs, ctx),
                                  AffineMap::get(numLoops, 0, outExprs, ctx)};
@@ -117,18 +129,16 @@ Value buildGenericMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
       .getResult(0);
 }
 
-} // namespace
-
-Value onnx_to_linalg::buildMatMul(OpBuilder &b, Location loc, Value lhs,
-                                  Value rhs) {
+/// numpy matmul whose result has element type `accType`.
+Value buildMatMulInto(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                      Type accType) {
   auto ta = cast<RankedTensorType>(lhs.getType());
   auto tb = cast<RankedTensorType>(rhs.getType());
   int64_t ra = ta.getRank(), rb = tb.getRank();
-  Type elementType = ta.getElementType();
   auto contract = [&](auto opTag, Value x, Value y,
                       ArrayRef<OpFoldResult> sizes) -> Value {
     using NamedOp = decltype(opTag);
-    Value acc = createAccumulator(b, loc, sizes, elementType);
+    Value acc = createAccumulator(b, loc, sizes, accType);
     return NamedOp::create(b, loc, TypeRange{acc.getType()}, ValueRange{x, y},
                            ValueRange{acc})
         .getResult(0);
@@ -168,7 +178,17 @@ Value onnx_to_linalg::buildMatMul(OpBuilder &b, Location loc, Value lhs,
                        {flatBatch, size(x, 1), size(y, 2)});
     return expandLeading(b, loc, z, batch);
   }
-  return buildGenericMatMul(b, loc, lhs, rhs);
+  return buildGenericMatMul(b, loc, lhs, rhs, accType);
+}
+
+} // namespace
+
+Value onnx_to_linalg::buildMatMul(OpBuilder &b, Location loc, Value lhs,
+                                  Value rhs) {
+  Type elementType = cast<RankedTensorType>(lhs.getType()).getElementType();
+  Value result =
+      buildMatMulInto(b, loc, lhs, rhs, getAccumulatorType(elementType));
+  return convertElements(b, loc, result, elementType);
 }
 
 namespace {
@@ -201,7 +221,8 @@ struct MatMulLowering : ONNXConversion<onnx_ir::MatMulOp> {
 
 /// Gemm: linalg.matmul whose indexing maps read op(A) and op(B) in place;
 /// alpha and beta·C (unidirectionally broadcast) in one elementwise generic,
-/// or C as the accumulator when alpha is 1.
+/// or C as the accumulator when alpha is 1. f16/bf16 accumulate, scale and
+/// add C in f32, rounded once at the end.
 struct GemmLowering : ONNXConversion<onnx_ir::GemmOp> {
   using ONNXConversion::ONNXConversion;
 
@@ -219,6 +240,7 @@ struct GemmLowering : ONNXConversion<onnx_ir::GemmOp> {
         ta.getElementType() != tb.getElementType())
       return rewriter.notifyMatchFailure(op, "unsupported operands");
     Type elementType = ta.getElementType();
+    Type accType = getAccumulatorType(elementType);
     double alpha = op.getAlphaOrDefault(), beta = op.getBetaOrDefault();
     bool isFloat = isa<FloatType>(elementType);
     if (!isFloat && (alpha != 1.0 || (hasC && beta != 1.0)))
@@ -235,15 +257,17 @@ struct GemmLowering : ONNXConversion<onnx_ir::GemmOp> {
     for (int64_t d = 0; d < 2; ++d)
       if (!type.isDynamicDim(d))
         sizes[d] = b.getIndexAttr(type.getDimSize(d));
-    auto resultType = RankedTensorType::get(getStaticShape(sizes), elementType);
+    SmallVector<int64_t> shape = getStaticShape(sizes);
     auto scalar = [&](double v) -> Value {
-      return arith::ConstantOp::create(b, loc, elementType,
-                                       b.getFloatAttr(elementType, v));
+      return arith::ConstantOp::create(b, loc, accType,
+                                       b.getFloatAttr(accType, v));
     };
     auto id = AffineMap::getMultiDimIdentityMap(2, ctx);
 
-    // beta * C broadcast to [M, N].
-    auto scaledC = [&](Value acc, bool withAcc, double accScale) -> Value {
+    // accScale * acc + beta * C broadcast to [M, N], computed in the
+    // accumulator type, with elements of `outType`.
+    auto scaledC = [&](Value acc, bool withAcc, double accScale,
+                       Type outType) -> Value {
       SmallVector<Value> inputs;
       SmallVector<AffineMap> maps;
       if (withAcc) {
@@ -255,10 +279,10 @@ struct GemmLowering : ONNXConversion<onnx_ir::GemmOp> {
         maps.push_back(getBroadcastIndexingMap(ctx, tc.getShape(), 2));
       }
       maps.push_back(id);
-      Value empty = createEmpty(b, loc, sizes, elementType);
+      Value empty = createEmpty(b, loc, sizes, outType);
       return linalg::GenericOp::create(
-                 b, loc, TypeRange{resultType}, inputs, ValueRange{empty}, maps,
-                 parallelIterators(2),
+                 b, loc, TypeRange{RankedTensorType::get(shape, outType)},
+                 inputs, ValueRange{empty}, maps, parallelIterators(2),
                  [&](OpBuilder &nb, Location l, ValueRange args) {
                    Value sum;
                    if (withAcc) {
@@ -268,33 +292,37 @@ struct GemmLowering : ONNXConversion<onnx_ir::GemmOp> {
                            arith::MulFOp::create(nb, l, sum, scalar(accScale));
                    }
                    if (hasC) {
-                     Value term = args[withAcc ? 1 : 0];
+                     Value term =
+                         convertIfFloat(nb, l, args[withAcc ? 1 : 0], accType);
                      if (beta != 1.0)
                        term = arith::MulFOp::create(nb, l, term, scalar(beta));
                      sum = sum ? createAdd(nb, l, sum, term) : term;
                    }
-                   linalg::YieldOp::create(nb, l, sum);
+                   linalg::YieldOp::create(nb, l,
+                                           convertIfFloat(nb, l, sum, outType));
                  })
           .getResult(0);
     };
 
     Value init = hasC && alpha == 1.0
-                     ? scaledC(nullptr, /*withAcc=*/false, 1.0)
-                     : createAccumulator(b, loc, sizes, elementType);
+                     ? scaledC(nullptr, /*withAcc=*/false, 1.0, accType)
+                     : createAccumulator(b, loc, sizes, accType);
     AffineExpr m, n, k;
     bindDims(ctx, m, n, k);
     auto map = [&](ArrayRef<AffineExpr> exprs) {
       return AffineMap::get(3, 0, exprs, ctx);
     };
     auto matmul = linalg::MatmulOp::create(
-        b, loc, TypeRange{resultType}, ValueRange{a, bValue}, ValueRange{init});
+        b, loc, TypeRange{RankedTensorType::get(shape, accType)},
+        ValueRange{a, bValue}, ValueRange{init});
     if (transA || transB)
       matmul.setIndexingMapsAttr(b.getAffineMapArrayAttr(
           {transA ? map({k, m}) : map({m, k}),
            transB ? map({n, k}) : map({k, n}), map({m, n})}));
     Value y = matmul.getResult(0);
     if (alpha != 1.0)
-      y = scaledC(y, /*withAcc=*/true, alpha);
+      y = scaledC(y, /*withAcc=*/true, alpha, elementType);
+    y = convertElements(b, loc, y, elementType);
     rewriter.replaceOp(op, castTo(b, loc, y, type));
     return success();
   }
@@ -499,11 +527,13 @@ struct EinsumLowering : ONNXConversion<onnx_ir::EinsumOp> {
     SmallVector<utils::IteratorType> iterators = parallelIterators(numLoops);
     for (int64_t i = numParallel; i < numLoops; ++i)
       iterators[i] = utils::IteratorType::reduction;
-    Value acc = createAccumulator(b, loc, sizes, type.getElementType());
+    Value acc = createAccumulator(b, loc, sizes,
+                                  getAccumulatorType(type.getElementType()));
     Value result =
         linalg::GenericOp::create(b, loc, TypeRange{acc.getType()}, inputs,
                                   ValueRange{acc}, maps, iterators, buildMulAdd)
             .getResult(0);
+    result = convertElements(b, loc, result, type.getElementType());
     rewriter.replaceOp(op, castTo(b, loc, result, type));
     return success();
   }

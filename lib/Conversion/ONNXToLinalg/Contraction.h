@@ -16,7 +16,8 @@ namespace mlir::peft::onnx_to_linalg {
 /// numpy matmul of two converted operands (ranked, rank >= 1) of the same
 /// integer or float element type: the named linalg op that fits (dot, vecmat,
 /// matvec, matmul, batch_matmul after collapsing batch dims), else one
-/// linalg.generic broadcasting static unit batch extents.
+/// linalg.generic broadcasting static unit batch extents. f16/bf16 accumulate
+/// in f32 and are rounded to their element type once, at the end.
 Value buildMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs);
 
 } // namespace mlir::peft::onnx_to_linalg

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Accumulation.h"
 #include "Contraction.h"
 #include "ShapeUtils.h"
 #include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
@@ -547,7 +548,9 @@ struct MatMulNBitsLowering : ONNXConversion<onnx_ir::MatMulNBitsOp> {
       x = collapseLeading(b, loc, a, rank - 1);
     SmallVector<OpFoldResult> sizes = {getSize(b, loc, x, 0),
                                        b.getIndexAttr(bigN)};
-    Value acc = createAccumulator(b, loc, sizes, floatType);
+    // f16/bf16 accumulate (and add the bias) in f32, rounded once.
+    Type accType = getAccumulatorType(floatType);
+    Value acc = createAccumulator(b, loc, sizes, accType);
     AffineExpr m, n, k;
     bindDims(ctx, m, n, k);
     auto map = [&](ArrayRef<AffineExpr> exprs) {
@@ -562,15 +565,20 @@ struct MatMulNBitsLowering : ONNXConversion<onnx_ir::MatMulNBitsOp> {
     if (hasBias) {
       auto col = AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, ctx);
       y = linalg::GenericOp::create(
-              b, loc, TypeRange{y.getType()}, ValueRange{y, bias},
+              b, loc,
+              TypeRange{cast<RankedTensorType>(y.getType()).clone(floatType)},
+              ValueRange{y, bias},
               ValueRange{createEmpty(b, loc, sizes, floatType)},
               ArrayRef<AffineMap>{id2, col, id2}, parallelIterators(2),
-              [](OpBuilder &nb, Location l, ValueRange args) {
-                Value sum = arith::AddFOp::create(nb, l, args[0], args[1]);
-                linalg::YieldOp::create(nb, l, sum);
+              [&](OpBuilder &nb, Location l, ValueRange args) {
+                Value sum = arith::AddFOp::create(
+                    nb, l, args[0], convertIfFloat(nb, l, args[1], accType));
+                linalg::YieldOp::create(nb, l,
+                                        convertIfFloat(nb, l, sum, floatType));
               })
               .getResult(0);
     }
+    y = convertElements(b, loc, y, floatType);
     if (rank == 1)
       y = tensor::CollapseShapeOp::create(
           b, loc, y, ArrayRef<ReassociationIndices>{{0, 1}});

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Accumulation.h"
 #include "Broadcast.h"
 #include "ShapeUtils.h"
 #include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
@@ -54,27 +55,6 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
     return std::nullopt;
   return axis < 0 ? axis + rank : axis;
-}
-
-/// Floats narrower than f32 accumulate in f32.
-Type getAccumulatorType(Type type) {
-  auto floatType = dyn_cast<FloatType>(type);
-  if (floatType && floatType.getWidth() < 32)
-    return Float32Type::get(type.getContext());
-  return type;
-}
-
-/// `value` (a float) as float type `to`; same-width formats go through f32.
-Value convertFloat(OpBuilder &b, Location loc, Value value, Type to) {
-  auto from = cast<FloatType>(value.getType());
-  auto toFloat = cast<FloatType>(to);
-  if (from == toFloat)
-    return value;
-  if (from.getWidth() == toFloat.getWidth())
-    value = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
-  if (cast<FloatType>(value.getType()).getWidth() < toFloat.getWidth())
-    return arith::ExtFOp::create(b, loc, to, value);
-  return arith::TruncFOp::create(b, loc, to, value);
 }
 
 /// The index `count` as a scalar of `type` (float or integer).

@@ -5,9 +5,16 @@
 // dimension (dynamic extents stay dynamic) and restored at the end. Weights
 // are never copied or transposed: transposed reads are matmul indexing maps.
 //
+// f16/bf16 layers accumulate in f32, as PyTorch and ONNX Runtime do: the
+// matmuls have f32 accumulators, everything computed from them (bias, the
+// LoRA update, the DoRA row norms and scale) stays in f32, and each op's
+// result is rounded to its element type once, at the end. (LoRA's x·Aᵀ is
+// rounded before it is multiplied by Bᵀ, as PyTorch does.)
+//
 //===----------------------------------------------------------------------===//
 
 #include "peft/Conversion/PeftToLinalg/PeftToLinalg.h"
+#include "../Accumulation.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
 
@@ -87,13 +94,15 @@ Value zeroMatrix(OpBuilder &b, Location loc, OpFoldResult rows,
 }
 
 /// lhs [M, K] times `rhs`, which is [N, K] (read transposed through the
-/// indexing maps) when `transposeRhs`, else [K, N]; a zero-filled [M, N].
+/// indexing maps) when `transposeRhs`, else [K, N]; a zero-filled [M, N] in
+/// the accumulator type of `rhs`'s elements (f32 for f16/bf16).
 Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
              bool transposeRhs) {
   auto rhsType = cast<RankedTensorType>(rhs.getType());
   OpFoldResult rows = tensor::getMixedSize(b, loc, lhs, 0);
   OpFoldResult cols = tensor::getMixedSize(b, loc, rhs, transposeRhs ? 0 : 1);
-  Value acc = zeroMatrix(b, loc, rows, cols, rhsType.getElementType());
+  Value acc = zeroMatrix(b, loc, rows, cols,
+                         getAccumulatorType(rhsType.getElementType()));
   auto op = linalg::MatmulOp::create(b, loc, TypeRange{acc.getType()},
                                      ValueRange{lhs, rhs}, ValueRange{acc});
   if (transposeRhs) {
@@ -132,7 +141,8 @@ Value transposedAdapter(OpBuilder &b, Location loc, Value value) {
         name = resource.getRawHandle().getKey().str() + "_t";
       return arith::ConstantOp::create(
           b, loc,
-          cast<TypedAttr>(createWeightBlob(transposedType, transposed, name)));
+          cast<TypedAttr>(createWeightBlob(transposedType,
+                                           ArrayRef<float>(transposed), name)));
     }
   }
   SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, value, 1),
@@ -146,12 +156,15 @@ Value transposedAdapter(OpBuilder &b, Location loc, Value value) {
 /// An elementwise linalg.generic over a [rows, cols] matrix (`like` gives
 /// the shape) whose inputs are matrices (`matrices`) and row vectors indexed
 /// by the column (`vectors`); `body` maps the scalars, matrices first, to
-/// the result.
+/// the result, of `elementType` (null: that of `like`).
 Value elementwise(OpBuilder &b, Location loc, Value like, ValueRange matrices,
                   ValueRange vectors,
-                  function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+                  Type elementType = nullptr) {
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(like.getType());
+  if (elementType)
+    type = type.clone(elementType);
   Value empty = tensor::EmptyOp::create(
       b, loc, tensor::getMixedSizes(b, loc, like), type.getElementType());
   auto id = AffineMap::getMultiDimIdentityMap(2, ctx);
@@ -171,16 +184,24 @@ Value elementwise(OpBuilder &b, Location loc, Value like, ValueRange matrices,
       .getResult(0);
 }
 
-/// x [rows, in] · W (by `layout`) + bias: the body of a linear layer.
+/// x [rows, in] · W (by `layout`) + bias: the body of a linear layer, with
+/// the weight's element type (the bias added before the one rounding of an
+/// f32 accumulator).
 Value linearMatrix(OpBuilder &b, Location loc, Value x, Value weight,
                    WeightLayout layout, Value bias) {
+  Type elementType = cast<RankedTensorType>(weight.getType()).getElementType();
   Value y = matmul(b, loc, x, weight, layout == WeightLayout::out_in);
   if (!bias)
-    return y;
-  return elementwise(b, loc, y, y, bias,
-                     [](OpBuilder &nb, Location l, ValueRange args) {
-                       return arith::AddFOp::create(nb, l, args[0], args[1]);
-                     });
+    return convertElements(b, loc, y, elementType);
+  Type accType = cast<RankedTensorType>(y.getType()).getElementType();
+  return elementwise(
+      b, loc, y, y, bias,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value sum = arith::AddFOp::create(
+            nb, l, args[0], convertIfFloat(nb, l, args[1], accType));
+        return convertIfFloat(nb, l, sum, elementType);
+      },
+      elementType);
 }
 
 /// peft.linear -> collapse, zero-filled linalg.matmul (transposed read for
@@ -204,14 +225,15 @@ struct LinearOpLowering : OpConversionPattern<LinearOp> {
   }
 };
 
-/// DoRA's per-output-row factor m / ‖W0 + s·B·A‖_row, an [out] vector.
-/// Only DoRA forms B·A ([out, in]): the norm is of the adapted weight.
+/// DoRA's per-output-row factor m / ‖W0 + s·B·A‖_row, an [out] vector in
+/// the accumulator type (f32 for f16/bf16 weights). Only DoRA forms B·A
+/// ([out, in]): the norm is of the adapted weight.
 Value doraRowScale(OpBuilder &b, Location loc, Value weight,
                    WeightLayout layout, Value loraA, Value loraB,
                    Value magnitude, double scale) {
   MLIRContext *ctx = b.getContext();
-  Type elementType = cast<RankedTensorType>(weight.getType()).getElementType();
   Value ba = matmul(b, loc, loraB, loraA, /*transposeRhs=*/false);
+  Type elementType = cast<RankedTensorType>(ba.getType()).getElementType();
 
   // sumsq[o] = Σ_i (W0[o, i] + s·BA[o, i])², over (o, i).
   AffineExpr o, i;
@@ -235,7 +257,8 @@ Value doraRowScale(OpBuilder &b, Location loc, Value weight,
                                  IteratorType::reduction},
           [&](OpBuilder &nb, Location l, ValueRange args) {
             Value w = arith::AddFOp::create(
-                nb, l, args[0], arith::MulFOp::create(nb, l, s, args[1]));
+                nb, l, convertIfFloat(nb, l, args[0], elementType),
+                arith::MulFOp::create(nb, l, s, args[1]));
             Value sq = arith::MulFOp::create(nb, l, w, w);
             linalg::YieldOp::create(
                 nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], sq)});
@@ -249,9 +272,9 @@ Value doraRowScale(OpBuilder &b, Location loc, Value weight,
              ArrayRef<IteratorType>{IteratorType::parallel},
              [&](OpBuilder &nb, Location l, ValueRange args) {
                Value norm = math::SqrtOp::create(nb, l, args[1]);
+               Value m = convertIfFloat(nb, l, args[0], elementType);
                linalg::YieldOp::create(
-                   nb, l,
-                   ValueRange{arith::DivFOp::create(nb, l, args[0], norm)});
+                   nb, l, ValueRange{arith::DivFOp::create(nb, l, m, norm)});
              })
       .getResult(0);
 }
@@ -259,6 +282,8 @@ Value doraRowScale(OpBuilder &b, Location loc, Value weight,
 /// peft.lora -> t = x·Aᵀ [rows, r], u = t·Bᵀ [rows, out] (on transposed
 /// copies of the small A and B), then base + s·u; DoRA rescales the rows of the
 /// layer's output without its bias. A merged adapter is the identity on base.
+/// For f16/bf16, t is rounded to the element type (as PyTorch's lora_A output
+/// is), u and the update stay in f32, and the result is rounded once.
 struct LoraOpLowering : OpConversionPattern<LoraOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -282,18 +307,32 @@ struct LoraOpLowering : OpConversionPattern<LoraOp> {
     Value base = collapseToMatrix(rewriter, loc, adaptor.getBase());
     Value aT = transposedAdapter(rewriter, loc, adaptor.getLoraA());
     Value bT = transposedAdapter(rewriter, loc, adaptor.getLoraB());
-    Value t = matmul(rewriter, loc, x, aT, /*transposeRhs=*/false);
+    // t is rounded to the element type, as the output of PyTorch's lora_A
+    // layer is, so that both operands of the second matmul have one type.
+    Value t = convertElements(
+        rewriter, loc, matmul(rewriter, loc, x, aT, /*transposeRhs=*/false),
+        cast<RankedTensorType>(aT.getType()).getElementType());
     Value u = matmul(rewriter, loc, t, bT, /*transposeRhs=*/false);
-    Value s = floatConstant(rewriter, loc, elementType,
-                            op.getScale().convertToDouble());
+    Type accType = cast<RankedTensorType>(u.getType()).getElementType();
+    Value s =
+        floatConstant(rewriter, loc, accType, op.getScale().convertToDouble());
+    // An operand of the update in the accumulator type; its result rounded.
+    auto wide = [&](OpBuilder &b, Location l, Value v) {
+      return convertIfFloat(b, l, v, accType);
+    };
+    auto narrow = [&](OpBuilder &b, Location l, Value v) {
+      return convertIfFloat(b, l, v, elementType);
+    };
 
     Value y;
     if (!op.getMagnitude()) {
-      y = elementwise(rewriter, loc, base, ValueRange{base, u}, {},
-                      [&](OpBuilder &b, Location l, ValueRange args) {
-                        Value su = arith::MulFOp::create(b, l, s, args[1]);
-                        return arith::AddFOp::create(b, l, args[0], su);
-                      });
+      y = elementwise(
+          rewriter, loc, base, ValueRange{base, u}, {},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value su = arith::MulFOp::create(b, l, s, args[1]);
+            return narrow(b, l,
+                          arith::AddFOp::create(b, l, wide(b, l, args[0]), su));
+          });
     } else {
       // y = g ⊙ (base − b + s·u) + b with g = m / ‖W0 + s·B·A‖_row.
       Value weight = rewriter.getRemappedValue(linear.getWeight());
@@ -309,15 +348,16 @@ struct LoraOpLowering : OpConversionPattern<LoraOp> {
         vectors.push_back(bias);
       y = elementwise(rewriter, loc, base, ValueRange{base, u}, vectors,
                       [&](OpBuilder &b, Location l, ValueRange args) {
-                        Value v = args[0];
+                        Value v = wide(b, l, args[0]);
+                        Value biasValue = bias ? wide(b, l, args[3]) : Value();
                         if (bias)
-                          v = arith::SubFOp::create(b, l, v, args[3]);
+                          v = arith::SubFOp::create(b, l, v, biasValue);
                         v = arith::AddFOp::create(
                             b, l, v, arith::MulFOp::create(b, l, s, args[1]));
                         v = arith::MulFOp::create(b, l, args[2], v);
                         if (bias)
-                          v = arith::AddFOp::create(b, l, v, args[3]);
-                        return v;
+                          v = arith::AddFOp::create(b, l, v, biasValue);
+                        return narrow(b, l, v);
                       });
     }
     rewriter.replaceOp(

@@ -1,0 +1,28 @@
+// An f16 matmul with an f32 accumulator (as convert-onnx-to-linalg makes it)
+// gets the same 8x32 register tile as an f32 one: the tile of C is f32 and
+// stays in registers across the K loop, the f16 slices of A and B are
+// widened and multiplied into it with f32 FMAs, and only the final result
+// is rounded to f16.
+// RUN: peft-opt %s --pass-pipeline='builtin.module(func.func(convert-onnx-to-linalg,linalg-fuse-elementwise-ops,canonicalize,cse,peft-cpu-tile-contractions,canonicalize,peft-cpu-vectorize-tiles,loop-invariant-subset-hoisting,canonicalize,cse))' \
+// RUN: | FileCheck %s
+// RUN: peft-opt %s --peft-lower-to-llvm | FileCheck %s --check-prefix=LLVM
+// RUN: peft-opt %s --peft-lower-to-llvm | FileCheck %s --check-prefix=NOHALF
+
+// CHECK-LABEL: func.func @matmul_f16
+// CHECK:       %[[C:.*]] = vector.transfer_read %{{.*}} : tensor<16x64xf32>, vector<8x32xf32>
+// CHECK:       scf.for {{.*}} iter_args(%[[ACC:.*]] = %[[C]]) -> (vector<8x32xf32>)
+// CHECK:         %[[A:.*]] = vector.transfer_read %{{.*}} : tensor<16x64xf16>, vector<8x1xf16>
+// CHECK:         %[[B:.*]] = vector.transfer_read %{{.*}} : tensor<64x64xf16>, vector<1x32xf16>
+// CHECK:         vector.contract {{.*}} %[[A]], %[[B]], %[[ACC]] : vector<8x1xf16>, vector<1x32xf16> into vector<8x32xf32>
+// CHECK:       vector.transfer_write %{{.*}} : vector<8x32xf32>, tensor<16x64xf32>
+// CHECK:       linalg.generic {{.*}} ins(%{{.*}} : tensor<16x64xf32>) outs(%{{.*}} : tensor<16x64xf16>)
+// CHECK:         arith.truncf %{{.*}} : f32 to f16
+
+// LLVM-DAG: llvm.fpext %{{.*}} : vector<32xf16> to vector<32xf32>
+// LLVM-DAG: llvm.intr.fmuladd(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<32xf32>, vector<32xf32>, vector<32xf32>) -> vector<32xf32>
+// LLVM-DAG: llvm.fptrunc %{{.*}} : f32 to f16
+// NOHALF-NOT: {{llvm\.(intr\.fmuladd|fmul|fadd).*f16}}
+func.func @matmul_f16(%a: tensor<16x64xf16>, %b: tensor<64x64xf16>) -> tensor<16x64xf16> {
+  %y = "onnx.MatMul"(%a, %b) : (tensor<16x64xf16>, tensor<64x64xf16>) -> tensor<16x64xf16>
+  return %y : tensor<16x64xf16>
+}
