@@ -31,6 +31,7 @@ namespace mlir::peft::numerics {
 /// A row-major view of a `rows` × `cols` matrix whose rows are `ld` elements
 /// apart (ld ≥ cols). `T` may be const. Views never own memory.
 template <typename T> struct MatrixRef {
+  using value_type = std::remove_const_t<T>;
   T *data = nullptr;
   int64_t rows = 0, cols = 0, ld = 0;
 

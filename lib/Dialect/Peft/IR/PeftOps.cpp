@@ -14,6 +14,15 @@ using namespace mlir::peft;
 // LinearOp
 //===----------------------------------------------------------------------===//
 
+Value LinearOp::getLinearInput() { return getInput(); }
+std::optional<StringRef> LinearOp::getModulePath() { return getPath(); }
+LinearRole LinearOp::getLinearRole() { return getRole(); }
+OpOperand *LinearOp::getDenseWeightOperand() { return &getWeightMutable(); }
+WeightLayout LinearOp::getDenseWeightLayout() { return getLayout(); }
+OpOperand *LinearOp::getBiasOperand() {
+  return getBias() ? &getBiasMutable()[0] : nullptr;
+}
+
 int64_t LinearOp::getInFeatures() {
   auto shape = getWeight().getType().getShape();
   return getLayout() == WeightLayout::out_in ? shape[1] : shape[0];
@@ -78,22 +87,25 @@ LogicalResult LinearOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LinearOp LoraOp::getLinear() {
-  Operation *def = getBase().getDefiningOp();
-  while (auto lora = dyn_cast_or_null<LoraOp>(def))
-    def = lora.getBase().getDefiningOp();
-  return dyn_cast_or_null<LinearOp>(def);
+  LinearLikeOpInterface layer = getAdapterLayer(*this);
+  return layer ? dyn_cast<LinearOp>(layer.getOperation()) : LinearOp();
 }
 
+StringRef LoraOp::getAdapterName() {
+  return getAdapter() ? *getAdapter() : StringRef("default");
+}
+Value LoraOp::getAdapterBase() { return getBase(); }
+bool LoraOp::isMerged() { return getMerged(); }
+bool LoraOp::passesBaseThrough() { return !getMagnitude(); }
+bool LoraOp::isReversible() { return true; }
+
 LogicalResult LoraOp::verify() {
-  Operation *def = getBase().getDefiningOp();
-  if (!isa_and_nonnull<LinearOp, LoraOp>(def))
-    return emitOpError("base must be the result of a peft.linear or of "
-                       "another peft.lora");
-  LinearOp linear = getLinear();
+  // The stack structure itself is checked by the AdapterOpInterface verifier.
+  LinearLikeOpInterface linear = getAdapterLayer(*this);
   if (!linear)
-    return emitOpError("base does not lead to a peft.linear");
-  if (getInput() != linear.getInput())
-    return emitOpError("input must be the input of the adapted peft.linear");
+    return success();
+  if (getInput() != linear.getLinearInput())
+    return emitOpError("input must be the input of the adapted layer");
 
   Type elementType = getBase().getType().getElementType();
   auto aType = getLoraA().getType(), bType = getLoraB().getType();
@@ -127,9 +139,9 @@ LogicalResult LoraOp::verify() {
       return emitOpError(name)
              << " has " << type.getDimSize(0) << " elements, expected " << out;
   }
-  if (getMagnitude() && !isa<LinearOp>(def))
+  if (getMagnitude() && getBase() != linear.getLinearOutput())
     return emitOpError("a DoRA adapter (with magnitude) must sit directly on "
-                       "its peft.linear");
+                       "its layer's output");
   if (getWeightNorm() && !(getMagnitude() && getMerged()))
     return emitOpError("weight_norm is only kept by a merged DoRA adapter");
   if (auto adapter = getAdapter(); adapter && adapter->empty())
@@ -142,13 +154,25 @@ LogicalResult LoraOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LinearOp IA3Op::getLinear() {
-  return dyn_cast_or_null<LinearOp>(getBase().getDefiningOp());
+  LinearLikeOpInterface layer = getAdapterLayer(*this);
+  return layer ? dyn_cast<LinearOp>(layer.getOperation()) : LinearOp();
 }
 
+StringRef IA3Op::getAdapterName() {
+  return getAdapter() ? *getAdapter() : StringRef("default");
+}
+Value IA3Op::getAdapterBase() { return getBase(); }
+bool IA3Op::isMerged() { return false; }
+bool IA3Op::passesBaseThrough() { return false; }
+bool IA3Op::isReversible() { return false; }
+
 LogicalResult IA3Op::verify() {
-  LinearOp linear = getLinear();
+  LinearLikeOpInterface linear = getAdapterLayer(*this);
   if (!linear)
-    return emitOpError("base must be the result of a peft.linear");
+    return success(); // reported by the AdapterOpInterface verifier
+  if (getFeedforward() && getBase() != linear.getLinearOutput())
+    return emitOpError("a feedforward IA³ adapter recomputes its layer and "
+                       "must sit directly on the layer's output");
   Type elementType = getBase().getType().getElementType();
   auto type = getScaling().getType();
   if (type.getElementType() != elementType)
@@ -163,6 +187,8 @@ LogicalResult IA3Op::verify() {
     return emitOpError("adapter name must not be empty when present");
   return success();
 }
+
+#include "peft/Dialect/Peft/IR/PeftInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "peft/Dialect/Peft/IR/PeftOps.cpp.inc"

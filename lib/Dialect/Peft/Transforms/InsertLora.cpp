@@ -16,9 +16,10 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include "peft/Support/Numerics.h"
+#include "peft/Support/Random.h"
+
 #include <cmath>
-#include <lapacke.h>
-#include <random>
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_PEFTINSERTLORA
@@ -63,48 +64,12 @@ bool isOutputHead(Value value) {
   return false;
 }
 
-/// A = [r, in], B = [out, r] (row-major) and, for PiSSA/OLoRA, the new base
-/// weight (row-major [out, in]).
+/// A = [r, in] and B = [out, r] (row-major), in double; PiSSA and OLoRA
+/// also change the base weight to W − s·B·A.
 struct LoraInit {
-  std::vector<float> a, b, residual;
+  std::vector<double> a, b;
+  bool subtractFromBase = false;
 };
-
-/// Thin SVD W = U Σ Vᵀ of a row-major [out, in] matrix in double precision;
-/// returns (U [out,k], Σ [k], Vᵀ [k,in]) with k = min(out, in).
-LogicalResult svd(ArrayRef<float> w, int64_t out, int64_t in,
-                  std::vector<double> &u, std::vector<double> &sigma,
-                  std::vector<double> &vt) {
-  int64_t k = std::min(out, in);
-  std::vector<double> a(w.begin(), w.end());
-  u.assign(out * k, 0);
-  sigma.assign(k, 0);
-  vt.assign(k * in, 0);
-  lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', out, in, a.data(), in,
-                                   sigma.data(), u.data(), k, vt.data(), in);
-  return success(info == 0);
-}
-
-/// Thin QR W = Q R of a row-major [out, in] matrix in double precision;
-/// returns (Q [out,k], R [k,in]) with k = min(out, in).
-LogicalResult qr(ArrayRef<float> w, int64_t out, int64_t in,
-                 std::vector<double> &q, std::vector<double> &r) {
-  int64_t k = std::min(out, in);
-  std::vector<double> a(w.begin(), w.end()), tau(k);
-  if (LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, out, in, a.data(), in, tau.data()) != 0)
-    return failure();
-  r.assign(k * in, 0);
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t j = i; j < in; ++j)
-      r[i * in + j] = a[i * in + j];
-  // Q: the first k columns of the reflector product.
-  q.assign(out * k, 0);
-  for (int64_t i = 0; i < out; ++i)
-    for (int64_t j = 0; j < k; ++j)
-      q[i * k + j] = a[i * in + j];
-  if (LAPACKE_dorgqr(LAPACK_ROW_MAJOR, out, k, k, q.data(), k, tau.data()) != 0)
-    return failure();
-  return success();
-}
 
 struct PeftInsertLoraPass
     : public peft::impl::PeftInsertLoraBase<PeftInsertLoraPass> {
@@ -113,35 +78,46 @@ struct PeftInsertLoraPass
   void runOnOperation() override;
 
 private:
-  /// Draws the adapter of one layer; `w` is its [out, in] weight (read only
-  /// for PiSSA/OLoRA).
+  /// Draws the adapter of one layer (reads its weight for PiSSA/OLoRA).
   FailureOr<LoraInit> initAdapter(LinearOp linear, InitKind kind, int64_t rank,
-                                  double scale, std::mt19937_64 &rng);
+                                  double scale, Random &rng);
 };
+
+/// The layer's weight as a row-major [out, in] matrix in double.
+FailureOr<numerics::Matrix<double>> readWeightOutIn(LinearOp linear) {
+  FailureOr<std::vector<double>> w = readConstantOperand<double>(
+      linear, linear.getWeight(),
+      "the weight of layer " + linear.describeLayer());
+  if (failed(w))
+    return failure();
+  int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
+  bool outIn = linear.getLayout() == WeightLayout::out_in;
+  numerics::MatrixRef<const double> stored(w->data(), outIn ? out : in,
+                                           outIn ? in : out);
+  return outIn ? numerics::Matrix<double>::copyOf(stored)
+               : numerics::transpose<double>(stored);
+}
 
 FailureOr<LoraInit> PeftInsertLoraPass::initAdapter(LinearOp linear,
                                                     InitKind kind, int64_t rank,
-                                                    double scale,
-                                                    std::mt19937_64 &rng) {
+                                                    double scale, Random &rng) {
   int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
   LoraInit init;
-  init.a.assign(rank * in, 0.0f);
-  init.b.assign(out * rank, 0.0f);
+  init.a.assign(rank * in, 0.0);
+  init.b.assign(out * rank, 0.0);
   switch (kind) {
   case InitKind::Zeros:
     return init;
   case InitKind::Kaiming: {
     // kaiming_uniform_(a=√5) on [r, in]: bound = gain·√(3/fan_in) = 1/√in.
-    std::uniform_real_distribution<float> dist(-1.0f / std::sqrt(float(in)),
-                                               1.0f / std::sqrt(float(in)));
-    for (float &v : init.a)
-      v = dist(rng);
+    double bound = 1.0 / std::sqrt(double(in));
+    for (double &v : init.a)
+      v = rng.uniform(-bound, bound);
     return init;
   }
   case InitKind::Gaussian: {
-    std::normal_distribution<float> dist(0.0f, 1.0f / float(rank));
-    for (float &v : init.a)
-      v = dist(rng);
+    for (double &v : init.a)
+      v = rng.normal(0.0, 1.0 / double(rank));
     return init;
   }
   case InitKind::PiSSA:
@@ -149,50 +125,73 @@ FailureOr<LoraInit> PeftInsertLoraPass::initAdapter(LinearOp linear,
     break;
   }
 
-  FailureOr<std::vector<float>> w = readWeightOutIn(linear);
-  if (failed(w))
-    return failure();
+  std::string layer = linear.describeLayer();
   if (rank > std::min(in, out))
     return linear.emitError()
            << "rank " << rank << " exceeds min(in, out) = " << std::min(in, out)
-           << " of layer " << describeLayer(linear) << ": "
+           << " of layer " << layer << ": "
            << (kind == InitKind::PiSSA ? "PiSSA" : "OLoRA")
            << " takes the adapter from the weight's factors";
+  FailureOr<numerics::Matrix<double>> w = readWeightOutIn(linear);
+  if (failed(w))
+    return failure();
+  init.subtractFromBase = true;
   if (kind == InitKind::PiSSA) {
     // W = U Σ Vᵀ; B = U_r √(Σ_r/s), A = √(Σ_r/s) V_rᵀ.
-    std::vector<double> u, sigma, vt;
-    if (failed(svd(*w, out, in, u, sigma, vt)))
-      return linear.emitError() << "SVD of the weight of layer "
-                                << describeLayer(linear) << " did not converge";
-    int64_t k = std::min(out, in);
+    auto f = numerics::svd<double>(w->view());
+    if (!f)
+      return linear.emitError() << "SVD of the weight of layer " << layer
+                                << " failed: " << llvm::toString(f.takeError());
     for (int64_t j = 0; j < rank; ++j) {
-      double root = std::sqrt(sigma[j] / scale);
+      double root = std::sqrt(f->s[j] / scale);
       for (int64_t o = 0; o < out; ++o)
-        init.b[o * rank + j] = static_cast<float>(u[o * k + j] * root);
+        init.b[o * rank + j] = f->u(o, j) * root;
       for (int64_t i = 0; i < in; ++i)
-        init.a[j * in + i] = static_cast<float>(root * vt[j * in + i]);
+        init.a[j * in + i] = root * f->vt(j, i);
     }
-  } else {
-    // W = Q R; B = Q[:, :r], A = R[:r].
-    std::vector<double> q, r;
-    if (failed(qr(*w, out, in, q, r)))
-      return linear.emitError() << "QR of the weight of layer "
-                                << describeLayer(linear) << " failed";
-    int64_t k = std::min(out, in);
-    for (int64_t j = 0; j < rank; ++j) {
-      for (int64_t o = 0; o < out; ++o)
-        init.b[o * rank + j] = static_cast<float>(q[o * k + j]);
-      for (int64_t i = 0; i < in; ++i)
-        init.a[j * in + i] = static_cast<float>(r[j * in + i]);
-    }
+    return init;
   }
-  // The base becomes W − s·B·A (B and A as stored, so that base + s·B·A
-  // reconstructs W up to one rounding).
-  std::vector<float> delta = loraDelta(init.a, init.b, out, in, rank, scale);
-  init.residual = std::move(*w);
-  for (size_t k = 0; k < delta.size(); ++k)
-    init.residual[k] -= delta[k];
+  // W = Q R; B = Q[:, :r], A = R[:r].
+  auto f = numerics::qr<double>(w->view());
+  if (!f)
+    return linear.emitError() << "QR of the weight of layer " << layer
+                              << " failed: " << llvm::toString(f.takeError());
+  for (int64_t j = 0; j < rank; ++j) {
+    for (int64_t o = 0; o < out; ++o)
+      init.b[o * rank + j] = f->q(o, j);
+    for (int64_t i = 0; i < in; ++i)
+      init.a[j * in + i] = f->r(j, i);
+  }
   return init;
+}
+
+/// W ← W − s·B·A with A and B read back from their stored weights, so that
+/// base + s·B·A reconstructs W up to the rounding of the new base.
+LogicalResult subtractAdapter(LinearOp linear, Value aValue, Value bValue,
+                              int64_t rank, double scale) {
+  int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
+  auto layout = linear.getLayout() == WeightLayout::out_in
+                    ? numerics::Layout::OutIn
+                    : numerics::Layout::InOut;
+  std::optional<Weight> weight = Weight::lookup(linear.getWeight());
+  std::string name =
+      (weight && !weight->getName().empty()
+           ? weight->getName().str()
+           : (linear.getPath() ? linear.getPath()->str() : "linear") +
+                 ".weight") +
+      ".residual";
+  return rewriteWeightWith(
+      linear.getWeightMutable(), name, [&](auto w) -> LogicalResult {
+        using T = typename decltype(w)::value_type;
+        auto a = Weight::lookup(aValue)->readValues<T>();
+        auto b = Weight::lookup(bValue)->readValues<T>();
+        if (failed(a) || failed(b))
+          return linear.emitError("cannot read back the new adapter");
+        numerics::addLowRank<T>(
+            w, layout, numerics::MatrixRef<const T>(a->data(), rank, in),
+            numerics::MatrixRef<const T>(b->data(), out, rank), T(-scale));
+        return success();
+      });
 }
 
 void PeftInsertLoraPass::runOnOperation() {
@@ -281,7 +280,7 @@ void PeftInsertLoraPass::runOnOperation() {
     return signalPassFailure();
   }
 
-  std::mt19937_64 rng(seed);
+  Random rng(seed);
   unsigned index = 0;
   for (LinearOp linear : selected) {
     StringRef path = linear.getPath() ? *linear.getPath() : StringRef();
@@ -290,9 +289,6 @@ void PeftInsertLoraPass::runOnOperation() {
     double scale = loraScale(ra.alpha, r, rslora);
     FailureOr<LoraInit> init = initAdapter(linear, *kind, r, scale, rng);
     if (failed(init))
-      return signalPassFailure();
-    if (!init->residual.empty() &&
-        failed(replaceWeight(linear, init->residual, ".residual")))
       return signalPassFailure();
 
     std::string prefix =
@@ -306,12 +302,15 @@ void PeftInsertLoraPass::runOnOperation() {
     int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
     auto aType = RankedTensorType::get({r, in}, elementType);
     auto bType = RankedTensorType::get({out, r}, elementType);
-    Value aValue = createWeight(builder, loc,
-                                prefix + ".lora_A." + adapterName + ".weight",
-                                aType, init->a);
-    Value bValue = createWeight(builder, loc,
-                                prefix + ".lora_B." + adapterName + ".weight",
-                                bType, init->b);
+    Value aValue = createWeight<double>(
+        builder, loc, prefix + ".lora_A." + adapterName + ".weight", aType,
+        init->a);
+    Value bValue = createWeight<double>(
+        builder, loc, prefix + ".lora_B." + adapterName + ".weight", bType,
+        init->b);
+    if (init->subtractFromBase &&
+        failed(subtractAdapter(linear, aValue, bValue, r, scale)))
+      return signalPassFailure();
     auto lora = LoraOp::create(
         builder, loc, top.getType(), linear.getInput(), top, aValue, bValue,
         /*magnitude=*/Value(), /*weight_norm=*/Value(),

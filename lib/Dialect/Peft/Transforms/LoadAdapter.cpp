@@ -113,7 +113,7 @@ std::string shapeString(ArrayRef<int64_t> shape) {
 struct LoadedTensor {
   std::string key;
   SmallVector<int64_t> shape; // the shape of the new initializer
-  std::vector<float> values;
+  std::vector<double> values;
 };
 
 /// What to attach to one layer.
@@ -231,7 +231,10 @@ PeftLoadAdapterPass::loadTensor(LinearOp linear, const SafeTensor &tensor,
   LoadedTensor loaded;
   loaded.key = tensor.name;
   loaded.shape.assign(expected.begin(), expected.end());
-  loaded.values = decodeFloats(type, tensor.data);
+  // Safetensors sizes were checked against the shape when the file was read.
+  loaded.values = decodeWeightElements<double>(
+      type, tensor.data,
+      int64_t(tensor.data.size()) / (type.getIntOrFloatBitWidth() / 8));
   return loaded;
 }
 
@@ -307,8 +310,9 @@ void PeftLoadAdapterPass::attach(Attachment &plan) {
     std::string name = (layerPath + "." + kind + "." + adapterName).str();
     if (kind.starts_with("lora_A") || kind.starts_with("lora_B"))
       name += ".weight";
-    return createWeight(builder, loc, name,
-                        RankedTensorType::get(t.shape, elementType), t.values);
+    return createWeight<double>(builder, loc, name,
+                                RankedTensorType::get(t.shape, elementType),
+                                t.values);
   };
   StringAttr adapter = builder.getStringAttr(adapterName);
   Operation *adapterOp;

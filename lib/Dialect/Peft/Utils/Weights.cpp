@@ -1,7 +1,8 @@
-//===- Weights.cpp - read and write weight blobs of peft passes -----------===//
+//===- Weights.cpp - one weight abstraction for every pass ----------------===//
 
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
+#include "peft/Support/Codecs.h"
 #include "peft/Support/HostTensor.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -9,20 +10,207 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/APFloat.h"
 
+#include <atomic>
 #include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::peft;
 
-ElementsAttr mlir::peft::getConstantWeight(Value value) {
+//===----------------------------------------------------------------------===//
+// Element types
+//===----------------------------------------------------------------------===//
+
+bool mlir::peft::isSupportedWeightElementType(Type type) {
+  return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
+}
+
+static bool isInt4(Type type) {
+  auto i = dyn_cast<IntegerType>(type);
+  return i && i.getWidth() == 4 && !i.isSigned();
+}
+
+bool mlir::peft::isStorableWeightElementType(Type type) {
+  if (isSupportedWeightElementType(type) || isInt4(type))
+    return true;
+  auto i = dyn_cast<IntegerType>(type);
+  return i && i.getWidth() == 8 && !i.isSigned();
+}
+
+int64_t mlir::peft::getWeightStorageBytes(RankedTensorType type) {
+  int64_t n = type.getNumElements();
+  if (isInt4(type.getElementType()))
+    return int64_t(codecs::packedInt4Bytes(n));
+  return n * int64_t(type.getElementType().getIntOrFloatBitWidth() / 8);
+}
+
+/// Converts `n` stored elements of `type` at `src` to T.
+template <typename T>
+static void decodeElements(Type type, const char *src, int64_t n, T *out) {
+  if (isInt4(type)) {
+    bool isSigned = !type.isUnsignedInteger();
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = T(
+          codecs::getInt4(reinterpret_cast<const uint8_t *>(src), i, isSigned));
+    return;
+  }
+  if (type.isF32() && std::is_same_v<T, float>) {
+    std::memcpy(out, src, n * sizeof(float));
+    return;
+  }
+  if (type.isF64() && std::is_same_v<T, double>) {
+    std::memcpy(out, src, n * sizeof(double));
+    return;
+  }
+  ElementKind kind = *getElementKind(type);
+  size_t size = getElementSize(kind);
+  if (kind == ElementKind::F16 || kind == ElementKind::BF16) {
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, src + i * size, sizeof(bits));
+      out[i] = T(kind == ElementKind::F16 ? codecs::halfToFloat(bits)
+                                          : codecs::bf16ToFloat(bits));
+    }
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = T(readElementAsDouble(kind, src + i * size));
+}
+
+/// Rounds `n` values of T once to the float type `type` and stores them.
+template <typename T>
+static void encodeElements(Type type, const T *values, int64_t n, char *out) {
+  if (type.isF32() && std::is_same_v<T, float>) {
+    std::memcpy(out, values, n * sizeof(float));
+    return;
+  }
+  if (type.isF64() && std::is_same_v<T, double>) {
+    std::memcpy(out, values, n * sizeof(double));
+    return;
+  }
+  ElementKind kind = *getElementKind(type);
+  if (std::is_same_v<T, float> &&
+      (kind == ElementKind::F16 || kind == ElementKind::BF16)) {
+    auto *dst = reinterpret_cast<uint16_t *>(out);
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t bits = kind == ElementKind::F16
+                          ? codecs::floatToHalf(float(values[i]))
+                          : codecs::floatToBF16(float(values[i]));
+      std::memcpy(dst + i, &bits, sizeof(bits));
+    }
+    return;
+  }
+  // Any other pair (e.g. double → f16) rounds once from double.
+  size_t size = getElementSize(kind);
+  for (int64_t i = 0; i < n; ++i)
+    writeFloatElement(kind, double(values[i]), out + i * size);
+}
+
+//===----------------------------------------------------------------------===//
+// Weight
+//===----------------------------------------------------------------------===//
+
+std::optional<Weight> Weight::lookup(Value value) {
   if (!value)
-    return {};
+    return std::nullopt;
   Operation *def = value.getDefiningOp();
+  ElementsAttr attr;
   if (auto init = dyn_cast_or_null<onnx_ir::InitializerOp>(def))
-    return init.getValue();
-  if (auto cst = dyn_cast_or_null<arith::ConstantOp>(def))
-    return dyn_cast<ElementsAttr>(cst.getValue());
-  return {};
+    attr = init.getValue();
+  else if (auto cst = dyn_cast_or_null<arith::ConstantOp>(def))
+    attr = dyn_cast<ElementsAttr>(cst.getValue());
+  if (!attr)
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(attr.getType());
+  if (!type)
+    return std::nullopt;
+  return Weight(def, attr, type);
+}
+
+std::optional<Weight> Weight::fromAttr(ElementsAttr attr) {
+  auto type = attr ? dyn_cast<RankedTensorType>(attr.getType()) : nullptr;
+  if (!type)
+    return std::nullopt;
+  return Weight(nullptr, attr, type);
+}
+
+StringRef Weight::getName() const {
+  if (auto init = dyn_cast_or_null<onnx_ir::InitializerOp>(def))
+    return init.getName();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    return resource.getRawHandle().getKey();
+  return "";
+}
+
+FailureOr<ArrayRef<char>> Weight::getRawBytes() const {
+  int64_t expected = getWeightStorageBytes(type);
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || int64_t(blob->getData().size()) != expected)
+      return failure();
+    return blob->getData();
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense || dense.isSplat() || isInt4(getElementType()))
+    return failure();
+  ArrayRef<char> raw = dense.getRawData();
+  if (int64_t(raw.size()) != expected)
+    return failure();
+  return raw;
+}
+
+template <typename T> FailureOr<std::vector<T>> Weight::readValues() const {
+  Type elementType = getElementType();
+  if (!isStorableWeightElementType(elementType))
+    return failure();
+  int64_t n = type.getNumElements();
+  std::vector<T> out(n);
+  if (FailureOr<ArrayRef<char>> bytes = getRawBytes(); succeeded(bytes)) {
+    decodeElements<T>(elementType, bytes->data(), n, out.data());
+    return out;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return failure();
+  int64_t i = 0;
+  if (isa<FloatType>(elementType)) {
+    for (const APFloat &v : dense.getValues<APFloat>()) {
+      APFloat wide = v;
+      bool losesInfo;
+      wide.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                   &losesInfo);
+      out[i++] = T(wide.convertToDouble());
+    }
+  } else {
+    bool isUnsigned = elementType.isUnsignedInteger();
+    for (const APInt &v : dense.getValues<APInt>())
+      out[i++] =
+          T(isUnsigned ? double(v.getZExtValue()) : double(v.getSExtValue()));
+  }
+  return out;
+}
+
+template <typename T>
+std::vector<T> mlir::peft::decodeWeightElements(Type elementType,
+                                                ArrayRef<char> bytes,
+                                                int64_t count) {
+  assert(isStorableWeightElementType(elementType) && "not a weight type");
+  std::vector<T> out(count);
+  decodeElements<T>(elementType, bytes.data(), count, out.data());
+  return out;
+}
+template std::vector<float>
+    mlir::peft::decodeWeightElements<float>(Type, ArrayRef<char>, int64_t);
+template std::vector<double>
+    mlir::peft::decodeWeightElements<double>(Type, ArrayRef<char>, int64_t);
+
+template FailureOr<std::vector<float>> Weight::readValues<float>() const;
+template FailureOr<std::vector<double>> Weight::readValues<double>() const;
+
+ElementsAttr mlir::peft::getConstantWeight(Value value) {
+  std::optional<Weight> weight = Weight::lookup(value);
+  return weight ? weight->getAttr() : ElementsAttr();
 }
 
 StringRef mlir::peft::getInitializerName(Value value) {
@@ -31,57 +219,33 @@ StringRef mlir::peft::getInitializerName(Value value) {
   return "";
 }
 
-bool mlir::peft::isSupportedWeightElementType(Type type) {
-  return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
+template <typename T>
+FailureOr<std::vector<T>> mlir::peft::readConstantOperand(Operation *user,
+                                                          Value value,
+                                                          const Twine &what) {
+  std::optional<Weight> weight = Weight::lookup(value);
+  if (!weight)
+    return user->emitError() << what
+                             << " is not a constant (a runtime argument?): "
+                                "cannot fold it";
+  FailureOr<std::vector<T>> values = weight->template readValues<T>();
+  if (failed(values))
+    return user->emitError()
+           << "cannot read " << what << " of type " << weight->getType()
+           << " (supported: f16, bf16, f32, f64, i8, ui8, i4, ui4)";
+  return values;
 }
 
-std::vector<float> mlir::peft::decodeFloats(Type elementType,
-                                            ArrayRef<char> bytes) {
-  ElementKind kind = *getElementKind(elementType);
-  size_t size = getElementSize(kind);
-  std::vector<float> out(bytes.size() / size);
-  for (size_t i = 0; i < out.size(); ++i)
-    out[i] =
-        static_cast<float>(readElementAsDouble(kind, bytes.data() + i * size));
-  return out;
-}
-
-void mlir::peft::encodeFloat(Type elementType, float value, char *out) {
-  writeFloatElement(*getElementKind(elementType), value, out);
-}
+template FailureOr<std::vector<float>>
+mlir::peft::readConstantOperand<float>(Operation *, Value, const Twine &);
+template FailureOr<std::vector<double>>
+mlir::peft::readConstantOperand<double>(Operation *, Value, const Twine &);
 
 FailureOr<std::vector<float>> mlir::peft::readWeightAsF32(ElementsAttr attr) {
-  if (!attr)
+  std::optional<Weight> weight = Weight::fromAttr(attr);
+  if (!weight || !isSupportedWeightElementType(weight->getElementType()))
     return failure();
-  auto type = cast<ShapedType>(attr.getType());
-  Type elementType = type.getElementType();
-  if (!isSupportedWeightElementType(elementType))
-    return failure();
-  int64_t count = type.getNumElements();
-  size_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return failure();
-    ArrayRef<char> data = blob->getData();
-    if (data.size() != count * elementBytes)
-      return failure();
-    return decodeFloats(elementType, data);
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    std::vector<float> out;
-    out.reserve(count);
-    for (const APFloat &v : dense.getValues<APFloat>())
-      out.push_back(elementType.isF64() ? float(v.convertToDouble()) : [&] {
-        llvm::APFloat f = v;
-        bool losesInfo;
-        f.convert(llvm::APFloat::IEEEsingle(),
-                  llvm::APFloat::rmNearestTiesToEven, &losesInfo);
-        return f.convertToFloat();
-      }());
-    return out;
-  }
-  return failure();
+  return weight->readValues<float>();
 }
 
 std::string mlir::peft::blobNameFor(StringRef name) {
@@ -93,26 +257,223 @@ std::string mlir::peft::blobNameFor(StringRef name) {
   return out;
 }
 
+/// A new mutable heap blob of `bytes` bytes aligned for `type`'s elements.
+static AsmResourceBlob allocateBlob(Type elementType, int64_t bytes) {
+  size_t align = std::max<size_t>(1, elementType.getIntOrFloatBitWidth() / 8);
+  return HeapAsmResourceBlob::allocate(bytes, align, /*dataIsMutable=*/true);
+}
+
+template <typename T>
 ElementsAttr mlir::peft::createWeightBlob(RankedTensorType type,
-                                          ArrayRef<float> values,
+                                          ArrayRef<T> values,
                                           StringRef blobName) {
   Type elementType = type.getElementType();
   assert(isSupportedWeightElementType(elementType) && "unsupported weight");
-  assert(static_cast<int64_t>(values.size()) == type.getNumElements());
-  size_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
-      values.size() * elementBytes, /*align=*/elementBytes,
-      /*dataIsMutable=*/true);
-  char *data = blob.getMutableData().data();
-  for (size_t i = 0; i < values.size(); ++i)
-    encodeFloat(elementType, values[i], data + i * elementBytes);
+  assert(int64_t(values.size()) == type.getNumElements());
+  AsmResourceBlob blob = allocateBlob(elementType, getWeightStorageBytes(type));
+  encodeElements<T>(elementType, values.data(), values.size(),
+                    blob.getMutableData().data());
   return DenseResourceElementsAttr::get(type, blobNameFor(blobName),
                                         std::move(blob));
 }
 
+template ElementsAttr mlir::peft::createWeightBlob<float>(RankedTensorType,
+                                                          ArrayRef<float>,
+                                                          StringRef);
+template ElementsAttr mlir::peft::createWeightBlob<double>(RankedTensorType,
+                                                           ArrayRef<double>,
+                                                           StringRef);
+
+template <typename T>
 Value mlir::peft::createWeight(OpBuilder &builder, Location loc, StringRef name,
-                               RankedTensorType type, ArrayRef<float> values) {
-  return onnx_ir::InitializerOp::create(builder, loc, name,
-                                        createWeightBlob(type, values, name))
+                               RankedTensorType type, ArrayRef<T> values) {
+  return arith::ConstantOp::create(
+             builder, loc,
+             cast<TypedAttr>(createWeightBlob<T>(type, values, name)))
       .getResult();
+}
+
+template Value mlir::peft::createWeight<float>(OpBuilder &, Location, StringRef,
+                                               RankedTensorType,
+                                               ArrayRef<float>);
+template Value mlir::peft::createWeight<double>(OpBuilder &, Location,
+                                                StringRef, RankedTensorType,
+                                                ArrayRef<double>);
+
+//===----------------------------------------------------------------------===//
+// Rewriting and releasing
+//===----------------------------------------------------------------------===//
+
+static std::atomic<int64_t> inPlaceCount{0}, copiedCount{0}, releasedCount{0};
+
+WeightRewriteStats mlir::peft::getWeightRewriteStats() {
+  return {inPlaceCount.load(), copiedCount.load(), releasedCount.load()};
+}
+
+WeightUpdate::~WeightUpdate() = default;
+
+/// The blob entry behind a resource attribute (null for inline data).
+static DialectResourceBlobManager::BlobEntry *getBlobEntry(ElementsAttr attr) {
+  auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr);
+  return resource ? resource.getRawHandle().getResource() : nullptr;
+}
+
+/// How many constant ops under the outermost ancestor of `op` hold the blob
+/// `entry`.
+static int64_t countHolders(Operation *op,
+                            DialectResourceBlobManager::BlobEntry *entry) {
+  Operation *root = op;
+  while (Operation *parent = root->getParentOp())
+    root = parent;
+  int64_t holders = 0;
+  root->walk([&](Operation *candidate) {
+    if (!isa<onnx_ir::InitializerOp, arith::ConstantOp>(candidate))
+      return;
+    if (std::optional<Weight> w = Weight::lookup(candidate->getResult(0));
+        w && getBlobEntry(w->getAttr()) == entry)
+      ++holders;
+  });
+  return holders;
+}
+
+/// Frees the memory of a blob nobody holds any more. A read-only blob is a
+/// view into a mapped file (external data): its pages are handed back to
+/// the kernel, since the mapping itself lives as long as other tensors of
+/// the file do.
+static void releaseBlob(DialectResourceBlobManager::BlobEntry *entry) {
+  AsmResourceBlob *blob = entry ? entry->getBlob() : nullptr;
+  if (!blob || blob->getData().empty())
+    return;
+  if (!blob->isMutable()) {
+    static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    auto begin = reinterpret_cast<uintptr_t>(blob->getData().data());
+    uintptr_t end = begin + blob->getData().size();
+    uintptr_t first = (begin + page - 1) & ~(page - 1),
+              last = end & ~(page - 1);
+    if (last > first)
+      (void)madvise(reinterpret_cast<void *>(first), last - first,
+                    MADV_DONTNEED);
+  }
+  entry->setBlob(AsmResourceBlob());
+  ++releasedCount;
+}
+
+void mlir::peft::eraseWeightIfDead(Value value) {
+  Operation *def = value ? value.getDefiningOp() : nullptr;
+  if (!def || !def->use_empty() ||
+      !isa<onnx_ir::InitializerOp, arith::ConstantOp>(def))
+    return;
+  std::optional<Weight> weight = Weight::lookup(value);
+  auto *entry = weight ? getBlobEntry(weight->getAttr()) : nullptr;
+  bool last = entry && countHolders(def, entry) == 1;
+  def->erase();
+  if (last)
+    releaseBlob(entry);
+}
+
+/// Rows and columns of the stored matrix of a weight of `type`: a 2-D
+/// weight as laid out, anything else as rows of its last dimension.
+static std::pair<int64_t, int64_t> storedMatrixShape(RankedTensorType type) {
+  if (type.getRank() == 0)
+    return {1, 1};
+  int64_t cols = type.getShape().back();
+  return {cols ? type.getNumElements() / cols : 0, cols};
+}
+
+template <typename T>
+static LogicalResult applyTyped(WeightUpdate &update, T *data,
+                                std::pair<int64_t, int64_t> shape) {
+  return update.apply(numerics::MatrixRef<T>(data, shape.first, shape.second));
+}
+
+LogicalResult mlir::peft::rewriteWeight(OpOperand &operand, StringRef newName,
+                                        WeightUpdate &update) {
+  Operation *owner = operand.getOwner();
+  std::optional<Weight> weight = Weight::lookup(operand.get());
+  if (!weight)
+    return owner->emitError()
+           << "operand #" << operand.getOperandNumber()
+           << " is not a constant weight (a runtime argument?): cannot "
+              "rewrite it";
+  RankedTensorType type = weight->getType();
+  Type elementType = type.getElementType();
+  if (!isSupportedWeightElementType(elementType) || !type.hasStaticShape())
+    return owner->emitError() << "cannot rewrite a weight of type " << type
+                              << " (supported: static f16, bf16, f32, f64)";
+  auto shape = storedMatrixShape(type);
+  int64_t bytes = getWeightStorageBytes(type);
+  bool wide = elementType.isF64();
+  size_t computeSize = wide ? sizeof(double) : sizeof(float);
+
+  // In place: a mutable blob held by this op alone, used only here.
+  auto *entry = getBlobEntry(weight->getAttr());
+  AsmResourceBlob *blob = entry ? entry->getBlob() : nullptr;
+  Operation *def = weight->getDefiningOp();
+  bool inPlace = blob && blob->isMutable() &&
+                 int64_t(blob->getData().size()) == bytes &&
+                 operand.get().hasOneUse() && countHolders(def, entry) == 1;
+  if (inPlace) {
+    char *data = blob->getMutableData().data();
+    bool direct = (elementType.isF32() || elementType.isF64()) &&
+                  reinterpret_cast<uintptr_t>(data) % computeSize == 0;
+    if (direct) {
+      if (failed(
+              wide
+                  ? applyTyped(update, reinterpret_cast<double *>(data), shape)
+                  : applyTyped(update, reinterpret_cast<float *>(data), shape)))
+        return failure();
+    } else {
+      // f16/bf16: decode to f32, update, round once back into the blob.
+      std::vector<float> scratch(type.getNumElements());
+      decodeElements<float>(elementType, data, scratch.size(), scratch.data());
+      if (failed(applyTyped(update, scratch.data(), shape)))
+        return failure();
+      encodeElements<float>(elementType, scratch.data(), scratch.size(), data);
+    }
+    ++inPlaceCount;
+    return success();
+  }
+
+  // A new blob: read in the compute precision, update, store once.
+  AsmResourceBlob fresh = allocateBlob(elementType, bytes);
+  char *out = fresh.getMutableData().data();
+  auto run = [&](auto zero) -> LogicalResult {
+    using T = decltype(zero);
+    FailureOr<std::vector<T>> values = weight->readValues<T>();
+    if (failed(values))
+      return owner->emitError() << "cannot read the weight '"
+                                << weight->getName() << "' of type " << type;
+    if (failed(applyTyped(update, values->data(), shape)))
+      return failure();
+    encodeElements<T>(elementType, values->data(), values->size(), out);
+    return success();
+  };
+  if (failed(wide ? run(double()) : run(float())))
+    return failure();
+
+  // A weight used only here keeps its op (and so its ONNX name): only its
+  // attribute changes. A shared one is left to its other users.
+  if (def && operand.get().hasOneUse()) {
+    std::string key =
+        weight->getName().empty() ? newName.str() : weight->getName().str();
+    auto attr = DenseResourceElementsAttr::get(type, blobNameFor(key),
+                                               std::move(fresh));
+    bool lastHolder = entry && countHolders(def, entry) == 1;
+    if (auto init = dyn_cast<onnx_ir::InitializerOp>(def))
+      init.setValueAttr(attr);
+    else
+      cast<arith::ConstantOp>(def).setValueAttr(attr);
+    if (lastHolder)
+      releaseBlob(entry);
+  } else {
+    OpBuilder builder(def ? def : owner);
+    auto attr = DenseResourceElementsAttr::get(type, blobNameFor(newName),
+                                               std::move(fresh));
+    operand.set(arith::ConstantOp::create(builder,
+                                          def ? def->getLoc() : owner->getLoc(),
+                                          cast<TypedAttr>(attr))
+                    .getResult());
+  }
+  ++copiedCount;
+  return success();
 }

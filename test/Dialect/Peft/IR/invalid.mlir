@@ -98,7 +98,7 @@ func.func @bad_role(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>) {
 // -----
 
 func.func @lora_base_not_linear(%x: tensor<2x8xf32>, %a: tensor<4x8xf32>, %b: tensor<8x4xf32>) {
-  // expected-error @+1 {{'peft.lora' op base must be the result of a peft.linear or of another peft.lora}}
+  // expected-error @+1 {{'peft.lora' op base must be the output of a linear layer (peft.linear) or the result of another adapter on that layer}}
   %z = peft.lora %x, %x, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x8xf32>, tensor<4x8xf32>, tensor<8x4xf32>
   return
 }
@@ -107,7 +107,7 @@ func.func @lora_base_not_linear(%x: tensor<2x8xf32>, %a: tensor<4x8xf32>, %b: te
 
 func.func @lora_input_differs(%x: tensor<2x8xf32>, %x2: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf32>, %b: tensor<16x4xf32>) {
   %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
-  // expected-error @+1 {{'peft.lora' op input must be the input of the adapted peft.linear}}
+  // expected-error @+1 {{'peft.lora' op input must be the input of the adapted layer}}
   %z = peft.lora %x2, %y, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<16x4xf32>
   return
 }
@@ -162,7 +162,7 @@ func.func @dora_magnitude_size(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: te
 func.func @dora_stacked(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %a: tensor<4x8xf32>, %b: tensor<16x4xf32>, %m: tensor<16xf32>) {
   %y = peft.linear %x, %w layout out_in role q : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<2x16xf32>
   %z = peft.lora %x, %y, %a, %b scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<16x4xf32>
-  // expected-error @+1 {{'peft.lora' op a DoRA adapter (with magnitude) must sit directly on its peft.linear}}
+  // expected-error @+1 {{'peft.lora' op a DoRA adapter (with magnitude) must sit directly on its layer's output}}
   %u = peft.lora %x, %z, %a, %b magnitude %m scale 1.0 : tensor<2x8xf32>, tensor<2x16xf32>, tensor<4x8xf32>, tensor<16x4xf32>, tensor<16xf32>
   return
 }
@@ -188,7 +188,27 @@ func.func @ia3_size(%x: tensor<2x8xf32>, %w: tensor<16x8xf32>, %l: tensor<16xf32
 // -----
 
 func.func @ia3_base(%x: tensor<2x16xf32>, %l: tensor<16xf32>) {
-  // expected-error @+1 {{'peft.ia3' op base must be the result of a peft.linear}}
+  // expected-error @+1 {{'peft.ia3' op base must be the output of a linear layer (peft.linear) or the result of another adapter on that layer}}
   %z = peft.ia3 %x, %l : tensor<2x16xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @adapter_fork(%x: tensor<2x16xf32>, %w: tensor<8x16xf32>, %a: tensor<4x16xf32>, %b: tensor<8x4xf32>) {
+  %y = peft.linear %x, %w layout out_in role q : tensor<2x16xf32>, tensor<8x16xf32> -> tensor<2x8xf32>
+  // expected-error @+1 {{'peft.lora' op adapters 'one' (peft.lora) and 'two' (peft.lora) both stack on the same value; a layer's adapters form one ordered stack}}
+  %z = peft.lora %x, %y, %a, %b scale 1.0 adapter "one" : tensor<2x16xf32>, tensor<2x8xf32>, tensor<4x16xf32>, tensor<8x4xf32>
+  %u = peft.lora %x, %y, %a, %b scale 1.0 adapter "two" : tensor<2x16xf32>, tensor<2x8xf32>, tensor<4x16xf32>, tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @ia3_feedforward_stacked(%x: tensor<2x16xf32>, %w: tensor<8x16xf32>, %l: tensor<8xf32>, %f: tensor<16xf32>) {
+  %y = peft.linear %x, %w layout out_in role down : tensor<2x16xf32>, tensor<8x16xf32> -> tensor<2x8xf32>
+  %z = peft.ia3 %y, %l : tensor<2x8xf32>, tensor<8xf32>
+  // expected-error @+1 {{'peft.ia3' op a feedforward IA³ adapter recomputes its layer and must sit directly on the layer's output}}
+  %u = peft.ia3 %z, %f feedforward : tensor<2x8xf32>, tensor<16xf32>
   return
 }

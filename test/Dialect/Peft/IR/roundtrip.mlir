@@ -79,6 +79,24 @@ func.func @lora_stack(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %a: tensor<8x
 func.func @ia3(%x: tensor<?x64xf32>, %w: tensor<64x32xf32>, %l: tensor<32xf32>, %f: tensor<64xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>) {
   %y = peft.linear %x, %w layout in_out role k : tensor<?x64xf32>, tensor<64x32xf32> -> tensor<?x32xf32>
   %z = peft.ia3 %y, %l adapter "t" : tensor<?x32xf32>, tensor<32xf32>
-  %u = peft.ia3 %y, %f feedforward : tensor<?x32xf32>, tensor<64xf32>
+  %y2 = peft.linear %x, %w layout in_out role down : tensor<?x64xf32>, tensor<64x32xf32> -> tensor<?x32xf32>
+  %u = peft.ia3 %y2, %f feedforward : tensor<?x32xf32>, tensor<64xf32>
   return %z, %u : tensor<?x32xf32>, tensor<?x32xf32>
+}
+
+// -----
+
+// A layer's adapters form one ordered stack: a LoRA may stack on an IA³, and
+// an IA³ on a LoRA.
+// CHECK-LABEL: func.func @stack
+// CHECK: %[[Y:.*]] = peft.linear
+// CHECK: %[[S:.*]] = peft.ia3 %[[Y]]
+// CHECK: %[[L:.*]] = peft.lora %{{.*}}, %[[S]]
+// CHECK: peft.ia3 %[[L]]
+func.func @stack(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %l: tensor<32xf32>, %a: tensor<8x64xf32>, %b: tensor<32x8xf32>) -> tensor<?x32xf32> {
+  %y = peft.linear %x, %w layout out_in role v : tensor<?x64xf32>, tensor<32x64xf32> -> tensor<?x32xf32>
+  %s = peft.ia3 %y, %l : tensor<?x32xf32>, tensor<32xf32>
+  %z = peft.lora %x, %s, %a, %b scale 0.5 : tensor<?x64xf32>, tensor<?x32xf32>, tensor<8x64xf32>, tensor<32x8xf32>
+  %t = peft.ia3 %z, %l adapter "second" : tensor<?x32xf32>, tensor<32xf32>
+  return %t : tensor<?x32xf32>
 }

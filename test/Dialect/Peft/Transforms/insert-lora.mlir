@@ -21,14 +21,14 @@ func.func @layers(%x: tensor<?x8xf32>) -> tensor<?x16xf32> {
 // Targets by dotted suffix; PEFT's default init (B = 0, A Kaiming); s = 8/4.
 // NAMES-LABEL: func.func @layers
 // NAMES: %[[Q:.*]] = peft.linear %[[X:[^,]*]], %{{.*}} layout out_in role q
-// NAMES-NEXT: %[[A:.*]] = onnx.initializer "m.layers.0.self_attn.q_proj.lora_A.default.weight" dense_resource<{{.*}}> : tensor<4x8xf32>
-// NAMES-NEXT: %[[B:.*]] = onnx.initializer "m.layers.0.self_attn.q_proj.lora_B.default.weight" dense_resource<{{.*}}> : tensor<8x4xf32>
+// NAMES-NEXT: %[[A:.*]] = arith.constant dense_resource<m.layers.0.self_attn.q_proj.lora_A.default.weight{{.*}}> : tensor<4x8xf32>
+// NAMES-NEXT: %[[B:.*]] = arith.constant dense_resource<m.layers.0.self_attn.q_proj.lora_B.default.weight{{.*}}> : tensor<8x4xf32>
 // NAMES-NEXT: %[[QL:.*]] = peft.lora %[[X]], %[[Q]], %[[A]], %[[B]] scale 2.000000e+00 adapter "default"
 // NAMES: %[[K:.*]] = peft.linear {{.*}} role k
 // NAMES-NOT: peft.lora %{{.*}}, %[[K]]
 // NAMES: %[[V:.*]] = peft.linear {{.*}} role v
-// NAMES: "m.layers.0.self_attn.v_proj.lora_A.default.weight" {{.*}} : tensor<4x8xf32>
-// NAMES: "m.layers.0.self_attn.v_proj.lora_B.default.weight" {{.*}} : tensor<4x4xf32>
+// NAMES: dense_resource<m.layers.0.self_attn.v_proj.lora_A.default.weight{{.*}}> : tensor<4x8xf32>
+// NAMES: dense_resource<m.layers.0.self_attn.v_proj.lora_B.default.weight{{.*}}> : tensor<4x4xf32>
 // NAMES: %[[VL:.*]] = peft.lora %{{.*}}, %[[V]]
 // NAMES: "onnx.Add"(%[[QL]], %[[K]])
 // NAMES: "onnx.Concat"(%{{.*}}, %[[VL]])
@@ -44,11 +44,11 @@ func.func @layers(%x: tensor<?x8xf32>) -> tensor<?x16xf32> {
 
 // all-linear leaves the output head out; the patterns override rank and alpha.
 // ALL-LABEL: func.func @layers
-// ALL: "m.layers.0.self_attn.q_proj.lora_A.default.weight" {{.*}} : tensor<4x8xf32>
+// ALL: dense_resource<m.layers.0.self_attn.q_proj.lora_A.default.weight{{.*}}> : tensor<4x8xf32>
 // ALL: peft.lora {{.*}} scale 4.000000e+00
-// ALL: "m.layers.0.self_attn.k_proj.lora_A.default.weight" {{.*}} : tensor<4x8xf32>
+// ALL: dense_resource<m.layers.0.self_attn.k_proj.lora_A.default.weight{{.*}}> : tensor<4x8xf32>
 // ALL: peft.lora {{.*}} scale 1.000000e+00
-// ALL: "m.layers.0.self_attn.v_proj.lora_A.default.weight" {{.*}} : tensor<2x8xf32>
+// ALL: dense_resource<m.layers.0.self_attn.v_proj.lora_A.default.weight{{.*}}> : tensor<2x8xf32>
 // ALL: peft.lora {{.*}} scale 2.000000e+00
 // ALL-NOT: lm_head.lora_A
 

@@ -41,12 +41,12 @@ func.func @block(%x: tensor<2x16xf32>, %h: tensor<2x32xf32>, %x16: tensor<2x16xf
 // r = 4, lora_alpha = 8: scale 2 on q and v; k, down, c_attn, q16 untouched.
 // LORA-LABEL: func.func @block
 // LORA:       %[[Q:.*]] = peft.linear %arg0, %arg3 {{.*}}q_proj"
-// LORA-NEXT:  %[[A:.*]] = onnx.initializer "model.layers.0.self_attn.q_proj.lora_A.default.weight" {{.*}} : tensor<4x16xf32>
-// LORA-NEXT:  %[[B:.*]] = onnx.initializer "model.layers.0.self_attn.q_proj.lora_B.default.weight" {{.*}} : tensor<16x4xf32>
+// LORA-NEXT:  %[[A:.*]] = arith.constant dense_resource<model.layers.0.self_attn.q_proj.lora_A.default.weight{{.*}}> : tensor<4x16xf32>
+// LORA-NEXT:  %[[B:.*]] = arith.constant dense_resource<model.layers.0.self_attn.q_proj.lora_B.default.weight{{.*}}> : tensor<16x4xf32>
 // LORA-NEXT:  %[[QA:.*]] = peft.lora %arg0, %[[Q]], %[[A]], %[[B]] scale 2.000000e+00 adapter "default"
 // LORA:       %[[V:.*]] = peft.linear %arg0, %arg5
-// LORA-NEXT:  onnx.initializer "model.layers.0.self_attn.v_proj.lora_A.default.weight" {{.*}} : tensor<4x16xf32>
-// LORA-NEXT:  onnx.initializer "model.layers.0.self_attn.v_proj.lora_B.default.weight" {{.*}} : tensor<8x4xf32>
+// LORA-NEXT:  arith.constant dense_resource<model.layers.0.self_attn.v_proj.lora_A.default.weight{{.*}}> : tensor<4x16xf32>
+// LORA-NEXT:  arith.constant dense_resource<model.layers.0.self_attn.v_proj.lora_B.default.weight{{.*}}> : tensor<8x4xf32>
 // LORA-NEXT:  %[[VA:.*]] = peft.lora %arg0, %[[V]], {{.*}} scale 2.000000e+00
 // LORA-NOT:   peft.lora
 // LORA:       %[[QQ:.*]] = arith.addf %[[QA]], %[[QA]]
@@ -55,12 +55,12 @@ func.func @block(%x: tensor<2x16xf32>, %h: tensor<2x32xf32>, %x16: tensor<2x16xf
 // LORA:       q_proj.lora_A.default.weight: "0x040000000000803E0000003F0000403F0000803F
 // LORA:       q_proj.lora_B.default.weight: "0x04000000000080BF000040BF000000BF000080BE00000000
 
-// NAMED: onnx.initializer "model.layers.0.self_attn.q_proj.lora_A.sst2.weight"
+// NAMED: arith.constant dense_resource<model.layers.0.self_attn.q_proj.lora_A.sst2.weight{{.*}}>
 // NAMED: peft.lora {{.*}} adapter "sst2"
 
 // rank_pattern {q_proj: 2}: q has r = 2, alpha 8, scale 4 (its keys carry
 // the adapter name); alpha_pattern {v_proj: 32}: v has scale 32 / 4.
-// PATTERNS: onnx.initializer "model.layers.0.self_attn.q_proj.lora_A.default.weight" {{.*}} : tensor<2x16xf32>
+// PATTERNS: arith.constant dense_resource<model.layers.0.self_attn.q_proj.lora_A.default.weight{{.*}}> : tensor<2x16xf32>
 // PATTERNS: peft.lora {{.*}} scale 4.000000e+00 {{.*}} tensor<2x16xf32>, tensor<16x2xf32>
 // PATTERNS: peft.lora {{.*}} scale 8.000000e+00 {{.*}} tensor<4x16xf32>, tensor<8x4xf32>
 
@@ -68,9 +68,9 @@ func.func @block(%x: tensor<2x16xf32>, %h: tensor<2x32xf32>, %x16: tensor<2x16xf
 // RSLORA-COUNT-2: peft.lora {{.*}} scale 4.000000e+00
 
 // DoRA: .lora_magnitude_vector (q) and .lora_magnitude_vector.weight (v).
-// DORA:      %[[M:.*]] = onnx.initializer "model.layers.0.self_attn.q_proj.lora_magnitude_vector.default" {{.*}} : tensor<16xf32>
+// DORA:      %[[M:.*]] = arith.constant dense_resource<model.layers.0.self_attn.q_proj.lora_magnitude_vector.default{{.*}}> : tensor<16xf32>
 // DORA-NEXT: peft.lora {{.*}} magnitude %[[M]] scale 2.000000e+00
-// DORA:      %[[MV:.*]] = onnx.initializer "model.layers.0.self_attn.v_proj.lora_magnitude_vector.default" {{.*}} : tensor<8xf32>
+// DORA:      %[[MV:.*]] = arith.constant dense_resource<model.layers.0.self_attn.v_proj.lora_magnitude_vector.default{{.*}}> : tensor<8xf32>
 // DORA-NEXT: peft.lora {{.*}} magnitude %[[MV]] scale 2.000000e+00
 // DORA:      q_proj.lora_magnitude_vector.default: "0x040000000000803E0000003F
 
@@ -85,22 +85,22 @@ func.func @block(%x: tensor<2x16xf32>, %h: tensor<2x32xf32>, %x16: tensor<2x16xf
 // IA³: k scales its 8 outputs ([8, 1] stored), down_proj (feedforward) its
 // 32 inputs ([1, 32] stored).
 // IA3:      %[[K:.*]] = peft.linear %arg0, %arg4
-// IA3-NEXT: %[[L:.*]] = onnx.initializer "model.layers.0.self_attn.k_proj.ia3_l.default" {{.*}} : tensor<8xf32>
+// IA3-NEXT: %[[L:.*]] = arith.constant dense_resource<model.layers.0.self_attn.k_proj.ia3_l.default{{.*}}> : tensor<8xf32>
 // IA3-NEXT: peft.ia3 %[[K]], %[[L]] adapter "default" : tensor<2x8xf32>, tensor<8xf32>
 // IA3:      %[[D:.*]] = peft.linear %arg1, %arg6
-// IA3-NEXT: %[[LD:.*]] = onnx.initializer "model.layers.0.mlp.down_proj.ia3_l.default" {{.*}} : tensor<32xf32>
+// IA3-NEXT: %[[LD:.*]] = arith.constant dense_resource<model.layers.0.mlp.down_proj.ia3_l.default{{.*}}> : tensor<32xf32>
 // IA3-NEXT: peft.ia3 %[[D]], %[[LD]] feedforward adapter "default" : tensor<2x16xf32>, tensor<32xf32>
 // IA3-NOT:  peft.lora
 
 // GPT-2's fused c_attn (Conv1D, in_out, fan_in_fan_out): one adapter on the
 // whole [16, 48] layer, A [4, 16] and B [48, 4] as PEFT stores them.
 // GPT2:      %[[C:.*]] = peft.linear %arg0, %arg7 layout in_out role qkv
-// GPT2-NEXT: onnx.initializer "transformer.h.0.attn.c_attn.lora_A.default.weight" {{.*}} : tensor<4x16xf32>
-// GPT2-NEXT: onnx.initializer "transformer.h.0.attn.c_attn.lora_B.default.weight" {{.*}} : tensor<48x4xf32>
+// GPT2-NEXT: arith.constant dense_resource<transformer.h.0.attn.c_attn.lora_A.default.weight{{.*}}> : tensor<4x16xf32>
+// GPT2-NEXT: arith.constant dense_resource<transformer.h.0.attn.c_attn.lora_B.default.weight{{.*}}> : tensor<48x4xf32>
 // GPT2-NEXT: peft.lora %arg0, %[[C]], {{.*}} scale 2.000000e+00 adapter "default" : tensor<2x16xf32>, tensor<2x48xf32>, tensor<4x16xf32>, tensor<48x4xf32>
 
 // decoder.layers.0.self_attn.q_proj -> model.layers.0.self_attn.q_proj.
-// MAPPED: onnx.initializer "model.layers.0.self_attn.q_proj.lora_A.default.weight"
+// MAPPED: arith.constant dense_resource<model.layers.0.self_attn.q_proj.lora_A.default.weight{{.*}}>
 // MAPPED: peft.lora
 
 // A key that matches no layer: an error, then with allow-unmatched a warning

@@ -103,8 +103,8 @@ func.func @gemm(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
 
 // alpha and beta not 1 are folded into new blobs; so is a [1, out] C.
 // CHECK-LABEL: func.func @gemm_alpha_beta
-// CHECK-DAG: %[[W:.*]] = onnx.initializer "fc.weight" dense_resource<[[WBLOB:.*]]> : tensor<2x4xf32>
-// CHECK-DAG: %[[B:.*]] = onnx.initializer "fc.bias" dense_resource<[[BBLOB:.*]]> : tensor<2xf32>
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<[[WBLOB:.*]]> : tensor<2x4xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense_resource<[[BBLOB:.*]]> : tensor<2xf32>
 // CHECK: peft.linear %{{.*}}, %[[W]], %[[B]] layout out_in role other path "fc"
 // CHECK-NOT: onnx.Gemm
 // 2.0 (alpha · 1.0) eight times; 0.5 · [1.0, 2.0].

@@ -5,9 +5,11 @@
 
 include "peft/Dialect/Peft/IR/PeftDialect.td"
 include "peft/Dialect/Peft/IR/PeftAttrs.td"
+include "peft/Dialect/Peft/IR/PeftInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-def Peft_LinearOp : Peft_Op<"linear", [Pure]> {
+def Peft_LinearOp : Peft_Op<"linear", [Pure,
+    DeclareOpInterfaceMethods<Peft_LinearLikeOpInterface>]> {
   let summary = "a linear layer: y = x·Wᵀ + b";
   let description = [{
     A linear (fully connected) layer applied to the last dimension of
@@ -47,23 +49,17 @@ def Peft_LinearOp : Peft_Op<"linear", [Pure]> {
     (`,` type($bias)^)? `->` type($result)
   }];
   let hasVerifier = 1;
-
-  let extraClassDeclaration = [{
-    /// Number of input features (the contracted dimension).
-    int64_t getInFeatures();
-    /// Number of output features.
-    int64_t getOutFeatures();
-  }];
 }
 
 def Peft_LoraOp : Peft_Op<"lora", [Pure, AttrSizedOperandSegments,
-                                   AllTypesMatch<["base", "result"]>]> {
+    AllTypesMatch<["base", "result"]>,
+    DeclareOpInterfaceMethods<Peft_AdapterOpInterface>]> {
   let summary = "a low-rank adapter on a linear layer: y = base + s·(x·Aᵀ)·Bᵀ";
   let description = [{
-    Adds a LoRA update to the output of a linear layer. `base` is the result
-    of the `peft.linear` the adapter belongs to (or of another `peft.lora` on
-    the same layer, when several adapters are stacked), and `input` must be
-    that layer's input. `lora_a` is `A ∈ R^{r×in}`, `lora_b` is
+    Adds a LoRA update to the output of a linear layer. `base` is the output
+    of the layer the adapter belongs to, or the result of the adapter below
+    it in the layer's stack (docs/lora.md, "Adapter stacks"), and `input`
+    must be that layer's input. `lora_a` is `A ∈ R^{r×in}`, `lora_b` is
     `B ∈ R^{out×r}` and `scale` is `s` (`α/r`, or `α/√r` for rsLoRA):
 
     ```
@@ -73,7 +69,7 @@ def Peft_LoraOp : Peft_Op<"lora", [Pure, AttrSizedOperandSegments,
     Lowering computes the two skinny products and never materializes `B·A`.
 
     With `magnitude` (a vector `m ∈ R^{out}`) the adapter is DoRA and the
-    base must be the `peft.linear` itself:
+    base must be the layer's output itself:
     `y = m ⊙ (x·W0ᵀ + s·x·Aᵀ·Bᵀ) / ‖W0 + s·B·A‖_row + bias`, the norm taken
     per output row (Hugging Face PEFT's forward).
 
@@ -119,23 +115,25 @@ def Peft_LoraOp : Peft_Op<"lora", [Pure, AttrSizedOperandSegments,
   let hasVerifier = 1;
 
   let extraClassDeclaration = [{
-    /// The peft.linear this adapter (possibly through stacked adapters)
-    /// belongs to.
+    /// The peft.linear at the bottom of this adapter's stack, or null when
+    /// the layer is another LinearLike op.
     LinearOp getLinear();
     /// The adapter rank r (rows of A).
     int64_t getRank() { return getLoraA().getType().getDimSize(0); }
   }];
 }
 
-def Peft_IA3Op : Peft_Op<"ia3", [Pure, AllTypesMatch<["base", "result"]>]> {
+def Peft_IA3Op : Peft_Op<"ia3", [Pure, AllTypesMatch<["base", "result"]>,
+    DeclareOpInterfaceMethods<Peft_AdapterOpInterface>]> {
   let summary = "an IA³ adapter: learned rescaling of a linear layer";
   let description = [{
-    IA³ (arXiv 2205.05638) on the `peft.linear` that defines `base`.
-    Without `feedforward` the layer's outputs are scaled,
+    IA³ (arXiv 2205.05638) on a linear layer. Without `feedforward` the
+    value below it in the layer's adapter stack is scaled,
     `y = base ⊙ l` with `l ∈ R^{out}` (PEFT's k/v targets; the bias is
-    scaled too). With `feedforward` the layer's input features are scaled
+    scaled too); `base` is the layer's output or an adapter's result. With `feedforward` the layer's input features are scaled
     before the product, `y = (x ⊙ l)·Wᵀ + b` with `l ∈ R^{in}` (PEFT's
-    `feedforward_modules`, the MLP down projection). `peft-merge-lora`
+    `feedforward_modules`, the MLP down projection); such an adapter
+    recomputes the layer, so its base must be the layer's output. `peft-merge-lora`
     folds both into the weight.
 
     ```mlir
@@ -160,7 +158,7 @@ def Peft_IA3Op : Peft_Op<"ia3", [Pure, AllTypesMatch<["base", "result"]>]> {
   let hasVerifier = 1;
 
   let extraClassDeclaration = [{
-    /// The peft.linear whose result `base` is.
+    /// The peft.linear at the bottom of this adapter's stack, or null.
     LinearOp getLinear();
   }];
 }

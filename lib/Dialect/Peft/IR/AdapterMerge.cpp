@@ -1,0 +1,255 @@
+//===- AdapterMerge.cpp - merge and unmerge of the adapter ops ------------===//
+//
+// The AdapterOpInterface merge/unmerge of peft.lora (LoRA, DoRA) and
+// peft.ia3: IR policy only. The arithmetic is numerics::mergeLora /
+// unmergeLora / scaleOutputs / scaleInputs (peft/Support/Numerics.h), done in
+// the weight's precision through the weight abstraction (Weights.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Dialect/Peft/Utils/Weights.h"
+#include "peft/Support/Numerics.h"
+
+using namespace mlir;
+using namespace mlir::peft;
+namespace nm = mlir::peft::numerics;
+
+static nm::Layout toLayout(WeightLayout layout) {
+  return layout == WeightLayout::out_in ? nm::Layout::OutIn : nm::Layout::InOut;
+}
+
+/// The name a rewritten weight gets when it cannot be updated in place.
+static std::string rewrittenName(OpOperand &weight, LinearLikeOpInterface layer,
+                                 StringRef suffix) {
+  std::optional<Weight> w = Weight::lookup(weight.get());
+  StringRef name = w ? w->getName() : StringRef();
+  if (name.empty())
+    return (layer.getModulePath() ? *layer.getModulePath()
+                                  : StringRef("linear"))
+               .str() +
+           ".weight" + suffix.str();
+  return (name + suffix).str();
+}
+
+/// Fails with an error naming the layer when `w` has a non-finite element.
+template <typename T>
+static LogicalResult checkFinite(Operation *op, LinearLikeOpInterface layer,
+                                 nm::MatrixRef<T> w) {
+  nm::NonFinite<T> bad = nm::findNonFinite<T>(w);
+  if (!bad.count)
+    return success();
+  return op->emitError() << "the new weight of layer " << layer.describeLayer()
+                         << " has " << bad.count << " non-finite value(s) ("
+                         << bad.value << " at stored [" << bad.row << ", "
+                         << bad.col << "])";
+}
+
+/// The layer's dense weight operand, or an error at `op`.
+static FailureOr<OpOperand *> denseWeightOf(Operation *op,
+                                            LinearLikeOpInterface layer) {
+  if (OpOperand *weight = layer.getDenseWeightOperand())
+    return weight;
+  return op->emitError() << "layer " << layer.describeLayer()
+                         << " has no dense float weight to fold an adapter "
+                            "into";
+}
+
+//===----------------------------------------------------------------------===//
+// peft.lora
+//===----------------------------------------------------------------------===//
+
+bool LoraOp::isMergeable() {
+  LinearLikeOpInterface layer = getLayer();
+  return layer && layer.getDenseWeightOperand() &&
+         getConstantWeight(getLoraA()) && getConstantWeight(getLoraB()) &&
+         (!getMagnitude() || getConstantWeight(getMagnitude()));
+}
+
+namespace {
+/// A, B (and DoRA's magnitude and norms) of a LoRA adapter read as T.
+template <typename T> struct LoraParams {
+  std::vector<T> a, b, magnitude, norms;
+};
+} // namespace
+
+template <typename T>
+static FailureOr<LoraParams<T>>
+readLoraParams(LoraOp op, LinearLikeOpInterface layer, bool withNorms) {
+  std::string where = " of adapter '" + op.getAdapterName().str() +
+                      "' on layer " + layer.describeLayer();
+  LoraParams<T> params;
+  auto read = [&](Value value, StringRef what, std::vector<T> &out) {
+    FailureOr<std::vector<T>> values =
+        readConstantOperand<T>(op, value, what + where);
+    if (succeeded(values))
+      out = std::move(*values);
+    return succeeded(values);
+  };
+  if (!read(op.getLoraA(), "lora_A", params.a) ||
+      !read(op.getLoraB(), "lora_B", params.b))
+    return failure();
+  if (op.getMagnitude() &&
+      !read(op.getMagnitude(), "the DoRA magnitude", params.magnitude))
+    return failure();
+  if (withNorms && op.getMagnitude()) {
+    if (!op.getWeightNorm())
+      return op.emitError()
+             << "cannot unmerge the DoRA adapter '" << op.getAdapterName()
+             << "' of layer " << layer.describeLayer()
+             << ": the merge kept no row norms";
+    if (!read(op.getWeightNorm(), "the DoRA row norms", params.norms))
+      return failure();
+  }
+  return params;
+}
+
+LogicalResult LoraOp::merge() {
+  if (getMerged())
+    return success();
+  LinearLikeOpInterface layer = getLayer();
+  FailureOr<OpOperand *> weight = denseWeightOf(*this, layer);
+  if (failed(weight))
+    return failure();
+  int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
+  int64_t rank = getRank();
+  nm::Layout layout = toLayout(layer.getDenseWeightLayout());
+  Value norms;
+  auto fold = [&](auto w) -> LogicalResult {
+    using T = typename decltype(w)::value_type;
+    FailureOr<LoraParams<T>> p = readLoraParams<T>(*this, layer, false);
+    if (failed(p))
+      return failure();
+    std::vector<T> rowNorms = nm::mergeLora<T>(
+        w, layout, nm::MatrixRef<const T>(p->a.data(), rank, in),
+        nm::MatrixRef<const T>(p->b.data(), out, rank),
+        T(getScale().convertToDouble()), p->magnitude);
+    if (failed(checkFinite<T>(*this, layer, w)))
+      return failure();
+    if (getMagnitude()) {
+      OpBuilder builder(*this);
+      norms = createWeight<T>(
+          builder, getLoc(),
+          (layer.getModulePath() ? *layer.getModulePath() : "linear").str() +
+              ".dora_weight_norm",
+          cast<RankedTensorType>(getMagnitude().getType()), rowNorms);
+    }
+    return success();
+  };
+  if (failed(rewriteWeightWith(
+          **weight, rewrittenName(**weight, layer, ".merged"), fold)))
+    return failure();
+  if (norms)
+    getWeightNormMutable().assign(norms);
+  setMerged(true);
+  return success();
+}
+
+LogicalResult LoraOp::unmerge() {
+  if (!getMerged())
+    return success();
+  LinearLikeOpInterface layer = getLayer();
+  FailureOr<OpOperand *> weight = denseWeightOf(*this, layer);
+  if (failed(weight))
+    return failure();
+  int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
+  int64_t rank = getRank();
+  nm::Layout layout = toLayout(layer.getDenseWeightLayout());
+  auto unfold = [&](auto w) -> LogicalResult {
+    using T = typename decltype(w)::value_type;
+    FailureOr<LoraParams<T>> p = readLoraParams<T>(*this, layer, true);
+    if (failed(p))
+      return failure();
+    nm::unmergeLora<T>(w, layout, nm::MatrixRef<const T>(p->a.data(), rank, in),
+                       nm::MatrixRef<const T>(p->b.data(), out, rank),
+                       T(getScale().convertToDouble()), p->magnitude, p->norms);
+    return checkFinite<T>(*this, layer, w);
+  };
+  if (failed(rewriteWeightWith(
+          **weight, rewrittenName(**weight, layer, ".unmerged"), unfold)))
+    return failure();
+  if (Value norms = getWeightNorm()) {
+    getWeightNormMutable().clear();
+    eraseWeightIfDead(norms);
+  }
+  setMerged(false);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// peft.ia3
+//===----------------------------------------------------------------------===//
+
+bool IA3Op::isMergeable() {
+  LinearLikeOpInterface layer = getLayer();
+  return layer && layer.getDenseWeightOperand() &&
+         getConstantWeight(getScaling());
+}
+
+LogicalResult IA3Op::merge() {
+  LinearLikeOpInterface layer = getLayer();
+  FailureOr<OpOperand *> weight = denseWeightOf(*this, layer);
+  if (failed(weight))
+    return failure();
+  std::string name = layer.describeLayer();
+  // The fold cannot be undone: an adapter below it could not be unmerged
+  // from the rescaled weight any more.
+  if (getBase() != layer.getLinearOutput()) {
+    auto below = cast<AdapterOpInterface>(getBase().getDefiningOp());
+    return emitError() << "cannot fold the IA³ adapter '" << getAdapterName()
+                       << "' of layer " << name << " over adapter '"
+                       << below.getAdapterName() << "' (" << below->getName()
+                       << ") below it: the fold cannot be undone, so '"
+                       << below.getAdapterName()
+                       << "' could not be unmerged afterwards; merge it with "
+                          "drop-adapters=true first";
+  }
+  if (!getBase().hasOneUse())
+    return emitError() << "cannot fold the IA³ scaling of layer " << name
+                       << ": the layer's output has other users";
+  nm::Layout layout = toLayout(layer.getDenseWeightLayout());
+  bool feedforward = getFeedforward();
+  auto scale = [&](auto w) -> LogicalResult {
+    using T = typename decltype(w)::value_type;
+    FailureOr<std::vector<T>> l = readConstantOperand<T>(
+        *this, getScaling(), "the IA³ scaling of layer " + name);
+    if (failed(l))
+      return failure();
+    if (feedforward)
+      nm::scaleInputs<T>(w, layout, *l);
+    else
+      nm::scaleOutputs<T>(w, layout, *l);
+    return checkFinite<T>(*this, layer, w);
+  };
+  if (failed(rewriteWeightWith(**weight, rewrittenName(**weight, layer, ".ia3"),
+                               scale)))
+    return failure();
+  if (OpOperand *bias = layer.getBiasOperand(); bias && !feedforward) {
+    // The bias, one row of `out` values, scales like the outputs.
+    auto scaleBias = [&](auto b) -> LogicalResult {
+      using T = typename decltype(b)::value_type;
+      FailureOr<std::vector<T>> l = readConstantOperand<T>(
+          *this, getScaling(), "the IA³ scaling of layer " + name);
+      if (failed(l))
+        return failure();
+      nm::scaleInputs<T>(b, nm::Layout::OutIn, *l);
+      return success();
+    };
+    std::optional<Weight> b = Weight::lookup(bias->get());
+    std::string biasName =
+        (b && !b->getName().empty() ? b->getName().str() : name + ".bias") +
+        ".ia3";
+    if (failed(rewriteWeightWith(*bias, biasName, scaleBias)))
+      return failure();
+  }
+  Value scaling = getScaling();
+  getResult().replaceAllUsesWith(getBase());
+  erase();
+  eraseWeightIfDead(scaling);
+  return success();
+}
+
+LogicalResult IA3Op::unmerge() {
+  return emitError() << "an IA³ adapter is folded and removed by a merge: "
+                        "there is nothing to unmerge";
+}
