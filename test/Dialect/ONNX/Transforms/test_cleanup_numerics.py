@@ -26,17 +26,13 @@ import gen_models  # noqa: E402
 MUST_SHRINK = ("llama", "gpt2", "bert")
 
 
-
-
 def node_count(path):
     return len(onnx.load(str(path), load_external_data=False).graph.node)
 
 
 @pytest.mark.parametrize("name", list(gen_models.MODELS))
-def test_cleanup_keeps_outputs(run_ort, onnx_models, manifest, tmp_path, capsys, name):
-    entry = next((m for m in manifest["models"] if m["name"] == name), None)
-    if entry is None:
-        pytest.skip(f"{name} was not generated: {manifest['skipped'].get(name)}")
+def test_cleanup_keeps_outputs(run_ort, onnx_models, model_entry, tmp_path, capsys, name):
+    entry = model_entry(name)
     original = onnx_models / entry["file"]
     cleaned = tmp_path / f"{name}.cleaned.onnx"
 

@@ -37,8 +37,10 @@ def rel_err(got, ref):
 
 def load(onnx_models, name):
     path = onnx_models / f"{name}.onnx"
+    # Every model is required (the MiniLM weights too, installed by
+    # scripts/setup): a missing one is a failure, not a skip.
     if not path.exists():
-        pytest.skip(f"{name} was not generated (see manifest 'skipped')")
+        pytest.fail(f"{name} was not generated (see manifest 'skipped')", pytrace=False)
     inputs = gen_models.load_npz(onnx_models / f"{name}.inputs.npz")
     return path, inputs
 
@@ -126,23 +128,25 @@ def test_unmerge_recovers_weights(onnx_models, name, tmp_path):
     path, inputs = load(onnx_models, name)
     m = peft_mlir.import_onnx(str(path))
     # OLoRA gives non-zero A and B on every layer; its base is W - s·B·A.
-    m.insert_lora(["all-linear"], rank=3, alpha=6, init="olora")
+    rank, alpha = 3, 6
+    m.insert_lora(["all-linear"], rank=rank, alpha=alpha, init="olora")
     w0 = weights(m, tmp_path, "w0")
     m.merge_lora()
-    w_merged = weights(m, tmp_path, "merged")
     m.unmerge_lora()
     w1 = weights(m, tmp_path, "w1")
+    # The bound comes from the merge's inputs, never from an output under
+    # test: |s·B·A| <= s·r·max|B|·max|A| over the model's adapters.
+    max_a = max(float(np.max(np.abs(v))) for k, v in w0.items() if ".lora_A" in k)
+    max_b = max(float(np.max(np.abs(v))) for k, v in w0.items() if ".lora_B" in k)
+    max_sba = alpha / rank * rank * max_a * max_b
     compared = 0
     for wname, ref in w0.items():
         if ".lora_" in wname or ref.dtype != np.float32 or ref.ndim != 2:
             continue
         got = w1[wname]
-        # A few ulp of max(|W0|, |s·B·A|, |W0 + s·B·A|) over the layer: the
-        # merge and the unmerge each round once.
-        delta = w_merged[wname].astype(np.float64) - ref
-        scale = max(float(np.max(np.abs(ref))), float(np.max(np.abs(delta))),
-                    float(np.max(np.abs(w_merged[wname]))))
-        bound = 4 * np.finfo(np.float32).eps * scale
+        # A few ulp of max|W0| + max|s·B·A|, which bounds |W0|, |s·B·A| and
+        # |W0 + s·B·A|: the merge and the unmerge each round once.
+        bound = 4 * np.finfo(np.float32).eps * (float(np.max(np.abs(ref))) + max_sba)
         assert float(np.max(np.abs(got - ref))) <= bound, (name, wname)
         compared += 1
     assert compared > 0

@@ -63,13 +63,6 @@ def torch_linears(name):
     return layers
 
 
-def model_entry(manifest, name):
-    entry = next((m for m in manifest["models"] if m["name"] == name), None)
-    if entry is None:
-        pytest.skip(f"{name} was not generated: {manifest['skipped'].get(name)}")
-    return entry
-
-
 def run(cmd):
     r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"{' '.join(map(str, cmd))}\n{r.stderr[-4000:]}"
@@ -110,8 +103,8 @@ def constant_weight_products(ir):
 
 
 @pytest.mark.parametrize("name", list(gen_models.MODELS))
-def test_roles_and_paths(peft_bin, onnx_models, manifest, tmp_path, name):
-    entry = model_entry(manifest, name)
+def test_roles_and_paths(peft_bin, onnx_models, model_entry, tmp_path, name):
+    entry = model_entry(name)
     table, ir = tmp_path / "linears.txt", tmp_path / "raised.mlir"
     run([peft_bin / "peft-opt", onnx_models / entry["file"], "--peft-raise-linear",
          f"--peft-list-linears=output={table}", "--mlir-elide-resource-strings-if-larger=16",
@@ -156,8 +149,8 @@ def assert_close(actual_dir, expected, what):
 
 
 @pytest.mark.parametrize("name", list(gen_models.MODELS))
-def test_numerics_unchanged(peft_bin, onnx_models, manifest, tmp_path, name):
-    entry = model_entry(manifest, name)
+def test_numerics_unchanged(peft_bin, onnx_models, model_entry, tmp_path, name):
+    entry = model_entry(name)
     model = onnx_models / entry["file"]
     raised = tmp_path / "raised.mlirbc"
     run([peft_bin / "peft-opt", model, "--peft-raise-linear", "--emit-bytecode", "-o", raised])
