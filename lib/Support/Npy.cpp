@@ -9,6 +9,7 @@
 
 #include "peft/Support/Npy.h"
 #include "peft/Support/Diagnostics.h"
+#include "peft/Support/ShapeArithmetic.h"
 
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -262,12 +263,21 @@ Expected<HostTensor> mlir::peft::parseNpy(StringRef bytes, StringRef name) {
   if (!kind)
     return kind.takeError();
 
-  HostTensor tensor(*kind, header->shape);
+  // The header is untrusted: its size is checked against the payload before
+  // anything is allocated, with a product that cannot wrap around.
+  std::string described =
+      HostTensor::view(*kind, header->shape, nullptr, nullptr).describe();
+  std::optional<int64_t> numBytes =
+      getCheckedNumBytes(header->shape, getElementSize(*kind));
+  if (!numBytes)
+    return fileError(name, "malformed .npy header: the shape of " + described +
+                               " has more than 2^63 bytes");
   StringRef payload = bytes.drop_front(headerStart + headerLen);
-  if (payload.size() != tensor.getNumBytes())
+  if (payload.size() != uint64_t(*numBytes))
     return fileError(name, "data holds " + llvm::Twine(payload.size()) +
-                               " bytes, but " + tensor.describe() + " needs " +
-                               llvm::Twine(tensor.getNumBytes()));
+                               " bytes, but " + described + " needs " +
+                               llvm::Twine(*numBytes));
+  HostTensor tensor(*kind, header->shape);
   std::memcpy(tensor.getData(), payload.data(), payload.size());
   if (bigEndian && getElementSize(*kind) > 1)
     byteSwap(tensor);

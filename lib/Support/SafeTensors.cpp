@@ -9,12 +9,12 @@
 
 #include "peft/Support/SafeTensors.h"
 #include "peft/Support/Diagnostics.h"
+#include "peft/Support/ShapeArithmetic.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 
@@ -65,10 +65,8 @@ mlir::peft::getSafeTensorsFloatKind(StringRef dtype) {
 }
 
 int64_t SafeTensor::getNumElements() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+  // parse() accepted only shapes whose products fit, so this cannot fail.
+  return getCheckedNumElements(shape).value_or(0);
 }
 
 std::string SafeTensor::describe() const {
@@ -166,16 +164,16 @@ SafeTensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer,
                              llvm::Twine(end) +
                              "] are out of range of the data section (" +
                              llvm::Twine(dataSection.size()) + " bytes)");
-    uint64_t expected = elementSize;
-    bool overflow = false;
-    for (int64_t d : tensor.shape)
-      expected = llvm::SaturatingMultiply(expected, uint64_t(d), &overflow);
-    if (overflow || expected != end - begin)
+    // The product must not wrap around (a saturating product is not enough:
+    // a later zero would bring it back to 0 and hide the overflow).
+    std::optional<int64_t> expected =
+        getCheckedNumBytes(tensor.shape, elementSize);
+    if (!expected || uint64_t(*expected) != end - begin)
       return tensorError(name, tensorName,
                          llvm::Twine(end - begin) + " bytes of data for " +
                              tensor.describe() + ", which needs " +
-                             (overflow ? std::string("more than 2^64")
-                                       : std::to_string(expected)));
+                             (expected ? std::to_string(*expected)
+                                       : std::string("more than 2^63")));
     tensor.data = llvm::ArrayRef<char>(dataSection.data() + begin, end - begin);
     file->entries.push_back(std::move(tensor));
   }

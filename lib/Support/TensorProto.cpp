@@ -3,6 +3,7 @@
 #include "peft/Support/TensorProto.h"
 #include "peft/Support/Diagnostics.h"
 #include "peft/Support/Npy.h"
+#include "peft/Support/ShapeArithmetic.h"
 
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -85,14 +86,10 @@ int32_t dataTypeFromKind(ElementKind kind) {
 
 /// Copies a typed repeated field into `tensor`, narrowing each value to the
 /// element width (ONNX stores int8/16, bool and the 16-bit floats' bits in
-/// int32_data, uint32 in uint64_data).
+/// int32_data, uint32 in uint64_data). The caller has checked that `field`
+/// holds one value per element.
 template <typename Field>
-Error copyTypedField(const Field &field, HostTensor &tensor, StringRef name,
-                     StringRef fieldName) {
-  if (field.size() != tensor.getNumElements())
-    return fileError(name, fieldName + " holds " + llvm::Twine(field.size()) +
-                               " values, but " + tensor.describe() + " needs " +
-                               llvm::Twine(tensor.getNumElements()));
+void copyTypedField(const Field &field, HostTensor &tensor) {
   size_t width = getElementSize(tensor.getKind());
   char *out = static_cast<char *>(tensor.getData());
   for (int i = 0, e = field.size(); i < e; ++i) {
@@ -106,7 +103,24 @@ Error copyTypedField(const Field &field, HostTensor &tensor, StringRef name,
     std::memcpy(&bits, &value, sizeof(value));
     std::memcpy(out + i * width, &bits, width);
   }
-  return Error::success();
+}
+
+/// The typed field that holds the values of a `kind` tensor, and its name.
+template <typename Fn>
+auto withTypedField(const onnx::TensorProto &proto, ElementKind kind, Fn fn) {
+  switch (kind) {
+  case ElementKind::F32:
+    return fn(proto.float_data(), "float_data");
+  case ElementKind::F64:
+    return fn(proto.double_data(), "double_data");
+  case ElementKind::I64:
+    return fn(proto.int64_data(), "int64_data");
+  case ElementKind::U32:
+  case ElementKind::U64:
+    return fn(proto.uint64_data(), "uint64_data");
+  default:
+    return fn(proto.int32_data(), "int32_data");
+  }
 }
 } // namespace
 
@@ -133,38 +147,43 @@ Expected<HostTensor> mlir::peft::parseTensorProto(StringRef bytes,
   if (tensorName)
     *tensorName = proto.name();
 
-  HostTensor tensor(*kind, shape);
+  // The dims are untrusted: the element and byte counts are computed without
+  // wrapping around and compared with the data present before anything is
+  // allocated.
+  std::string described =
+      HostTensor::view(*kind, shape, nullptr, nullptr).describe();
+  // Size errors name the tensor too: a .pb file may hold any tensor.
+  std::string prefix =
+      proto.name().empty() ? "" : "tensor '" + proto.name() + "': ";
+  std::optional<int64_t> numElements = getCheckedNumElements(shape);
+  std::optional<int64_t> numBytes =
+      getCheckedNumBytes(shape, getElementSize(*kind));
+  if (!numElements || !numBytes)
+    return fileError(name, prefix + "the shape of " + described +
+                               " has more than 2^63 bytes");
   if (proto.has_raw_data()) {
     const std::string &raw = proto.raw_data();
-    if (raw.size() != tensor.getNumBytes())
-      return fileError(name, "raw_data holds " + llvm::Twine(raw.size()) +
-                                 " bytes, but " + tensor.describe() +
-                                 " needs " + llvm::Twine(tensor.getNumBytes()));
+    if (raw.size() != uint64_t(*numBytes))
+      return fileError(name, prefix + "raw_data holds " +
+                                 llvm::Twine(raw.size()) + " bytes, but " +
+                                 described + " needs " +
+                                 llvm::Twine(*numBytes));
+    HostTensor tensor(*kind, shape);
     std::memcpy(tensor.getData(), raw.data(), raw.size());
     return tensor;
   }
-  Error err = Error::success();
-  switch (*kind) {
-  case ElementKind::F32:
-    err = copyTypedField(proto.float_data(), tensor, name, "float_data");
-    break;
-  case ElementKind::F64:
-    err = copyTypedField(proto.double_data(), tensor, name, "double_data");
-    break;
-  case ElementKind::I64:
-    err = copyTypedField(proto.int64_data(), tensor, name, "int64_data");
-    break;
-  case ElementKind::U32:
-  case ElementKind::U64:
-    err = copyTypedField(proto.uint64_data(), tensor, name, "uint64_data");
-    break;
-  default:
-    err = copyTypedField(proto.int32_data(), tensor, name, "int32_data");
-    break;
-  }
-  if (err)
-    return std::move(err);
-  return tensor;
+  return withTypedField(
+      proto, *kind,
+      [&](const auto &field, StringRef fieldName) -> Expected<HostTensor> {
+        if (field.size() != *numElements)
+          return fileError(name, llvm::Twine(prefix) + fieldName + " holds " +
+                                     llvm::Twine(field.size()) +
+                                     " values, but " + described + " needs " +
+                                     llvm::Twine(*numElements));
+        HostTensor tensor(*kind, shape);
+        copyTypedField(field, tensor);
+        return tensor;
+      });
 }
 
 Expected<HostTensor> mlir::peft::readTensorProtoFile(StringRef path,

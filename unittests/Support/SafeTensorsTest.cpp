@@ -170,7 +170,71 @@ TEST(SafeTensors, SizeShapeMismatch) {
   text = errorOf(makeFile(
       R"({"a":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,8]}})",
       floats({1, 2})));
-  EXPECT_NE(text.find("more than 2^64"), std::string::npos) << text;
+  EXPECT_NE(text.find("more than 2^63"), std::string::npos) << text;
+}
+
+// Untrusted sizes: products that overflow, and shapes that claim more bytes
+// than the data section holds, are errors that name the tensor and the file.
+TEST(SafeTensors, ShapeProductOverflow) {
+  // 2^40 * 2^40 overflows; a saturating product followed by the last size 1
+  // used to forget that and report a made-up size.
+  std::string text = errorOf(makeFile(
+      R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776,1],"data_offsets":[0,8]}})",
+      floats({1, 2})));
+  EXPECT_NE(text.find("'t.safetensors'"), std::string::npos) << text;
+  EXPECT_NE(text.find("tensor 'w': 8 bytes of data for "
+                      "F32[1099511627776x1099511627776x1], which needs more "
+                      "than 2^63"),
+            std::string::npos)
+      << text;
+  // A trailing 0 brought the saturated product back to 0 and the tensor was
+  // accepted as empty, with sizes whose strides overflow.
+  text = errorOf(makeFile(
+      R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776,0],"data_offsets":[0,0]}})",
+      ""));
+  EXPECT_NE(text.find("tensor 'w': 0 bytes of data for "
+                      "F32[1099511627776x1099511627776x0], which needs more "
+                      "than 2^63"),
+            std::string::npos)
+      << text;
+  // Element count fits, byte count does not: 2^62 elements of 8 bytes.
+  text = errorOf(makeFile(
+      R"({"w":{"dtype":"I64","shape":[4611686018427387904],"data_offsets":[0,8]}})",
+      floats({1, 2})));
+  EXPECT_NE(text.find("which needs more than 2^63"), std::string::npos) << text;
+  // Sizes past int64 are not integers the reader accepts at all.
+  text = errorOf(makeFile(
+      R"({"w":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[0,8]}})",
+      floats({1, 2})));
+  EXPECT_NE(text.find("tensor 'w': 'shape' must be an array of non-negative "
+                      "integers"),
+            std::string::npos)
+      << text;
+}
+
+TEST(SafeTensors, ShapeClaimsMoreBytesThanPresent) {
+  // 2^40 floats (4 TiB) backed by 8 bytes: compared, never allocated.
+  std::string text = errorOf(makeFile(
+      R"({"w":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,8]}})",
+      floats({1, 2})));
+  EXPECT_NE(text.find("tensor 'w': 8 bytes of data for F32[1099511627776], "
+                      "which needs 4398046511104"),
+            std::string::npos)
+      << text;
+  // Offsets that claim more than the data section holds.
+  text = errorOf(makeFile(
+      R"({"w":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,4398046511104]}})",
+      floats({1, 2})));
+  EXPECT_NE(text.find("tensor 'w': data_offsets [0, 4398046511104] are out of "
+                      "range of the data section (8 bytes)"),
+            std::string::npos)
+      << text;
+  // An empty tensor with sizes that fit is fine.
+  auto file = parse(makeFile(
+      R"({"w":{"dtype":"F32","shape":[0,1099511627776],"data_offsets":[0,0]}})",
+      ""));
+  ASSERT_TRUE(static_cast<bool>(file)) << llvm::toString(file.takeError());
+  EXPECT_EQ((*file)->lookup("w")->getNumElements(), 0);
 }
 
 TEST(SafeTensors, Overlapping) {

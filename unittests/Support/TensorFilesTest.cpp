@@ -133,6 +133,63 @@ TEST(Npy, Errors) {
       << msg;
 }
 
+// Untrusted sizes: the header's shape is checked against the payload with
+// products that cannot wrap around, before anything is allocated.
+TEST(Npy, ShapeProductOverflow) {
+  // 2^32 * 2^32 wraps to 0, which "matched" the empty payload.
+  std::string msg =
+      errorText(parseNpy(makeNpy("{'descr': '<f4', 'fortran_order': False, "
+                                 "'shape': (4294967296, 4294967296), }",
+                                 ""),
+                         "huge.npy"));
+  EXPECT_NE(msg.find("'huge.npy'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("f32[4294967296x4294967296] has more than 2^63 bytes"),
+            std::string::npos)
+      << msg;
+  // The element count fits, the byte count does not.
+  msg = errorText(parseNpy(makeNpy("{'descr': '<f8', 'fortran_order': False, "
+                                   "'shape': (4611686018427387904,), }",
+                                   ""),
+                           "bytes.npy"));
+  EXPECT_NE(msg.find("has more than 2^63 bytes"), std::string::npos) << msg;
+  // No elements, but sizes whose product (a stride) overflows.
+  msg = errorText(parseNpy(makeNpy("{'descr': '<f4', 'fortran_order': True, "
+                                   "'shape': (0, 4294967296, 4294967296), }",
+                                   ""),
+                           "empty.npy"));
+  EXPECT_NE(msg.find("has more than 2^63 bytes"), std::string::npos) << msg;
+  // Sizes past int64 are not integers at all.
+  msg = errorText(parseNpy(makeNpy("{'descr': '<f4', 'fortran_order': False, "
+                                   "'shape': (18446744073709551616,), }",
+                                   ""),
+                           "big.npy"));
+  EXPECT_NE(msg.find("'shape' must hold non-negative integers"),
+            std::string::npos)
+      << msg;
+}
+
+TEST(Npy, HeaderClaimsMoreBytesThanPresent) {
+  // 2^40 floats (4 TiB) with 8 bytes of payload: an error, not an attempt to
+  // allocate 4 TiB.
+  std::string msg =
+      errorText(parseNpy(makeNpy("{'descr': '<f4', 'fortran_order': False, "
+                                 "'shape': (1099511627776,), }",
+                                 rawBytes<float>({1, 2})),
+                         "claims.npy"));
+  EXPECT_NE(msg.find("'claims.npy'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("data holds 8 bytes, but f32[1099511627776] needs "
+                     "4398046511104"),
+            std::string::npos)
+      << msg;
+  // An empty tensor with sizes that fit reads.
+  auto t = parseNpy(makeNpy("{'descr': '<f4', 'fortran_order': False, "
+                            "'shape': (0, 1099511627776), }",
+                            ""),
+                    "empty.npy");
+  ASSERT_TRUE(static_cast<bool>(t)) << llvm::toString(t.takeError());
+  EXPECT_EQ(t->getNumElements(), 0);
+}
+
 TEST(Npy, WriteReadRoundTrip) {
   for (std::vector<int64_t> shape :
        {std::vector<int64_t>{}, {5}, {2, 3}, {2, 0, 4}}) {
@@ -179,6 +236,125 @@ TEST(TensorProto, RoundTripAndTypedFields) {
   EXPECT_EQ(back->getBytes(), t.getBytes());
   EXPECT_NE(errorText(parseTensorProto("\xff\xff", "bad.pb")).find("'bad.pb'"),
             std::string::npos);
+}
+
+/// A serialized TensorProto written field by field, so that tests can claim
+/// shapes no HostTensor could hold: dims (1), data_type (2), float_data (4,
+/// packed), name (8), raw_data (9).
+struct ProtoWriter {
+  std::string bytes;
+  void varint(uint64_t v) {
+    for (; v >= 0x80; v >>= 7)
+      bytes += char(v | 0x80);
+    bytes += char(v);
+  }
+  void tag(int field, int wireType) { varint(uint64_t(field) << 3 | wireType); }
+  void lengthDelimited(int field, llvm::StringRef data) {
+    tag(field, 2);
+    varint(data.size());
+    bytes += data.str();
+  }
+  ProtoWriter &dims(std::initializer_list<int64_t> sizes) {
+    for (int64_t d : sizes) {
+      tag(1, 0);
+      varint(uint64_t(d));
+    }
+    return *this;
+  }
+  ProtoWriter &dataType(int type) {
+    tag(2, 0);
+    varint(type);
+    return *this;
+  }
+  ProtoWriter &floatData(std::initializer_list<float> values) {
+    lengthDelimited(4, rawBytes<float>(values));
+    return *this;
+  }
+  ProtoWriter &name(llvm::StringRef n) {
+    lengthDelimited(8, n);
+    return *this;
+  }
+  ProtoWriter &rawData(llvm::StringRef data) {
+    lengthDelimited(9, data);
+    return *this;
+  }
+};
+
+constexpr int kFloat = 1, kDouble = 11;
+
+TEST(TensorProto, WriterMatchesTheProtobufEncoding) {
+  HostTensor t(ElementKind::F32, {2});
+  t.getMutableValues<float>()[0] = 1.5f;
+  t.getMutableValues<float>()[1] = -2.0f;
+  auto back = parseTensorProto(ProtoWriter()
+                                   .dims({2})
+                                   .dataType(kFloat)
+                                   .name("w")
+                                   .rawData(rawBytes<float>({1.5f, -2.0f}))
+                                   .bytes,
+                               "w.pb");
+  ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
+  EXPECT_EQ(back->getBytes(), t.getBytes());
+  back = parseTensorProto(
+      ProtoWriter().dims({2}).dataType(kFloat).floatData({1.5f, -2.0f}).bytes,
+      "w.pb");
+  ASSERT_TRUE(static_cast<bool>(back)) << llvm::toString(back.takeError());
+  EXPECT_EQ(back->getBytes(), t.getBytes());
+}
+
+TEST(TensorProto, ShapeProductOverflow) {
+  // 2^32 * 2^32 wraps to 0, which "matched" an empty float_data.
+  std::string msg = errorText(parseTensorProto(ProtoWriter()
+                                                   .dims({1LL << 32, 1LL << 32})
+                                                   .dataType(kFloat)
+                                                   .name("w")
+                                                   .bytes,
+                                               "huge.pb"));
+  EXPECT_NE(msg.find("'huge.pb'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("tensor 'w': the shape of f32[4294967296x4294967296] has "
+                     "more than 2^63 bytes"),
+            std::string::npos)
+      << msg;
+  // Four sizes of 65536, as in the ONNX initializer regression.
+  msg = errorText(parseTensorProto(ProtoWriter()
+                                       .dims({65536, 65536, 65536, 65536})
+                                       .dataType(kFloat)
+                                       .rawData("")
+                                       .bytes,
+                                   "raw.pb"));
+  EXPECT_NE(msg.find("has more than 2^63 bytes"), std::string::npos) << msg;
+  // 2^62 doubles: the element count fits, the byte count does not.
+  msg = errorText(parseTensorProto(
+      ProtoWriter().dims({1LL << 62}).dataType(kDouble).bytes, "bytes.pb"));
+  EXPECT_NE(msg.find("has more than 2^63 bytes"), std::string::npos) << msg;
+  // A negative size.
+  msg = errorText(parseTensorProto(
+      ProtoWriter().dims({2, -3}).dataType(kFloat).bytes, "neg.pb"));
+  EXPECT_NE(msg.find("negative dimension -3"), std::string::npos) << msg;
+}
+
+TEST(TensorProto, ShapeClaimsMoreBytesThanPresent) {
+  // 2^40 floats (4 TiB) backed by 8 bytes: compared, never allocated.
+  std::string msg =
+      errorText(parseTensorProto(ProtoWriter()
+                                     .dims({1LL << 40})
+                                     .dataType(kFloat)
+                                     .name("w")
+                                     .rawData(rawBytes<float>({1, 2}))
+                                     .bytes,
+                                 "claims.pb"));
+  EXPECT_NE(msg.find("'claims.pb'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("tensor 'w': raw_data holds 8 bytes, but "
+                     "f32[1099511627776] needs 4398046511104"),
+            std::string::npos)
+      << msg;
+  msg = errorText(parseTensorProto(
+      ProtoWriter().dims({1LL << 40}).dataType(kFloat).floatData({1, 2}).bytes,
+      "typed.pb"));
+  EXPECT_NE(msg.find("float_data holds 2 values, but f32[1099511627776] needs "
+                     "1099511627776"),
+            std::string::npos)
+      << msg;
 }
 
 TEST(TensorProto, Uint16ReadAsBFloat16WhenExpected) {

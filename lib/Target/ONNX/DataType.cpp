@@ -3,6 +3,7 @@
 #include "peft/Target/ONNX/DataType.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::peft::onnx_data;
@@ -81,30 +82,44 @@ std::optional<int32_t> mlir::peft::onnx_data::getDataType(Type type) {
 
 int64_t mlir::peft::onnx_data::getRawDataSize(int32_t dataType,
                                               int64_t numElements) {
+  // Sizes come from untrusted files: a count that does not fit is an error
+  // (-1), never a wrapped-around size.
+  if (numElements < 0)
+    return -1;
+  int64_t width;
   switch (dataType) {
   case kInt4:
   case kUInt4:
-    return (numElements + 1) / 2;
+    // Two per byte; written so that numElements + 1 cannot overflow.
+    return numElements / 2 + numElements % 2;
   case kBool:
   case kInt8:
   case kUInt8:
-    return numElements;
+    width = 1;
+    break;
   case kFloat16:
   case kBFloat16:
   case kInt16:
   case kUInt16:
-    return 2 * numElements;
+    width = 2;
+    break;
   case kFloat:
   case kInt32:
   case kUInt32:
-    return 4 * numElements;
+    width = 4;
+    break;
   case kDouble:
   case kInt64:
   case kUInt64:
-    return 8 * numElements;
+    width = 8;
+    break;
   default:
     return -1;
   }
+  int64_t bytes;
+  if (llvm::MulOverflow(numElements, width, bytes))
+    return -1;
+  return bytes;
 }
 
 const char *mlir::peft::onnx_data::getDataTypeName(int32_t dataType) {

@@ -12,6 +12,7 @@
 
 #include "peft/Target/ONNX/ONNXImport.h"
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
+#include "peft/Support/ShapeArithmetic.h"
 #include "peft/Target/ONNX/DataType.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -105,6 +106,15 @@ private:
 // Types and tensors
 //===----------------------------------------------------------------------===//
 
+/// "[65536, 65536]": dims as the file gave them, for diagnostics.
+static std::string formatDims(ArrayRef<int64_t> dims) {
+  std::string text = "[";
+  llvm::raw_string_ostream os(text);
+  llvm::interleaveComma(dims, os);
+  os << "]";
+  return text;
+}
+
 FailureOr<Type> ONNXImporter::importElementType(int32_t dataType, Location loc,
                                                 StringRef what) {
   if (Type type = od::getElementType(&ctx, dataType))
@@ -127,10 +137,25 @@ FailureOr<Type> ONNXImporter::importType(const onnx::TypeProto &type,
     return failure();
   if (!tensorType.has_shape())
     return Type(UnrankedTensorType::get(*elementType));
-  SmallVector<int64_t> shape;
-  for (const auto &dim : tensorType.shape().dim())
-    shape.push_back(dim.has_dim_value() ? dim.dim_value()
-                                        : ShapedType::kDynamic);
+  SmallVector<int64_t> shape, staticShape;
+  for (const auto &dim : tensorType.shape().dim()) {
+    if (!dim.has_dim_value()) {
+      shape.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    if (dim.dim_value() < 0) {
+      error(loc) << what << " has negative dimension " << dim.dim_value();
+      return failure();
+    }
+    shape.push_back(dim.dim_value());
+    staticShape.push_back(dim.dim_value());
+  }
+  // Code downstream multiplies the static sizes (element counts, strides).
+  if (!getCheckedNumElements(staticShape)) {
+    error(loc) << what << ": the static sizes of its shape "
+               << formatDims(staticShape) << " overflow int64";
+    return failure();
+  }
   return Type(RankedTensorType::get(shape, *elementType));
 }
 
@@ -194,18 +219,19 @@ ONNXImporter::mapExternalData(const onnx::TensorProto &tensor,
     mapped = std::move(*buffer);
   }
   int64_t fileSize = mapped->getBufferSize();
+  // offset and length come from the model: compared without overflow.
   if (length < 0)
-    length = fileSize - offset;
+    length = offset <= fileSize ? fileSize - offset : 0;
   if (length != expectedBytes) {
     error(loc) << "tensor '" << tensor.name() << "': external data length "
                << length << " does not match its shape and type ("
                << expectedBytes << " bytes)";
     return failure();
   }
-  if (offset + length > fileSize) {
+  if (offset > fileSize || length > fileSize - offset) {
     error(loc) << "tensor '" << tensor.name() << "': external data file '"
                << file << "' is too short (" << fileSize << " bytes, need "
-               << offset + length << ")";
+               << uint64_t(offset) + uint64_t(length) << ")";
     return failure();
   }
   owner = mapped;
@@ -229,7 +255,6 @@ ONNXImporter::importTensor(const onnx::TensorProto &tensor, Location loc) {
   if (failed(elementType))
     return failure();
   SmallVector<int64_t> shape;
-  int64_t numElements = 1;
   for (int64_t d : tensor.dims()) {
     if (d < 0) {
       error(loc) << "tensor '" << tensor.name() << "' has negative dimension "
@@ -237,10 +262,21 @@ ONNXImporter::importTensor(const onnx::TensorProto &tensor, Location loc) {
       return failure();
     }
     shape.push_back(d);
-    numElements *= d;
   }
+  // The dims are untrusted: a wrapped-around product would make a tensor
+  // with no data look complete (and its attribute invalid). Everything below
+  // compares the data present with these checked sizes.
+  std::optional<int64_t> checkedElements = getCheckedNumElements(shape);
+  int64_t expectedBytes =
+      checkedElements ? od::getRawDataSize(dataType, *checkedElements) : -1;
+  if (expectedBytes < 0) {
+    error(loc) << "tensor '" << tensor.name() << "': shape "
+               << formatDims(shape) << " of " << od::getDataTypeName(dataType)
+               << " elements has more than 2^63 bytes";
+    return failure();
+  }
+  int64_t numElements = *checkedElements;
   auto type = RankedTensorType::get(shape, *elementType);
-  int64_t expectedBytes = od::getRawDataSize(dataType, numElements);
 
   ArrayRef<char> bytes;
   std::shared_ptr<llvm::MemoryBuffer> externalOwner;
@@ -367,10 +403,17 @@ Type ONNXImporter::typeOfValue(StringRef name) {
     if (Type element = od::getElementType(&ctx, tensorType.elem_type())) {
       if (!tensorType.has_shape())
         return UnrankedTensorType::get(element);
-      SmallVector<int64_t> shape;
-      for (const auto &dim : tensorType.shape().dim())
-        shape.push_back(dim.has_dim_value() ? dim.dim_value()
-                                            : ShapedType::kDynamic);
+      // These types are hints (value_info may come from the file itself): a
+      // negative size is unknown, a shape whose sizes overflow is unranked.
+      SmallVector<int64_t> shape, staticShape;
+      for (const auto &dim : tensorType.shape().dim()) {
+        bool known = dim.has_dim_value() && dim.dim_value() >= 0;
+        shape.push_back(known ? dim.dim_value() : ShapedType::kDynamic);
+        if (known)
+          staticShape.push_back(dim.dim_value());
+      }
+      if (!getCheckedNumElements(staticShape))
+        return UnrankedTensorType::get(element);
       return RankedTensorType::get(shape, element);
     }
   }

@@ -45,7 +45,8 @@ Type getElementType(MLIRContext *ctx, int32_t dataType);
 std::optional<int32_t> getDataType(Type elementType);
 
 /// Bytes of raw_data holding `numElements` elements (4-bit types pack two per
-/// byte, low nibble first; bool takes a byte).
+/// byte, low nibble first; bool takes a byte); -1 for a type without a fixed
+/// size, a negative count, or a size that does not fit in int64.
 int64_t getRawDataSize(int32_t dataType, int64_t numElements);
 
 /// A printable name ("FLOAT", "INT4", ...) for diagnostics.

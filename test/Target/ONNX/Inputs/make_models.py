@@ -5,6 +5,8 @@
   make_models.py generic OUT.onnx  ops with no typed form (generic fallback), If
   make_models.py dtypes OUT.onnx   an initializer of every element type we map
   make_models.py bad DIR           a valid model plus one file per kind of bad input
+  make_models.py sizes DIR         models whose shapes claim more data than they hold
+  make_models.py npy-overflow OUT  a .npy header of shape (2**32, 2**32), no payload
   make_models.py external DIR      a model whose initializers live in model.data
 
 Deterministic (fixed values); needs only the `onnx` and `numpy` packages.
@@ -249,6 +251,64 @@ def bad(directory):
     ext("external_length", mangle=lambda e: e.update(length="128"))
 
 
+def sizes(directory):
+    """Untrusted sizes: shapes whose products overflow int64 or claim far more
+    data than the file holds. Every one must be a located error, never a crash
+    or an invalid attribute. The initializers feed a Shape node, so the
+    output's type is small and the models pass the ONNX checker (whose own
+    product wraps around too) and go through shape inference."""
+    os.makedirs(directory, exist_ok=True)
+
+    def init_model(path, tensor):
+        m = model([helper.make_node("Shape", [tensor.name], ["y"], name="shape")], [],
+                  [vi("y", I64, [len(tensor.dims)])], [tensor])
+        with open(os.path.join(directory, path), "wb") as f:  # no checker on save
+            f.write(m.SerializeToString())
+
+    # 65536^4 = 2^64 elements: the product wraps to 0, which "matches" no data.
+    init_model("init_overflow.onnx", TensorProto(name="w", data_type=F, dims=[65536] * 4))
+    # 2^62 elements fit in int64, their 2^65 bytes do not.
+    init_model("init_bytes_overflow.onnx",
+               TensorProto(name="w", data_type=TensorProto.DOUBLE, dims=[2**31, 2**31]))
+    # Sizes that fit but are not backed by data: nothing may be allocated.
+    init_model("init_no_data.onnx", TensorProto(name="w", data_type=F, dims=[2**40]))
+    t = TensorProto(name="w", data_type=F, dims=[2**40])
+    t.raw_data = b"\0" * 4
+    init_model("init_short_raw.onnx", t)
+    # Zero elements but non-zero sizes whose product overflows.
+    init_model("init_empty_overflow.onnx",
+               TensorProto(name="w", data_type=F, dims=[0, 2**62, 2**62]))
+    # The same overflow in a Constant node's tensor attribute.
+    c = TensorProto(name="c", data_type=F, dims=[65536] * 4)
+    m = model([helper.make_node("Constant", [], ["c"], name="const", value=c),
+               helper.make_node("Shape", ["c"], ["y"], name="shape")], [], [vi("y", I64, [4])])
+    with open(os.path.join(directory, "attr_overflow.onnx"), "wb") as f:
+        f.write(m.SerializeToString())
+    # Graph input types: a negative size, sizes whose product overflows.
+    for name, dims in [("input_negative", [2, -3]), ("input_overflow", [2**32, 2**32])]:
+        m = tiny()
+        m.graph.input[0].type.tensor_type.shape.Clear()
+        for d in dims:
+            m.graph.input[0].type.tensor_type.shape.dim.add().dim_value = d
+        with open(os.path.join(directory, name + ".onnx"), "wb") as f:
+            f.write(m.SerializeToString())
+    # External data at an offset near 2^63: offset + length must not overflow.
+    m = tiny()
+    data = write_external(m, directory, mangle=lambda e: e.update(offset=str(2**63 - 1)))
+    with open(os.path.join(directory, "model.data"), "wb") as f:
+        f.write(data)
+    onnx.save(m, os.path.join(directory, "external_offset_overflow.onnx"))
+
+
+def npy_overflow(out):
+    """A .npy file whose header claims (2**32, 2**32) float32 elements and that
+    has no payload: the shape product wraps to 0 without a check."""
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    with open(out, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+
+
 def external(directory):
     os.makedirs(directory, exist_ok=True)
     m = tiny()
@@ -269,6 +329,10 @@ def main():
             f.write(dtypes_model().SerializeToString())
     elif what == "bad":
         bad(out)
+    elif what == "sizes":
+        sizes(out)
+    elif what == "npy-overflow":
+        npy_overflow(out)
     elif what == "external":
         external(out)
     else:
