@@ -123,13 +123,14 @@ def main():
     suites = []
     try:
         if args.lit:
-            suites.append(("lit", list(lit_skips(args.lit, args.lit_source))))
+            suites.append(("lit skipped", list(lit_skips(args.lit, args.lit_source))))
         if args.lit_source:
-            suites.append(("lit XFAIL", [(n, r, False) for n, r in lit_xfails(args.lit_source)]))
+            suites.append(("lit XFAIL declared",
+                           [(n, r, False) for n, r in lit_xfails(args.lit_source)]))
         if args.ctest:
-            suites.append(("ctest", list(ctest_skips(args.ctest))))
+            suites.append(("ctest skipped", list(ctest_skips(args.ctest))))
         if args.pytest:
-            suites.append(("pytest", list(pytest_skips(args.pytest))))
+            suites.append(("pytest skipped or xfail", list(pytest_skips(args.pytest))))
     except (OSError, ET.ParseError) as error:
         print(f"check_skips: cannot read a test report: {error}", file=sys.stderr)
         return 1
@@ -137,9 +138,9 @@ def main():
     bad = 0
     for suite, skips in suites:
         if not skips:
-            print(f"{suite}: nothing skipped")
+            print(f"{suite}: none")
             continue
-        print(f"{suite}: {len(skips)} skipped")
+        print(f"{suite}: {len(skips)}")
         for name, reason, allowed in skips:
             print(f"  {'device-gated' if allowed else 'NOT ALLOWED '}  {name}: {reason}")
             bad += not allowed
