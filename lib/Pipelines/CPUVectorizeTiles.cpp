@@ -4,6 +4,9 @@
 // peft-cpu-tile-contractions marked become vector.contract on values read
 // once per tile, which convert-vector-to-llvm later turns into outer
 // products (broadcast of A times a vector of B, accumulated into C).
+// Half-precision operands of an f32 accumulator (f16/bf16 matmuls) are
+// extended to f32 before the contract: upstream lowers only same-typed
+// contracts in general (a batched one with mixed types is left behind).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +31,26 @@ namespace mlir::peft {
 using namespace mlir;
 
 namespace {
+
+/// Extends the float operands of `contract` that are narrower than its
+/// accumulator's element type to that type.
+void widenOperands(RewriterBase &rewriter, vector::ContractionOp contract) {
+  auto accType =
+      dyn_cast<FloatType>(getElementTypeOrSelf(contract.getAccType()));
+  if (!accType)
+    return;
+  rewriter.setInsertionPoint(contract);
+  for (OpOperand *operand :
+       {&contract.getLhsMutable(), &contract.getRhsMutable()}) {
+    auto type = cast<VectorType>(operand->get().getType());
+    auto elementType = dyn_cast<FloatType>(type.getElementType());
+    if (!elementType || elementType.getWidth() >= accType.getWidth())
+      continue;
+    Value wide = arith::ExtFOp::create(rewriter, contract.getLoc(),
+                                       type.clone(accType), operand->get());
+    rewriter.modifyOpInPlace(contract, [&] { operand->set(wide); });
+  }
+}
 
 struct CPUVectorizeTilesPass
     : public peft::impl::CPUVectorizeTilesBase<CPUVectorizeTilesPass> {
@@ -64,6 +87,9 @@ struct CPUVectorizeTilesPass
     tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
     if (failed(applyPatternsGreedily(func, std::move(patterns))))
       return signalPassFailure();
+    func.walk([&](vector::ContractionOp contract) {
+      widenOperands(rewriter, contract);
+    });
   }
 };
 

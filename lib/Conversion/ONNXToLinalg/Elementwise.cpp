@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../Accumulation.h"
 #include "Broadcast.h"
 #include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
@@ -273,6 +274,26 @@ Value sigmoid(OpBuilder &b, Location loc, ValueRange args,
   return arith::DivFOp::create(b, loc, one, denominator);
 }
 
+/// `body` computed in f32 for f16/bf16 results and rounded once, as
+/// onnxruntime's and PyTorch's kernels do: a composite or approximated
+/// function (sigmoid, erf, ...) evaluated in half precision would round at
+/// every step (erf was off by up to 3 ulps). Other types call `body` as is.
+template <ScalarBody body>
+Value inAccumulatorType(OpBuilder &b, Location loc, ValueRange args,
+                        const ScalarTypes &t) {
+  Type wide = getAccumulatorType(t.result);
+  if (wide == t.result)
+    return body(b, loc, args, t);
+  ScalarTypes wideTypes = t;
+  wideTypes.result = wide;
+  SmallVector<Value> wideArgs;
+  for (auto [arg, type] : llvm::zip_equal(args, wideTypes.inputs)) {
+    wideArgs.push_back(convertIfFloat(b, loc, arg, wide));
+    type = wideArgs.back().getType();
+  }
+  return convertFloat(b, loc, body(b, loc, wideArgs, wideTypes), t.result);
+}
+
 /// max/min that propagate NaN (numpy's maximum/minimum, ONNX's reference).
 Value maximum(OpBuilder &b, Location loc, Value lhs, Value rhs,
               bool isUnsigned) {
@@ -446,7 +467,8 @@ void mlir::peft::populateONNXElementwiseToLinalgPatterns(
   addElementwise<MulOp>(patterns, converter, sameNumeric,
                         arithBinary<arith::MulFOp, arith::MulIOp>);
   addElementwise<DivOp>(patterns, converter, sameNumeric, divide);
-  addElementwise<PowOp>(patterns, converter, powTypes, power);
+  addElementwise<PowOp>(patterns, converter, powTypes,
+                        inAccumulatorType<power>);
   addElementwise<NegOp>(patterns, converter, sameNumeric, negate);
   addElementwise<AbsOp>(patterns, converter, sameNumeric, absolute);
   addElementwise<ReluOp>(patterns, converter, sameNumeric, relu);
@@ -455,18 +477,25 @@ void mlir::peft::populateONNXElementwiseToLinalgPatterns(
   addElementwise<MinOp>(patterns, converter, sameNumeric,
                         variadicExtremum<false>);
   patterns.add<ClipLowering>(converter, ctx);
-  // Float math.
+  // Float math (f16/bf16 evaluated in f32, rounded once).
   addElementwise<SqrtOp>(patterns, converter, sameFloat,
-                         unaryMath<math::SqrtOp>);
-  addElementwise<ExpOp>(patterns, converter, sameFloat, unaryMath<math::ExpOp>);
-  addElementwise<LogOp>(patterns, converter, sameFloat, unaryMath<math::LogOp>);
-  addElementwise<ErfOp>(patterns, converter, sameFloat, unaryMath<math::ErfOp>);
+                         inAccumulatorType<unaryMath<math::SqrtOp>>);
+  addElementwise<ExpOp>(patterns, converter, sameFloat,
+                        inAccumulatorType<unaryMath<math::ExpOp>>);
+  addElementwise<LogOp>(patterns, converter, sameFloat,
+                        inAccumulatorType<unaryMath<math::LogOp>>);
+  addElementwise<ErfOp>(patterns, converter, sameFloat,
+                        inAccumulatorType<unaryMath<math::ErfOp>>);
   addElementwise<TanhOp>(patterns, converter, sameFloat,
-                         unaryMath<math::TanhOp>);
-  addElementwise<CosOp>(patterns, converter, sameFloat, unaryMath<math::CosOp>);
-  addElementwise<SinOp>(patterns, converter, sameFloat, unaryMath<math::SinOp>);
-  addElementwise<ReciprocalOp>(patterns, converter, sameFloat, reciprocal);
-  addElementwise<SigmoidOp>(patterns, converter, sameFloat, sigmoid);
+                         inAccumulatorType<unaryMath<math::TanhOp>>);
+  addElementwise<CosOp>(patterns, converter, sameFloat,
+                        inAccumulatorType<unaryMath<math::CosOp>>);
+  addElementwise<SinOp>(patterns, converter, sameFloat,
+                        inAccumulatorType<unaryMath<math::SinOp>>);
+  addElementwise<ReciprocalOp>(patterns, converter, sameFloat,
+                               inAccumulatorType<reciprocal>);
+  addElementwise<SigmoidOp>(patterns, converter, sameFloat,
+                            inAccumulatorType<sigmoid>);
   // Logic, comparisons, selection, conversion.
   addElementwise<NotOp>(patterns, converter, allBool, logicalNot);
   addElementwise<EqualOp>(

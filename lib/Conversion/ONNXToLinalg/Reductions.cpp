@@ -585,6 +585,8 @@ Value expandStatistic(OpBuilder &b, Location loc, Value stat,
 /// in the stash type (f32 by default), normalized = (x - mean) * InvStdDev
 /// with InvStdDev = 1 / sqrt(var + epsilon) (two-pass variance, as the
 /// numpy reference), cast back to T, then * Scale + B with broadcasting.
+/// For f16/bf16, * Scale + B are in the stash type too and the result is
+/// rounded once, as onnxruntime and PyTorch do.
 struct LayerNormalizationLowering
     : OpConversionPattern<onnx_ir::LayerNormalizationOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -648,6 +650,13 @@ struct LayerNormalizationLowering
     SmallVector<Value> affine = {scale};
     if (hasBias)
       affine.push_back(bias);
+    // f16/bf16 apply Scale and B in the (wider) stash type and round once,
+    // as onnxruntime's and PyTorch's kernels do; other types round the
+    // normalized value to T first, as ONNX's function body.
+    Type affineType = elementType;
+    if (getAccumulatorType(elementType) != elementType &&
+        cast<FloatType>(stashType).getWidth() >= 32)
+      affineType = stashType;
     Value y = buildRowwise(
         rewriter, loc, x, {mean, invStdDev}, affine, reduced, elementType,
         [&](OpBuilder &b, Location loc, Value v, ValueRange others) {
@@ -655,10 +664,12 @@ struct LayerNormalizationLowering
               b, loc, convertFloat(b, loc, v, stashType), others[0]);
           Value normalized = arith::MulFOp::create(b, loc, diff, others[1]);
           Value scaled = arith::MulFOp::create(
-              b, loc, convertFloat(b, loc, normalized, elementType), others[2]);
-          if (!hasBias)
-            return scaled;
-          return arith::AddFOp::create(b, loc, scaled, others[3]).getResult();
+              b, loc, convertFloat(b, loc, normalized, affineType),
+              convertFloat(b, loc, others[2], affineType));
+          if (hasBias)
+            scaled = arith::AddFOp::create(
+                b, loc, scaled, convertFloat(b, loc, others[3], affineType));
+          return convertFloat(b, loc, scaled, elementType);
         });
 
     SmallVector<Value> results = {castToType(rewriter, loc, y, yType)};

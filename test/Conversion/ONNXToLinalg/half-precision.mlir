@@ -187,3 +187,51 @@ func.func @matmul_f32(%a: tensor<?x64xf32>, %b: tensor<64x?xf32>) -> tensor<?x?x
   %y = "onnx.MatMul"(%a, %b) : (tensor<?x64xf32>, tensor<64x?xf32>) -> tensor<?x?xf32>
   return %y : tensor<?x?xf32>
 }
+
+// -----
+
+// Composite and approximated float math in f16/bf16 is evaluated in f32 and
+// rounded once (erf in f16 arithmetic was off by up to 3 ulps); a single
+// correctly rounded op (Add) stays in f16, where it rounds the same.
+// CHECK-LABEL: func.func @math_f16
+// CHECK:      ^bb0(%[[X:.*]]: f16, %{{.*}}: f16):
+// CHECK-NEXT:   %[[XW:.*]] = arith.extf %[[X]] : f16 to f32
+// CHECK-NEXT:   %[[E:.*]] = math.erf %[[XW]] : f32
+// CHECK-NEXT:   %[[R:.*]] = arith.truncf %[[E]] : f32 to f16
+// CHECK-NEXT:   linalg.yield %[[R]] : f16
+// CHECK:      ^bb0(%[[Y:.*]]: bf16, %{{.*}}: bf16):
+// CHECK-NEXT:   %[[YW:.*]] = arith.extf %[[Y]] : bf16 to f32
+// CHECK:        math.exp %{{.*}} : f32
+// CHECK:        %[[Q:.*]] = arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT:   %[[S:.*]] = arith.truncf %[[Q]] : f32 to bf16
+// CHECK-NEXT:   linalg.yield %[[S]] : bf16
+// CHECK:      ^bb0(%[[A:.*]]: f16, %[[B:.*]]: f16, %{{.*}}: f16):
+// CHECK-NEXT:   %[[SUM:.*]] = arith.addf %[[A]], %[[B]] : f16
+// CHECK-NEXT:   linalg.yield %[[SUM]] : f16
+func.func @math_f16(%x: tensor<?x8xf16>, %y: tensor<?x8xbf16>) -> (tensor<?x8xf16>, tensor<?x8xbf16>, tensor<?x8xf16>) {
+  %e = "onnx.Erf"(%x) : (tensor<?x8xf16>) -> tensor<?x8xf16>
+  %s = "onnx.Sigmoid"(%y) : (tensor<?x8xbf16>) -> tensor<?x8xbf16>
+  %a = "onnx.Add"(%x, %x) : (tensor<?x8xf16>, tensor<?x8xf16>) -> tensor<?x8xf16>
+  return %e, %s, %a : tensor<?x8xf16>, tensor<?x8xbf16>, tensor<?x8xf16>
+}
+
+// -----
+
+// LayerNormalization in f16: statistics, scale and bias in f32 (the stash
+// type), one rounding.
+// CHECK-LABEL: func.func @layer_norm_f16
+// CHECK:      linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x64xf16>, tensor<?xf32>, tensor<?xf32>, tensor<64xf16>, tensor<64xf16>) outs(%{{.*}} : tensor<?x64xf16>)
+// CHECK-NEXT: ^bb0(%[[X:.*]]: f16, %[[M:.*]]: f32, %[[I:.*]]: f32, %[[S:.*]]: f16, %[[B:.*]]: f16, %{{.*}}: f16):
+// CHECK-NEXT:   %[[XW:.*]] = arith.extf %[[X]] : f16 to f32
+// CHECK-NEXT:   %[[D:.*]] = arith.subf %[[XW]], %[[M]] : f32
+// CHECK-NEXT:   %[[N:.*]] = arith.mulf %[[D]], %[[I]] : f32
+// CHECK-NEXT:   %[[SW:.*]] = arith.extf %[[S]] : f16 to f32
+// CHECK-NEXT:   %[[NS:.*]] = arith.mulf %[[N]], %[[SW]] : f32
+// CHECK-NEXT:   %[[BW:.*]] = arith.extf %[[B]] : f16 to f32
+// CHECK-NEXT:   %[[Y:.*]] = arith.addf %[[NS]], %[[BW]] : f32
+// CHECK-NEXT:   %[[R:.*]] = arith.truncf %[[Y]] : f32 to f16
+// CHECK-NEXT:   linalg.yield %[[R]] : f16
+func.func @layer_norm_f16(%x: tensor<?x64xf16>, %s: tensor<64xf16>, %b: tensor<64xf16>) -> tensor<?x64xf16> {
+  %y, %m, %v = "onnx.LayerNormalization"(%x, %s, %b) <{axis = -1 : i64}> : (tensor<?x64xf16>, tensor<64xf16>, tensor<64xf16>) -> (tensor<?x64xf16>, none, none)
+  return %y : tensor<?x64xf16>
+}

@@ -259,7 +259,8 @@ func.func @layernorm(%x: tensor<?x4xf32>, %s: tensor<4xf32>, %b: tensor<4xf32>) 
 // -----
 
 // f16 with axis 1 of a rank-3 input and no B: statistics in f32 over the last
-// two dims, the normalized value truncated to f16 before the scale.
+// two dims; the scale is applied in f32 too and the result rounded once to
+// f16 (as onnxruntime and PyTorch do).
 // CHECK-DAG: #[[ROW:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d0)>
 // CHECK-DAG: #[[SC:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-LABEL: func.func @layernorm_f16_no_bias
@@ -268,9 +269,10 @@ func.func @layernorm(%x: tensor<?x4xf32>, %s: tensor<4xf32>, %b: tensor<4xf32>) 
 // CHECK: iterator_types = ["parallel", "reduction", "reduction"]
 // CHECK: %[[Y:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #[[ROW]], #[[ROW]], #[[SC]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel"]}
 // CHECK: %[[NORM:.+]] = arith.mulf %{{.+}}, %{{.+}} : f32
-// CHECK: %[[H:.+]] = arith.truncf %[[NORM]] : f32 to f16
-// CHECK: %[[R:.+]] = arith.mulf %[[H]], %{{.+}} : f16
-// CHECK-NEXT: linalg.yield %[[R]] : f16
+// CHECK: %[[S:.+]] = arith.extf %{{.+}} : f16 to f32
+// CHECK: %[[R:.+]] = arith.mulf %[[NORM]], %[[S]] : f32
+// CHECK: %[[H:.+]] = arith.truncf %[[R]] : f32 to f16
+// CHECK-NEXT: linalg.yield %[[H]] : f16
 // CHECK: return %[[Y]] :
 func.func @layernorm_f16_no_bias(%x: tensor<?x3x4xf16>, %s: tensor<3x4xf16>) -> tensor<?x3x4xf16> {
   %none = onnx.none
