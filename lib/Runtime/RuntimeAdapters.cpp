@@ -1,8 +1,8 @@
 //===- RuntimeAdapters.cpp - fill runtime adapter inputs from PEFT files --===//
 
 #include "peft/Runtime/RuntimeAdapters.h"
-#include "peft/Dialect/Peft/Utils/Naming.h"
 #include "peft/Support/Diagnostics.h"
+#include "peft/Support/Naming.h"
 
 #include "peft/Support/AdapterConfig.h"
 #include "peft/Support/SafeTensors.h"

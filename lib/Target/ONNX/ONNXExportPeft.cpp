@@ -15,7 +15,7 @@
 
 #include "ONNXExportImpl.h"
 
-#include "peft/Dialect/Peft/Utils/Naming.h"
+#include "peft/Support/Naming.h"
 
 using namespace mlir;
 using namespace mlir::peft;

@@ -11,8 +11,8 @@
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
-#include "peft/Dialect/Peft/Utils/Naming.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
+#include "peft/Support/Naming.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringSet.h"

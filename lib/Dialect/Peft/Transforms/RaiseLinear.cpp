@@ -13,8 +13,8 @@
 #include "peft/Dialect/ONNX/IR/ONNXShapes.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
-#include "peft/Dialect/Peft/Utils/Naming.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
+#include "peft/Support/Naming.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -1,12 +1,14 @@
 //===- Naming.cpp - module paths and ONNX node scopes ---------------------===//
 
-#include "peft/Dialect/Peft/Utils/Naming.h"
+#include "peft/Support/Naming.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 
-using namespace mlir;
+using namespace mlir::peft;
+using llvm::SmallVector;
+using llvm::StringRef;
 
 std::string mlir::peft::getNodeScope(StringRef modulePath) {
   std::string scope;

@@ -10,10 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef PEFT_DIALECT_PEFT_UTILS_NAMING_H
-#define PEFT_DIALECT_PEFT_UTILS_NAMING_H
+#ifndef PEFT_SUPPORT_NAMING_H
+#define PEFT_SUPPORT_NAMING_H
 
-#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <string>
 
@@ -22,12 +22,12 @@ namespace mlir::peft {
 /// The ONNX node scope of a module path, as the torch exporter writes it:
 /// `model.layers.0.mlp` -> `/model/layers.0/mlp` (a numeric component stays
 /// joined to its parent by a dot).
-std::string getNodeScope(StringRef modulePath);
+std::string getNodeScope(llvm::StringRef modulePath);
 
 /// The module path of the node named `nodeName`, whose last component is the
 /// op: `/model/layers.0/mlp/MatMul` -> `model.layers.0.mlp`. "" when the name
 /// has no scope.
-std::string getModulePathFromNodeName(StringRef nodeName);
+std::string getModulePathFromNodeName(llvm::StringRef nodeName);
 
 /// The names of the three inputs `peft-lora-as-inputs` makes for the adapter
 /// `adapter` on the layer at `modulePath`: PEFT's safetensors keys without
@@ -37,15 +37,15 @@ std::string getModulePathFromNodeName(StringRef nodeName);
 struct RuntimeAdapterInputNames {
   std::string loraA, loraB, scale;
 };
-RuntimeAdapterInputNames getRuntimeAdapterInputNames(StringRef modulePath,
-                                                     StringRef adapter);
+RuntimeAdapterInputNames getRuntimeAdapterInputNames(llvm::StringRef modulePath,
+                                                     llvm::StringRef adapter);
 
 /// The inverse of getRuntimeAdapterInputNames for one name: the layer path,
 /// the adapter and which input it is ('A', 'B' or 's' for the scale); false
 /// when `name` is not such an input name.
-bool parseRuntimeAdapterInputName(StringRef name, std::string &modulePath,
+bool parseRuntimeAdapterInputName(llvm::StringRef name, std::string &modulePath,
                                   std::string &adapter, char &which);
 
 } // namespace mlir::peft
 
-#endif // PEFT_DIALECT_PEFT_UTILS_NAMING_H
+#endif // PEFT_SUPPORT_NAMING_H
