@@ -12,7 +12,7 @@
 #include "peft/Runtime/CPURuntime.h"
 #include "peft/Runtime/RuntimeAdapters.h"
 #include "peft/Support/Npy.h"
-#include "peft/Support/TensorProto.h"
+#include "peft/Target/ONNX/TensorProto.h"
 #include "peft/Tools/FrontDoor.h"
 
 #include "mlir/IR/BuiltinOps.h"

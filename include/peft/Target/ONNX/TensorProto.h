@@ -3,11 +3,12 @@
 // The format of the ONNX backend test data (test_data_set_0/input_0.pb):
 // one serialized onnx.TensorProto. Data in raw_data or in the typed fields
 // (float_data, int32_data, ...) is read; external data and strings are not.
+// Part of the ONNX target, not of PeftSupport: it is protobuf.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef PEFT_SUPPORT_TENSORPROTO_H
-#define PEFT_SUPPORT_TENSORPROTO_H
+#ifndef PEFT_TARGET_ONNX_TENSORPROTO_H
+#define PEFT_TARGET_ONNX_TENSORPROTO_H
 
 #include "peft/Support/HostTensor.h"
 
@@ -46,4 +47,4 @@ llvm::Expected<HostTensor> readTensorFile(llvm::StringRef path,
 
 } // namespace mlir::peft
 
-#endif // PEFT_SUPPORT_TENSORPROTO_H
+#endif // PEFT_TARGET_ONNX_TENSORPROTO_H

@@ -1,6 +1,6 @@
 //===- TensorProto.cpp - ONNX TensorProto .pb files <-> HostTensor --------===//
 
-#include "peft/Support/TensorProto.h"
+#include "peft/Target/ONNX/TensorProto.h"
 #include "peft/Support/Diagnostics.h"
 #include "peft/Support/Npy.h"
 #include "peft/Support/ShapeArithmetic.h"
