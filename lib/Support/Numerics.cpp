@@ -290,13 +290,22 @@ llvm::Expected<Matrix<T>> numerics::pseudoInverse(MatrixRef<const T> a,
 //===----------------------------------------------------------------------===//
 
 template <typename T>
+void numerics::addLowRankRows(MatrixRef<T> panel, int64_t firstRow,
+                              Layout layout, MatrixRef<const T> a,
+                              MatrixRef<const T> b, T scale) {
+  // out_in: W[o0:o1] += s·B[o0:o1]·A.  in_out: Wᵀ[i0:i1] += s·A[:, i0:i1]ᵀ·Bᵀ.
+  if (layout == Layout::OutIn)
+    gemm<T>(scale, b.rowRange(firstRow, panel.rows), Op::N, a, Op::N, T(1),
+            panel);
+  else
+    gemm<T>(scale, a.colRange(firstRow, panel.rows), Op::T, b, Op::T, T(1),
+            panel);
+}
+
+template <typename T>
 void numerics::addLowRank(MatrixRef<T> w, Layout layout, MatrixRef<const T> a,
                           MatrixRef<const T> b, T scale) {
-  // out_in: W += s·B·A.  in_out: Wᵀ += s·Aᵀ·Bᵀ.
-  if (layout == Layout::OutIn)
-    gemm<T>(scale, b, Op::N, a, Op::N, T(1), w);
-  else
-    gemm<T>(scale, a, Op::T, b, Op::T, T(1), w);
+  addLowRankRows(w, 0, layout, a, b, scale);
 }
 
 template <typename T>
@@ -396,6 +405,9 @@ NonFinite<T> numerics::findNonFinite(MatrixRef<const T> w) {
                                              Side, MatrixRef<T>);              \
   template llvm::Expected<Matrix<T>> numerics::pseudoInverse<T>(               \
       MatrixRef<const T>, T);                                                  \
+  template void numerics::addLowRankRows<T>(MatrixRef<T>, int64_t, Layout,     \
+                                            MatrixRef<const T>,                \
+                                            MatrixRef<const T>, T);            \
   template void numerics::addLowRank<T>(                                       \
       MatrixRef<T>, Layout, MatrixRef<const T>, MatrixRef<const T>, T);        \
   template std::vector<T> numerics::outputRowNorms<T>(MatrixRef<const T>,      \

@@ -7,8 +7,10 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
+#include "peft/Target/ONNX/ONNXExport.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -17,6 +19,10 @@
 
 using namespace mlir;
 using namespace mlir::peft;
+
+bool mlir::peft::isONNXOutput(llvm::StringRef path) {
+  return path.ends_with_insensitive(".onnx");
+}
 
 InputKind mlir::peft::classifyInput(llvm::StringRef path) {
   if (path.ends_with_insensitive(".onnx"))
@@ -42,8 +48,7 @@ OwningOpRef<ModuleOp> mlir::peft::importInput(InputKind kind,
   case InputKind::ONNX:
     return importONNXFile(path, context);
   case InputKind::MLIR:
-    emitError(loc) << "MLIR input does not go through the front door";
-    return nullptr;
+    return parseSourceFile<ModuleOp>(path, ParserConfig(&context));
   }
   llvm_unreachable("unknown input kind");
 }
@@ -71,6 +76,11 @@ LogicalResult mlir::peft::runFrontDoor(InputKind kind,
     pm.enableVerifier(true);
   if (failed(pm.run(*module)))
     return failure();
+
+  // An ONNX destination is exported (weights streamed to its external data
+  // file when they do not fit a protobuf).
+  if (isONNXOutput(outputFilename))
+    return exportONNXFile(*module, outputFilename, ONNXExportOptions());
 
   // llvm::writeToOutput writes a temporary next to the destination and
   // renames it: a failure while printing never leaves a half-written file.

@@ -20,7 +20,8 @@ static constexpr const char *kOverview =
     R"(peft-opt: low-rank rewriting of transformer models
 
 Reads MLIR (text or bytecode) or an ONNX model (by extension or content),
-runs the given passes and prints the result, like mlir-opt.
+runs the given passes and prints the result, like mlir-opt; an output named
+*.onnx is exported as an ONNX model instead.
 
 Examples:
   # Lower peft.linear layers to linalg and print the result.
@@ -35,9 +36,10 @@ Examples:
   # Recognize the linear layers of an ONNX export and show their roles.
   peft-opt model.onnx --peft-raise-linear --peft-list-linears -o /dev/null
 
-  # Load a Hugging Face PEFT adapter (save_pretrained directory) and merge it.
+  # Load a Hugging Face PEFT adapter (save_pretrained directory), merge it
+  # and write an ONNX model again (weights in merged.onnx.data when large).
   peft-opt model.onnx --peft-raise-linear --peft-load-adapter=path=adapter_dir \
-    --peft-merge-lora -o merged.mlir
+    --peft-merge-lora=drop-adapters=true -o merged.onnx
 
   # New PiSSA adapters on q and v, then make adapters runtime inputs.
   peft-opt model.onnx --peft-raise-linear \
@@ -60,7 +62,7 @@ int main(int argc, char **argv) {
   auto [inputFilename, outputFilename] =
       registerAndParseCLIOptions(argc, argv, kOverview, registry);
   peft::InputKind kind = peft::classifyInput(inputFilename);
-  if (kind != peft::InputKind::MLIR)
+  if (kind != peft::InputKind::MLIR || peft::isONNXOutput(outputFilename))
     return asMainReturnCode(
         peft::runFrontDoor(kind, inputFilename, outputFilename, registry));
   return asMainReturnCode(

@@ -185,6 +185,13 @@ template <typename T>
 void addLowRank(MatrixRef<T> w, Layout layout, MatrixRef<const T> a,
                 MatrixRef<const T> b, T scale);
 
+/// addLowRank on the stored rows [firstRow, firstRow + panel.rows) of W
+/// only, given as `panel` (outputs for out_in, inputs for in_out): how a
+/// half-precision weight is merged a panel at a time.
+template <typename T>
+void addLowRankRows(MatrixRef<T> panel, int64_t firstRow, Layout layout,
+                    MatrixRef<const T> a, MatrixRef<const T> b, T scale);
+
 /// The Euclidean norm of every output row of W (accumulated in double).
 template <typename T>
 std::vector<T> outputRowNorms(MatrixRef<const T> w, Layout layout);

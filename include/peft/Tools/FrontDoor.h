@@ -23,13 +23,17 @@ enum class InputKind { MLIR, ONNX };
 /// which neither MLIR text nor MLIR bytecode ("ML\xEFR") can.
 InputKind classifyInput(llvm::StringRef path);
 
-/// Imports a non-MLIR input into a module (ONNX: lib/Target/ONNX).
+/// Whether `path` names an ONNX model to export to (by extension).
+bool isONNXOutput(llvm::StringRef path);
+
+/// Imports an input into a module (ONNX: lib/Target/ONNX; MLIR: parsed).
 OwningOpRef<ModuleOp> importInput(InputKind kind, llvm::StringRef path,
                                   MLIRContext &context);
 
-/// mlir-opt's main loop for a non-MLIR input: import, run the pipeline from
-/// the command line, print (text or bytecode) to `outputFilename`, which is
-/// written through a temporary file and only appears on success.
+/// mlir-opt's main loop for a model input or output: import, run the
+/// pipeline from the command line, then print (text or bytecode) to
+/// `outputFilename`, or export it when it names an `.onnx` file. Outputs are
+/// written through temporary files and only appear on success.
 LogicalResult runFrontDoor(InputKind kind, llvm::StringRef inputFilename,
                            llvm::StringRef outputFilename,
                            DialectRegistry &registry);

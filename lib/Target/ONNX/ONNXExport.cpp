@@ -530,7 +530,7 @@ LogicalResult mlir::peft::exportONNXFile(ModuleOp module, StringRef path,
                                          const ONNXExportOptions &options) {
   ONNXExporter exporter(module, options);
   onnx::ModelProto model;
-  std::string bytes, dataBytes;
+  std::string bytes;
   bool external = path != "-" && exporter.needsExternalData();
   std::string location = options.externalDataFile;
   if (external && location.empty())
@@ -540,37 +540,59 @@ LogicalResult mlir::peft::exportONNXFile(ModuleOp module, StringRef path,
     return emitError(module.getLoc())
            << "external data file '" << location
            << "' must be a plain name relative to the model";
-  {
-    llvm::raw_string_ostream dataStream(dataBytes);
-    if (failed(exporter.build(model, external ? &dataStream : nullptr,
-                              location)) ||
-        failed(serialize(module, model, bytes)))
-      return failure();
-  }
-
-  // Data file first, then the model; each through a temporary + rename.
   SmallString<256> dataPath(path);
   llvm::sys::path::remove_filename(dataPath);
   llvm::sys::path::append(dataPath, location);
+
+  // The weights stream straight from their blobs into a temporary next to
+  // the data file (never through memory), renamed once the model is
+  // written: a failure leaves neither file half-written.
+  std::optional<llvm::sys::fs::TempFile> dataFile;
+  std::optional<llvm::raw_fd_ostream> dataStream;
+  auto discardData = [&] {
+    dataStream.reset();
+    if (dataFile)
+      consumeError(dataFile->discard());
+  };
   if (external) {
-    if (llvm::Error e =
-            llvm::writeToOutput(dataPath, [&](llvm::raw_ostream &os) {
-              os << dataBytes;
-              return llvm::Error::success();
-            }))
+    auto temp = llvm::sys::fs::TempFile::create(dataPath + "-%%%%%%.tmp");
+    if (!temp)
       return emitError(module.getLoc())
-             << "cannot write '" << dataPath
-             << "': " << llvm::toString(std::move(e));
+             << "cannot create a temporary file next to '" << dataPath
+             << "': " << llvm::toString(temp.takeError());
+    dataFile.emplace(std::move(*temp));
+    dataStream.emplace(dataFile->FD, /*shouldClose=*/false);
+  }
+  if (failed(exporter.build(model, external ? &*dataStream : nullptr,
+                            location)) ||
+      failed(serialize(module, model, bytes))) {
+    discardData();
+    return failure();
+  }
+  if (external) {
+    dataStream->flush();
+    if (dataStream->has_error()) {
+      std::string message = dataStream->error().message();
+      dataStream->clear_error();
+      discardData();
+      return emitError(module.getLoc())
+             << "cannot write '" << dataPath << "': " << message;
+    }
+    dataStream.reset();
   }
   if (llvm::Error e = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
         os << bytes;
         return llvm::Error::success();
       })) {
-    if (external)
-      llvm::sys::fs::remove(dataPath);
+    discardData();
     return emitError(module.getLoc())
            << "cannot write '" << path << "': " << llvm::toString(std::move(e));
   }
+  if (external)
+    if (llvm::Error e = dataFile->keep(dataPath))
+      return emitError(module.getLoc())
+             << "cannot write '" << dataPath
+             << "': " << llvm::toString(std::move(e));
   return success();
 }
 

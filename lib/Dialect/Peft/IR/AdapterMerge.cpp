@@ -11,6 +11,8 @@
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Support/Numerics.h"
 
+#include <tuple>
+
 using namespace mlir;
 using namespace mlir::peft;
 namespace nm = mlir::peft::numerics;
@@ -35,14 +37,14 @@ static std::string rewrittenName(OpOperand &weight, LinearLikeOpInterface layer,
 /// Fails with an error naming the layer when `w` has a non-finite element.
 template <typename T>
 static LogicalResult checkFinite(Operation *op, LinearLikeOpInterface layer,
-                                 nm::MatrixRef<T> w) {
+                                 nm::MatrixRef<T> w, int64_t firstRow = 0) {
   nm::NonFinite<T> bad = nm::findNonFinite<T>(w);
   if (!bad.count)
     return success();
   return op->emitError() << "the new weight of layer " << layer.describeLayer()
                          << " has " << bad.count << " non-finite value(s) ("
-                         << bad.value << " at stored [" << bad.row << ", "
-                         << bad.col << "])";
+                         << bad.value << " at stored [" << bad.row + firstRow
+                         << ", " << bad.col << "])";
 }
 
 /// The layer's dense weight operand, or an error at `op`.
@@ -104,6 +106,54 @@ readLoraParams(LoraOp op, LinearLikeOpInterface layer, bool withNorms) {
   return params;
 }
 
+namespace {
+/// W += scale·B·A for a plain LoRA: row-local, so f16/bf16 weights are
+/// merged a panel at a time. A and B are read once per precision.
+class LowRankUpdate final : public WeightUpdate {
+public:
+  LowRankUpdate(LoraOp op, LinearLikeOpInterface layer, double scale)
+      : op(op), layer(layer), scale(scale),
+        layout(toLayout(layer.getDenseWeightLayout())) {}
+
+  bool isRowLocal() const override { return true; }
+  LogicalResult apply(nm::MatrixRef<float> w) override {
+    return update<float>(w, 0);
+  }
+  LogicalResult apply(nm::MatrixRef<double> w) override {
+    return update<double>(w, 0);
+  }
+  LogicalResult applyRows(nm::MatrixRef<float> panel,
+                          int64_t firstRow) override {
+    return update<float>(panel, firstRow);
+  }
+
+private:
+  template <typename T>
+  LogicalResult update(nm::MatrixRef<T> panel, int64_t firstRow) {
+    auto &params = std::get<std::optional<FailureOr<LoraParams<T>>>>(cache);
+    if (!params)
+      params = readLoraParams<T>(op, layer, /*withNorms=*/false);
+    if (failed(*params))
+      return failure();
+    int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
+    int64_t rank = op.getRank();
+    nm::addLowRankRows<T>(
+        panel, firstRow, layout,
+        nm::MatrixRef<const T>((*params)->a.data(), rank, in),
+        nm::MatrixRef<const T>((*params)->b.data(), out, rank), T(scale));
+    return checkFinite<T>(op, layer, panel, firstRow);
+  }
+
+  LoraOp op;
+  LinearLikeOpInterface layer;
+  double scale;
+  nm::Layout layout;
+  std::tuple<std::optional<FailureOr<LoraParams<float>>>,
+             std::optional<FailureOr<LoraParams<double>>>>
+      cache;
+};
+} // namespace
+
 LogicalResult LoraOp::merge() {
   if (getMerged())
     return success();
@@ -111,6 +161,14 @@ LogicalResult LoraOp::merge() {
   FailureOr<OpOperand *> weight = denseWeightOf(*this, layer);
   if (failed(weight))
     return failure();
+  if (!getMagnitude()) {
+    LowRankUpdate update(*this, layer, getScale().convertToDouble());
+    if (failed(rewriteWeight(
+            **weight, rewrittenName(**weight, layer, ".merged"), update)))
+      return failure();
+    setMerged(true);
+    return success();
+  }
   int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
   int64_t rank = getRank();
   nm::Layout layout = toLayout(layer.getDenseWeightLayout());
@@ -152,6 +210,14 @@ LogicalResult LoraOp::unmerge() {
   FailureOr<OpOperand *> weight = denseWeightOf(*this, layer);
   if (failed(weight))
     return failure();
+  if (!getMagnitude()) {
+    LowRankUpdate update(*this, layer, -getScale().convertToDouble());
+    if (failed(rewriteWeight(
+            **weight, rewrittenName(**weight, layer, ".unmerged"), update)))
+      return failure();
+    setMerged(false);
+    return success();
+  }
   int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
   int64_t rank = getRank();
   nm::Layout layout = toLayout(layer.getDenseWeightLayout());

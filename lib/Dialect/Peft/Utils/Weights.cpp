@@ -312,6 +312,32 @@ WeightRewriteStats mlir::peft::getWeightRewriteStats() {
 
 WeightUpdate::~WeightUpdate() = default;
 
+LogicalResult WeightUpdate::applyRows(numerics::MatrixRef<float>, int64_t) {
+  llvm_unreachable("applyRows called on an update that is not row-local");
+}
+
+/// Row-local update of an f16/bf16 matrix stored at `src`, written to `dst`
+/// (which may be `src`), widened one panel at a time.
+static LogicalResult applyInPanels(WeightUpdate &update, Type elementType,
+                                   const char *src, char *dst,
+                                   std::pair<int64_t, int64_t> shape) {
+  auto [rows, cols] = shape;
+  // About 4 MiB of f32 a panel.
+  int64_t panelRows =
+      std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(cols, 1));
+  std::vector<float> scratch(std::min(rows, panelRows) * cols);
+  for (int64_t r0 = 0; r0 < rows; r0 += panelRows) {
+    int64_t n = std::min(panelRows, rows - r0);
+    size_t offset = size_t(r0 * cols) * 2;
+    decodeElements<float>(elementType, src + offset, n * cols, scratch.data());
+    if (failed(update.applyRows(
+            numerics::MatrixRef<float>(scratch.data(), n, cols), r0)))
+      return failure();
+    encodeElements<float>(elementType, scratch.data(), n * cols, dst + offset);
+  }
+  return success();
+}
+
 /// The blob entry behind a resource attribute (null for inline data).
 static DialectResourceBlobManager::BlobEntry *getBlobEntry(ElementsAttr attr) {
   auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr);
@@ -422,6 +448,10 @@ LogicalResult mlir::peft::rewriteWeight(OpOperand &operand, StringRef newName,
                   ? applyTyped(update, reinterpret_cast<double *>(data), shape)
                   : applyTyped(update, reinterpret_cast<float *>(data), shape)))
         return failure();
+    } else if (update.isRowLocal() &&
+               (elementType.isF16() || elementType.isBF16())) {
+      if (failed(applyInPanels(update, elementType, data, data, shape)))
+        return failure();
     } else {
       // f16/bf16: decode to f32, update, round once back into the blob.
       std::vector<float> scratch(type.getNumElements());
@@ -437,6 +467,20 @@ LogicalResult mlir::peft::rewriteWeight(OpOperand &operand, StringRef newName,
   // A new blob: read in the compute precision, update, store once.
   AsmResourceBlob fresh = allocateBlob(elementType, bytes);
   char *out = fresh.getMutableData().data();
+  FailureOr<ArrayRef<char>> raw = weight->getRawBytes();
+  auto runFast = [&](auto zero, auto &&generic) -> LogicalResult {
+    using T = decltype(zero);
+    if (succeeded(raw) &&
+        sizeof(T) * 8 == elementType.getIntOrFloatBitWidth()) {
+      // f32/f64 stored bytes: copy once and update the copy.
+      std::memcpy(out, raw->data(), bytes);
+      return applyTyped(update, reinterpret_cast<T *>(out), shape);
+    }
+    if (succeeded(raw) && update.isRowLocal() &&
+        (elementType.isF16() || elementType.isBF16()))
+      return applyInPanels(update, elementType, raw->data(), out, shape);
+    return generic(zero);
+  };
   auto run = [&](auto zero) -> LogicalResult {
     using T = decltype(zero);
     FailureOr<std::vector<T>> values = weight->readValues<T>();
@@ -448,7 +492,7 @@ LogicalResult mlir::peft::rewriteWeight(OpOperand &operand, StringRef newName,
     encodeElements<T>(elementType, values->data(), values->size(), out);
     return success();
   };
-  if (failed(wide ? run(double()) : run(float())))
+  if (failed(wide ? runFast(double(), run) : runFast(float(), run)))
     return failure();
 
   // A weight used only here keeps its op (and so its ONNX name): only its

@@ -141,6 +141,14 @@ public:
   virtual ~WeightUpdate();
   virtual LogicalResult apply(numerics::MatrixRef<float> w) = 0;
   virtual LogicalResult apply(numerics::MatrixRef<double> w) = 0;
+  /// Whether each stored row's update depends on that row alone. Then an
+  /// f16/bf16 weight is widened and updated one panel of rows at a time
+  /// through applyRows, never as a whole f32 copy.
+  virtual bool isRowLocal() const { return false; }
+  /// Updates the stored rows [firstRow, firstRow + panel.rows) (row-local
+  /// updates of f16/bf16 weights only).
+  virtual LogicalResult applyRows(numerics::MatrixRef<float> panel,
+                                  int64_t firstRow);
 };
 
 /// Rewrites the float weight used by `operand` through `update`: in place
