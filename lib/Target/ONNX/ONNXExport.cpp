@@ -5,7 +5,8 @@
 // metadata are restored from the attributes the importer left; typed ops
 // export their properties as ONNX attributes by one fixed kind mapping.
 // `peft` ops become the standard operators they stand for
-// (ONNXExportPeft.cpp); constant tensors (`arith.constant`) become
+// (ONNXExportPeft.cpp), elementwise linalg ops the operator they compute
+// (ONNXExportLinalg.cpp); constant tensors (`arith.constant`) become
 // initializers.
 //
 //===----------------------------------------------------------------------===//
@@ -21,6 +22,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
@@ -299,6 +302,8 @@ LogicalResult ONNXExporter::exportOp(Operation *op, onnx::GraphProto &graph) {
   }
   if (isa<PeftDialect>(op->getDialect()))
     return exportPeftOp(op, graph);
+  if (isa<linalg::LinalgDialect, tensor::TensorDialect>(op->getDialect()))
+    return exportLinalgOp(op, graph);
 
   onnx::NodeProto *node = graph.add_node();
   std::string name = nodeName(loc);

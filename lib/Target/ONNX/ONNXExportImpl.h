@@ -1,8 +1,9 @@
 //===- ONNXExportImpl.h - the exporter state its files share ----*- C++ -*-===//
 //
 // ONNXExport.cpp writes the graph, tensors and `onnx` ops; ONNXExportPeft.cpp
-// writes `peft` ops as the standard operators they stand for. Both work on
-// the one exporter state declared here.
+// writes `peft` ops as the standard operators they stand for;
+// ONNXExportLinalg.cpp elementwise linalg ops. All work on the one exporter
+// state declared here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -78,6 +79,12 @@ private:
                                      const std::string &input, int64_t axis,
                                      Location loc);
   int64_t opsetVersion();
+
+  //===--------------------------------------------------------------------===//
+  // Elementwise linalg ops (ONNXExportLinalg.cpp)
+  //===--------------------------------------------------------------------===//
+
+  LogicalResult exportLinalgOp(Operation *op, onnx::GraphProto &graph);
 
   ModuleOp module;
   const ONNXExportOptions &options;

@@ -2,19 +2,21 @@
 //
 // peft-lora-as-inputs: one compiled model runs any LoRA adapter of rank up
 // to max-rank. The constant A and B of each adapter become zero-padded
-// arguments and its scale a one-element argument that multiplies B (an
-// onnx.Mul, so that export and both lowerings handle it as any graph op).
+// arguments and its scale a one-element argument that multiplies B: an
+// elementwise linalg.generic on tensors, which both lowerings take as they
+// are and the ONNX exporter writes as a Mul.
 //
 //===----------------------------------------------------------------------===//
 
-#include "peft/Dialect/ONNX/IR/ONNXDialect.h"
-#include "peft/Dialect/ONNX/IR/ONNXOps.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Support/Naming.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/StringSet.h"
 
 namespace mlir::peft {
@@ -40,9 +42,41 @@ RuntimeAdapter namesFor(LoraOp op, StringRef path) {
   return {op, names.loraA, names.loraB, names.scale};
 }
 
+/// `b · scale` for `b: [out, r]` and a one-element `scale: [1]`, as the
+/// broadcasting elementwise generic that convert-onnx-to-linalg makes of a
+/// Mul.
+Value createScaled(OpBuilder &b, Location loc, Value matrix, Value scale) {
+  auto type = cast<RankedTensorType>(matrix.getType());
+  MLIRContext *ctx = b.getContext();
+  AffineMap identity = b.getMultiDimIdentityMap(2);
+  AffineMap broadcast =
+      AffineMap::get(2, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                       type.getElementType());
+  auto generic = linalg::GenericOp::create(
+      b, loc, type, ValueRange{matrix, scale}, ValueRange{init},
+      ArrayRef<AffineMap>{identity, broadcast, identity},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                    utils::IteratorType::parallel},
+      [](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value product =
+            arith::MulFOp::create(nested, nestedLoc, args[0], args[1]);
+        linalg::YieldOp::create(nested, nestedLoc, product);
+      });
+  return generic.getResult(0);
+}
+
 struct PassLoraAsInputs
     : public peft::impl::PeftLoraAsInputsBase<PassLoraAsInputs> {
   using Base::Base;
+
+  // The scaling of B is a linalg.generic (Passes.td names only the peft and
+  // onnx dialects).
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    registry.insert<arith::ArithDialect, linalg::LinalgDialect,
+                    tensor::TensorDialect>();
+  }
 
   void runOnOperation() override {
     if (maxRank <= 0) {
@@ -130,9 +164,8 @@ struct PassLoraAsInputs
           StringAttr::get(ctx, getNodeScope(*op.getLinear().getPath()) +
                                    "/lora_scale/Mul"),
           op.getLoc());
-      Value scaledB =
-          onnx_ir::MulOp::create(b, mulLoc, types[1], fn.getArgument(first + 1),
-                                 fn.getArgument(first + 2));
+      Value scaledB = createScaled(b, mulLoc, fn.getArgument(first + 1),
+                                   fn.getArgument(first + 2));
       op.getLoraAMutable().assign(fn.getArgument(first));
       op.getLoraBMutable().assign(scaledB);
       op.setScale(APFloat(1.0));

@@ -4,7 +4,10 @@
 
 // A and B become zero-padded arguments named after the PEFT keys, the scale a
 // one-element argument multiplying B; the op's own scale becomes 1.0 and the
-// constant weights are gone.
+// constant weights are gone. No onnx op is created: B is scaled by a
+// broadcasting linalg.generic.
+// CHECK-DAG:  #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG:  #[[BC:.*]] = affine_map<(d0, d1) -> (0)>
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>,
 // CHECK-SAME: %[[A:.*]]: tensor<16x64xf32> {onnx.name = "l.q_proj.lora_A.weight"},
@@ -13,10 +16,13 @@
 // CHECK-NOT:  onnx.initializer "a"
 // CHECK-NOT:  onnx.initializer "b"
 // CHECK:      %[[Y:.*]] = peft.linear %[[X]]
-// CHECK:      %[[SB:.*]] = "onnx.Mul"(%[[B]], %[[S]]) : (tensor<96x16xf32>, tensor<1xf32>) -> tensor<96x16xf32>
+// CHECK:      %[[E:.*]] = tensor.empty() : tensor<96x16xf32>
+// CHECK:      %[[SB:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[BC]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[B]], %[[S]] : tensor<96x16xf32>, tensor<1xf32>) outs(%[[E]] : tensor<96x16xf32>)
+// CHECK:        %[[P:.*]] = arith.mulf
+// CHECK:        linalg.yield %[[P]]
 // CHECK:      %[[Z:.*]] = peft.lora %[[X]], %[[Y]], %[[A]], %[[SB]] scale 1.000000e+00 adapter "default" : tensor<?x64xf32>, tensor<?x96xf32>, tensor<16x64xf32>, tensor<96x16xf32>
 // CHECK:      return %[[Z]]
-// The onnx.Mul is named in the layer's ONNX node scope.
+// The scaling is named in the layer's ONNX node scope.
 // LOC: loc("/l/q_proj/lora_scale/Mul"
 func.func @main(%x: tensor<?x64xf32>) -> tensor<?x96xf32> {
   %w = onnx.initializer "w" dense<0.5> : tensor<96x64xf32>
