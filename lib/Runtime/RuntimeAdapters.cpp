@@ -3,15 +3,11 @@
 #include "peft/Runtime/RuntimeAdapters.h"
 #include "peft/Support/Diagnostics.h"
 #include "peft/Support/Naming.h"
-
-#include "peft/Support/AdapterConfig.h"
-#include "peft/Support/SafeTensors.h"
+#include "peft/Support/PeftAdapter.h"
 
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/Support/Path.h"
 
 #include <cstring>
 #include <map>
@@ -28,20 +24,21 @@ struct LayerInputs {
   int a = -1, b = -1, scale = -1;
 };
 
-/// Copies the [rows, cols] tensor `t` into the top-left corner of `out`
-/// (zero-filled), converting the element type.
-void copyPadded(const SafeTensor &t, HostTensor &out) {
-  ElementKind kind = *getSafeTensorsFloatKind(t.dtype);
-  size_t size = getElementSize(kind), outSize = getElementSize(out.getKind());
+/// Copies the float [rows, cols] tensor `t` into the top-left corner of
+/// `out` (zero-filled), converting the element type.
+llvm::Error copyPadded(const SafeTensor &t, HostTensor &out) {
+  llvm::Expected<std::vector<double>> values = readAdapterTensor(t);
+  if (!values)
+    return values.takeError();
+  size_t outSize = getElementSize(out.getKind());
   int64_t rows = t.shape[0], cols = t.shape[1];
   int64_t outCols = out.getShape()[1];
   char *outData = static_cast<char *>(out.getData());
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c)
-      writeFloatElement(
-          out.getKind(),
-          readElementAsDouble(kind, t.data.data() + (r * cols + c) * size),
-          outData + (r * outCols + c) * outSize);
+      writeFloatElement(out.getKind(), (*values)[r * cols + c],
+                        outData + (r * outCols + c) * outSize);
+  return llvm::Error::success();
 }
 
 HostTensor zeros(const TensorSpec &spec) {
@@ -50,56 +47,45 @@ HostTensor zeros(const TensorSpec &spec) {
   return t;
 }
 
-/// Fills the inputs of one adapter from the directory `source.dir`.
+/// Fills the inputs of one adapter from `source.dir`.
 llvm::Error loadOne(const FunctionSignature &sig, const AdapterSource &source,
                     const std::map<std::string, LayerInputs> &layers,
                     std::vector<std::pair<std::string, HostTensor>> &result) {
-  llvm::SmallString<256> configPath(source.dir), weightsPath(source.dir);
-  llvm::sys::path::append(configPath, "adapter_config.json");
-  llvm::sys::path::append(weightsPath, "adapter_model.safetensors");
-  auto config = readAdapterConfig(configPath);
-  if (!config)
-    return config.takeError();
-  if (config->peftType != PeftType::Lora)
+  auto adapter = PeftAdapter::open(source.dir);
+  if (!adapter)
+    return adapter.takeError();
+  const AdapterConfig &config = (*adapter)->getConfig();
+  StringRef configPath = (*adapter)->getFiles().configPath;
+  StringRef weightsPath = (*adapter)->getFiles().tensorsPath;
+  if (config.peftType != PeftType::Lora)
     return makeError("'" + configPath +
                      "': only LoRA adapters can fill runtime adapter inputs");
-  if (config->useDora)
+  if (config.useDora)
     return makeError("'" + configPath +
                      "': DoRA adapters cannot run as runtime inputs (merge "
                      "them into the model instead)");
-  auto file = SafeTensorsFile::open(weightsPath);
-  if (!file)
-    return file.takeError();
 
+  // A module whose keys name another adapter is not this adapter's.
+  auto moduleFor = [&](StringRef path) -> const AdapterModule * {
+    const AdapterModule *module = (*adapter)->lookupModule(path);
+    if (module && !module->adapterName.empty() &&
+        module->adapterName != source.adapter)
+      return nullptr;
+    return module;
+  };
   llvm::StringSet<> used;
   for (const auto &[path, inputs] : layers) {
     const TensorSpec &aSpec = sig.inputs[inputs.a];
     const TensorSpec &bSpec = sig.inputs[inputs.b];
     const TensorSpec &sSpec = sig.inputs[inputs.scale];
-    std::string prefix = "base_model.model." + path;
-    auto find = [&](StringRef which) -> const SafeTensor * {
-      for (std::string key :
-           {prefix + "." + which.str() + ".weight",
-            prefix + "." + which.str() + "." + source.adapter + ".weight"})
-        if (const SafeTensor *t = (*file)->lookup(key))
-          return t;
-      return nullptr;
-    };
-    const SafeTensor *a = find("lora_A"), *b = find("lora_B");
     HostTensor aOut = zeros(aSpec), bOut = zeros(bSpec), sOut = zeros(sSpec);
-    if (a || b) {
-      if (!a || !b)
-        return makeError("'" + weightsPath + "': layer '" + path + "' has " +
-                         (a ? "lora_A but no lora_B" : "lora_B but no lora_A"));
-      used.insert(a->name);
-      used.insert(b->name);
-      for (const SafeTensor *t : {a, b})
-        if (!getSafeTensorsFloatKind(t->dtype) || t->shape.size() != 2)
-          return makeError("'" + weightsPath + "': '" + t->name + "' is " +
-                           t->describe() + ", expected a 2-D float tensor");
+    if (const AdapterModule *module = moduleFor(path)) {
+      used.insert(module->path);
+      if (llvm::Error err = (*adapter)->checkModule(*module))
+        return err;
+      const SafeTensor *a = module->loraA, *b = module->loraB;
       int64_t rank = a->shape[0], maxRank = aSpec.shape[0];
-      if (a->shape[1] != aSpec.shape[1] || b->shape[0] != bSpec.shape[0] ||
-          b->shape[1] != rank)
+      if (a->shape[1] != aSpec.shape[1] || b->shape[0] != bSpec.shape[0])
         return makeError("'" + weightsPath + "': layer '" + path +
                          "': " + a->describe() + " and " + b->describe() +
                          " do not fit the layer's [r x " +
@@ -110,18 +96,24 @@ llvm::Error loadOne(const FunctionSignature &sig, const AdapterSource &source,
                          "' has rank " + llvm::Twine(rank) +
                          ", above the model's max-rank " +
                          llvm::Twine(maxRank));
-      copyPadded(*a, aOut);
-      copyPadded(*b, bOut);
-      writeFloatElement(sOut.getKind(), config->scaleFor(path), sOut.getData());
+      if (llvm::Error err = copyPadded(*a, aOut))
+        return err;
+      if (llvm::Error err = copyPadded(*b, bOut))
+        return err;
+      writeFloatElement(sOut.getKind(), config.scaleFor(path), sOut.getData());
     }
     result.emplace_back(aSpec.name, std::move(aOut));
     result.emplace_back(bSpec.name, std::move(bOut));
     result.emplace_back(sSpec.name, std::move(sOut));
   }
 
-  for (const SafeTensor &t : (*file)->tensors())
-    if (!used.contains(t.name))
-      return makeError("'" + weightsPath + "': '" + t.name +
+  if (!(*adapter)->getOtherTensors().empty())
+    return makeError((*adapter)->describeOtherTensor(
+        *(*adapter)->getOtherTensors().front()));
+  for (const AdapterModule &module : (*adapter)->getModules())
+    if (!used.contains(module.path))
+      return makeError("'" + weightsPath + "': '" +
+                       module.tensors().front()->name +
                        "' matches no runtime adapter input of @" + sig.name +
                        " (compile the model with peft-lora-as-inputs on that "
                        "layer, or check the module paths)");

@@ -5,8 +5,9 @@
 // `<path>.lora_B[.<adapter>].weight` ([out, max-rank]) and
 // `<path>.lora_scale[.<adapter>]` ([1]). `peft-run --adapter` and Python's
 // `Module.run(adapters=...)` fill them from Hugging Face PEFT adapter
-// directories: A and B zero-padded to max-rank, the scale from
-// adapter_config.json (alpha/r or alpha/sqrt(r), rank_pattern and
+// directories (or their safetensors files), read by PeftAdapter.h as
+// `peft-load-adapter` reads them: A and B zero-padded to max-rank, the scale
+// from adapter_config.json (alpha/r or alpha/sqrt(r), rank_pattern and
 // alpha_pattern applied), zeros for layers the adapter does not cover. One
 // compiled module thereby runs any adapter of rank <= max-rank.
 //
@@ -26,7 +27,8 @@
 
 namespace mlir::peft::runtime {
 
-/// One adapter directory and the adapter name whose inputs it fills.
+/// One adapter directory (or safetensors file) and the adapter name whose
+/// inputs it fills.
 struct AdapterSource {
   std::string adapter;
   std::string dir;

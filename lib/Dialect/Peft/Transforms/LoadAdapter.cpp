@@ -11,15 +11,7 @@
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
-#include "peft/Support/AdapterConfig.h"
-#include "peft/Support/SafeTensors.h"
-
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSwitch.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
-
-#include <map>
+#include "peft/Support/PeftAdapter.h"
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_PEFTLOADADAPTER
@@ -30,69 +22,6 @@ using namespace mlir;
 using namespace mlir::peft;
 
 namespace {
-constexpr StringLiteral kKeyPrefix = "base_model.model.";
-
-/// The tensors of one adapted module, by role.
-struct ModuleTensors {
-  const SafeTensor *loraA = nullptr;
-  const SafeTensor *loraB = nullptr;
-  const SafeTensor *magnitude = nullptr;
-  const SafeTensor *ia3 = nullptr;
-};
-
-enum class TensorRole { LoraA, LoraB, Magnitude, IA3 };
-
-/// Splits a PEFT key into module path and role:
-/// `base_model.model.<path>.lora_A[.<adapter>].weight`, `.lora_B...`,
-/// `.lora_magnitude_vector[.<adapter>][.weight]`, `.ia3_l[.<adapter>]`.
-std::optional<std::pair<std::string, TensorRole>> parseKey(StringRef key) {
-  if (!key.consume_front(kKeyPrefix))
-    return std::nullopt;
-  SmallVector<StringRef> parts;
-  key.split(parts, '.');
-  for (int i = int(parts.size()) - 1; i > 0; --i) {
-    std::optional<TensorRole> role =
-        llvm::StringSwitch<std::optional<TensorRole>>(parts[i])
-            .Case("lora_A", TensorRole::LoraA)
-            .Case("lora_B", TensorRole::LoraB)
-            .Case("lora_magnitude_vector", TensorRole::Magnitude)
-            .Case("ia3_l", TensorRole::IA3)
-            .Default(std::nullopt);
-    if (!role)
-      continue;
-    ArrayRef<StringRef> rest = ArrayRef(parts).drop_front(i + 1);
-    bool endsInWeight = !rest.empty() && rest.back() == "weight";
-    bool valid;
-    switch (*role) {
-    case TensorRole::LoraA:
-    case TensorRole::LoraB:
-      valid = endsInWeight && rest.size() <= 2;
-      break;
-    case TensorRole::Magnitude:
-      valid = rest.size() <= (endsInWeight ? 2u : 1u);
-      break;
-    case TensorRole::IA3:
-      valid = rest.size() <= 1 && !endsInWeight;
-      break;
-    }
-    if (!valid)
-      return std::nullopt;
-    return std::make_pair(llvm::join(ArrayRef(parts).take_front(i), "."),
-                          *role);
-  }
-  return std::nullopt;
-}
-
-/// The element type of a float safetensors dtype, or null.
-Type floatTypeOf(MLIRContext *ctx, StringRef dtype) {
-  return llvm::StringSwitch<Type>(dtype)
-      .Case("F32", Float32Type::get(ctx))
-      .Case("F16", Float16Type::get(ctx))
-      .Case("BF16", BFloat16Type::get(ctx))
-      .Case("F64", Float64Type::get(ctx))
-      .Default(Type());
-}
-
 std::string shapeString(ArrayRef<int64_t> shape) {
   std::string text = "[";
   llvm::raw_string_ostream os(text);
@@ -111,7 +40,6 @@ std::string shapeString(ArrayRef<int64_t> shape) {
 
 /// One adapter tensor, ready to become an initializer.
 struct LoadedTensor {
-  std::string key;
   SmallVector<int64_t> shape; // the shape of the new initializer
   std::vector<double> values;
 };
@@ -119,7 +47,6 @@ struct LoadedTensor {
 /// What to attach to one layer.
 struct Attachment {
   LinearOp linear;
-  std::string adapterPath; // the PEFT module path, before module-map
   std::optional<LoadedTensor> loraA, loraB, magnitude, ia3;
   double scale = 1.0;
   bool feedforward = false;
@@ -131,61 +58,17 @@ struct PeftLoadAdapterPass
   void runOnOperation() override;
 
 private:
-  LogicalResult locateFiles(std::string &configPath, std::string &tensorsPath);
   FailureOr<std::string> mapPath(StringRef path);
   FailureOr<LoadedTensor> loadTensor(LinearOp linear, const SafeTensor &tensor,
                                      ArrayRef<int64_t> expected,
                                      StringRef what);
-  LogicalResult planModule(const AdapterConfig &config, StringRef path,
-                           const ModuleTensors &tensors, LinearOp linear,
+  LogicalResult planModule(const AdapterConfig &config,
+                           const AdapterModule &module, LinearOp linear,
                            Attachment &plan);
   void attach(Attachment &plan);
   bool reportUnmatched(const Twine &message);
-  LogicalResult groupTensors(const SafeTensorsFile &file, bool isLora,
-                             std::map<std::string, ModuleTensors> &modules);
-  LogicalResult checkComplete(const AdapterConfig &config, StringRef path,
-                              const ModuleTensors &tensors, StringRef fileName);
 };
 } // namespace
-
-/// Finds adapter_config.json and adapter_model.safetensors from `path`,
-/// which names the directory or the safetensors file.
-LogicalResult PeftLoadAdapterPass::locateFiles(std::string &configPath,
-                                               std::string &tensorsPath) {
-  Operation *root = getOperation();
-  if (path.empty())
-    return emitError(root->getLoc(),
-                     "peft-load-adapter: the 'path' option is required "
-                     "(an adapter directory or its .safetensors file)");
-  SmallString<256> dir(path);
-  if (!llvm::sys::fs::exists(path))
-    return emitError(root->getLoc(), "peft-load-adapter: '")
-           << path << "' does not exist";
-  if (llvm::sys::fs::is_directory(path)) {
-    SmallString<256> file(dir);
-    llvm::sys::path::append(file, "adapter_model.safetensors");
-    SmallString<256> bin(dir);
-    llvm::sys::path::append(bin, "adapter_model.bin");
-    if (!llvm::sys::fs::exists(file) && llvm::sys::fs::exists(bin))
-      return emitError(root->getLoc(), "peft-load-adapter: '")
-             << dir
-             << "' holds adapter_model.bin (a pickle), which is not "
-                "supported; save the adapter with safe_serialization=True";
-    tensorsPath = file.str().str();
-  } else {
-    tensorsPath = path;
-    llvm::sys::path::remove_filename(dir);
-    if (dir.empty())
-      dir = ".";
-  }
-  SmallString<256> config(dir);
-  llvm::sys::path::append(config, "adapter_config.json");
-  configPath = config.str().str();
-  if (!llvm::sys::fs::exists(configPath))
-    return emitError(root->getLoc(), "peft-load-adapter: no adapter config: '")
-           << configPath << "' does not exist";
-  return success();
-}
 
 /// Applies the first `module-map` entry whose `from` is a dotted prefix of
 /// `path` (an empty `from` prefixes every path).
@@ -223,30 +106,22 @@ PeftLoadAdapterPass::loadTensor(LinearOp linear, const SafeTensor &tensor,
            << (linear.getPath() ? "'" + linear.getPath()->str() + "' " : "")
            << "(in " << linear.getInFeatures() << ", out "
            << linear.getOutFeatures() << ") needs " << shapeString(expected);
-  Type type = floatTypeOf(&getContext(), tensor.dtype);
-  if (!type)
+  llvm::Expected<std::vector<double>> values = readAdapterTensor(tensor);
+  if (!values)
     return linear.emitError("peft-load-adapter: ")
-           << what << " '" << tensor.name << "' has dtype " << tensor.dtype
-           << "; expected F32, F16, BF16 or F64";
+           << llvm::toString(values.takeError());
   LoadedTensor loaded;
-  loaded.key = tensor.name;
   loaded.shape.assign(expected.begin(), expected.end());
-  // Safetensors sizes were checked against the shape when the file was read.
-  loaded.values = decodeWeightElements<double>(
-      type, tensor.data,
-      int64_t(tensor.data.size()) / (type.getIntOrFloatBitWidth() / 8));
+  loaded.values = std::move(*values);
   return loaded;
 }
 
-/// Checks the tensors of the module at `path` against `linear` and fills
-/// `plan`.
+/// Checks the tensors of `module` against `linear` and fills `plan`.
 LogicalResult PeftLoadAdapterPass::planModule(const AdapterConfig &config,
-                                              StringRef path,
-                                              const ModuleTensors &tensors,
+                                              const AdapterModule &module,
                                               LinearOp linear,
                                               Attachment &plan) {
   plan.linear = linear;
-  plan.adapterPath = path.str();
   int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
   if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
     return linear.emitError("peft-load-adapter: the layer's weight shape "
@@ -257,12 +132,12 @@ LogicalResult PeftLoadAdapterPass::planModule(const AdapterConfig &config,
            << linear.getResult().getType().getElementType();
 
   if (config.peftType == PeftType::IA3) {
-    plan.feedforward = config.isFeedforward(path);
+    plan.feedforward = config.isFeedforward(module.path);
     SmallVector<int64_t> shape = plan.feedforward
                                      ? SmallVector<int64_t>{1, in}
                                      : SmallVector<int64_t>{out, 1};
     auto loaded =
-        loadTensor(linear, *tensors.ia3, shape,
+        loadTensor(linear, *module.ia3, shape,
                    plan.feedforward ? "ia3_l (feedforward)" : "ia3_l");
     if (failed(loaded))
       return failure();
@@ -271,24 +146,20 @@ LogicalResult PeftLoadAdapterPass::planModule(const AdapterConfig &config,
     return success();
   }
 
-  int64_t rank = config.rankFor(path);
-  if (tensors.loraA->shape.size() == 2 && tensors.loraA->shape[0] != rank)
-    return linear.emitError("peft-load-adapter: lora_A '")
-           << tensors.loraA->name << "' has rank " << tensors.loraA->shape[0]
-           << " but adapter_config.json gives rank " << rank
-           << " to this module (r / rank_pattern)";
-  auto a = loadTensor(linear, *tensors.loraA, {rank, in}, "lora_A");
+  // PeftAdapter::checkModule has checked the rank against the config.
+  int64_t rank = module.loraA->shape[0];
+  auto a = loadTensor(linear, *module.loraA, {rank, in}, "lora_A");
   if (failed(a))
     return failure();
-  auto b = loadTensor(linear, *tensors.loraB, {out, rank}, "lora_B");
+  auto b = loadTensor(linear, *module.loraB, {out, rank}, "lora_B");
   if (failed(b))
     return failure();
   plan.loraA = std::move(*a);
   plan.loraB = std::move(*b);
-  plan.scale = config.scaleFor(path);
-  if (tensors.magnitude) {
+  plan.scale = config.scaleFor(module.path);
+  if (module.magnitude) {
     auto m =
-        loadTensor(linear, *tensors.magnitude, {out}, "lora_magnitude_vector");
+        loadTensor(linear, *module.magnitude, {out}, "lora_magnitude_vector");
     if (failed(m))
       return failure();
     plan.magnitude = std::move(*m);
@@ -306,10 +177,8 @@ void PeftLoadAdapterPass::attach(Attachment &plan) {
   Location loc = linear.getLoc();
   Type elementType = cast<RankedTensorType>(top.getType()).getElementType();
   StringRef layerPath = linear.getPath() ? *linear.getPath() : "";
-  auto weight = [&](const LoadedTensor &t, StringRef kind) {
-    std::string name = (layerPath + "." + kind + "." + adapterName).str();
-    if (kind.starts_with("lora_A") || kind.starts_with("lora_B"))
-      name += ".weight";
+  auto weight = [&](const LoadedTensor &t, AdapterTensorKind kind) {
+    std::string name = getAdapterTensorName(layerPath, kind, adapterName);
     return createWeight<double>(builder, loc, name,
                                 RankedTensorType::get(t.shape, elementType),
                                 t.values);
@@ -317,14 +186,15 @@ void PeftLoadAdapterPass::attach(Attachment &plan) {
   StringAttr adapter = builder.getStringAttr(adapterName);
   Operation *adapterOp;
   if (plan.ia3) {
-    Value scaling = weight(*plan.ia3, "ia3_l");
+    Value scaling = weight(*plan.ia3, AdapterTensorKind::IA3);
     adapterOp = IA3Op::create(builder, loc, top.getType(), top, scaling,
                               plan.feedforward, adapter);
   } else {
-    Value a = weight(*plan.loraA, "lora_A");
-    Value b = weight(*plan.loraB, "lora_B");
-    Value m = plan.magnitude ? weight(*plan.magnitude, "lora_magnitude_vector")
-                             : Value();
+    Value a = weight(*plan.loraA, AdapterTensorKind::LoraA);
+    Value b = weight(*plan.loraB, AdapterTensorKind::LoraB);
+    Value m = plan.magnitude
+                  ? weight(*plan.magnitude, AdapterTensorKind::Magnitude)
+                  : Value();
     adapterOp = LoraOp::create(builder, loc, top.getType(), linear.getInput(),
                                top, a, b, m, /*weight_norm=*/Value(),
                                builder.getF64FloatAttr(plan.scale), adapter,
@@ -345,91 +215,28 @@ bool PeftLoadAdapterPass::reportUnmatched(const Twine &message) {
   return false;
 }
 
-/// Groups the tensors by module path, rejecting what is not an adapter
-/// tensor of the config's kind.
-LogicalResult PeftLoadAdapterPass::groupTensors(
-    const SafeTensorsFile &file, bool isLora,
-    std::map<std::string, ModuleTensors> &modules) {
-  bool ok = true;
-  for (const SafeTensor &tensor : file.tensors()) {
-    auto parsed = parseKey(tensor.name);
-    bool loraRole = parsed && parsed->second != TensorRole::IA3;
-    if (!parsed || loraRole != isLora) {
-      ok &= reportUnmatched(
-          "'" + tensor.name + "' in '" + file.getName() + "' is not a " +
-          (isLora ? "LoRA" : "IA3") +
-          " adapter tensor (expected base_model.model.<module>." +
-          (isLora ? "lora_A.weight, .lora_B.weight or .lora_magnitude_vector"
-                  : "ia3_l") +
-          ")");
-      continue;
-    }
-    ModuleTensors &entry = modules[parsed->first];
-    const SafeTensor *&slot =
-        parsed->second == TensorRole::LoraA   ? entry.loraA
-        : parsed->second == TensorRole::LoraB ? entry.loraB
-        : parsed->second == TensorRole::IA3   ? entry.ia3
-                                              : entry.magnitude;
-    if (slot) {
-      emitError(getOperation()->getLoc(), "peft-load-adapter: '")
-          << tensor.name << "' and '" << slot->name
-          << "' are the same tensor of module '" << parsed->first << "'";
-      ok = false;
-    }
-    slot = &tensor;
-  }
-  return success(ok);
-}
-
-/// Checks that a LoRA module has both matrices, and a magnitude exactly when
-/// the config says DoRA.
-LogicalResult PeftLoadAdapterPass::checkComplete(const AdapterConfig &config,
-                                                 StringRef path,
-                                                 const ModuleTensors &tensors,
-                                                 StringRef fileName) {
-  if (config.peftType != PeftType::Lora)
-    return success();
-  Location loc = getOperation()->getLoc();
-  if (!tensors.loraA || !tensors.loraB)
-    return emitError(loc, "peft-load-adapter: module '")
-           << path << "' has " << (tensors.loraA ? "lora_A" : "lora_B")
-           << " but no " << (tensors.loraA ? "lora_B" : "lora_A") << " in '"
-           << fileName << "'";
-  if (bool(tensors.magnitude) != config.useDora)
-    return emitError(loc, "peft-load-adapter: module '")
-           << path << "' "
-           << (config.useDora
-                   ? "lacks lora_magnitude_vector although use_dora is true"
-                   : "has lora_magnitude_vector although use_dora is false");
-  return success();
-}
-
 void PeftLoadAdapterPass::runOnOperation() {
   Operation *root = getOperation();
-  std::string configPath, tensorsPath;
-  if (failed(locateFiles(configPath, tensorsPath)))
+  if (path.empty()) {
+    emitError(root->getLoc(),
+              "peft-load-adapter: the 'path' option is required "
+              "(an adapter directory or its .safetensors file)");
     return signalPassFailure();
+  }
   auto fail = [&](llvm::Error err) {
     emitError(root->getLoc(), "peft-load-adapter: ")
         << llvm::toString(std::move(err));
     signalPassFailure();
   };
-  llvm::Expected<AdapterConfig> config = readAdapterConfig(configPath);
-  if (!config)
-    return fail(config.takeError());
-  if (config->bias != "none")
-    return fail(llvm::createStringError(
-        "'" + configPath + "': bias '" + config->bias +
-        "' is not supported (only adapters without trained biases, bias "
-        "'none', can be loaded)"));
-  llvm::Expected<std::unique_ptr<SafeTensorsFile>> file =
-      SafeTensorsFile::open(tensorsPath);
-  if (!file)
-    return fail(file.takeError());
+  llvm::Expected<std::unique_ptr<PeftAdapter>> adapter =
+      PeftAdapter::open(path);
+  if (!adapter)
+    return fail(adapter.takeError());
+  const AdapterConfig &config = (*adapter)->getConfig();
 
-  std::map<std::string, ModuleTensors> modules; // sorted: stable diagnostics
-  bool ok = succeeded(
-      groupTensors(**file, config->peftType == PeftType::Lora, modules));
+  bool ok = true;
+  for (const SafeTensor *tensor : (*adapter)->getOtherTensors())
+    ok &= reportUnmatched((*adapter)->describeOtherTensor(*tensor));
 
   // Layers by path; a path may occur in several functions.
   llvm::StringMap<SmallVector<LinearOp, 1>> layers;
@@ -443,19 +250,22 @@ void PeftLoadAdapterPass::runOnOperation() {
   });
 
   std::vector<Attachment> plans;
-  for (auto &[path, tensors] : modules) {
-    if (failed(checkComplete(*config, path, tensors, tensorsPath))) {
+  for (const AdapterModule &module : (*adapter)->getModules()) {
+    if (llvm::Error err = (*adapter)->checkModule(module)) {
+      emitError(root->getLoc(), "peft-load-adapter: ")
+          << llvm::toString(std::move(err));
       ok = false;
       continue;
     }
-    FailureOr<std::string> layerPath = mapPath(path);
+    FailureOr<std::string> layerPath = mapPath(module.path);
     if (failed(layerPath))
       return signalPassFailure();
     auto it = layers.find(*layerPath);
     if (it == layers.end()) {
       ok &= reportUnmatched(
-          "module '" + path +
-          (*layerPath != path ? "' (mapped to '" + *layerPath + "')" : "'") +
+          "module '" + module.path +
+          (*layerPath != module.path ? "' (mapped to '" + *layerPath + "')"
+                                     : "'") +
           " of the adapter matches no peft.linear (" +
           (firstPath.empty()
                ? std::string("there are no peft.linear layers "
@@ -467,7 +277,7 @@ void PeftLoadAdapterPass::runOnOperation() {
     }
     for (LinearOp linear : it->second) {
       Attachment plan;
-      if (failed(planModule(*config, path, tensors, linear, plan))) {
+      if (failed(planModule(config, module, linear, plan))) {
         ok = false;
         continue;
       }

@@ -40,7 +40,8 @@ func.func @block(%x: tensor<2x16xf32>, %wq: tensor<16x16xf32>, %wv: tensor<8x16x
 // Shape checks against the layer, reported at the layer (%v, line 28).
 // SHAPE: load-adapter-invalid.mlir:28:8: error: peft-load-adapter: lora_B 'base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight' has shape [12, 4] but the layer 'model.layers.0.self_attn.v_proj' (in 16, out 8) needs [8, 4]
 // SHAPE-NOT: peft.lora
-// RANK: load-adapter-invalid.mlir:28:8: error: peft-load-adapter: lora_A 'base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight' has rank 4 but adapter_config.json gives rank 8 to this module (r / rank_pattern)
+// The rank against the config is checked with the file, before any layer.
+// RANK: error: peft-load-adapter: '{{.*}}rank{{/|\\}}adapter_model.safetensors': lora_A 'base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight' has rank 4 but adapter_config.json gives rank 8 to module 'model.layers.0.self_attn.v_proj' (r / rank_pattern)
 
 // UNMATCHED: error: peft-load-adapter: module 'model.layers.7.self_attn.q_proj' of the adapter matches no peft.linear (layers have paths like 'model.layers.0.self_attn.{{.}}_proj'; see module-map)
 // MISSING-B: error: peft-load-adapter: module 'model.layers.0.self_attn.v_proj' has lora_A but no lora_B in '{{.*}}adapter_model.safetensors'
