@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "peft/Pipelines/GPUPipeline.h"
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/GPU/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -94,9 +94,7 @@ mlir::peft::buildLowerToNVVMPipeline(OpPassManager &pm,
 }
 
 void mlir::peft::registerGPUPipeline() {
-  registerGPUMapLinalg();
-  registerGPUDeviceBuffers();
-  registerGPUMergeKernelModules();
+  registerPeftGPUCodegenPasses();
   PassPipelineRegistration<LowerToNVVMOptions>(
       "peft-lower-to-nvvm",
       "Lower a module of peft/linalg ops on tensors (static shapes) to CUDA: "

@@ -1,7 +1,7 @@
 //===- Pipelines.cpp - the CPU pipeline peft-lower-to-llvm ----------------===//
 //
 // Assembles `peft-lower-to-llvm` from upstream passes and the peft-cpu-*
-// passes (each in lib/Pipelines/CPU<Name>.cpp: entry-point ABI, polynomial
+// passes (each in lib/Codegen/CPU/<Name>.cpp: entry-point ABI, polynomial
 // math, register tiling and vectorization of contractions, loop outlining).
 // Matmuls get an outer-product micro-kernel with C in vector registers;
 // everything else runs as loops, which LLVM's loop vectorizer takes where the
@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "peft/Pipelines/Pipelines.h"
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/CPU/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -66,11 +66,7 @@ LogicalResult mlir::peft::buildLowerToLLVMPipeline(OpPassManager &pm,
 }
 
 void mlir::peft::registerPipelines() {
-  registerCPUMarkEntryPoints();
-  registerCPUApproximateMath();
-  registerCPUTileContractions();
-  registerCPUVectorizeTiles();
-  registerCPUOutlineLoops();
+  registerPeftCPUCodegenPasses();
   PassPipelineRegistration<>(
       "peft-lower-to-llvm",
       "Lower a module of onnx/peft/linalg ops on tensors to the LLVM dialect "

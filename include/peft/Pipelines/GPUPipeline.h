@@ -3,8 +3,6 @@
 #ifndef PEFT_PIPELINES_GPUPIPELINE_H
 #define PEFT_PIPELINES_GPUPIPELINE_H
 
-#include "peft/Pipelines/Passes.h"
-
 #include "mlir/Pass/PassOptions.h"
 
 #include <string>

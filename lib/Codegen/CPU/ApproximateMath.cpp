@@ -1,4 +1,4 @@
-//===- CPUApproximateMath.cpp - polynomial math for vectorizable loops ----===//
+//===- ApproximateMath.cpp - polynomial math for vectorizable loops -------===//
 //
 // peft-cpu-approximate-math: libm calls (erff, expf, tanhf) keep LLVM from
 // vectorizing the elementwise loops of GELU and softmax; MLIR's polynomial
@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,7 +18,7 @@
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_CPUAPPROXIMATEMATH
-#include "peft/Pipelines/Passes.h.inc"
+#include "peft/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::peft
 
 using namespace mlir;

@@ -1,18 +1,18 @@
-//===- CPUMarkEntryPoints.cpp - C interface and read-only arguments -------===//
+//===- MarkEntryPoints.cpp - C interface and read-only arguments ----------===//
 //
 // peft-cpu-mark-entry-points: public function definitions are what a caller
 // outside the module (the ExecutionEngine) calls.
 //
 //===----------------------------------------------------------------------===//
 
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_CPUMARKENTRYPOINTS
-#include "peft/Pipelines/Passes.h.inc"
+#include "peft/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::peft
 
 using namespace mlir;

@@ -1,4 +1,4 @@
-//===- CPUOutlineLoops.cpp - one function per top-level loop nest ---------===//
+//===- OutlineLoops.cpp - one function per top-level loop nest ------------===//
 //
 // peft-cpu-outline-loops: LLVM's function passes are superlinear in the size
 // of a function, and a whole transformer graph lowered into one function has
@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -19,7 +19,7 @@
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_CPUOUTLINELOOPS
-#include "peft/Pipelines/Passes.h.inc"
+#include "peft/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::peft
 
 using namespace mlir;

@@ -1,4 +1,4 @@
-//===- CPUTileContractions.cpp - register tiles for matmuls on tensors ----===//
+//===- TileContractions.cpp - register tiles for matmuls on tensors -------===//
 //
 // peft-cpu-tile-contractions: matmuls are first cut into L2-sized panels of
 // B, then into register tiles: an 8x32 block of C held in vector registers
@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -27,7 +27,7 @@
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_CPUTILECONTRACTIONS
-#include "peft/Pipelines/Passes.h.inc"
+#include "peft/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::peft
 
 using namespace mlir;

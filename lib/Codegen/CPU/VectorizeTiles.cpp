@@ -1,4 +1,4 @@
-//===- CPUVectorizeTiles.cpp - register tiles to vector.contract ----------===//
+//===- VectorizeTiles.cpp - register tiles to vector.contract -------------===//
 //
 // peft-cpu-vectorize-tiles: the static-shaped tiles that
 // peft-cpu-tile-contractions marked become vector.contract on values read
@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,7 +25,7 @@
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_CPUVECTORIZETILES
-#include "peft/Pipelines/Passes.h.inc"
+#include "peft/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::peft
 
 using namespace mlir;

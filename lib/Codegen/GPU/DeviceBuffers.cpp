@@ -1,4 +1,4 @@
-//===- GPUDeviceBuffers.cpp - kernel buffers in device memory -------------===//
+//===- DeviceBuffers.cpp - kernel buffers in device memory ----------------===//
 //
 // peft-gpu-device-buffers: the buffers gpu.launch bodies use move to device
 // memory (gpu.alloc, gpu.memcpy in and back); host ops that touch their
@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -19,7 +19,7 @@
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_GPUDEVICEBUFFERS
-#include "peft/Pipelines/Passes.h.inc"
+#include "peft/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::peft
 
 using namespace mlir;

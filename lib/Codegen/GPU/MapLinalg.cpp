@@ -1,4 +1,4 @@
-//===- GPUMapLinalg.cpp - linalg ops to gpu.launch kernels ----------------===//
+//===- MapLinalg.cpp - linalg ops to gpu.launch kernels -------------------===//
 //
 // peft-gpu-map-linalg: a transform-dialect script written per linalg op
 // (block tiles, shared-memory operand tiles for contractions, thread tiles)
@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -27,7 +27,7 @@
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_GPUMAPLINALG
-#include "peft/Pipelines/Passes.h.inc"
+#include "peft/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::peft
 
 using namespace mlir;

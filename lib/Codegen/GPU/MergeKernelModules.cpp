@@ -1,4 +1,4 @@
-//===- GPUMergeKernelModules.cpp - one gpu.module for all kernels ---------===//
+//===- MergeKernelModules.cpp - one gpu.module for all kernels ------------===//
 //
 // peft-gpu-merge-kernel-modules: outlining gives every kernel its own
 // gpu.module; one module makes one device binary (one PTX file, one
@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "peft/Pipelines/Passes.h"
+#include "peft/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/SymbolTable.h"
@@ -14,7 +14,7 @@
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_GPUMERGEKERNELMODULES
-#include "peft/Pipelines/Passes.h.inc"
+#include "peft/Codegen/GPU/Passes.h.inc"
 } // namespace mlir::peft
 
 using namespace mlir;
