@@ -154,93 +154,63 @@ private:
 };
 } // namespace
 
-LogicalResult LoraOp::merge() {
-  if (getMerged())
+/// Merges (`toMerged`) or unmerges `op` into its layer's dense weight.
+static LogicalResult foldLora(LoraOp op, bool toMerged) {
+  if (op.getMerged() == toMerged)
     return success();
-  LinearLikeOpInterface layer = getLayer();
-  FailureOr<OpOperand *> weight = denseWeightOf(*this, layer);
+  LinearLikeOpInterface layer = op.getLayer();
+  FailureOr<OpOperand *> weight = denseWeightOf(op, layer);
   if (failed(weight))
     return failure();
-  if (!getMagnitude()) {
-    LowRankUpdate update(*this, layer, getScale().convertToDouble());
-    if (failed(rewriteWeight(
-            **weight, rewrittenName(**weight, layer, ".merged"), update)))
-      return failure();
-    setMerged(true);
-    return success();
-  }
-  int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
-  int64_t rank = getRank();
-  nm::Layout layout = toLayout(layer.getDenseWeightLayout());
+  std::string name =
+      rewrittenName(**weight, layer, toMerged ? ".merged" : ".unmerged");
+  double scale = op.getScale().convertToDouble();
   Value norms;
-  auto fold = [&](auto w) -> LogicalResult {
-    using T = typename decltype(w)::value_type;
-    FailureOr<LoraParams<T>> p = readLoraParams<T>(*this, layer, false);
-    if (failed(p))
-      return failure();
-    std::vector<T> rowNorms = nm::mergeLora<T>(
-        w, layout, nm::MatrixRef<const T>(p->a.data(), rank, in),
-        nm::MatrixRef<const T>(p->b.data(), out, rank),
-        T(getScale().convertToDouble()), p->magnitude);
-    if (failed(checkFinite<T>(*this, layer, w)))
-      return failure();
-    if (getMagnitude()) {
-      OpBuilder builder(*this);
+  LogicalResult result = success();
+  if (!op.getMagnitude()) {
+    LowRankUpdate update(op, layer, toMerged ? scale : -scale);
+    result = rewriteWeight(**weight, name, update);
+  } else {
+    int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
+    int64_t rank = op.getRank();
+    nm::Layout layout = toLayout(layer.getDenseWeightLayout());
+    result = rewriteWeightWith(**weight, name, [&](auto w) -> LogicalResult {
+      using T = typename decltype(w)::value_type;
+      FailureOr<LoraParams<T>> p =
+          readLoraParams<T>(op, layer, /*withNorms=*/!toMerged);
+      if (failed(p))
+        return failure();
+      nm::MatrixRef<const T> a(p->a.data(), rank, in),
+          b(p->b.data(), out, rank);
+      if (!toMerged) {
+        nm::unmergeLora<T>(w, layout, a, b, T(scale), p->magnitude, p->norms);
+        return checkFinite<T>(op, layer, w);
+      }
+      std::vector<T> rowNorms =
+          nm::mergeLora<T>(w, layout, a, b, T(scale), p->magnitude);
+      OpBuilder builder(op);
       norms = createWeight<T>(
-          builder, getLoc(),
+          builder, op.getLoc(),
           (layer.getModulePath() ? *layer.getModulePath() : "linear").str() +
               ".dora_weight_norm",
-          cast<RankedTensorType>(getMagnitude().getType()), rowNorms);
-    }
-    return success();
-  };
-  if (failed(rewriteWeightWith(
-          **weight, rewrittenName(**weight, layer, ".merged"), fold)))
+          cast<RankedTensorType>(op.getMagnitude().getType()), rowNorms);
+      return checkFinite<T>(op, layer, w);
+    });
+  }
+  if (failed(result))
     return failure();
-  if (norms)
-    getWeightNormMutable().assign(norms);
-  setMerged(true);
+  if (norms) {
+    op.getWeightNormMutable().assign(norms);
+  } else if (Value old = op.getWeightNorm(); old && !toMerged) {
+    op.getWeightNormMutable().clear();
+    eraseWeightIfDead(old);
+  }
+  op.setMerged(toMerged);
   return success();
 }
 
-LogicalResult LoraOp::unmerge() {
-  if (!getMerged())
-    return success();
-  LinearLikeOpInterface layer = getLayer();
-  FailureOr<OpOperand *> weight = denseWeightOf(*this, layer);
-  if (failed(weight))
-    return failure();
-  if (!getMagnitude()) {
-    LowRankUpdate update(*this, layer, -getScale().convertToDouble());
-    if (failed(rewriteWeight(
-            **weight, rewrittenName(**weight, layer, ".unmerged"), update)))
-      return failure();
-    setMerged(false);
-    return success();
-  }
-  int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
-  int64_t rank = getRank();
-  nm::Layout layout = toLayout(layer.getDenseWeightLayout());
-  auto unfold = [&](auto w) -> LogicalResult {
-    using T = typename decltype(w)::value_type;
-    FailureOr<LoraParams<T>> p = readLoraParams<T>(*this, layer, true);
-    if (failed(p))
-      return failure();
-    nm::unmergeLora<T>(w, layout, nm::MatrixRef<const T>(p->a.data(), rank, in),
-                       nm::MatrixRef<const T>(p->b.data(), out, rank),
-                       T(getScale().convertToDouble()), p->magnitude, p->norms);
-    return checkFinite<T>(*this, layer, w);
-  };
-  if (failed(rewriteWeightWith(
-          **weight, rewrittenName(**weight, layer, ".unmerged"), unfold)))
-    return failure();
-  if (Value norms = getWeightNorm()) {
-    getWeightNormMutable().clear();
-    eraseWeightIfDead(norms);
-  }
-  setMerged(false);
-  return success();
-}
+LogicalResult LoraOp::merge() { return foldLora(*this, /*toMerged=*/true); }
+LogicalResult LoraOp::unmerge() { return foldLora(*this, /*toMerged=*/false); }
 
 //===----------------------------------------------------------------------===//
 // peft.ia3

@@ -62,3 +62,22 @@ func.func @ia3(%x: tensor<?x3xf32>) -> tensor<?x4xf32> {
   %z = peft.ia3 %y, %l : tensor<?x4xf32>, tensor<4xf32>
   return %z : tensor<?x4xf32>
 }
+
+// -----
+
+// The peft dialect does not need ONNX: weights may be arith.constant, and the
+// merge creates no onnx op.
+// CHECK-LABEL: func.func @arith_weights
+// CHECK-NOT: onnx.
+// CHECK: %[[W:.*]] = arith.constant dense_resource<q_proj.weight.merged> : tensor<4x3xf32>
+// CHECK: peft.linear %{{.*}}, %[[W]] layout out_in
+// CHECK: peft.lora {{.*}} merged
+// CHECK: q_proj.weight.merged: "0x04000000000040400000803F0000A040000000400000803F000040400000803F0000803F0000803F000080BF0000803F000040C0"
+func.func @arith_weights(%x: tensor<?x3xf32>) -> tensor<?x4xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x3xf32>
+  %a = arith.constant dense<[[1.0, 0.0, 2.0]]> : tensor<1x3xf32>
+  %b = arith.constant dense<[[1.0], [0.5], [0.0], [-1.0]]> : tensor<4x1xf32>
+  %y = peft.linear %x, %w layout out_in role q path "q_proj" : tensor<?x3xf32>, tensor<4x3xf32> -> tensor<?x4xf32>
+  %z = peft.lora %x, %y, %a, %b scale 2.0 : tensor<?x3xf32>, tensor<?x4xf32>, tensor<1x3xf32>, tensor<4x1xf32>
+  return %z : tensor<?x4xf32>
+}
