@@ -44,12 +44,18 @@ struct PeftListLinearsPass
     using Row = std::array<std::string, 7>;
     SmallVector<Row> rows = {
         {"path", "role", "in", "out", "layout", "bias", "location"}};
-    getOperation()->walk([&](LinearOp op) {
-      rows.push_back(
-          {op.getPath() ? op.getPath()->str() : "<unnamed>",
-           stringifyEnum(op.getRole()).str(), dimString(op.getInFeatures()),
-           dimString(op.getOutFeatures()), stringifyEnum(op.getLayout()).str(),
-           op.getBias() ? "yes" : "no", describeLocation(op.getLoc())});
+    getOperation()->walk([&](LinearLikeOpInterface op) {
+      std::optional<StringRef> path = op.getModulePath();
+      // A layer without a dense weight (quantized, factored) has no layout.
+      StringRef layout = op.getDenseWeightOperand()
+                             ? stringifyEnum(op.getDenseWeightLayout())
+                             : StringRef("-");
+      rows.push_back({path ? path->str() : "<unnamed>",
+                      stringifyEnum(op.getLinearRole()).str(),
+                      dimString(op.getInFeatures()),
+                      dimString(op.getOutFeatures()), layout.str(),
+                      op.getBiasOperand() ? "yes" : "no",
+                      describeLocation(op->getLoc())});
     });
 
     std::string error;
