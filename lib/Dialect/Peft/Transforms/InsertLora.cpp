@@ -11,6 +11,7 @@
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Support/AdapterConfig.h"
+#include "peft/Support/PeftAdapter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -31,17 +32,7 @@ using namespace mlir::peft;
 
 namespace {
 
-enum class InitKind { Zeros, Gaussian, Kaiming, PiSSA, OLoRA };
-
-std::optional<InitKind> parseInit(StringRef s) {
-  return llvm::StringSwitch<std::optional<InitKind>>(s)
-      .Case("zeros", InitKind::Zeros)
-      .Case("gaussian", InitKind::Gaussian)
-      .Case("kaiming", InitKind::Kaiming)
-      .Case("pissa", InitKind::PiSSA)
-      .Case("olora", InitKind::OLoRA)
-      .Default(std::nullopt);
-}
+using InitKind = LoraInitKind;
 
 /// Whether `value` reaches a function result through nothing but
 /// shape-preserving data movement: the model's output head, which PEFT's
@@ -196,14 +187,6 @@ LogicalResult subtractAdapter(LinearOp linear, Value aValue, Value bValue,
 
 void PeftInsertLoraPass::runOnOperation() {
   Operation *root = getOperation();
-  std::optional<InitKind> kind = parseInit(init);
-  if (!kind) {
-    emitError(root->getLoc())
-        << "peft-insert-lora: unknown init '" << init
-        << "' (expected zeros, gaussian, kaiming, pissa or "
-           "olora)";
-    return signalPassFailure();
-  }
   if (rank <= 0 || !std::isfinite(alpha)) {
     emitError(root->getLoc()) << "peft-insert-lora: rank must be > 0 and alpha "
                                  "finite (got rank="
@@ -214,18 +197,6 @@ void PeftInsertLoraPass::runOnOperation() {
     emitError(root->getLoc()) << "peft-insert-lora: no layers selected: give "
                                  "targets=, target-regex= or roles=";
     return signalPassFailure();
-  }
-  SmallVector<LinearRole> roleSet;
-  for (const std::string &role : roles) {
-    std::optional<LinearRole> parsed = symbolizeLinearRole(role);
-    if (!parsed) {
-      emitError(root->getLoc())
-          << "peft-insert-lora: unknown role '" << role
-          << "' (expected q, k, v, o, qkv, gate, up, down or "
-             "other)";
-      return signalPassFailure();
-    }
-    roleSet.push_back(*parsed);
   }
   bool allLinear = llvm::is_contained(targets, "all-linear");
   SmallVector<std::string> names;
@@ -240,33 +211,18 @@ void PeftInsertLoraPass::runOnOperation() {
       return signalPassFailure();
     }
   }
+  // The option parsers have checked the entries.
   std::vector<std::pair<std::string, int64_t>> rankMap;
   std::vector<std::pair<std::string, double>> alphaMap;
-  auto parseEntries = [&](ArrayRef<std::string> entries, StringRef option,
-                          auto &map) -> LogicalResult {
-    for (StringRef entry : entries) {
-      auto [key, value] = entry.rsplit('=');
-      double parsed;
-      if (key.empty() || value.getAsDouble(parsed) || !std::isfinite(parsed) ||
-          parsed <= 0) {
-        emitError(root->getLoc())
-            << "peft-insert-lora: bad " << option << " entry '" << entry
-            << "' (expected 'regex=value', value > 0)";
-        return failure();
-      }
-      using T = typename std::decay_t<decltype(map)>::value_type::second_type;
-      map.emplace_back(key.str(), static_cast<T>(parsed));
-    }
-    return success();
-  };
-  if (failed(parseEntries(rankPattern, "rank-pattern", rankMap)) ||
-      failed(parseEntries(alphaPattern, "alpha-pattern", alphaMap)))
-    return signalPassFailure();
+  for (const RankPatternEntry &entry : rankPattern)
+    rankMap.emplace_back(entry.key, entry.value);
+  for (const AlphaPatternEntry &entry : alphaPattern)
+    alphaMap.emplace_back(entry.key, entry.value);
 
   SmallVector<LinearOp> selected;
   root->walk([&](LinearOp linear) {
     StringRef path = linear.getPath() ? *linear.getPath() : StringRef();
-    bool take = llvm::is_contained(roleSet, linear.getRole()) ||
+    bool take = llvm::is_contained(roles, linear.getRole()) ||
                 (allLinear && !isOutputHead(linear.getResult())) ||
                 (!path.empty() && matchesModuleList(names, path)) ||
                 (!path.empty() && !targetRegex.empty() &&
@@ -287,7 +243,7 @@ void PeftInsertLoraPass::runOnOperation() {
     RankAndAlpha ra = resolveRankAndAlpha(rankMap, alphaMap, rank, alpha, path);
     int64_t r = ra.rank;
     double scale = loraScale(ra.alpha, r, rslora);
-    FailureOr<LoraInit> init = initAdapter(linear, *kind, r, scale, rng);
+    FailureOr<LoraInit> init = initAdapter(linear, this->init, r, scale, rng);
     if (failed(init))
       return signalPassFailure();
 
@@ -303,11 +259,13 @@ void PeftInsertLoraPass::runOnOperation() {
     auto aType = RankedTensorType::get({r, in}, elementType);
     auto bType = RankedTensorType::get({out, r}, elementType);
     Value aValue = createWeight<double>(
-        builder, loc, prefix + ".lora_A." + adapterName + ".weight", aType,
-        init->a);
+        builder, loc,
+        getAdapterTensorName(prefix, AdapterTensorKind::LoraA, adapterName),
+        aType, init->a);
     Value bValue = createWeight<double>(
-        builder, loc, prefix + ".lora_B." + adapterName + ".weight", bType,
-        init->b);
+        builder, loc,
+        getAdapterTensorName(prefix, AdapterTensorKind::LoraB, adapterName),
+        bType, init->b);
     if (init->subtractFromBase &&
         failed(subtractAdapter(linear, aValue, bValue, r, scale)))
       return signalPassFailure();

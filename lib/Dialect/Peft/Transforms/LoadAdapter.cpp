@@ -58,7 +58,7 @@ struct PeftLoadAdapterPass
   void runOnOperation() override;
 
 private:
-  FailureOr<std::string> mapPath(StringRef path);
+  std::string mapPath(StringRef path);
   FailureOr<LoadedTensor> loadTensor(LinearOp linear, const SafeTensor &tensor,
                                      ArrayRef<int64_t> expected,
                                      StringRef what);
@@ -72,13 +72,9 @@ private:
 
 /// Applies the first `module-map` entry whose `from` is a dotted prefix of
 /// `path` (an empty `from` prefixes every path).
-FailureOr<std::string> PeftLoadAdapterPass::mapPath(StringRef path) {
-  for (StringRef entry : moduleMap) {
-    auto [from, to] = entry.split('=');
-    if (!entry.contains('='))
-      return emitError(getOperation()->getLoc(),
-                       "peft-load-adapter: module-map entry '")
-             << entry << "' is not 'from=to'";
+std::string PeftLoadAdapterPass::mapPath(StringRef path) {
+  for (const ModuleMapEntry &entry : moduleMap) {
+    StringRef from = entry.from, to = entry.to;
     std::string rest;
     if (from.empty())
       rest = ("." + path).str();
@@ -257,15 +253,13 @@ void PeftLoadAdapterPass::runOnOperation() {
       ok = false;
       continue;
     }
-    FailureOr<std::string> layerPath = mapPath(module.path);
-    if (failed(layerPath))
-      return signalPassFailure();
-    auto it = layers.find(*layerPath);
+    std::string layerPath = mapPath(module.path);
+    auto it = layers.find(layerPath);
     if (it == layers.end()) {
       ok &= reportUnmatched(
           "module '" + module.path +
-          (*layerPath != module.path ? "' (mapped to '" + *layerPath + "')"
-                                     : "'") +
+          (layerPath != module.path ? "' (mapped to '" + layerPath + "')"
+                                    : "'") +
           " of the adapter matches no peft.linear (" +
           (firstPath.empty()
                ? std::string("there are no peft.linear layers "

@@ -19,7 +19,6 @@
 // RUN: not peft-opt %s --peft-load-adapter=path=%t/ia3 2>&1 | FileCheck %s --check-prefix=IA3-LAYER
 // RUN: not peft-opt %s --peft-load-adapter 2>&1 | FileCheck %s --check-prefix=NO-PATH
 // RUN: not peft-opt %s --peft-load-adapter=path=%t/nonexistent 2>&1 | FileCheck %s --check-prefix=NO-DIR
-// RUN: not peft-opt %s --peft-load-adapter="path=%t/lora module-map=model" 2>&1 | FileCheck %s --check-prefix=BAD-MAP
 
 func.func @block(%x: tensor<2x16xf32>, %wq: tensor<16x16xf32>, %wv: tensor<8x16xf32>)
     -> (tensor<2x16xf32>, tensor<2x8xf32>) {
@@ -37,8 +36,8 @@ func.func @block(%x: tensor<2x16xf32>, %wq: tensor<16x16xf32>, %wv: tensor<8x16x
 // OFFSETS: error: peft-load-adapter: '{{.*}}': tensor 'base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight': data_offsets [768, 4992] are out of range of the data section (896 bytes)
 // DTYPE: error: peft-load-adapter: '{{.*}}': tensor 'base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight': unknown or unsupported dtype 'F24'
 
-// Shape checks against the layer, reported at the layer (%v, line 28).
-// SHAPE: load-adapter-invalid.mlir:28:8: error: peft-load-adapter: lora_B 'base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight' has shape [12, 4] but the layer 'model.layers.0.self_attn.v_proj' (in 16, out 8) needs [8, 4]
+// Shape checks against the layer, reported at the layer (%v, line 27).
+// SHAPE: load-adapter-invalid.mlir:27:8: error: peft-load-adapter: lora_B 'base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight' has shape [12, 4] but the layer 'model.layers.0.self_attn.v_proj' (in 16, out 8) needs [8, 4]
 // SHAPE-NOT: peft.lora
 // The rank against the config is checked with the file, before any layer.
 // RANK: error: peft-load-adapter: '{{.*}}rank{{/|\\}}adapter_model.safetensors': lora_A 'base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight' has rank 4 but adapter_config.json gives rank 8 to module 'model.layers.0.self_attn.v_proj' (r / rank_pattern)
@@ -54,4 +53,3 @@ func.func @block(%x: tensor<2x16xf32>, %wq: tensor<16x16xf32>, %wv: tensor<8x16x
 // IA3-LAYER: error: peft-load-adapter: module 'model.layers.0.mlp.down_proj' of the adapter matches no peft.linear
 // NO-PATH: error: peft-load-adapter: the 'path' option is required
 // NO-DIR: error: peft-load-adapter: '{{.*}}nonexistent' does not exist
-// BAD-MAP: error: peft-load-adapter: module-map entry 'model' is not 'from=to'

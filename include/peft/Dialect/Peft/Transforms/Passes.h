@@ -7,6 +7,7 @@
 #include "mlir/Pass/Pass.h"
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
 #include "peft/Dialect/Peft/IR/PeftDialect.h"
+#include "peft/Dialect/Peft/Transforms/PassOptions.h"
 
 namespace mlir::peft {
 

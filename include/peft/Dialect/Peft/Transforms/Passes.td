@@ -108,6 +108,8 @@ def PeftInsertLora : Pass<"peft-insert-lora"> {
     The scale is `alpha / rank` (`alpha / sqrt(rank)` with `rslora`);
     `rank-pattern` and `alpha-pattern` (`key=value` entries, the key a regex
     matched against the end of the path) override rank and alpha per layer.
+    Unknown `init` or `roles` values and malformed pattern entries are
+    rejected when the options are parsed, before any pass runs.
 
     `init` chooses the initialization: `kaiming` (PEFT's default: B = 0,
     A Kaiming-uniform with a = √5), `gaussian` (B = 0, A ~ N(0, 1/r²)),
@@ -138,18 +140,35 @@ def PeftInsertLora : Pass<"peft-insert-lora"> {
                "'all-linear'">,
     Option<"targetRegex", "target-regex", "std::string", /*default=*/"\"\"",
            "Regex that must match a whole module path">,
-    ListOption<"roles", "roles", "std::string",
-               "Roles to adapt (q,k,v,o,qkv,gate,up,down,other)">,
+    // The role names are in llvm::cl::parser<LinearRole> (PassOptions.h):
+    // `cl::values` would not reach the parser of a list's elements.
+    ListOption<"roles", "roles", "::mlir::peft::LinearRole",
+               "Roles to adapt, as peft-raise-linear inferred them: q, k, v, "
+               "o, qkv, gate, up, down, other">,
     Option<"rank", "rank", "int64_t", /*default=*/"8", "LoRA rank r">,
     Option<"alpha", "alpha", "double", /*default=*/"8.0", "LoRA alpha">,
     Option<"rslora", "rslora", "bool", /*default=*/"false",
            "Scale by alpha/sqrt(r) (rank-stabilized LoRA)">,
-    Option<"init", "init", "std::string", /*default=*/"\"kaiming\"",
-           "zeros | gaussian | kaiming | pissa | olora">,
-    ListOption<"rankPattern", "rank-pattern", "std::string",
-               "Per-layer ranks, 'regex=rank' entries">,
-    ListOption<"alphaPattern", "alpha-pattern", "std::string",
-               "Per-layer alphas, 'regex=alpha' entries">,
+    Option<"init", "init", "::mlir::peft::LoraInitKind",
+           /*default=*/"::mlir::peft::LoraInitKind::Kaiming",
+           "Initialization of A and B: zeros, gaussian, kaiming, pissa or "
+           "olora",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::peft::LoraInitKind::Zeros, "zeros",
+                        "A = B = 0"),
+             clEnumValN(::mlir::peft::LoraInitKind::Gaussian, "gaussian",
+                        "B = 0, A ~ N(0, 1/r^2)"),
+             clEnumValN(::mlir::peft::LoraInitKind::Kaiming, "kaiming",
+                        "B = 0, A Kaiming-uniform (a = sqrt(5)), PEFT's default"),
+             clEnumValN(::mlir::peft::LoraInitKind::PiSSA, "pissa",
+                        "A, B from the SVD of W; W becomes W - s*B*A"),
+             clEnumValN(::mlir::peft::LoraInitKind::OLoRA, "olora",
+                        "A, B from the QR of W; W becomes W - s*B*A"))}]>,
+    ListOption<"rankPattern", "rank-pattern", "::mlir::peft::RankPatternEntry",
+               "Per-layer ranks, 'regex=rank' entries (rank an integer > 0)">,
+    ListOption<"alphaPattern", "alpha-pattern",
+               "::mlir::peft::AlphaPatternEntry",
+               "Per-layer alphas, 'regex=alpha' entries (alpha > 0)">,
     Option<"seed", "seed", "uint64_t", /*default=*/"0",
            "Seed of the random initializations">,
     Option<"adapterName", "adapter", "std::string", /*default=*/"\"default\"",
@@ -215,7 +234,7 @@ def PeftLoadAdapter : Pass<"peft-load-adapter"> {
   let options = [
     Option<"path", "path", "std::string", /*default=*/"\"\"",
            "Adapter directory (or its adapter_model.safetensors)">,
-    ListOption<"moduleMap", "module-map", "std::string",
+    ListOption<"moduleMap", "module-map", "::mlir::peft::ModuleMapEntry",
                "Module path prefix rewrites, 'from=to' entries, applied to "
                "the adapter's paths">,
     Option<"allowUnmatched", "allow-unmatched", "bool", /*default=*/"false",

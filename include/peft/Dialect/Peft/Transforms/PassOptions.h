@@ -1,0 +1,114 @@
+//===- PassOptions.h - typed options of the peft passes ---------*- C++ -*-===//
+//
+// The value types of the peft pass options that are not plain strings or
+// numbers, with their llvm::cl parsers: a bad value is an error when the
+// option is parsed (on the command line or in a pipeline string), naming the
+// entry, not when the pass runs. Enum options list their values in --help.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PEFT_DIALECT_PEFT_TRANSFORMS_PASSOPTIONS_H
+#define PEFT_DIALECT_PEFT_TRANSFORMS_PASSOPTIONS_H
+
+#include "peft/Dialect/Peft/IR/PeftOps.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir::peft {
+
+/// How `peft-insert-lora` initializes A and B.
+enum class LoraInitKind { Zeros, Gaussian, Kaiming, PiSSA, OLoRA };
+
+/// One `regex=value` entry of `rank-pattern` or `alpha-pattern`: `key` is a
+/// Python regex matched against the end of a module path (PEFT's
+/// `rank_pattern` rule), `value` a rank or an alpha.
+template <typename T> struct PatternEntry {
+  std::string key;
+  T value{};
+};
+using RankPatternEntry = PatternEntry<int64_t>;
+using AlphaPatternEntry = PatternEntry<double>;
+
+/// One `from=to` entry of `module-map`: a module path prefix rewrite.
+struct ModuleMapEntry {
+  std::string from, to;
+};
+
+/// Parses `text` as `regex=rank` (an integer > 0) or `regex=alpha` (a finite
+/// number > 0); the key must be a usable regex. On failure returns false and
+/// sets `error`, which quotes the entry.
+bool parsePatternEntry(llvm::StringRef text, RankPatternEntry &entry,
+                       std::string &error);
+bool parsePatternEntry(llvm::StringRef text, AlphaPatternEntry &entry,
+                       std::string &error);
+/// Parses `text` as `from=to` (either side may be empty).
+bool parseModuleMapEntry(llvm::StringRef text, ModuleMapEntry &entry,
+                         std::string &error);
+
+template <typename T>
+llvm::raw_ostream &operator<<(llvm::raw_ostream &os,
+                              const PatternEntry<T> &entry) {
+  return os << entry.key << "=" << entry.value;
+}
+inline llvm::raw_ostream &operator<<(llvm::raw_ostream &os,
+                                     const ModuleMapEntry &entry) {
+  return os << entry.from << "=" << entry.to;
+}
+
+namespace detail {
+/// An llvm::cl parser for a value type with a `parse...Entry` function.
+template <typename T> class EntryParser : public llvm::cl::basic_parser<T> {
+public:
+  using llvm::cl::basic_parser<T>::basic_parser;
+
+  bool parse(llvm::cl::Option &option, llvm::StringRef, llvm::StringRef arg,
+             T &value) {
+    std::string error;
+    bool ok;
+    if constexpr (std::is_same_v<T, ModuleMapEntry>)
+      ok = parseModuleMapEntry(arg, value, error);
+    else
+      ok = parsePatternEntry(arg, value, error);
+    return ok ? false : option.error(error);
+  }
+  void printOptionDiff(const llvm::cl::Option &, const T &,
+                       const llvm::cl::OptionValue<T> &, size_t) const {}
+};
+} // namespace detail
+
+} // namespace mlir::peft
+
+namespace llvm::cl {
+/// Every parser of LinearRole knows the role names (listed by --help). The
+/// `cl::values` modifier would not do for `roles`: MLIR's ListOption parses
+/// its elements with a parser of its own, which the modifier never reaches.
+template <> parser<mlir::peft::LinearRole>::parser(Option &option);
+
+template <>
+class parser<mlir::peft::RankPatternEntry>
+    : public mlir::peft::detail::EntryParser<mlir::peft::RankPatternEntry> {
+public:
+  using EntryParser::EntryParser;
+  StringRef getValueName() const override { return "regex=rank"; }
+};
+template <>
+class parser<mlir::peft::AlphaPatternEntry>
+    : public mlir::peft::detail::EntryParser<mlir::peft::AlphaPatternEntry> {
+public:
+  using EntryParser::EntryParser;
+  StringRef getValueName() const override { return "regex=alpha"; }
+};
+template <>
+class parser<mlir::peft::ModuleMapEntry>
+    : public mlir::peft::detail::EntryParser<mlir::peft::ModuleMapEntry> {
+public:
+  using EntryParser::EntryParser;
+  StringRef getValueName() const override { return "from=to"; }
+};
+} // namespace llvm::cl
+
+#endif // PEFT_DIALECT_PEFT_TRANSFORMS_PASSOPTIONS_H
