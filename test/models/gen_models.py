@@ -12,6 +12,19 @@ the output directory receives:
                      disabled) on NAME.onnx with those inputs
   manifest.json      one entry per model (merged with an existing manifest)
 
+Half-precision variants (VARIANTS, named NAME_f16 and NAME_bf16) are made from
+the exported fp32 model by rewriting it with onnx/numpy (see
+"Half-precision variants" below): every float initializer, Constant and
+ConstantOfShape value is rounded to the half type and every Cast to float casts
+to it instead, so the whole graph computes in f16 or bf16.  NAME_f16.outputs.npz
+holds onnxruntime's outputs of NAME_f16.onnx itself (f16).  onnxruntime's CPU
+bf16 support is thin, so NAME_bf16.onnx returns its outputs cast to f32 and its
+reference is NAME_bf16.reference.onnx: the fp32 model whose weights and
+constants are the same bf16-rounded values, run by onnxruntime in fp32.  The
+f16 variants get such a reference too (NAME_f16.reference.onnx,
+NAME_f16.reference_outputs.npz): the exact-arithmetic result that the f16
+computations approximate.
+
 Usage:
   gen_models.py --out DIR [--only NAME ...] [--list]
 """
@@ -25,11 +38,15 @@ import json
 import math
 import os
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.defs
+import onnx.numpy_helper
+import onnx.shape_inference
 import onnxruntime as ort
 import torch
 import torch.nn as nn
@@ -707,6 +724,266 @@ def generate(name, out_dir):
     return entry
 
 
+# ----------------------------------------------------------------------------
+# Half-precision variants
+# ----------------------------------------------------------------------------
+
+Variant = collections.namedtuple("Variant", "base dtype")
+HALF_TYPES = {"f16": onnx.TensorProto.FLOAT16, "bf16": onnx.TensorProto.BFLOAT16}
+
+
+def _variant_registry():
+    """NAME_f16 and NAME_bf16 for every model but tiny_external (the weights,
+    inputs and graph of bert_opset14, stored externally)."""
+    r = collections.OrderedDict()
+    for base, spec in MODELS.items():
+        if spec.external:
+            continue
+        for dtype in HALF_TYPES:
+            r[f"{base}_{dtype}"] = Variant(base, dtype)
+    return r
+
+
+VARIANTS = _variant_registry()
+
+# Where a half-precision variant keeps fp32: only where the ONNX schema of an
+# op at the model's opset does not admit the half type (so that the variant
+# is a valid model); then the operand is cast to float before the op and, if
+# the result's type cannot be half either, the result is cast back (an fp32
+# island). With onnx 1.12 and opsets 14/17 that is, for bf16: Cos and Sin
+# (until opset 22), Where before opset 16, ConstantOfShape (until opset 20;
+# its value stays float) and the exponent of Pow before opset 15 (exact:
+# 2, 3 and 0.5); for f16, nothing (manifest: "fp32").
+#
+# Nothing is kept in fp32 for onnxruntime's sake, although its CPU provider
+# (1.32) has no f16 kernel for most ops of these models (MatMul, Add, Mul,
+# Div, LayerNormalization, ...): it runs those in fp32 by itself (its
+# InsertCastTransformer, on even with ORT_DISABLE_ALL, casts around them and
+# lets neighbouring ones exchange fp32 values), so the f16 model stays an f16
+# model for the JIT. The manifest's "onnxruntime_fp32_ops" lists them.
+
+
+def _fp32_operands(node, opset, half):
+    """The indices of the inputs and of the outputs of `node` whose type, if
+    float, must stay float under `half` (per the op's schema at `opset`)."""
+    half_str = "tensor(float16)" if half == onnx.TensorProto.FLOAT16 else "tensor(bfloat16)"
+    schema = onnx.defs.get_schema(node.op_type, opset, node.domain)
+    allowed = {tc.type_param_str: tc.allowed_type_strs for tc in schema.type_constraints}
+
+    def float_only(type_str):
+        types = allowed.get(type_str, ())
+        return "tensor(float)" in types and half_str not in types
+
+    def indices(names, formals):
+        return [k for k in range(len(names))
+                if formals and float_only(formals[min(k, len(formals) - 1)].typeStr)]
+
+    return indices(node.input, list(schema.inputs)), indices(node.output, list(schema.outputs))
+
+
+def round_to_bf16_bits(values):
+    """float32 values rounded to bfloat16 (nearest, ties to even), as the raw
+    16-bit patterns."""
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return rounded.astype(np.uint16)
+
+
+def bf16_bits_to_f32(bits):
+    """The float32 values of raw bfloat16 patterns (exact)."""
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
+def round_to_half(values, dtype):
+    """float32 `values` rounded to `dtype` ("f16" or "bf16"), as float32."""
+    if dtype == "f16":
+        return np.asarray(values, np.float32).astype(np.float16).astype(np.float32)
+    return bf16_bits_to_f32(round_to_bf16_bits(values))
+
+
+def _half_tensor(tensor, dtype, keep_fp32):
+    """A FLOAT TensorProto with its values rounded to `dtype`: stored as
+    `dtype`, or as float32 when `keep_fp32` (the reference model)."""
+    values = onnx.numpy_helper.to_array(tensor).astype(np.float32)
+    if dtype == "f16":  # finfo(float32).min masks round to -inf, as in torch
+        with np.errstate(over="ignore"):
+            return onnx.numpy_helper.from_array(
+                values.astype(np.float16).astype(np.float32) if keep_fp32
+                else values.astype(np.float16), tensor.name)
+    if keep_fp32:
+        return onnx.numpy_helper.from_array(round_to_half(values, dtype), tensor.name)
+    out = onnx.TensorProto(name=tensor.name, data_type=onnx.TensorProto.BFLOAT16)
+    out.dims.extend(tensor.dims)
+    out.raw_data = round_to_bf16_bits(values).tobytes()
+    return out
+
+
+def make_half_model(model, dtype, keep_fp32=False, kept=None):
+    """The half-precision variant of an fp32 ModelProto (a new one).
+
+    Float initializers and Constant/ConstantOfShape values are rounded to
+    `dtype`; with `keep_fp32` they keep type float (the reference model: the
+    same rounded numbers, fp32 arithmetic), else they and every Cast to float,
+    graph input and output become `dtype`. A bf16 model casts its outputs back
+    to float32 (exactly), because numpy and so the tests cannot hold bf16.
+    What stays fp32 (see _fp32_operands) is added to the set `kept`, if
+    given: "Op" for an op computed in fp32, "Op input k" for an operand."""
+    FLOAT = onnx.TensorProto.FLOAT
+    half = HALF_TYPES[dtype]
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    # Element types of the fp32 model's values: which operands are float.
+    inferred = onnx.shape_inference.infer_shapes(model).graph
+    elem = {vi.name: vi.type.tensor_type.elem_type
+            for vi in list(inferred.value_info) + list(inferred.input) + list(inferred.output)}
+    elem.update({t.name: t.data_type for t in inferred.initializer})
+    for i, init in enumerate(g.initializer):
+        if init.data_type == FLOAT:
+            g.initializer[i].CopyFrom(_half_tensor(init, dtype, keep_fp32))
+    nodes, island_casts, islands = [], set(), set()
+    for node in g.node:
+        nodes.append(node)
+        if keep_fp32:
+            continue
+        inputs, outputs = _fp32_operands(node, opset, half)
+        outputs = [k for k in outputs if elem.get(node.output[k]) == FLOAT]
+        for k in inputs:
+            name = node.input[k]
+            if elem.get(name) != FLOAT:
+                continue
+            cast = onnx.helper.make_node("Cast", [name], [f"{name}_fp32_{node.name}"],
+                                         to=FLOAT, name=f"{node.name}_input{k}_to_float")
+            nodes.insert(-1, cast)
+            island_casts.add(cast.name)
+            node.input[k] = cast.output[0]
+            if not outputs and kept is not None:
+                kept.add(f"{node.op_type} input {k}")
+        if not outputs:
+            continue
+        # The op computes in fp32 (its constants stay float); its results are
+        # cast to the half type for their users.
+        islands.add(node.name)
+        if kept is not None:
+            kept.add(node.op_type)
+        for k in outputs:
+            name = node.output[k]
+            node.output[k] = f"{name}_fp32"
+            nodes.append(onnx.helper.make_node(
+                "Cast", [f"{name}_fp32"], [name], to=half,
+                name=f"{node.name}_output{k}_to_{dtype}"))
+    del g.node[:]
+    g.node.extend(nodes)
+    for node in g.node:
+        island = node.name in islands
+        for attr in node.attribute:
+            if attr.name in ("value_float", "value_floats"):
+                raise ValueError(f"{node.name}: {attr.name} is not converted")
+            if attr.type == onnx.AttributeProto.TENSOR and attr.t.data_type == FLOAT:
+                attr.t.CopyFrom(_half_tensor(attr.t, dtype, keep_fp32 or island))
+            if (not keep_fp32 and node.op_type == "Cast" and attr.name == "to"
+                    and attr.i == FLOAT and node.name not in island_casts):
+                attr.i = half
+    del g.value_info[:]
+    if keep_fp32:
+        return m
+    for vi in g.input:
+        if vi.type.tensor_type.elem_type == FLOAT:
+            vi.type.tensor_type.elem_type = half
+    outputs = [vi for vi in g.output if vi.type.tensor_type.elem_type == FLOAT]
+    if dtype == "f16":
+        for vi in outputs:
+            vi.type.tensor_type.elem_type = half
+        return m
+    for vi in outputs:
+        inner = vi.name + "_bf16"
+        for node in g.node:
+            for lst in (node.input, node.output):
+                for k, name in enumerate(lst):
+                    if name == vi.name:
+                        lst[k] = inner
+        g.node.append(onnx.helper.make_node("Cast", [inner], [vi.name], to=FLOAT,
+                                            name=f"/{vi.name}_to_float"))
+    return m
+
+
+def ort_fp32_ops(model_path):
+    """The op types onnxruntime runs in fp32 in a half-precision model: its
+    CPU provider has no kernel for them in that type, so its (always-on)
+    InsertCastTransformer wraps them in casts to float, and drops the casts
+    between two such ops, which then exchange fp32 values unrounded."""
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    with tempfile.TemporaryDirectory() as tmp:
+        so.optimized_model_filepath = str(Path(tmp) / "transformed.onnx")
+        ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
+        graph = onnx.load(so.optimized_model_filepath).graph
+    inserted = {n.output[0] for n in graph.node
+                if n.op_type == "Cast" and n.name.startswith("InsertedPrecisionFreeCast_")}
+    return sorted({n.op_type for n in graph.node if n.op_type != "Cast"
+                   and any(i in inserted for i in n.input)})
+
+
+def generate_variant(name, out_dir, base_dir):
+    """Writes NAME.onnx, NAME.reference.onnx, NAME.inputs.npz,
+    NAME.outputs.npz and NAME.reference_outputs.npz from the base model in
+    `base_dir`; returns the manifest entry."""
+    var = VARIANTS[name]
+    out_dir, base_dir = Path(out_dir), Path(base_dir)
+    base_model = onnx.load(str(base_dir / f"{var.base}.onnx"))
+    feeds = load_npz(base_dir / f"{var.base}.inputs.npz")
+    kept = set()
+    half_model = make_half_model(base_model, var.dtype, kept=kept)
+    ref_model = make_half_model(base_model, var.dtype, keep_fp32=True)
+    paths = {"model": out_dir / f"{name}.onnx", "reference": out_dir / f"{name}.reference.onnx"}
+    for key, proto in (("model", half_model), ("reference", ref_model)):
+        onnx.checker.check_model(proto)
+        onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)
+        onnx.save_model(proto, str(paths[key]))
+    ref_outputs = ort_run(paths["reference"], feeds)
+    # f16: onnxruntime runs the f16 model itself; bf16: the fp32 reference.
+    outputs = ort_run(paths["model"], feeds) if var.dtype == "f16" else ref_outputs
+    out_names = [o.name for o in half_model.graph.output]
+    assert list(outputs) == out_names, (list(outputs), out_names)
+    for k, v in outputs.items():
+        assert np.all(np.isfinite(v)), f"{name}:{k} is not finite"
+    save_npz(out_dir / f"{name}.inputs.npz", feeds)
+    save_npz(out_dir / f"{name}.outputs.npz", outputs)
+    save_npz(out_dir / f"{name}.reference_outputs.npz", ref_outputs)
+    files = [paths["model"].name, paths["reference"].name, f"{name}.inputs.npz",
+             f"{name}.outputs.npz", f"{name}.reference_outputs.npz"]
+    graph_in = {vi.name: vi for vi in half_model.graph.input}
+    graph_out = {vi.name: vi for vi in half_model.graph.output}
+
+    def io_entry(k, arr, vi):
+        return dict(name=k, dtype=str(arr.dtype), shape=_dims(vi), reference_shape=list(arr.shape))
+
+    entry = collections.OrderedDict(
+        name=name,
+        description=(f"{var.base} with every float weight, constant and Cast in {var.dtype}"
+                     + (" (outputs cast to float32)" if var.dtype == "bf16" else "")),
+        base=var.base,
+        dtype=var.dtype,
+        file=paths["model"].name,
+        reference_file=paths["reference"].name,
+        external_data=None,
+        opset=MODELS[var.base].opset,
+        fp32=sorted(kept),
+        inputs_file=f"{name}.inputs.npz",
+        outputs_file=f"{name}.outputs.npz",
+        outputs_reference=("onnxruntime on the f16 model" if var.dtype == "f16" else
+                           "onnxruntime on the fp32 reference model (bf16-rounded weights)"),
+        onnxruntime_fp32_ops=(ort_fp32_ops(paths["model"]) if var.dtype == "f16" else None),
+        reference_outputs_file=f"{name}.reference_outputs.npz",
+        inputs=[io_entry(k, feeds[k], graph_in[k]) for k in feeds],
+        outputs=[io_entry(k, v, graph_out[k]) for k, v in outputs.items()],
+        files={f: dict(bytes=(out_dir / f).stat().st_size, sha256=_sha256(out_dir / f)) for f in files},
+    )
+    entry.update(summarize(half_model))
+    return entry
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", help="output directory (created if missing)")
@@ -716,11 +993,13 @@ def main(argv=None):
     if a.list:
         for n, s in MODELS.items():
             print(f"{n:24s} {s.description}")
+        for n, v in VARIANTS.items():
+            print(f"{n:24s} {v.base} in {v.dtype}")
         return 0
     if not a.out:
         ap.error("--out is required")
-    names = a.only or list(MODELS)
-    unknown = [n for n in names if n not in MODELS]
+    names = a.only or list(MODELS) + list(VARIANTS)
+    unknown = [n for n in names if n not in MODELS and n not in VARIANTS]
     if unknown:
         ap.error(f"unknown model(s): {', '.join(unknown)} (see --list)")
     out = Path(a.out)
@@ -736,6 +1015,8 @@ def main(argv=None):
             old = {}
     new, skipped = {}, {}
     for n in names:
+        if n in VARIANTS:
+            continue
         try:
             new[n] = generate(n, out)
             print(f"[gen_models] {n}: ok ({new[n]['num_nodes']} nodes)", file=sys.stderr)
@@ -744,6 +1025,27 @@ def main(argv=None):
                 raise
             skipped[n] = str(e)
             print(f"[gen_models] {n}: SKIPPED: {e}", file=sys.stderr)
+    for n in names:
+        if n not in VARIANTS:
+            continue
+        base = VARIANTS[n].base
+        if base in skipped:
+            skipped[n] = skipped[base]
+            continue
+        try:
+            if base in new:
+                new[n] = generate_variant(n, out, out)
+            else:  # the base model is exported next to it, then dropped
+                with tempfile.TemporaryDirectory() as tmp:
+                    generate(base, tmp)
+                    new[n] = generate_variant(n, out, tmp)
+        except RuntimeError as e:  # minilm: missing package
+            if base != "minilm_opset14":
+                raise
+            skipped[n] = str(e)
+            print(f"[gen_models] {n}: SKIPPED: {e}", file=sys.stderr)
+            continue
+        print(f"[gen_models] {n}: ok ({new[n]['num_nodes']} nodes)", file=sys.stderr)
     merged = {**old, **new}
     for n in skipped:
         merged.pop(n, None)
@@ -752,7 +1054,7 @@ def main(argv=None):
         versions=dict(torch=torch.__version__, onnx=onnx.__version__, onnxruntime=ort.__version__,
                       numpy=np.__version__),
         reference="onnxruntime CPUExecutionProvider, 1 thread, ORT_DISABLE_ALL",
-        models=[merged[n] for n in MODELS if n in merged],
+        models=[merged[n] for n in list(MODELS) + list(VARIANTS) if n in merged],
         skipped=skipped,
     )
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
