@@ -63,7 +63,16 @@ LogicalResult mlir::peft::runFrontDoor(InputKind kind,
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
 
-  OwningOpRef<ModuleOp> module = importInput(kind, inputFilename, context);
+  // -mlir-timing reports import, passes and output, as mlir-opt does.
+  DefaultTimingManager timingManager;
+  applyDefaultTimingManagerCLOptions(timingManager);
+  TimingScope timing = timingManager.getRootScope();
+
+  OwningOpRef<ModuleOp> module;
+  {
+    TimingScope importTiming = timing.nest("Import");
+    module = importInput(kind, inputFilename, context);
+  }
   if (!module)
     return failure();
 
@@ -74,9 +83,11 @@ LogicalResult mlir::peft::runFrontDoor(InputKind kind,
     return failure();
   if (config.shouldVerifyPasses())
     pm.enableVerifier(true);
+  pm.enableTiming(timing);
   if (failed(pm.run(*module)))
     return failure();
 
+  TimingScope outputTiming = timing.nest("Output");
   // An ONNX destination is exported (weights streamed to its external data
   // file when they do not fit a protobuf).
   if (isONNXOutput(outputFilename))

@@ -66,11 +66,17 @@ static void decodeElements(Type type, const char *src, int64_t n, T *out) {
   ElementKind kind = *getElementKind(type);
   size_t size = getElementSize(kind);
   if (kind == ElementKind::F16 || kind == ElementKind::BF16) {
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t bits;
-      std::memcpy(&bits, src + i * size, sizeof(bits));
-      out[i] = T(kind == ElementKind::F16 ? codecs::halfToFloat(bits)
-                                          : codecs::bf16ToFloat(bits));
+    // Blobs of 16-bit elements are 2-byte aligned.
+    auto *bits = reinterpret_cast<const uint16_t *>(src);
+    if constexpr (std::is_same_v<T, float>) {
+      if (kind == ElementKind::F16)
+        codecs::decodeHalf(bits, out, n);
+      else
+        codecs::decodeBF16(bits, out, n);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = T(kind == ElementKind::F16 ? codecs::halfToFloat(bits[i])
+                                            : codecs::bf16ToFloat(bits[i]));
     }
     return;
   }
@@ -90,16 +96,12 @@ static void encodeElements(Type type, const T *values, int64_t n, char *out) {
     return;
   }
   ElementKind kind = *getElementKind(type);
-  if (std::is_same_v<T, float> &&
-      (kind == ElementKind::F16 || kind == ElementKind::BF16)) {
+  if constexpr (std::is_same_v<T, float>) {
     auto *dst = reinterpret_cast<uint16_t *>(out);
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t bits = kind == ElementKind::F16
-                          ? codecs::floatToHalf(float(values[i]))
-                          : codecs::floatToBF16(float(values[i]));
-      std::memcpy(dst + i, &bits, sizeof(bits));
-    }
-    return;
+    if (kind == ElementKind::F16)
+      return codecs::encodeHalf(values, dst, n);
+    if (kind == ElementKind::BF16)
+      return codecs::encodeBF16(values, dst, n);
   }
   // Any other pair (e.g. double → f16) rounds once from double.
   size_t size = getElementSize(kind);
@@ -322,9 +324,9 @@ static LogicalResult applyInPanels(WeightUpdate &update, Type elementType,
                                    const char *src, char *dst,
                                    std::pair<int64_t, int64_t> shape) {
   auto [rows, cols] = shape;
-  // About 4 MiB of f32 a panel.
+  // About 16 MiB of f32 a panel: few GEMM calls, bounded scratch.
   int64_t panelRows =
-      std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(cols, 1));
+      std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(cols, 1));
   std::vector<float> scratch(std::min(rows, panelRows) * cols);
   for (int64_t r0 = 0; r0 < rows; r0 += panelRows) {
     int64_t n = std::min(panelRows, rows - r0);
