@@ -22,10 +22,10 @@ using mlir::peft::DiagnosticCollector;
 using mlir::peft::HostTensor;
 
 std::shared_ptr<MLIRContext> mlir::peft::api::createContext() {
-  // peft-run's runtime may have registered them first.
+  // Every pass, for the pipelines users write (the runtime registers only
+  // those its own pipelines name).
   static bool registered = [] {
-    if (!PassPipelineInfo::lookup("peft-lower-to-llvm"))
-      registerAllPasses();
+    registerAllPasses();
     return true;
   }();
   (void)registered;

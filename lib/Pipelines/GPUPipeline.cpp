@@ -95,6 +95,8 @@ mlir::peft::buildLowerToNVVMPipeline(OpPassManager &pm,
 
 void mlir::peft::registerGPUPipeline() {
   registerPeftGPUCodegenPasses();
+  if (PassPipelineInfo::lookup("peft-lower-to-nvvm"))
+    return;
   PassPipelineRegistration<LowerToNVVMOptions>(
       "peft-lower-to-nvvm",
       "Lower a module of peft/linalg ops on tensors (static shapes) to CUDA: "

@@ -67,6 +67,8 @@ LogicalResult mlir::peft::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 void mlir::peft::registerPipelines() {
   registerPeftCPUCodegenPasses();
+  if (PassPipelineInfo::lookup("peft-lower-to-llvm"))
+    return;
   PassPipelineRegistration<>(
       "peft-lower-to-llvm",
       "Lower a module of onnx/peft/linalg ops on tensors to the LLVM dialect "

@@ -48,7 +48,8 @@ LogicalResult buildLowerToNVVMPipeline(OpPassManager &pm,
                                        const LowerToNVVMOptions &options,
                                        raw_ostream &errorStream);
 
-/// Registers `peft-lower-to-nvvm` and the peft-gpu-* passes it runs.
+/// Registers `peft-lower-to-nvvm` (once; later calls do nothing) and the
+/// peft-gpu-* passes it runs.
 void registerGPUPipeline();
 
 } // namespace peft

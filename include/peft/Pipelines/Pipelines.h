@@ -6,6 +6,7 @@
 #include "mlir/Support/LLVM.h"
 
 namespace mlir {
+class DialectRegistry;
 class OpPassManager;
 namespace peft {
 
@@ -21,8 +22,21 @@ LogicalResult buildLowerToLLVMPipeline(OpPassManager &pm,
 LogicalResult parseModulePassPipeline(StringRef pipeline, OpPassManager &pm,
                                       raw_ostream &errorStream);
 
-/// Registers `peft-lower-to-llvm` and the peft-cpu-* passes it runs.
+/// Registers `peft-lower-to-llvm` (once; later calls do nothing) and the
+/// peft-cpu-* passes it runs.
 void registerPipelines();
+
+/// Registers every pass that `peft-lower-to-llvm` and `peft-lower-to-nvvm`
+/// name, ours and upstream's, so that they parse without registering every
+/// upstream pass. Calling it again does no harm.
+void registerPipelinePasses();
+
+/// Inserts what the passes of both pipelines need in a context besides the
+/// dialects they load themselves: the interface models they use
+/// (bufferization, buffer deallocation, tiling, subsets, value bounds,
+/// conversion to LLVM, the NVVM target) and the translations of their output
+/// to LLVM IR.
+void registerPipelineDialects(DialectRegistry &registry);
 
 } // namespace peft
 } // namespace mlir

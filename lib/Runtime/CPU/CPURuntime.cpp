@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "peft/Runtime/CPURuntime.h"
-#include "peft/InitAll.h"
+#include "peft/Pipelines/GPUPipeline.h"
 #include "peft/Pipelines/Pipelines.h"
 #include "peft/Support/Diagnostics.h"
 
@@ -23,7 +23,6 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -150,15 +149,18 @@ int FunctionSignature::lookupInput(llvm::StringRef name) const {
 //===----------------------------------------------------------------------===//
 
 /// Process-wide set-up: the native target for the JIT, and the pass registry
-/// that the textual pipeline is parsed against (unless an embedder, e.g.
-/// peft-opt or the Python module, registered it already).
+/// that the textual pipelines are parsed against: the two pipelines and the
+/// passes they name, not every upstream pass (an embedder that lets users
+/// name others, like peft-run --pipeline or the Python module, registers
+/// them itself).
 static void initializeOnce() {
   static std::once_flag flag;
   std::call_once(flag, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
-    if (!PassPipelineInfo::lookup("peft-lower-to-llvm"))
-      registerAllPasses();
+    registerPipelinePasses();
+    registerPipelines();
+    registerGPUPipeline();
   });
 }
 
@@ -317,11 +319,11 @@ Expected<std::unique_ptr<CPUExecutable>>
 CPUExecutable::compile(ModuleOp module, const CPUCompileOptions &options) {
   initializeOnce();
   MLIRContext &ctx = *module.getContext();
-  // Every dialect that may reach the translation to LLVM IR, including
-  // gpu.binary / gpu.launch_func (NVVM) of the GPU pipeline.
+  // The interface models the pipelines' passes use and the translations of
+  // their output (including gpu.binary / gpu.launch_func of the GPU
+  // pipeline) to LLVM IR.
   DialectRegistry registry;
-  registerAllToLLVMIRTranslations(registry);
-  registerAllGPUToLLVMIRTranslations(registry);
+  registerPipelineDialects(registry);
   ctx.appendDialectRegistry(registry);
   for (const std::string &lib : options.sharedLibs)
     if (!llvm::sys::fs::exists(lib))

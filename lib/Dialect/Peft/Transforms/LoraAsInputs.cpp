@@ -51,8 +51,8 @@ Value createScaled(OpBuilder &b, Location loc, Value matrix, Value scale) {
   AffineMap identity = b.getMultiDimIdentityMap(2);
   AffineMap broadcast =
       AffineMap::get(2, 0, {getAffineConstantExpr(0, ctx)}, ctx);
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                       type.getElementType());
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
   auto generic = linalg::GenericOp::create(
       b, loc, type, ValueRange{matrix, scale}, ValueRange{init},
       ArrayRef<AffineMap>{identity, broadcast, identity},
