@@ -47,7 +47,7 @@ bool isOutputHead(Value value) {
     for (Operation *user : v.getUsers()) {
       if (isa<func::ReturnOp>(user))
         return true;
-      if (isa<LoraOp, IA3Op, onnx_ir::ReshapeOp, onnx_ir::TransposeOp,
+      if (isa<AdapterOpInterface, onnx_ir::ReshapeOp, onnx_ir::TransposeOp,
               onnx_ir::CastOp, onnx_ir::IdentityOp>(user))
         llvm::append_range(work, user->getResults());
     }

@@ -275,9 +275,7 @@ void PeftLoadAdapterPass::runOnOperation() {
         ok = false;
         continue;
       }
-      if (plan.magnitude &&
-          llvm::any_of(linear.getResult().getUsers(),
-                       [](Operation *op) { return isa<LoraOp>(op); })) {
+      if (plan.magnitude && !getAdapterStack(linear).empty()) {
         linear.emitError("peft-load-adapter: a DoRA adapter must sit directly "
                          "on its layer, which already has an adapter");
         ok = false;
