@@ -20,6 +20,20 @@
 using namespace mlir;
 using namespace mlir::peft;
 
+/// The bytes of every weight blob and dense constant in `module`.
+static int64_t getTotalWeightBytes(ModuleOp module) {
+  int64_t total = 0;
+  module.walk([&](Operation *op) {
+    if (!op->hasTrait<OpTrait::ConstantLike>() || op->getNumResults() != 1)
+      return;
+    if (auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+        type && type.hasStaticShape() && type.getElementType().isIntOrFloat())
+      total += type.getNumElements() *
+               llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+  });
+  return total;
+}
+
 bool mlir::peft::isONNXOutput(llvm::StringRef path) {
   return path.ends_with_insensitive(".onnx");
 }
@@ -88,10 +102,19 @@ LogicalResult mlir::peft::runFrontDoor(InputKind kind,
     return failure();
 
   TimingScope outputTiming = timing.nest("Output");
-  // An ONNX destination is exported (weights streamed to its external data
-  // file when they do not fit a protobuf).
-  if (isONNXOutput(outputFilename))
-    return exportONNXFile(*module, outputFilename, ONNXExportOptions());
+  // An ONNX destination is exported. Its weights go to an external data file
+  // when they would not fit a protobuf, and also when the input kept them in
+  // one (its weights outweigh the model file): they then stream from their
+  // blobs to disk instead of being copied through the protobuf.
+  if (isONNXOutput(outputFilename)) {
+    ONNXExportOptions options;
+    uint64_t inputBytes = 0;
+    if (kind == InputKind::ONNX &&
+        !llvm::sys::fs::file_size(inputFilename, inputBytes) &&
+        getTotalWeightBytes(*module) > int64_t(inputBytes))
+      options.externalDataThreshold = 1024;
+    return exportONNXFile(*module, outputFilename, options);
+  }
 
   // llvm::writeToOutput writes a temporary next to the destination and
   // renames it: a failure while printing never leaves a half-written file.

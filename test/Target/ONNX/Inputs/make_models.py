@@ -309,9 +309,17 @@ def npy_overflow(out):
         f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
 
 
-def external(directory):
+def wide():
+    """tiny() with a 64x64 weight (16 KiB, above the export's 1 KiB cut)."""
+    n = helper.make_node
+    w = np.arange(64 * 64, dtype=np.float32).reshape(64, 64) / 4096
+    nodes = [n("MatMul", ["x", "w"], ["y"], name="/model/proj/MatMul")]
+    return model(nodes, [vi("x", F, ["batch", 64])], [vi("y", F, ["batch", 64])], [const("w", w)])
+
+
+def external(directory, make=tiny):
     os.makedirs(directory, exist_ok=True)
-    m = tiny()
+    m = make()
     data = write_external(m, directory)
     onnx.save(m, os.path.join(directory, "model.onnx"))
     with open(os.path.join(directory, "model.data"), "wb") as f:
@@ -335,6 +343,8 @@ def main():
         npy_overflow(out)
     elif what == "external":
         external(out)
+    elif what == "external-wide":
+        external(out, wide)
     else:
         sys.exit(f"unknown fixture '{what}'")
 
