@@ -1,5 +1,6 @@
 //===- TensorFilesTest.cpp - .npy reader and writer, tensor comparison ----===//
 
+#include "TensorFileTesting.h"
 #include "peft/Support/Npy.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -11,6 +12,7 @@
 #include <cstring>
 
 using namespace mlir::peft;
+using namespace mlir::peft::test;
 
 namespace {
 /// A .npy file: magic, version, header padded to 64 bytes, then `data`.
@@ -30,17 +32,6 @@ std::string makeNpy(llvm::StringRef dict, llvm::StringRef data,
       bytes += char((header.size() >> (8 * i)) & 0xff);
   }
   return bytes + header + data.str();
-}
-
-template <typename T> std::string rawBytes(std::initializer_list<T> values) {
-  std::string bytes(values.size() * sizeof(T), '\0');
-  std::memcpy(bytes.data(), values.begin(), bytes.size());
-  return bytes;
-}
-
-std::string errorText(llvm::Expected<HostTensor> result) {
-  EXPECT_FALSE(static_cast<bool>(result));
-  return result ? "" : llvm::toString(result.takeError());
 }
 
 TEST(Npy, ReadsFloat32) {

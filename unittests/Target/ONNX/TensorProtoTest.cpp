@@ -1,6 +1,7 @@
 //===- TensorProtoTest.cpp - ONNX TensorProto files <-> HostTensor --------===//
 
 #include "peft/Target/ONNX/TensorProto.h"
+#include "../../Support/TensorFileTesting.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -10,19 +11,9 @@
 #include <cstring>
 
 using namespace mlir::peft;
+using namespace mlir::peft::test;
 
 namespace {
-template <typename T> std::string rawBytes(std::initializer_list<T> values) {
-  std::string bytes(values.size() * sizeof(T), '\0');
-  std::memcpy(bytes.data(), values.begin(), bytes.size());
-  return bytes;
-}
-
-std::string errorText(llvm::Expected<HostTensor> result) {
-  EXPECT_FALSE(static_cast<bool>(result));
-  return result ? "" : llvm::toString(result.takeError());
-}
-
 TEST(TensorProto, RoundTripAndTypedFields) {
   HostTensor t(ElementKind::I64, {2, 2});
   auto values = t.getMutableValues<int64_t>();
