@@ -641,6 +641,17 @@ def _sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def io_entry(k, arr, vi):
+    """The manifest entry of graph input or output `k` (value info `vi`)
+    whose reference value is `arr`."""
+    return dict(name=k, dtype=str(arr.dtype), shape=_dims(vi), reference_shape=list(arr.shape))
+
+
+def file_entries(out_dir, files):
+    """Size and sha256 of each of `files` in `out_dir`, for the manifest."""
+    return {f: dict(bytes=(out_dir / f).stat().st_size, sha256=_sha256(out_dir / f)) for f in files}
+
+
 def summarize(model):
     """Op histogram and initializer naming summary of a (loaded) ModelProto."""
     hist = collections.Counter(n.op_type for n in model.graph.node)
@@ -702,10 +713,6 @@ def generate(name, out_dir):
 
     graph_in = {vi.name: vi for vi in model_proto.graph.input}
     graph_out = {vi.name: vi for vi in model_proto.graph.output}
-
-    def io_entry(k, arr, vi):
-        return dict(name=k, dtype=str(arr.dtype), shape=_dims(vi), reference_shape=list(arr.shape))
-
     entry = collections.OrderedDict(
         name=name,
         description=spec.description,
@@ -718,7 +725,7 @@ def generate(name, out_dir):
         inputs=[io_entry(k, feeds[k], graph_in[k]) for k in spec.io["inputs"]],
         outputs=[io_entry(k, v, graph_out[k]) for k, v in outputs.items()],
         torch_vs_ort_max_abs_diff=float(f"{max_diff:.3g}"),
-        files={f: dict(bytes=(out_dir / f).stat().st_size, sha256=_sha256(out_dir / f)) for f in files},
+        files=file_entries(out_dir, files),
     )
     entry.update(summarize(model_proto))
     return entry
@@ -955,10 +962,6 @@ def generate_variant(name, out_dir, base_dir):
              f"{name}.outputs.npz", f"{name}.reference_outputs.npz"]
     graph_in = {vi.name: vi for vi in half_model.graph.input}
     graph_out = {vi.name: vi for vi in half_model.graph.output}
-
-    def io_entry(k, arr, vi):
-        return dict(name=k, dtype=str(arr.dtype), shape=_dims(vi), reference_shape=list(arr.shape))
-
     entry = collections.OrderedDict(
         name=name,
         description=(f"{var.base} with every float weight, constant and Cast in {var.dtype}"
@@ -978,7 +981,7 @@ def generate_variant(name, out_dir, base_dir):
         reference_outputs_file=f"{name}.reference_outputs.npz",
         inputs=[io_entry(k, feeds[k], graph_in[k]) for k in feeds],
         outputs=[io_entry(k, v, graph_out[k]) for k, v in outputs.items()],
-        files={f: dict(bytes=(out_dir / f).stat().st_size, sha256=_sha256(out_dir / f)) for f in files},
+        files=file_entries(out_dir, files),
     )
     entry.update(summarize(half_model))
     return entry
