@@ -61,8 +61,11 @@ def ConvertPeftToLinalg : Pass<"convert-peft-to-linalg"> {
     new product `(x ⊙ l)·W + b` with the layer's weight and bias (the
     layer's own product is then dead and removed by canonicalization).
 
-    f16/bf16 layers compute in their element type (products accumulate in
-    it, `s` is rounded to it); nothing is promoted to f32.
+    f16/bf16 layers accumulate in f32, as PyTorch and ONNX Runtime do: every
+    matmul has an f32 accumulator, the bias, `base + s·u` and DoRA's norms
+    and factor are computed in f32, and each op's result is rounded to its
+    element type once (`t = x·Aᵀ` is rounded before its product with `Bᵀ`,
+    as PyTorch's `lora_A` output is).
 
     An op that has no lowering (e.g. a weight whose output extent is
     dynamic) is reported as an error at its location.
@@ -85,6 +88,12 @@ def ConvertONNXToLinalg : Pass<"convert-onnx-to-linalg", "func::FuncOp"> {
     unsigned arith ops). Graph initializers become `arith.constant` over the
     same blobs. `peft.linear` and other peft ops are left for
     `convert-peft-to-linalg`.
+
+    f16/bf16 contractions (MatMul, Gemm, Einsum, MatMulNBits) and reductions
+    (ReduceSum/Mean/L2, Softmax, LayerNormalization) accumulate in f32 and
+    round to the element type once, as PyTorch and ONNX Runtime do; float
+    math (Sqrt, Exp, Erf, Sigmoid, ...) is evaluated in f32 and rounded once.
+    f32 and f64 are unchanged.
 
     Example:
 
