@@ -8,57 +8,44 @@
 using namespace mlir::peft;
 using llvm::StringRef;
 
-namespace {
-/// Splits `regex=value` at the last '=' (a regex may contain '=') and checks
-/// the key, which PEFT matches as `.*\.{key}$`.
-bool splitPatternEntry(StringRef text, StringRef what, StringRef &key,
-                       StringRef &value, std::string &error) {
-  std::tie(key, value) = text.rsplit('=');
+template <typename T>
+bool mlir::peft::parsePatternEntry(StringRef text, PatternEntry<T> &entry,
+                                   std::string &error) {
+  constexpr bool isRank = std::is_integral_v<T>;
+  StringRef what = isRank ? "rank" : "alpha";
+  // The last '=' splits: a regex may contain '='.
+  auto [key, value] = text.rsplit('=');
   if (!text.contains('=') || key.empty() || value.empty()) {
     error = ("entry '" + text + "' is not 'regex=" + what + "'").str();
     return false;
   }
+  // PEFT matches the key as `.*\.{key}$`.
   if (llvm::Expected<std::string> ere =
           translatePythonRegex((".*\\." + key + "$").str());
       !ere) {
     error = ("entry '" + text + "': " + llvm::toString(ere.takeError())).str();
     return false;
   }
-  return true;
-}
-} // namespace
-
-bool mlir::peft::parsePatternEntry(StringRef text, RankPatternEntry &entry,
-                                   std::string &error) {
-  StringRef key, value;
-  if (!splitPatternEntry(text, "rank", key, value, error))
-    return false;
-  int64_t rank;
-  if (value.getAsInteger(10, rank) || rank <= 0) {
-    error =
-        ("entry '" + text + "': the rank '" + value + "' is not an integer > 0")
-            .str();
-    return false;
-  }
-  entry = {key.str(), rank};
-  return true;
-}
-
-bool mlir::peft::parsePatternEntry(StringRef text, AlphaPatternEntry &entry,
-                                   std::string &error) {
-  StringRef key, value;
-  if (!splitPatternEntry(text, "alpha", key, value, error))
-    return false;
-  double alpha;
-  if (value.getAsDouble(alpha) || !std::isfinite(alpha) || alpha <= 0) {
-    error = ("entry '" + text + "': the alpha '" + value +
-             "' is not a finite number > 0")
+  T parsed;
+  bool bad;
+  if constexpr (isRank)
+    bad = value.getAsInteger(10, parsed) || parsed <= 0;
+  else
+    bad = value.getAsDouble(parsed) || !std::isfinite(parsed) || parsed <= 0;
+  if (bad) {
+    error = ("entry '" + text + "': the " + what + " '" + value + "' is not " +
+             (isRank ? "an integer > 0" : "a finite number > 0"))
                 .str();
     return false;
   }
-  entry = {key.str(), alpha};
+  entry = {key.str(), parsed};
   return true;
 }
+
+template bool mlir::peft::parsePatternEntry(StringRef, RankPatternEntry &,
+                                            std::string &);
+template bool mlir::peft::parsePatternEntry(StringRef, AlphaPatternEntry &,
+                                            std::string &);
 
 bool mlir::peft::parseModuleMapEntry(StringRef text, ModuleMapEntry &entry,
                                      std::string &error) {

@@ -41,9 +41,8 @@ struct ModuleMapEntry {
 /// Parses `text` as `regex=rank` (an integer > 0) or `regex=alpha` (a finite
 /// number > 0); the key must be a usable regex. On failure returns false and
 /// sets `error`, which quotes the entry.
-bool parsePatternEntry(llvm::StringRef text, RankPatternEntry &entry,
-                       std::string &error);
-bool parsePatternEntry(llvm::StringRef text, AlphaPatternEntry &entry,
+template <typename T>
+bool parsePatternEntry(llvm::StringRef text, PatternEntry<T> &entry,
                        std::string &error);
 /// Parses `text` as `from=to` (either side may be empty).
 bool parseModuleMapEntry(llvm::StringRef text, ModuleMapEntry &entry,
@@ -75,6 +74,14 @@ public:
       ok = parsePatternEntry(arg, value, error);
     return ok ? false : option.error(error);
   }
+  llvm::StringRef getValueName() const override {
+    if constexpr (std::is_same_v<T, ModuleMapEntry>)
+      return "from=to";
+    else if constexpr (std::is_integral_v<decltype(T::value)>)
+      return "regex=rank";
+    else
+      return "regex=alpha";
+  }
   void printOptionDiff(const llvm::cl::Option &, const T &,
                        const llvm::cl::OptionValue<T> &, size_t) const {}
 };
@@ -88,26 +95,18 @@ namespace llvm::cl {
 /// its elements with a parser of its own, which the modifier never reaches.
 template <> parser<mlir::peft::LinearRole>::parser(Option &option);
 
-template <>
-class parser<mlir::peft::RankPatternEntry>
-    : public mlir::peft::detail::EntryParser<mlir::peft::RankPatternEntry> {
+template <typename T>
+class parser<mlir::peft::PatternEntry<T>>
+    : public mlir::peft::detail::EntryParser<mlir::peft::PatternEntry<T>> {
 public:
-  using EntryParser::EntryParser;
-  StringRef getValueName() const override { return "regex=rank"; }
-};
-template <>
-class parser<mlir::peft::AlphaPatternEntry>
-    : public mlir::peft::detail::EntryParser<mlir::peft::AlphaPatternEntry> {
-public:
-  using EntryParser::EntryParser;
-  StringRef getValueName() const override { return "regex=alpha"; }
+  using Base = mlir::peft::detail::EntryParser<mlir::peft::PatternEntry<T>>;
+  using Base::Base;
 };
 template <>
 class parser<mlir::peft::ModuleMapEntry>
     : public mlir::peft::detail::EntryParser<mlir::peft::ModuleMapEntry> {
 public:
   using EntryParser::EntryParser;
-  StringRef getValueName() const override { return "from=to"; }
 };
 } // namespace llvm::cl
 
