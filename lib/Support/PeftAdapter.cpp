@@ -19,14 +19,6 @@ using llvm::StringRef;
 
 namespace {
 constexpr StringRef kKeyPrefix = "base_model.model.";
-
-std::string shapeString(llvm::ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  llvm::raw_string_ostream os(text);
-  llvm::interleave(shape, os, ", ");
-  os << "]";
-  return text;
-}
 } // namespace
 
 StringRef mlir::peft::getAdapterTensorKindName(AdapterTensorKind kind) {
@@ -221,9 +213,9 @@ Error PeftAdapter::checkModule(const AdapterModule &module) const {
   auto checkRank = [&](const SafeTensor *t, size_t rank) -> Error {
     if (t->shape.size() == rank)
       return Error::success();
-    return fileError(fileName, "tensor '" + t->name + "' has shape " +
-                                   shapeString(t->shape) + "; expected " +
-                                   llvm::Twine(rank) + " dimensions");
+    return fileError(fileName, "tensor '" + t->name + "' is " + t->describe() +
+                                   "; expected " + llvm::Twine(rank) +
+                                   " dimensions");
   };
   if (config.peftType == PeftType::IA3)
     return module.ia3 ? checkRank(module.ia3, 2) : Error::success();
@@ -254,11 +246,10 @@ Error PeftAdapter::checkModule(const AdapterModule &module) const {
                                    llvm::Twine(rank) + " to module '" +
                                    module.path + "' (r / rank_pattern)");
   if (module.loraB->shape[1] != rank)
-    return fileError(fileName, "lora_B '" + module.loraB->name +
-                                   "' has shape " +
-                                   shapeString(module.loraB->shape) +
-                                   "; its rank (columns) should be " +
-                                   llvm::Twine(rank) + " as lora_A's");
+    return fileError(fileName, "lora_B '" + module.loraB->name + "' is " +
+                                   module.loraB->describe() +
+                                   "; its columns should be the rank, " +
+                                   llvm::Twine(rank) + ", as lora_A's rows");
   return Error::success();
 }
 

@@ -326,10 +326,18 @@ TEST_F(PeftAdapterDir, CheckModuleErrors) {
             std::string::npos)
       << dtype;
 
+  std::vector<TensorSpec> narrow = lora("m.q");
+  narrow[1] =
+      floatTensor(getAdapterKey("m.q", AdapterTensorKind::LoraB), {3, 1});
+  writeTensors(narrow);
+  EXPECT_NE(checkError().find("lora_B 'base_model.model.m.q.lora_B.weight' is "
+                              "F32[3x1]; its columns should be the rank, 2"),
+            std::string::npos);
+
   std::vector<TensorSpec> flat = lora("m.q");
   flat[0].shape = {8};
   writeTensors(flat);
-  EXPECT_NE(checkError().find("has shape [8]; expected 2 dimensions"),
+  EXPECT_NE(checkError().find("is F32[8]; expected 2 dimensions"),
             std::string::npos);
 }
 
