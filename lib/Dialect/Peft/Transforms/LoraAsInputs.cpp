@@ -72,12 +72,6 @@ struct PassLoraAsInputs
 
   // The scaling of B is a linalg.generic (Passes.td names only the peft and
   // onnx dialects).
-  void getDependentDialects(DialectRegistry &registry) const override {
-    Base::getDependentDialects(registry);
-    registry.insert<arith::ArithDialect, linalg::LinalgDialect,
-                    tensor::TensorDialect>();
-  }
-
   void runOnOperation() override {
     if (maxRank <= 0) {
       getOperation().emitError("peft-lora-as-inputs needs max-rank > 0, got ")

@@ -3,7 +3,10 @@
 #ifndef PEFT_DIALECT_PEFT_TRANSFORMS_PASSES_H
 #define PEFT_DIALECT_PEFT_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
 #include "peft/Dialect/Peft/IR/PeftDialect.h"

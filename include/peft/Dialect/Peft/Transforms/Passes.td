@@ -175,7 +175,7 @@ def PeftInsertLora : Pass<"peft-insert-lora"> {
            "Name of the adapter">
   ];
   let dependentDialects = ["mlir::peft::PeftDialect",
-                           "mlir::peft::onnx_ir::ONNXDialect"];
+                           "mlir::arith::ArithDialect"];
 }
 
 def PeftLoadAdapter : Pass<"peft-load-adapter"> {
@@ -243,7 +243,7 @@ def PeftLoadAdapter : Pass<"peft-load-adapter"> {
            "Name given to the loaded adapter">
   ];
   let dependentDialects = ["mlir::peft::PeftDialect",
-                           "mlir::peft::onnx_ir::ONNXDialect"];
+                           "mlir::arith::ArithDialect"];
 }
 
 def PeftMergeLora : Pass<"peft-merge-lora"> {
@@ -279,7 +279,7 @@ def PeftMergeLora : Pass<"peft-merge-lora"> {
     Option<"dropAdapters", "drop-adapters", "bool", /*default=*/"false",
            "Erase merged adapters instead of keeping them for an unmerge">
   ];
-  let dependentDialects = ["mlir::peft::onnx_ir::ONNXDialect"];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 def PeftUnmergeLora : Pass<"peft-unmerge-lora"> {
@@ -305,7 +305,7 @@ def PeftUnmergeLora : Pass<"peft-unmerge-lora"> {
     ListOption<"adapters", "adapters", "std::string",
                "Adapters to unmerge (default: all)">
   ];
-  let dependentDialects = ["mlir::peft::onnx_ir::ONNXDialect"];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 def PeftLoraAsInputs : Pass<"peft-lora-as-inputs", "ModuleOp"> {
@@ -326,9 +326,9 @@ def PeftLoraAsInputs : Pass<"peft-lora-as-inputs", "ModuleOp"> {
       equals the unpadded adapter's up to the order of fp32 summation.
     - `scale` is the adapter's own `s` (`α/r`, `α/√r` for rsLoRA), not
       pre-multiplied into anything. The pass multiplies `B` by it with an
-      `onnx.Mul` (`[out, max-rank] · [1]`, a few thousand products per call)
-      and sets the op's `scale` to 1.0, so the op still computes
-      `base + (x·Aᵀ)·(s·B)ᵀ`.
+      elementwise `linalg.generic` (`[out, max-rank] · [1]`, a few thousand
+      products per call; the ONNX exporter writes it as a `Mul`) and sets the
+      op's `scale` to 1.0, so the op still computes `base + (x·Aᵀ)·(s·B)ᵀ`.
     - A layer without an adapter gets zeros (any scale): it computes its base.
 
     The arguments are appended to the function and named (`onnx.name`, the
@@ -361,7 +361,16 @@ def PeftLoraAsInputs : Pass<"peft-lora-as-inputs", "ModuleOp"> {
                     %b: tensor<64x16xf32> {onnx.name = "l.q_proj.lora_B.weight"},
                     %s: tensor<1xf32> {onnx.name = "l.q_proj.lora_scale"}) -> tensor<?x64xf32> {
       ...
-      %sb = "onnx.Mul"(%b, %s) : (tensor<64x16xf32>, tensor<1xf32>) -> tensor<64x16xf32>
+      %e = tensor.empty() : tensor<64x16xf32>
+      %sb = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                             affine_map<(d0, d1) -> (0)>,
+                                             affine_map<(d0, d1) -> (d0, d1)>],
+                            iterator_types = ["parallel", "parallel"]}
+          ins(%b, %s : tensor<64x16xf32>, tensor<1xf32>) outs(%e : tensor<64x16xf32>) {
+        ^bb0(%bv: f32, %sv: f32, %out: f32):
+          %p = arith.mulf %bv, %sv : f32
+          linalg.yield %p : f32
+      } -> tensor<64x16xf32>
       %z = peft.lora %x, %y, %a, %sb scale 1.0 : ..., tensor<16x64xf32>, tensor<64x16xf32>
     ```
   }];
@@ -370,7 +379,9 @@ def PeftLoraAsInputs : Pass<"peft-lora-as-inputs", "ModuleOp"> {
            "Rank the adapter arguments are padded to (required, > 0)">
   ];
   let dependentDialects = ["mlir::peft::PeftDialect",
-                           "mlir::peft::onnx_ir::ONNXDialect"];
+                           "mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 #endif // PEFT_DIALECT_PEFT_TRANSFORMS_PASSES_TD
