@@ -139,6 +139,9 @@ def make_adapter(directory, layers, rank=16, seed=1):
 
 def run_measured(cmd, want_stderr=False):
     """Wall seconds and peak RSS (bytes) of `cmd` in a fresh child."""
+    # Every measurement starts with no dirty pages waiting for writeback, so
+    # an earlier run's flush does not throttle this one's writes.
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -186,6 +189,7 @@ def rw_once(directory):
     """Reading and writing the same bytes in user space (4 MiB buffers)."""
     src = os.path.join(directory, "model.onnx.data")
     dst = os.path.join(directory, "rw.data")
+    os.sync()
     start = time.perf_counter()
     with open(src, "rb") as f, open(dst, "wb") as g:
         while chunk := f.read(4 << 20):
@@ -242,7 +246,9 @@ def main():
         "of the runs. Baselines in the same run, page cache warm: `cp` of the "
         "same external data file (coreutils uses copy_file_range: the kernel "
         "copies without user-space reads or writes) and a user-space read + "
-        "write of the same bytes in 4 MiB buffers (r+w). Models under 1.8 GiB "
+        "write of the same bytes in 4 MiB buffers (r+w); `sync` before each "
+        "measurement, none inside it (writes end in the page cache). Models "
+        "under 1.8 GiB "
         "are exported with their weights inside the protobuf (the exporter's "
         "automatic policy), larger ones with external data. Peak RSS from "
         "getrusage; the merge pass alone (seven GEMM updates a layer, f16 widened "
