@@ -247,10 +247,8 @@ def main():
         "same external data file (coreutils uses copy_file_range: the kernel "
         "copies without user-space reads or writes) and a user-space read + "
         "write of the same bytes in 4 MiB buffers (r+w); `sync` before each "
-        "measurement, none inside it (writes end in the page cache). Models "
-        "under 1.8 GiB "
-        "are exported with their weights inside the protobuf (the exporter's "
-        "automatic policy), larger ones with external data. Peak RSS from "
+        "measurement, none inside it (writes end in the page cache). The "
+        "merged model is written with external data like its input. Peak RSS from "
         "getrusage; the merge pass alone (seven GEMM updates a layer, f16 widened "
         "and rounded back) from -mlir-timing.", "",
         "| layers | weights | peft-opt (s) | merge pass (s) | cp (s) | r+w (s) "
