@@ -127,22 +127,23 @@ Value transposedAdapter(OpBuilder &b, Location loc, Value value) {
   auto type = cast<RankedTensorType>(value.getType());
   auto transposedType = RankedTensorType::get(
       {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
-  if (ElementsAttr attr = getConstantWeight(value);
-      attr && type.hasStaticShape()) {
-    FailureOr<std::vector<float>> values = readWeightAsF32(attr);
+  std::optional<Weight> weight = Weight::lookup(value);
+  if (weight && type.hasStaticShape() &&
+      isSupportedWeightElementType(type.getElementType())) {
+    // Read exactly (double holds every f16/bf16/f32/f64 value), so the
+    // transposed blob has the very same values.
+    FailureOr<std::vector<double>> values = weight->readValues<double>();
     if (succeeded(values)) {
-      int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-      std::vector<float> transposed(values->size());
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < cols; ++c)
-          transposed[c * rows + r] = (*values)[r * cols + c];
-      std::string name = "adapter_t";
-      if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-        name = resource.getRawHandle().getKey().str() + "_t";
+      numerics::Matrix<double> transposed =
+          numerics::transpose<double>(numerics::MatrixRef<const double>(
+              values->data(), type.getDimSize(0), type.getDimSize(1)));
+      std::string name = weight->getName().empty()
+                             ? std::string("adapter_t")
+                             : weight->getName().str() + "_t";
       return arith::ConstantOp::create(
           b, loc,
-          cast<TypedAttr>(createWeightBlob(transposedType,
-                                           ArrayRef<float>(transposed), name)));
+          cast<TypedAttr>(createWeightBlob<double>(transposedType,
+                                                   transposed.values(), name)));
     }
   }
   SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, value, 1),

@@ -417,14 +417,18 @@ struct RaiseMatMul : public OpRewritePattern<onnx_ir::MatMulOp> {
 /// The values of the constant `c` broadcast to a vector of `out` elements,
 /// when `c` is a bias of a [rows, out] product (shape [], [1], [out],
 /// [1, 1] or [1, out]).
-FailureOr<std::vector<float>> readBias(Value c, int64_t out) {
+FailureOr<std::vector<double>> readBias(Value c, int64_t out) {
   auto type = dyn_cast<RankedTensorType>(c.getType());
   ElementsAttr attr = constantOf(c);
   if (!type || !attr || type.getRank() > 2 ||
       (type.getRank() == 2 && type.getDimSize(0) != 1) ||
-      (type.getNumElements() != 1 && type.getNumElements() != out))
+      (type.getNumElements() != 1 && type.getNumElements() != out) ||
+      !isSupportedWeightElementType(type.getElementType()))
     return failure();
-  FailureOr<std::vector<float>> values = readWeightAsF32(attr);
+  // In double: alpha·w and beta·c round once to the weight's type, and f64
+  // weights stay exact.
+  FailureOr<std::vector<double>> values =
+      Weight::fromAttr(attr)->readValues<double>();
   if (failed(values))
     return failure();
   if (values->size() == 1)
@@ -462,15 +466,19 @@ struct RaiseGemm : public OpRewritePattern<onnx_ir::GemmOp> {
     bool keepBias = hasBias && beta == 1.0f && biasType &&
                     biasType.getShape() == ArrayRef<int64_t>{match.out()} &&
                     constantOf(c);
-    FailureOr<std::vector<float>> biasValues;
+    FailureOr<std::vector<double>> biasValues;
     if (hasBias && !keepBias) {
       biasValues = readBias(c, match.out());
       if (failed(biasValues))
         return rewriter.notifyMatchFailure(op, "C is not a constant bias");
     }
-    FailureOr<std::vector<float>> weightValues;
+    FailureOr<std::vector<double>> weightValues;
     if (alpha != 1.0f) {
-      weightValues = readWeightAsF32(constantOf(match.weight));
+      std::optional<Weight> weight = Weight::fromAttr(constantOf(match.weight));
+      if (weight && isSupportedWeightElementType(weight->getElementType()))
+        weightValues = weight->readValues<double>();
+      else
+        weightValues = failure();
       if (failed(weightValues))
         return rewriter.notifyMatchFailure(op, "unreadable weight");
     }
@@ -478,21 +486,21 @@ struct RaiseGemm : public OpRewritePattern<onnx_ir::GemmOp> {
     rewriter.setInsertionPoint(op);
     std::string name = match.path.empty() ? "gemm" : match.path;
     if (alpha != 1.0f) {
-      for (float &v : *weightValues)
+      for (double &v : *weightValues)
         v *= alpha;
-      match.weight = createWeight(
+      match.weight = createWeight<double>(
           rewriter, op.getLoc(), name + ".weight",
           cast<RankedTensorType>(match.weight.getType()), *weightValues);
     }
     if (keepBias) {
       match.bias = c;
     } else if (hasBias) {
-      for (float &v : *biasValues)
+      for (double &v : *biasValues)
         v *= beta;
       auto type = RankedTensorType::get({match.out()},
                                         getElementTypeOrSelf(match.weight));
-      match.bias = createWeight(rewriter, op.getLoc(), name + ".bias", type,
-                                *biasValues);
+      match.bias = createWeight<double>(rewriter, op.getLoc(), name + ".bias",
+                                        type, *biasValues);
     }
     raise(rewriter, match);
     return success();

@@ -243,13 +243,6 @@ mlir::peft::readConstantOperand<float>(Operation *, Value, const Twine &);
 template FailureOr<std::vector<double>>
 mlir::peft::readConstantOperand<double>(Operation *, Value, const Twine &);
 
-FailureOr<std::vector<float>> mlir::peft::readWeightAsF32(ElementsAttr attr) {
-  std::optional<Weight> weight = Weight::fromAttr(attr);
-  if (!weight || !isSupportedWeightElementType(weight->getElementType()))
-    return failure();
-  return weight->readValues<float>();
-}
-
 std::string mlir::peft::blobNameFor(StringRef name) {
   std::string out;
   for (char c : name)

@@ -101,9 +101,6 @@ template <typename T>
 FailureOr<std::vector<T>> readConstantOperand(Operation *user, Value value,
                                               const Twine &what);
 
-/// Reads `attr` as fp32 (compatibility: new code uses Weight::readValues).
-FailureOr<std::vector<float>> readWeightAsF32(ElementsAttr attr);
-
 /// Sanitizes a module path or tensor name into a resource key.
 std::string blobNameFor(StringRef name);
 
@@ -112,12 +109,6 @@ std::string blobNameFor(StringRef name);
 template <typename T>
 ElementsAttr createWeightBlob(RankedTensorType type, ArrayRef<T> values,
                               StringRef blobName);
-
-inline ElementsAttr createWeightBlob(RankedTensorType type,
-                                     const std::vector<float> &values,
-                                     StringRef blobName) {
-  return createWeightBlob<float>(type, values, blobName);
-}
 
 /// A new `arith.constant dense_resource` named `name` holding `values`.
 template <typename T>
