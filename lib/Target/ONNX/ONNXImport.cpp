@@ -39,36 +39,6 @@ using namespace mlir::peft;
 namespace od = mlir::peft::onnx_data;
 
 namespace {
-/// An external data file mapped privately (copy-on-write) and whole: its
-/// tensors are views into it, writable without the file ever changing.
-class ExternalFile {
-public:
-  static llvm::ErrorOr<std::shared_ptr<ExternalFile>> open(StringRef path) {
-    llvm::Expected<llvm::sys::fs::file_t> fd =
-        llvm::sys::fs::openNativeFileForRead(path);
-    if (!fd)
-      return llvm::errorToErrorCode(fd.takeError());
-    auto file = std::make_shared<ExternalFile>();
-    llvm::sys::fs::file_status status;
-    std::error_code ec = llvm::sys::fs::status(*fd, status);
-    if (!ec && status.getSize() > 0)
-      file->region = llvm::sys::fs::mapped_file_region(
-          *fd, llvm::sys::fs::mapped_file_region::priv, status.getSize(), 0,
-          ec);
-    llvm::sys::fs::closeFile(*fd);
-    if (ec)
-      return ec;
-    return file;
-  }
-  char *data() { return region ? region.data() : nullptr; }
-  int64_t size() const { return region ? int64_t(region.size()) : 0; }
-
-private:
-  llvm::sys::fs::mapped_file_region region;
-};
-} // namespace
-
-namespace {
 
 class ONNXImporter {
 public:
@@ -104,7 +74,7 @@ private:
                                        Location loc);
   FailureOr<ArrayRef<char>>
   mapExternalData(const onnx::TensorProto &tensor, int64_t expectedBytes,
-                  Location loc, std::shared_ptr<ExternalFile> &owner);
+                  Location loc, std::shared_ptr<llvm::MemoryBuffer> &owner);
 
   // Graph ---------------------------------------------------------------------
   LogicalResult importNodes(const onnx::GraphProto &graph);
@@ -128,7 +98,7 @@ private:
   /// Types known from graph inputs/outputs/value_info (after inference).
   llvm::StringMap<const onnx::TypeProto *> knownTypes;
   /// Whole external data files, mapped once and shared by their tensors.
-  llvm::StringMap<std::shared_ptr<ExternalFile>> externalFiles;
+  llvm::StringMap<std::shared_ptr<llvm::MemoryBuffer>> externalFiles;
 };
 } // namespace
 
@@ -192,7 +162,7 @@ FailureOr<Type> ONNXImporter::importType(const onnx::TypeProto &type,
 FailureOr<ArrayRef<char>>
 ONNXImporter::mapExternalData(const onnx::TensorProto &tensor,
                               int64_t expectedBytes, Location loc,
-                              std::shared_ptr<ExternalFile> &owner) {
+                              std::shared_ptr<llvm::MemoryBuffer> &owner) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &entry : tensor.external_data()) {
@@ -235,18 +205,20 @@ ONNXImporter::mapExternalData(const onnx::TensorProto &tensor,
     return failure();
   }
 
-  std::shared_ptr<ExternalFile> &mapped = externalFiles[file];
+  std::shared_ptr<llvm::MemoryBuffer> &mapped = externalFiles[file];
   if (!mapped) {
-    auto opened = ExternalFile::open(file);
-    if (!opened) {
+    auto buffer = llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                              /*RequiresNullTerminator=*/false,
+                                              /*IsVolatile=*/false);
+    if (!buffer) {
       error(loc) << "tensor '" << tensor.name()
                  << "': cannot open external data file '" << file
-                 << "': " << opened.getError().message();
+                 << "': " << buffer.getError().message();
       return failure();
     }
-    mapped = std::move(*opened);
+    mapped = std::move(*buffer);
   }
-  int64_t fileSize = mapped->size();
+  int64_t fileSize = mapped->getBufferSize();
   // offset and length come from the model: compared without overflow.
   if (length < 0)
     length = offset <= fileSize ? fileSize - offset : 0;
@@ -263,7 +235,7 @@ ONNXImporter::mapExternalData(const onnx::TensorProto &tensor,
     return failure();
   }
   owner = mapped;
-  return ArrayRef<char>(mapped->data() + offset, length);
+  return ArrayRef<char>(mapped->getBufferStart() + offset, length);
 }
 
 /// Packs the typed repeated fields of a TensorProto into ONNX raw_data layout.
@@ -307,7 +279,7 @@ ONNXImporter::importTensor(const onnx::TensorProto &tensor, Location loc) {
   auto type = RankedTensorType::get(shape, *elementType);
 
   ArrayRef<char> bytes;
-  std::shared_ptr<ExternalFile> externalOwner;
+  std::shared_ptr<llvm::MemoryBuffer> externalOwner;
   std::string packed;
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
     FailureOr<ArrayRef<char>> mapped =
@@ -392,13 +364,11 @@ ONNXImporter::importTensor(const onnx::TensorProto &tensor, Location loc) {
   size_t align = od::getRawDataSize(dataType, 1);
   std::string key = tensor.name().empty() ? "onnx_tensor" : tensor.name();
   if (externalOwner && reinterpret_cast<uintptr_t>(bytes.data()) % align == 0) {
-    // Zero copy: the blob points into the mapping and keeps it alive. The
-    // mapping is copy-on-write, so a pass may update the blob in place
-    // (docs/weights.md) while the file stays as it is.
+    // Zero copy: the blob points into the mapping and keeps it alive.
     AsmResourceBlob blob(
         bytes, align,
         [owner = std::move(externalOwner)](void *, size_t, size_t) {},
-        /*dataIsMutable=*/true);
+        /*dataIsMutable=*/false);
     return ElementsAttr(
         DenseResourceElementsAttr::get(type, key, std::move(blob)));
   }

@@ -357,15 +357,15 @@ static int64_t countHolders(Operation *op,
   return holders;
 }
 
-/// Frees the memory of a blob nobody holds any more. Its whole pages are
-/// handed back to the kernel first: a view into a mapped external-data file
-/// does not free anything itself (the mapping lives as long as other
-/// tensors of the file do), and the page contents are dead either way.
+/// Frees the memory of a blob nobody holds any more. A read-only blob is a
+/// view into a mapped file (external data): its pages are handed back to
+/// the kernel, since the mapping itself lives as long as other tensors of
+/// the file do.
 static void releaseBlob(DialectResourceBlobManager::BlobEntry *entry) {
   AsmResourceBlob *blob = entry ? entry->getBlob() : nullptr;
   if (!blob || blob->getData().empty())
     return;
-  {
+  if (!blob->isMutable()) {
     static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
     auto begin = reinterpret_cast<uintptr_t>(blob->getData().data());
     uintptr_t end = begin + blob->getData().size();
