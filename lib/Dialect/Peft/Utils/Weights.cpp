@@ -193,20 +193,6 @@ template <typename T> FailureOr<std::vector<T>> Weight::readValues() const {
   return out;
 }
 
-template <typename T>
-std::vector<T> mlir::peft::decodeWeightElements(Type elementType,
-                                                ArrayRef<char> bytes,
-                                                int64_t count) {
-  assert(isStorableWeightElementType(elementType) && "not a weight type");
-  std::vector<T> out(count);
-  decodeElements<T>(elementType, bytes.data(), count, out.data());
-  return out;
-}
-template std::vector<float>
-    mlir::peft::decodeWeightElements<float>(Type, ArrayRef<char>, int64_t);
-template std::vector<double>
-    mlir::peft::decodeWeightElements<double>(Type, ArrayRef<char>, int64_t);
-
 template FailureOr<std::vector<float>> Weight::readValues<float>() const;
 template FailureOr<std::vector<double>> Weight::readValues<double>() const;
 
@@ -407,6 +393,46 @@ static LogicalResult applyTyped(WeightUpdate &update, T *data,
   return update.apply(numerics::MatrixRef<T>(data, shape.first, shape.second));
 }
 
+/// Runs `update` on a float weight of `type` stored at `src` (null: read it
+/// from `weight`, e.g. an inline splat) and stores the result at `dst`, which
+/// may be `src`: in the weight's precision, rounded once to its type. Errors
+/// are reported at `owner`.
+static LogicalResult applyUpdate(WeightUpdate &update, const Weight &weight,
+                                 const char *src, char *dst, Operation *owner) {
+  RankedTensorType type = weight.getType();
+  Type elementType = type.getElementType();
+  auto shape = storedMatrixShape(type);
+  auto run = [&](auto zero) -> LogicalResult {
+    using T = decltype(zero);
+    // Stored as T and aligned for it: update the destination directly.
+    if (src && sizeof(T) * 8 == elementType.getIntOrFloatBitWidth() &&
+        reinterpret_cast<uintptr_t>(dst) % sizeof(T) == 0) {
+      if (src != dst)
+        std::memcpy(dst, src, getWeightStorageBytes(type));
+      return applyTyped(update, reinterpret_cast<T *>(dst), shape);
+    }
+    if (src && update.isRowLocal() &&
+        (elementType.isF16() || elementType.isBF16()))
+      return applyInPanels(update, elementType, src, dst, shape);
+    // Widen the whole weight, update, round once.
+    std::vector<T> values(type.getNumElements());
+    if (src) {
+      decodeElements<T>(elementType, src, values.size(), values.data());
+    } else {
+      FailureOr<std::vector<T>> read = weight.readValues<T>();
+      if (failed(read))
+        return owner->emitError() << "cannot read the weight '"
+                                  << weight.getName() << "' of type " << type;
+      values = std::move(*read);
+    }
+    if (failed(applyTyped(update, values.data(), shape)))
+      return failure();
+    encodeElements<T>(elementType, values.data(), values.size(), dst);
+    return success();
+  };
+  return elementType.isF64() ? run(double()) : run(float());
+}
+
 LogicalResult mlir::peft::rewriteWeight(OpOperand &operand, StringRef newName,
                                         WeightUpdate &update) {
   Operation *owner = operand.getOwner();
@@ -417,101 +443,56 @@ LogicalResult mlir::peft::rewriteWeight(OpOperand &operand, StringRef newName,
            << " is not a constant weight (a runtime argument?): cannot "
               "rewrite it";
   RankedTensorType type = weight->getType();
-  Type elementType = type.getElementType();
-  if (!isSupportedWeightElementType(elementType) || !type.hasStaticShape())
+  if (!isSupportedWeightElementType(type.getElementType()) ||
+      !type.hasStaticShape())
     return owner->emitError() << "cannot rewrite a weight of type " << type
                               << " (supported: static f16, bf16, f32, f64)";
-  auto shape = storedMatrixShape(type);
   int64_t bytes = getWeightStorageBytes(type);
-  bool wide = elementType.isF64();
-  size_t computeSize = wide ? sizeof(double) : sizeof(float);
-
-  // In place: a mutable blob held by this op alone, used only here.
+  // Weight::lookup only finds values defined by a constant op.
+  Operation *def = weight->getDefiningOp();
+  bool onlyUse = operand.get().hasOneUse();
   auto *entry = getBlobEntry(weight->getAttr());
   AsmResourceBlob *blob = entry ? entry->getBlob() : nullptr;
-  Operation *def = weight->getDefiningOp();
-  bool inPlace = blob && blob->isMutable() &&
-                 int64_t(blob->getData().size()) == bytes &&
-                 operand.get().hasOneUse() && countHolders(def, entry) == 1;
-  if (inPlace) {
+  bool soleHolder = entry && countHolders(def, entry) == 1;
+
+  // In place: a mutable blob held by this op alone, used only here.
+  if (blob && blob->isMutable() && int64_t(blob->getData().size()) == bytes &&
+      onlyUse && soleHolder) {
     char *data = blob->getMutableData().data();
-    bool direct = (elementType.isF32() || elementType.isF64()) &&
-                  reinterpret_cast<uintptr_t>(data) % computeSize == 0;
-    if (direct) {
-      if (failed(
-              wide
-                  ? applyTyped(update, reinterpret_cast<double *>(data), shape)
-                  : applyTyped(update, reinterpret_cast<float *>(data), shape)))
-        return failure();
-    } else if (update.isRowLocal() &&
-               (elementType.isF16() || elementType.isBF16())) {
-      if (failed(applyInPanels(update, elementType, data, data, shape)))
-        return failure();
-    } else {
-      // f16/bf16: decode to f32, update, round once back into the blob.
-      std::vector<float> scratch(type.getNumElements());
-      decodeElements<float>(elementType, data, scratch.size(), scratch.data());
-      if (failed(applyTyped(update, scratch.data(), shape)))
-        return failure();
-      encodeElements<float>(elementType, scratch.data(), scratch.size(), data);
-    }
+    if (failed(applyUpdate(update, *weight, data, data, owner)))
+      return failure();
     ++inPlaceCount;
     return success();
   }
 
   // A new blob: read in the compute precision, update, store once.
-  AsmResourceBlob fresh = allocateBlob(elementType, bytes);
-  char *out = fresh.getMutableData().data();
+  AsmResourceBlob fresh = allocateBlob(type.getElementType(), bytes);
   FailureOr<ArrayRef<char>> raw = weight->getRawBytes();
-  auto runFast = [&](auto zero, auto &&generic) -> LogicalResult {
-    using T = decltype(zero);
-    if (succeeded(raw) &&
-        sizeof(T) * 8 == elementType.getIntOrFloatBitWidth()) {
-      // f32/f64 stored bytes: copy once and update the copy.
-      std::memcpy(out, raw->data(), bytes);
-      return applyTyped(update, reinterpret_cast<T *>(out), shape);
-    }
-    if (succeeded(raw) && update.isRowLocal() &&
-        (elementType.isF16() || elementType.isBF16()))
-      return applyInPanels(update, elementType, raw->data(), out, shape);
-    return generic(zero);
-  };
-  auto run = [&](auto zero) -> LogicalResult {
-    using T = decltype(zero);
-    FailureOr<std::vector<T>> values = weight->readValues<T>();
-    if (failed(values))
-      return owner->emitError() << "cannot read the weight '"
-                                << weight->getName() << "' of type " << type;
-    if (failed(applyTyped(update, values->data(), shape)))
-      return failure();
-    encodeElements<T>(elementType, values->data(), values->size(), out);
-    return success();
-  };
-  if (failed(wide ? runFast(double(), run) : runFast(float(), run)))
+  if (failed(applyUpdate(update, *weight,
+                         succeeded(raw) ? raw->data() : nullptr,
+                         fresh.getMutableData().data(), owner)))
     return failure();
 
   // A weight used only here keeps its op (and so its ONNX name): only its
   // attribute changes. A shared one is left to its other users.
-  if (def && operand.get().hasOneUse()) {
+  if (onlyUse) {
     std::string key =
         weight->getName().empty() ? newName.str() : weight->getName().str();
     auto attr = DenseResourceElementsAttr::get(type, blobNameFor(key),
                                                std::move(fresh));
-    bool lastHolder = entry && countHolders(def, entry) == 1;
     if (auto init = dyn_cast<onnx_ir::InitializerOp>(def))
       init.setValueAttr(attr);
     else
       cast<arith::ConstantOp>(def).setValueAttr(attr);
-    if (lastHolder)
+    if (soleHolder)
       releaseBlob(entry);
   } else {
-    OpBuilder builder(def ? def : owner);
+    OpBuilder builder(def);
     auto attr = DenseResourceElementsAttr::get(type, blobNameFor(newName),
                                                std::move(fresh));
-    operand.set(arith::ConstantOp::create(builder,
-                                          def ? def->getLoc() : owner->getLoc(),
-                                          cast<TypedAttr>(attr))
-                    .getResult());
+    operand.set(
+        arith::ConstantOp::create(builder, def->getLoc(), cast<TypedAttr>(attr))
+            .getResult());
   }
   ++copiedCount;
   return success();

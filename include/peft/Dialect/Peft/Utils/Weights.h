@@ -84,12 +84,6 @@ private:
   RankedTensorType type;
 };
 
-/// Converts raw little-endian storage of `count` elements of `elementType`
-/// (a storable weight type) to T.
-template <typename T>
-std::vector<T> decodeWeightElements(Type elementType, ArrayRef<char> bytes,
-                                    int64_t count);
-
 /// The constant contents of `value`, or null (shorthand for lookup).
 ElementsAttr getConstantWeight(Value value);
 /// The ONNX tensor name of `value` when it is an `onnx.initializer`, else "".
@@ -114,11 +108,6 @@ ElementsAttr createWeightBlob(RankedTensorType type, ArrayRef<T> values,
 template <typename T>
 Value createWeight(OpBuilder &builder, Location loc, StringRef name,
                    RankedTensorType type, ArrayRef<T> values);
-inline Value createWeight(OpBuilder &builder, Location loc, StringRef name,
-                          RankedTensorType type,
-                          const std::vector<float> &values) {
-  return createWeight<float>(builder, loc, name, type, values);
-}
 
 /// Erases `value`'s defining constant when nothing uses it any more, and
 /// releases its blob when no other op holds it.
