@@ -1,6 +1,7 @@
 //===- HostTensor.cpp - a dense tensor in host memory ---------------------===//
 
 #include "peft/Support/HostTensor.h"
+#include "peft/Support/Codecs.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/APFloat.h"
@@ -140,19 +141,6 @@ HostTensor HostTensor::bitcast(ElementKind newKind) const {
   return view(newKind, shape, data, owner);
 }
 
-static double halfToDouble(uint16_t bits) {
-  int sign = bits >> 15, exponent = (bits >> 10) & 0x1f,
-      mantissa = bits & 0x3ff;
-  double value;
-  if (exponent == 0)
-    value = std::ldexp(mantissa, -24);
-  else if (exponent == 31)
-    value = mantissa ? NAN : INFINITY;
-  else
-    value = std::ldexp(mantissa | 0x400, exponent - 25);
-  return sign ? -value : value;
-}
-
 double mlir::peft::getElementAsDouble(const HostTensor &tensor, int64_t index) {
   return readElementAsDouble(tensor.getKind(),
                              static_cast<const char *>(tensor.getData()) +
@@ -185,13 +173,9 @@ double mlir::peft::readElementAsDouble(ElementKind kind, const void *p) {
   case ElementKind::U64:
     return load(uint64_t());
   case ElementKind::F16:
-    return halfToDouble(load(uint16_t()));
-  case ElementKind::BF16: {
-    uint32_t bits = uint32_t(load(uint16_t())) << 16;
-    float value;
-    std::memcpy(&value, &bits, sizeof(value));
-    return value;
-  }
+    return codecs::halfToFloat(load(uint16_t()));
+  case ElementKind::BF16:
+    return codecs::bf16ToFloat(load(uint16_t()));
   case ElementKind::F32:
     return load(float());
   case ElementKind::F64:
