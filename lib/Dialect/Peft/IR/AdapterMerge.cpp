@@ -21,16 +21,19 @@ static nm::Layout toLayout(WeightLayout layout) {
   return layout == WeightLayout::out_in ? nm::Layout::OutIn : nm::Layout::InOut;
 }
 
-/// The name a rewritten weight gets when it cannot be updated in place.
-static std::string rewrittenName(OpOperand &weight, LinearLikeOpInterface layer,
+/// The name a rewritten operand of `layer` (its "weight" or "bias", `kind`)
+/// gets when it cannot be updated in place: its own name, else the layer's
+/// module path and `kind`, then `suffix`.
+static std::string rewrittenName(OpOperand &operand,
+                                 LinearLikeOpInterface layer, StringRef kind,
                                  StringRef suffix) {
-  std::optional<Weight> w = Weight::lookup(weight.get());
+  std::optional<Weight> w = Weight::lookup(operand.get());
   StringRef name = w ? w->getName() : StringRef();
   if (name.empty())
     return (layer.getModulePath() ? *layer.getModulePath()
                                   : StringRef("linear"))
                .str() +
-           ".weight" + suffix.str();
+           "." + kind.str() + suffix.str();
   return (name + suffix).str();
 }
 
@@ -162,8 +165,8 @@ static LogicalResult foldLora(LoraOp op, bool toMerged) {
   FailureOr<OpOperand *> weight = denseWeightOf(op, layer);
   if (failed(weight))
     return failure();
-  std::string name =
-      rewrittenName(**weight, layer, toMerged ? ".merged" : ".unmerged");
+  std::string name = rewrittenName(**weight, layer, "weight",
+                                   toMerged ? ".merged" : ".unmerged");
   double scale = op.getScale().convertToDouble();
   Value norms;
   LogicalResult result = success();
@@ -233,9 +236,9 @@ LogicalResult IA3Op::merge() {
   if (getBase() != layer.getLinearOutput()) {
     auto below = cast<AdapterOpInterface>(getBase().getDefiningOp());
     return emitError() << "cannot fold the IA³ adapter '" << getAdapterName()
-                       << "' of layer " << name << " over adapter '"
-                       << below.getAdapterName() << "' (" << below->getName()
-                       << ") below it: the fold cannot be undone, so '"
+                       << "' of layer " << name << " over adapter "
+                       << below.describeAdapter()
+                       << " below it: the fold cannot be undone, so '"
                        << below.getAdapterName()
                        << "' could not be unmerged afterwards; merge it with "
                           "drop-adapters=true first";
@@ -243,45 +246,41 @@ LogicalResult IA3Op::merge() {
   if (!getBase().hasOneUse())
     return emitError() << "cannot fold the IA³ scaling of layer " << name
                        << ": the layer's output has other users";
+  // Read once, exactly (double holds every value of the weight's type).
+  FailureOr<std::vector<double>> scaling = readConstantOperand<double>(
+      *this, getScaling(), "the IA³ scaling of layer " + name);
+  if (failed(scaling))
+    return failure();
   nm::Layout layout = toLayout(layer.getDenseWeightLayout());
   bool feedforward = getFeedforward();
   auto scale = [&](auto w) -> LogicalResult {
     using T = typename decltype(w)::value_type;
-    FailureOr<std::vector<T>> l = readConstantOperand<T>(
-        *this, getScaling(), "the IA³ scaling of layer " + name);
-    if (failed(l))
-      return failure();
+    std::vector<T> l(scaling->begin(), scaling->end());
     if (feedforward)
-      nm::scaleInputs<T>(w, layout, *l);
+      nm::scaleInputs<T>(w, layout, l);
     else
-      nm::scaleOutputs<T>(w, layout, *l);
+      nm::scaleOutputs<T>(w, layout, l);
     return checkFinite<T>(*this, layer, w);
   };
-  if (failed(rewriteWeightWith(**weight, rewrittenName(**weight, layer, ".ia3"),
-                               scale)))
+  if (failed(rewriteWeightWith(
+          **weight, rewrittenName(**weight, layer, "weight", ".ia3"), scale)))
     return failure();
   if (OpOperand *bias = layer.getBiasOperand(); bias && !feedforward) {
     // The bias, one row of `out` values, scales like the outputs.
     auto scaleBias = [&](auto b) -> LogicalResult {
       using T = typename decltype(b)::value_type;
-      FailureOr<std::vector<T>> l = readConstantOperand<T>(
-          *this, getScaling(), "the IA³ scaling of layer " + name);
-      if (failed(l))
-        return failure();
-      nm::scaleInputs<T>(b, nm::Layout::OutIn, *l);
+      nm::scaleInputs<T>(b, nm::Layout::OutIn,
+                         std::vector<T>(scaling->begin(), scaling->end()));
       return success();
     };
-    std::optional<Weight> b = Weight::lookup(bias->get());
-    std::string biasName =
-        (b && !b->getName().empty() ? b->getName().str() : name + ".bias") +
-        ".ia3";
-    if (failed(rewriteWeightWith(*bias, biasName, scaleBias)))
+    if (failed(rewriteWeightWith(
+            *bias, rewrittenName(*bias, layer, "bias", ".ia3"), scaleBias)))
       return failure();
   }
-  Value scaling = getScaling();
+  Value scalingValue = getScaling();
   getResult().replaceAllUsesWith(getBase());
   erase();
-  eraseWeightIfDead(scaling);
+  eraseWeightIfDead(scalingValue);
   return success();
 }
 

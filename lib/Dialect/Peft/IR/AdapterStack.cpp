@@ -24,13 +24,6 @@ LinearLikeOpInterface mlir::peft::getAdapterLayer(Operation *adapter) {
   return {};
 }
 
-/// "'name' (peft.lora)": how diagnostics name an adapter.
-static std::string describeAdapter(AdapterOpInterface adapter) {
-  return ("'" + adapter.getAdapterName() + "' (" +
-          adapter->getName().getStringRef() + ")")
-      .str();
-}
-
 /// The adapter other than `except` that stacks directly on `value`.
 static AdapterOpInterface findAdapterOn(Value value, Operation *except) {
   for (Operation *user : value.getUsers())
@@ -55,7 +48,7 @@ LogicalResult mlir::peft::verifyAdapterOp(Operation *op) {
                            "output");
   if (AdapterOpInterface other = findAdapterOn(base, op))
     return op->emitOpError("adapters ")
-           << describeAdapter(adapter) << " and " << describeAdapter(other)
+           << adapter.describeAdapter() << " and " << other.describeAdapter()
            << " both stack on the same value; a layer's adapters form one "
               "ordered stack";
   return success();
@@ -96,18 +89,18 @@ LogicalResult mlir::peft::checkMergeStateChange(AdapterOpInterface adapter,
       continue;
     InFlightDiagnostic diag =
         adapter->emitError()
-        << "cannot " << verb << " adapter " << describeAdapter(adapter)
+        << "cannot " << verb << " adapter " << adapter.describeAdapter()
         << " of layer " << layer.describeLayer() << ": adapter "
-        << describeAdapter(other)
+        << other.describeAdapter()
         << (below ? " below it is not merged" : " above it is merged");
     AdapterOpInterface dependent = other.passesBaseThrough() ? adapter : other;
-    diag << ", and the output of " << describeAdapter(dependent)
+    diag << ", and the output of " << dependent.describeAdapter()
          << " depends on the layer's weight (DoRA normalization or IA³ "
             "scaling); "
-         << (below ? "merge " : "unmerge ") << describeAdapter(other)
+         << (below ? "merge " : "unmerge ") << other.describeAdapter()
          << " first";
     diag.attachNote(other->getLoc())
-        << "adapter " << describeAdapter(other) << " is here";
+        << "adapter " << other.describeAdapter() << " is here";
     return failure();
   }
   return success();

@@ -96,6 +96,11 @@ def Peft_AdapterOpInterface : OpInterface<"AdapterOpInterface"> {
     ::mlir::peft::LinearLikeOpInterface getLayer() {
       return ::mlir::peft::getAdapterLayer($_op);
     }
+    /// How diagnostics name the adapter: "'name' (op name)".
+    std::string describeAdapter() {
+      return ("'" + $_op.getAdapterName() + "' (" +
+              $_op->getName().getStringRef() + ")").str();
+    }
   }];
   let verify = [{ return ::mlir::peft::verifyAdapterOp($_op); }];
 }
