@@ -20,20 +20,6 @@
 using namespace mlir;
 using namespace mlir::peft;
 
-/// The bytes of every weight blob and dense constant in `module`.
-static int64_t getTotalWeightBytes(ModuleOp module) {
-  int64_t total = 0;
-  module.walk([&](Operation *op) {
-    if (!op->hasTrait<OpTrait::ConstantLike>() || op->getNumResults() != 1)
-      return;
-    if (auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-        type && type.hasStaticShape() && type.getElementType().isIntOrFloat())
-      total += type.getNumElements() *
-               llvm::divideCeil(type.getElementTypeBitWidth(), 8);
-  });
-  return total;
-}
-
 bool mlir::peft::isONNXOutput(llvm::StringRef path) {
   return path.ends_with_insensitive(".onnx");
 }
@@ -111,7 +97,7 @@ LogicalResult mlir::peft::runFrontDoor(InputKind kind,
     uint64_t inputBytes = 0;
     if (kind == InputKind::ONNX &&
         !llvm::sys::fs::file_size(inputFilename, inputBytes) &&
-        getTotalWeightBytes(*module) > int64_t(inputBytes))
+        getONNXWeightBytes(*module) > int64_t(inputBytes))
       options.externalDataThreshold = 1024;
     return exportONNXFile(*module, outputFilename, options);
   }

@@ -94,13 +94,18 @@ func::FuncOp ONNXExporter::getGraphFunc() {
   return *funcs.begin();
 }
 
+int64_t mlir::peft::getONNXWeightBytes(ModuleOp module) {
+  int64_t total = 0;
+  forEachWeightSize(module, [&](int64_t bytes) { total += bytes; });
+  return total;
+}
+
 int64_t ONNXExporter::externalThreshold() {
   if (options.externalDataThreshold >= 0)
     return options.externalDataThreshold;
-  int64_t total = 0;
-  forEachWeightSize(module, [&](int64_t bytes) { total += bytes; });
-  return total > kAutoExternalBudget ? kAutoExternalThreshold
-                                     : std::numeric_limits<int64_t>::max();
+  return getONNXWeightBytes(module) > kAutoExternalBudget
+             ? kAutoExternalThreshold
+             : std::numeric_limits<int64_t>::max();
 }
 
 bool ONNXExporter::needsExternalData() {
@@ -568,8 +573,8 @@ LogicalResult mlir::peft::exportONNXFile(ModuleOp module, StringRef path,
     dataFile.emplace(std::move(*temp));
     dataStream.emplace(dataFile->FD, /*shouldClose=*/false);
   }
-  if (failed(exporter.build(model, external ? &*dataStream : nullptr,
-                            location)) ||
+  if (failed(
+          exporter.build(model, external ? &*dataStream : nullptr, location)) ||
       failed(serialize(module, model, bytes))) {
     discardData();
     return failure();

@@ -23,6 +23,10 @@ struct ONNXExportOptions {
 LogicalResult exportONNXFile(ModuleOp module, llvm::StringRef path,
                              const ONNXExportOptions &options = {});
 
+/// The bytes the module's weights (initializers and tensor constants with an
+/// ONNX data type) take as ONNX raw data.
+int64_t getONNXWeightBytes(ModuleOp module);
+
 /// Serializes to a stream; fails if any initializer would need external data.
 LogicalResult exportONNX(ModuleOp module, llvm::raw_ostream &os);
 
