@@ -18,6 +18,24 @@ using llvm::ArrayRef;
 // BLAS
 //===----------------------------------------------------------------------===//
 
+// OpenBLAS's thread control, weak so that any CBLAS links.
+extern "C" {
+__attribute__((weak)) void openblas_set_num_threads(int);
+__attribute__((weak)) int openblas_get_num_threads(void);
+}
+
+SingleThreadedBlas::SingleThreadedBlas() {
+  if (openblas_get_num_threads && openblas_set_num_threads) {
+    previous = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+  }
+}
+
+SingleThreadedBlas::~SingleThreadedBlas() {
+  if (previous > 1 && openblas_set_num_threads)
+    openblas_set_num_threads(previous);
+}
+
 static CBLAS_TRANSPOSE cblasOp(Op op) {
   return op == Op::T ? CblasTrans : CblasNoTrans;
 }
@@ -375,6 +393,19 @@ void numerics::unmergeLora(MatrixRef<T> w, Layout layout, MatrixRef<const T> a,
 template <typename T>
 NonFinite<T> numerics::findNonFinite(MatrixRef<const T> w) {
   NonFinite<T> result;
+  if (w.rows == 0 || w.cols == 0)
+    return result;
+  // A branch-free scan (it vectorizes) first: nearly every weight is finite.
+  bool any = false;
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const T *row = &w(r, 0);
+    bool rowAny = false;
+    for (int64_t c = 0; c < w.cols; ++c)
+      rowAny |= !(row[c] - row[c] == T(0)); // NaN for ±inf and NaN
+    any |= rowAny;
+  }
+  if (!any)
+    return result;
   for (int64_t r = 0; r < w.rows; ++r)
     for (int64_t c = 0; c < w.cols; ++c)
       if (!std::isfinite(w(r, c)) && result.count++ == 0) {

@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::peft;
 
@@ -149,6 +151,67 @@ TEST_F(WeightsTest, HalfWeightsRoundOnceAndFourBitWeightsReadPacked) {
                          ArrayRef<uint8_t>{0xF1, 0x07}));
   EXPECT_EQ(getWeightStorageBytes(i4), 2);
   EXPECT_EQ(read(q), (std::vector<float>{1, -1, 7}));
+}
+
+/// Row-local: stored row r gets r added, so a panel applied at the wrong
+/// offset shows. Records what finishRows was told.
+struct AddRowIndex final : WeightUpdate {
+  LogicalResult apply(numerics::MatrixRef<float>) override { return failure(); }
+  LogicalResult apply(numerics::MatrixRef<double>) override {
+    return failure();
+  }
+  bool isRowLocal() const override { return true; }
+  LogicalResult prepareRows() override {
+    ++prepared;
+    return success();
+  }
+  void applyRows(numerics::MatrixRef<float> panel,
+                 int64_t firstRow) const override {
+    for (int64_t r = 0; r < panel.rows; ++r)
+      for (int64_t c = 0; c < panel.cols; ++c)
+        panel(r, c) += float(firstRow + r);
+  }
+  LogicalResult finishRows(const numerics::NonFinite<float> &bad) override {
+    stored = bad;
+    return success(bad.count == 0);
+  }
+  int prepared = 0;
+  numerics::NonFinite<float> stored;
+};
+
+TEST_F(WeightsTest, HalfWeightIsUpdatedInParallelPanels) {
+  // 1000 x 2500 f16 (5 MB: its own huge-page mapping), 48-row panels split
+  // between the context's threads. Every element starts at 1; two start at
+  // 65504 (the largest f16) and overflow to +inf once their row is added.
+  int64_t rows = 1000, cols = 2500;
+  std::vector<uint16_t> halves(rows * cols, 0x3C00);
+  halves[950 * cols + 7] = halves[977 * cols] = 0x7BFF;
+  auto type = RankedTensorType::get({rows, cols}, builder.getF16Type());
+  AsmResourceBlob blob(ArrayRef<char>(reinterpret_cast<const char *>(
+                                          halves.data()),
+                                      halves.size() * 2),
+                       alignof(uint16_t), nullptr, /*dataIsMutable=*/false);
+  Value w = constant(type, "big", std::move(blob));
+  Operation *user = use(w);
+  AddRowIndex update;
+  EXPECT_TRUE(failed(rewriteWeight(user->getOpOperand(0), "big.new", update)));
+  EXPECT_EQ(update.prepared, 1);
+  EXPECT_EQ(update.stored.count, 2);
+  EXPECT_EQ(update.stored.row, 950);
+  EXPECT_EQ(update.stored.col, 7);
+  EXPECT_TRUE(std::isinf(update.stored.value));
+
+  // Without the overflow, every row r holds 1 + r (exact in f16 up to 2048).
+  halves[950 * cols + 7] = halves[977 * cols] = 0x3C00;
+  AddRowIndex clean;
+  ASSERT_TRUE(succeeded(rewriteWeight(user->getOpOperand(0), "big.new", clean)));
+  EXPECT_EQ(clean.stored.count, 0);
+  std::vector<float> values = read(user->getOperand(0));
+  for (int64_t r = 0; r < rows; ++r) {
+    float expected = float(1 + r);
+    ASSERT_EQ(values[r * cols], expected) << "row " << r;
+    ASSERT_EQ(values[r * cols + cols - 1], expected) << "row " << r;
+  }
 }
 
 } // namespace

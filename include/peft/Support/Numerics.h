@@ -101,6 +101,23 @@ private:
 /// Whether an operand of gemm is used as stored or transposed.
 enum class Op : bool { N = false, T = true };
 
+/// While alive, BLAS calls made by this process run in the calling thread
+/// (OpenBLAS's worker threads are not woken). For callers that parallelize
+/// over many small products themselves: OpenBLAS's workers spin between
+/// calls and take the cores those callers need. A no-op with a BLAS that has
+/// no thread control. Not reentrant across threads: create it on the thread
+/// that starts the parallel work.
+class SingleThreadedBlas {
+public:
+  SingleThreadedBlas();
+  ~SingleThreadedBlas();
+  SingleThreadedBlas(const SingleThreadedBlas &) = delete;
+  SingleThreadedBlas &operator=(const SingleThreadedBlas &) = delete;
+
+private:
+  int previous = 0;
+};
+
 /// C = alpha · op(A) · op(B) + beta · C through CBLAS. The shapes must agree
 /// (asserted). With beta = 0, C is written without being read.
 template <typename T>

@@ -37,17 +37,24 @@ static std::string rewrittenName(OpOperand &operand,
   return (name + suffix).str();
 }
 
-/// Fails with an error naming the layer when `w` has a non-finite element.
+/// Fails with an error naming the layer when `bad` counts non-finite
+/// elements of its new weight.
 template <typename T>
-static LogicalResult checkFinite(Operation *op, LinearLikeOpInterface layer,
-                                 nm::MatrixRef<T> w, int64_t firstRow = 0) {
-  nm::NonFinite<T> bad = nm::findNonFinite<T>(w);
+static LogicalResult reportNonFinite(Operation *op, LinearLikeOpInterface layer,
+                                     const nm::NonFinite<T> &bad) {
   if (!bad.count)
     return success();
   return op->emitError() << "the new weight of layer " << layer.describeLayer()
                          << " has " << bad.count << " non-finite value(s) ("
-                         << bad.value << " at stored [" << bad.row + firstRow
-                         << ", " << bad.col << "])";
+                         << bad.value << " at stored [" << bad.row << ", "
+                         << bad.col << "])";
+}
+
+/// Fails with an error naming the layer when `w` has a non-finite element.
+template <typename T>
+static LogicalResult checkFinite(Operation *op, LinearLikeOpInterface layer,
+                                 nm::MatrixRef<T> w) {
+  return reportNonFinite<T>(op, layer, nm::findNonFinite<T>(w));
 }
 
 /// The layer's dense weight operand, or an error at `op`.
@@ -116,41 +123,59 @@ class LowRankUpdate final : public WeightUpdate {
 public:
   LowRankUpdate(LoraOp op, LinearLikeOpInterface layer, double scale)
       : op(op), layer(layer), scale(scale),
-        layout(toLayout(layer.getDenseWeightLayout())) {}
+        layout(toLayout(layer.getDenseWeightLayout())),
+        in(layer.getInFeatures()), out(layer.getOutFeatures()),
+        rank(op.getRank()) {}
 
   bool isRowLocal() const override { return true; }
   LogicalResult apply(nm::MatrixRef<float> w) override {
-    return update<float>(w, 0);
+    return update<float>(w);
   }
   LogicalResult apply(nm::MatrixRef<double> w) override {
-    return update<double>(w, 0);
+    return update<double>(w);
   }
-  LogicalResult applyRows(nm::MatrixRef<float> panel,
-                          int64_t firstRow) override {
-    return update<float>(panel, firstRow);
+  LogicalResult prepareRows() override { return params<float>(); }
+  void applyRows(nm::MatrixRef<float> panel, int64_t firstRow) const override {
+    addRows<float>(panel, firstRow);
+  }
+  LogicalResult finishRows(const nm::NonFinite<float> &stored) override {
+    return reportNonFinite<float>(op, layer, stored);
   }
 
 private:
+  /// A and B read as T, once.
+  template <typename T> FailureOr<LoraParams<T>> &params() {
+    auto &cached = std::get<std::optional<FailureOr<LoraParams<T>>>>(cache);
+    if (!cached)
+      cached = readLoraParams<T>(op, layer, /*withNorms=*/false);
+    return *cached;
+  }
+
+  /// Stored rows [firstRow, firstRow + panel.rows) += scale·B·A; params<T>()
+  /// has succeeded.
   template <typename T>
-  LogicalResult update(nm::MatrixRef<T> panel, int64_t firstRow) {
-    auto &params = std::get<std::optional<FailureOr<LoraParams<T>>>>(cache);
-    if (!params)
-      params = readLoraParams<T>(op, layer, /*withNorms=*/false);
-    if (failed(*params))
+  void addRows(nm::MatrixRef<T> panel, int64_t firstRow) const {
+    const LoraParams<T> &p =
+        **std::get<std::optional<FailureOr<LoraParams<T>>>>(cache);
+    nm::addLowRankRows<T>(panel, firstRow, layout,
+                          nm::MatrixRef<const T>(p.a.data(), rank, in),
+                          nm::MatrixRef<const T>(p.b.data(), out, rank),
+                          T(scale));
+  }
+
+  template <typename T> LogicalResult update(nm::MatrixRef<T> w) {
+    if (failed(params<T>()))
       return failure();
-    int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
-    int64_t rank = op.getRank();
-    nm::addLowRankRows<T>(
-        panel, firstRow, layout,
-        nm::MatrixRef<const T>((*params)->a.data(), rank, in),
-        nm::MatrixRef<const T>((*params)->b.data(), out, rank), T(scale));
-    return checkFinite<T>(op, layer, panel, firstRow);
+    addRows<T>(w, 0);
+    return checkFinite<T>(op, layer, w);
   }
 
   LoraOp op;
   LinearLikeOpInterface layer;
   double scale;
   nm::Layout layout;
+  // Read from the IR once: applyRows runs on several threads.
+  int64_t in, out, rank;
   std::tuple<std::optional<FailureOr<LoraParams<float>>>,
              std::optional<FailureOr<LoraParams<double>>>>
       cache;

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Threading.h"
 #include "llvm/ADT/APFloat.h"
 
 #include <atomic>
@@ -96,15 +97,44 @@ static void encodeElements(Type type, const T *values, int64_t n, char *out) {
     return;
   }
   ElementKind kind = *getElementKind(type);
-  if constexpr (std::is_same_v<T, float>) {
-    auto *dst = reinterpret_cast<uint16_t *>(out);
+  auto *halves = reinterpret_cast<uint16_t *>(out);
+  auto encodeHalves = [&](const float *src, int64_t count, uint16_t *dst) {
     if (kind == ElementKind::F16)
-      return codecs::encodeHalf(values, dst, n);
-    if (kind == ElementKind::BF16)
-      return codecs::encodeBF16(values, dst, n);
+      codecs::encodeHalf(src, dst, count);
+    else
+      codecs::encodeBF16(src, dst, count);
+  };
+  bool half = kind == ElementKind::F16 || kind == ElementKind::BF16;
+  if constexpr (std::is_same_v<T, float>) {
+    if (half)
+      return encodeHalves(values, n, halves);
   }
-  // Any other pair (e.g. double → f16) rounds once from double.
   size_t size = getElementSize(kind);
+  if constexpr (std::is_same_v<T, double>) {
+    // Doubles that are exactly floats (e.g. read from an f32 file) round
+    // once through the float codecs; a block with any other value rounds
+    // once from double.
+    constexpr int64_t block = 1024;
+    float narrowed[block];
+    for (int64_t i0 = 0; half && i0 < n; i0 += block) {
+      int64_t count = std::min(block, n - i0);
+      bool exact = true;
+      for (int64_t i = 0; i < count; ++i) {
+        narrowed[i] = float(values[i0 + i]);
+        exact &= double(narrowed[i]) == values[i0 + i] ||
+                 std::isnan(values[i0 + i]);
+      }
+      if (exact) {
+        encodeHalves(narrowed, count, halves + i0);
+        continue;
+      }
+      for (int64_t i = i0; i < i0 + count; ++i)
+        writeFloatElement(kind, values[i], out + i * size);
+    }
+    if (half)
+      return;
+  }
+  // Any other pair (e.g. double → f32) rounds once from double.
   for (int64_t i = 0; i < n; ++i)
     writeFloatElement(kind, double(values[i]), out + i * size);
 }
@@ -239,9 +269,33 @@ std::string mlir::peft::blobNameFor(StringRef name) {
 }
 
 /// A new mutable heap blob of `bytes` bytes aligned for `type`'s elements.
+/// A new mutable blob of `bytes`. A large one is its own anonymous mapping
+/// backed by transparent huge pages where the kernel allows it (`madvise`
+/// mode): a rewrite writes every byte of it once, and 4 KiB page faults
+/// would cost more than the rewrite itself.
 static AsmResourceBlob allocateBlob(Type elementType, int64_t bytes) {
   size_t align = std::max<size_t>(1, elementType.getIntOrFloatBitWidth() / 8);
-  return HeapAsmResourceBlob::allocate(bytes, align, /*dataIsMutable=*/true);
+  constexpr size_t hugePage = size_t(2) << 20;
+  if (size_t(bytes) < 2 * hugePage)
+    return HeapAsmResourceBlob::allocate(bytes, align, /*dataIsMutable=*/true);
+  // Map one huge page more than needed and trim to a huge-page boundary.
+  size_t length = (size_t(bytes) + hugePage - 1) & ~(hugePage - 1);
+  void *mapped = mmap(nullptr, length + hugePage, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED)
+    return HeapAsmResourceBlob::allocate(bytes, align, /*dataIsMutable=*/true);
+  auto begin = reinterpret_cast<uintptr_t>(mapped);
+  uintptr_t aligned = (begin + hugePage - 1) & ~uintptr_t(hugePage - 1);
+  if (aligned > begin)
+    munmap(mapped, aligned - begin);
+  if (size_t tail = begin + length + hugePage - (aligned + length))
+    munmap(reinterpret_cast<void *>(aligned + length), tail);
+  auto *data = reinterpret_cast<char *>(aligned);
+  (void)madvise(data, length, MADV_HUGEPAGE);
+  return AsmResourceBlob(
+      ArrayRef<char>(data, bytes), align,
+      [length](void *data, size_t, size_t) { munmap(data, length); },
+      /*dataIsMutable=*/true);
 }
 
 template <typename T>
@@ -293,30 +347,90 @@ WeightRewriteStats mlir::peft::getWeightRewriteStats() {
 
 WeightUpdate::~WeightUpdate() = default;
 
-LogicalResult WeightUpdate::applyRows(numerics::MatrixRef<float>, int64_t) {
+LogicalResult WeightUpdate::prepareRows() { return success(); }
+
+void WeightUpdate::applyRows(numerics::MatrixRef<float>, int64_t) const {
   llvm_unreachable("applyRows called on an update that is not row-local");
 }
 
-/// Row-local update of an f16/bf16 matrix stored at `src`, written to `dst`
-/// (which may be `src`), widened one panel at a time.
-static LogicalResult applyInPanels(WeightUpdate &update, Type elementType,
-                                   const char *src, char *dst,
-                                   std::pair<int64_t, int64_t> shape) {
-  auto [rows, cols] = shape;
-  // About 16 MiB of f32 a panel: few GEMM calls, bounded scratch.
-  int64_t panelRows =
-      std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(cols, 1));
-  std::vector<float> scratch(std::min(rows, panelRows) * cols);
-  for (int64_t r0 = 0; r0 < rows; r0 += panelRows) {
-    int64_t n = std::min(panelRows, rows - r0);
-    size_t offset = size_t(r0 * cols) * 2;
-    decodeElements<float>(elementType, src + offset, n * cols, scratch.data());
-    if (failed(update.applyRows(
-            numerics::MatrixRef<float>(scratch.data(), n, cols), r0)))
-      return failure();
-    encodeElements<float>(elementType, scratch.data(), n * cols, dst + offset);
-  }
+LogicalResult WeightUpdate::finishRows(const numerics::NonFinite<float> &) {
   return success();
+}
+
+/// Adds the non-finite elements among `count` stored f16/bf16 values at
+/// `data` (stored element `first` onwards of a matrix with `cols` columns) to
+/// `bad`.
+static void scanStoredHalf(Type elementType, const uint16_t *data, size_t count,
+                           int64_t first, int64_t cols,
+                           numerics::NonFinite<float> &bad) {
+  // All exponent bits set: ±inf or NaN, in both formats.
+  uint16_t mask = elementType.isF16() ? 0x7c00 : 0x7f80;
+  bool any = false;
+  for (size_t i = 0; i < count; ++i) // branch-free: vectorizes
+    any |= (data[i] & mask) == mask;
+  if (!any)
+    return;
+  for (size_t i = 0; i < count; ++i) {
+    if ((data[i] & mask) != mask || bad.count++)
+      continue;
+    bad.row = (first + int64_t(i)) / cols;
+    bad.col = (first + int64_t(i)) % cols;
+    decodeElements<float>(elementType, reinterpret_cast<const char *>(data + i),
+                          1, &bad.value);
+  }
+}
+
+/// Row-local update of an f16/bf16 matrix stored at `src`, written to `dst`
+/// (which may be `src`). Each panel of rows is widened, updated and rounded
+/// back while it sits in a core's cache; the panels are split between the
+/// context's threads.
+static LogicalResult applyInPanels(WeightUpdate &update, MLIRContext *context,
+                                   Type elementType, const char *src, char *dst,
+                                   std::pair<int64_t, int64_t> shape) {
+  int64_t rows = shape.first, cols = shape.second;
+  if (failed(update.prepareRows()))
+    return failure();
+  // About 512 KiB of f32 a panel, in whole blocks of 16 rows (the GEMM
+  // kernels' tile height).
+  int64_t panelRows = std::max<int64_t>(
+      16, (int64_t(1) << 17) / std::max<int64_t>(cols, 1) / 16 * 16);
+  panelRows = std::min(panelRows, rows);
+  int64_t panels = rows ? (rows + panelRows - 1) / panelRows : 0;
+  int64_t workers = std::min<int64_t>(
+      panels,
+      context->isMultithreadingEnabled() ? context->getNumThreads() : 1);
+  std::vector<numerics::NonFinite<float>> bad(std::max<int64_t>(workers, 1));
+  numerics::SingleThreadedBlas singleThreaded;
+  parallelFor(context, 0, workers, [&](size_t worker) {
+    // A contiguous run of panels a worker: sequential writes to `dst`.
+    int64_t begin = panels * worker / workers,
+            end = panels * (worker + 1) / workers;
+    std::vector<float> scratch(panelRows * cols);
+    for (int64_t panel = begin; panel < end; ++panel) {
+      int64_t r0 = panel * panelRows, n = std::min(panelRows, rows - r0);
+      size_t first = size_t(r0 * cols), count = size_t(n * cols);
+      decodeElements<float>(elementType, src + first * 2, count,
+                            scratch.data());
+      update.applyRows(numerics::MatrixRef<float>(scratch.data(), n, cols),
+                       r0);
+      encodeElements<float>(elementType, scratch.data(), count,
+                            dst + first * 2);
+      scanStoredHalf(elementType,
+                     reinterpret_cast<const uint16_t *>(dst + first * 2), count,
+                     first, cols, bad[worker]);
+    }
+  });
+  // Workers own increasing row ranges: the first one with a hit has the
+  // first non-finite element.
+  numerics::NonFinite<float> total;
+  for (const numerics::NonFinite<float> &b : bad) {
+    if (b.count && !total.count) {
+      total = b;
+      continue;
+    }
+    total.count += b.count;
+  }
+  return update.finishRows(total);
 }
 
 /// The blob entry behind a resource attribute (null for inline data).
@@ -413,7 +527,8 @@ static LogicalResult applyUpdate(WeightUpdate &update, const Weight &weight,
     }
     if (src && update.isRowLocal() &&
         (elementType.isF16() || elementType.isBF16()))
-      return applyInPanels(update, elementType, src, dst, shape);
+      return applyInPanels(update, owner->getContext(), elementType, src,
+                           dst, shape);
     // Widen the whole weight, update, round once.
     std::vector<T> values(type.getNumElements());
     if (src) {

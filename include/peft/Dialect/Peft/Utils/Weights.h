@@ -122,13 +122,21 @@ public:
   virtual LogicalResult apply(numerics::MatrixRef<float> w) = 0;
   virtual LogicalResult apply(numerics::MatrixRef<double> w) = 0;
   /// Whether each stored row's update depends on that row alone. Then an
-  /// f16/bf16 weight is widened and updated one panel of rows at a time
-  /// through applyRows, never as a whole f32 copy.
+  /// f16/bf16 weight is widened, updated and rounded back one cache-sized
+  /// panel of rows at a time, panels in parallel, never as a whole f32 copy:
+  /// prepareRows, then applyRows on every panel, then finishRows.
   virtual bool isRowLocal() const { return false; }
-  /// Updates the stored rows [firstRow, firstRow + panel.rows) (row-local
-  /// updates of f16/bf16 weights only).
-  virtual LogicalResult applyRows(numerics::MatrixRef<float> panel,
-                                  int64_t firstRow);
+  /// Row-local updates: called once on the calling thread before any
+  /// applyRows (read the update's operands here); may emit diagnostics.
+  virtual LogicalResult prepareRows();
+  /// Updates the stored rows [firstRow, firstRow + panel.rows). Called from
+  /// several threads at once on disjoint panels: must neither emit
+  /// diagnostics nor touch IR. BLAS runs single-threaded meanwhile.
+  virtual void applyRows(numerics::MatrixRef<float> panel,
+                         int64_t firstRow) const;
+  /// Called once after every panel with the non-finite elements of the
+  /// stored result, counted in the storage type (so an f16 overflow counts).
+  virtual LogicalResult finishRows(const numerics::NonFinite<float> &stored);
 };
 
 /// Rewrites the float weight used by `operand` through `update`: in place
