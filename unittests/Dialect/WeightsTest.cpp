@@ -187,10 +187,10 @@ TEST_F(WeightsTest, HalfWeightIsUpdatedInParallelPanels) {
   std::vector<uint16_t> halves(rows * cols, 0x3C00);
   halves[950 * cols + 7] = halves[977 * cols] = 0x7BFF;
   auto type = RankedTensorType::get({rows, cols}, builder.getF16Type());
-  AsmResourceBlob blob(ArrayRef<char>(reinterpret_cast<const char *>(
-                                          halves.data()),
-                                      halves.size() * 2),
-                       alignof(uint16_t), nullptr, /*dataIsMutable=*/false);
+  AsmResourceBlob blob(
+      ArrayRef<char>(reinterpret_cast<const char *>(halves.data()),
+                     halves.size() * 2),
+      alignof(uint16_t), nullptr, /*dataIsMutable=*/false);
   Value w = constant(type, "big", std::move(blob));
   Operation *user = use(w);
   AddRowIndex update;
@@ -204,7 +204,8 @@ TEST_F(WeightsTest, HalfWeightIsUpdatedInParallelPanels) {
   // Without the overflow, every row r holds 1 + r (exact in f16 up to 2048).
   halves[950 * cols + 7] = halves[977 * cols] = 0x3C00;
   AddRowIndex clean;
-  ASSERT_TRUE(succeeded(rewriteWeight(user->getOpOperand(0), "big.new", clean)));
+  ASSERT_TRUE(
+      succeeded(rewriteWeight(user->getOpOperand(0), "big.new", clean)));
   EXPECT_EQ(clean.stored.count, 0);
   std::vector<float> values = read(user->getOperand(0));
   for (int64_t r = 0; r < rows; ++r) {

@@ -157,10 +157,9 @@ private:
   void addRows(nm::MatrixRef<T> panel, int64_t firstRow) const {
     const LoraParams<T> &p =
         **std::get<std::optional<FailureOr<LoraParams<T>>>>(cache);
-    nm::addLowRankRows<T>(panel, firstRow, layout,
-                          nm::MatrixRef<const T>(p.a.data(), rank, in),
-                          nm::MatrixRef<const T>(p.b.data(), out, rank),
-                          T(scale));
+    nm::addLowRankRows<T>(
+        panel, firstRow, layout, nm::MatrixRef<const T>(p.a.data(), rank, in),
+        nm::MatrixRef<const T>(p.b.data(), out, rank), T(scale));
   }
 
   template <typename T> LogicalResult update(nm::MatrixRef<T> w) {

@@ -121,8 +121,8 @@ static void encodeElements(Type type, const T *values, int64_t n, char *out) {
       bool exact = true;
       for (int64_t i = 0; i < count; ++i) {
         narrowed[i] = float(values[i0 + i]);
-        exact &= double(narrowed[i]) == values[i0 + i] ||
-                 std::isnan(values[i0 + i]);
+        exact &=
+            double(narrowed[i]) == values[i0 + i] || std::isnan(values[i0 + i]);
       }
       if (exact) {
         encodeHalves(narrowed, count, halves + i0);
@@ -396,9 +396,9 @@ static LogicalResult applyInPanels(WeightUpdate &update, MLIRContext *context,
       16, (int64_t(1) << 17) / std::max<int64_t>(cols, 1) / 16 * 16);
   panelRows = std::min(panelRows, rows);
   int64_t panels = rows ? (rows + panelRows - 1) / panelRows : 0;
-  int64_t workers = std::min<int64_t>(
-      panels,
-      context->isMultithreadingEnabled() ? context->getNumThreads() : 1);
+  int64_t workers = std::min<int64_t>(panels, context->isMultithreadingEnabled()
+                                                  ? context->getNumThreads()
+                                                  : 1);
   std::vector<numerics::NonFinite<float>> bad(std::max<int64_t>(workers, 1));
   numerics::SingleThreadedBlas singleThreaded;
   parallelFor(context, 0, workers, [&](size_t worker) {
@@ -411,8 +411,7 @@ static LogicalResult applyInPanels(WeightUpdate &update, MLIRContext *context,
       size_t first = size_t(r0 * cols), count = size_t(n * cols);
       decodeElements<float>(elementType, src + first * 2, count,
                             scratch.data());
-      update.applyRows(numerics::MatrixRef<float>(scratch.data(), n, cols),
-                       r0);
+      update.applyRows(numerics::MatrixRef<float>(scratch.data(), n, cols), r0);
       encodeElements<float>(elementType, scratch.data(), count,
                             dst + first * 2);
       scanStoredHalf(elementType,
@@ -527,8 +526,8 @@ static LogicalResult applyUpdate(WeightUpdate &update, const Weight &weight,
     }
     if (src && update.isRowLocal() &&
         (elementType.isF16() || elementType.isBF16()))
-      return applyInPanels(update, owner->getContext(), elementType, src,
-                           dst, shape);
+      return applyInPanels(update, owner->getContext(), elementType, src, dst,
+                           shape);
     // Widen the whole weight, update, round once.
     std::vector<T> values(type.getNumElements());
     if (src) {
