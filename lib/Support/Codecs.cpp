@@ -2,6 +2,9 @@
 
 #include "peft/Support/Codecs.h"
 
+#include <algorithm>
+#include <cassert>
+
 #include <cmath>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -118,16 +121,21 @@ void codecs::encodeBF16(const float *src, uint16_t *dst, size_t count) {
     dst[i] = floatToBF16(src[i]);
 }
 
-void codecs::packInt4(llvm::ArrayRef<int8_t> values, uint8_t *out) {
-  for (size_t i = 0, e = packedInt4Bytes(values.size()); i < e; ++i) {
-    uint8_t low = values[2 * i] & 0xF;
-    uint8_t high = 2 * i + 1 < values.size() ? values[2 * i + 1] & 0xF : 0;
-    out[i] = uint8_t(low | (high << 4));
+void codecs::packBits(llvm::ArrayRef<int8_t> values, int bits, uint8_t *out) {
+  assert(bits >= 1 && bits <= 8 && "unsupported bit width");
+  std::fill(out, out + packedBytes(values.size(), bits), uint8_t(0));
+  unsigned mask = (1u << bits) - 1;
+  for (size_t i = 0; i < values.size(); ++i) {
+    size_t bit = i * size_t(bits), byte = bit / 8;
+    unsigned v = (unsigned(uint8_t(values[i])) & mask) << (bit % 8);
+    out[byte] |= uint8_t(v);
+    if (v >> 8)
+      out[byte + 1] |= uint8_t(v >> 8);
   }
 }
 
-void codecs::unpackInt4(const uint8_t *packed, size_t count, bool isSigned,
-                        int8_t *out) {
+void codecs::unpackBits(const uint8_t *packed, size_t count, int bits,
+                        bool isSigned, int8_t *out) {
   for (size_t i = 0; i < count; ++i)
-    out[i] = getInt4(packed, i, isSigned);
+    out[i] = getPacked(packed, count, i, bits, isSigned);
 }

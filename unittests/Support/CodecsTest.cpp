@@ -1,4 +1,4 @@
-//===- CodecsTest.cpp - f16/bf16 codecs and int4 packing ------------------===//
+//===- CodecsTest.cpp - f16/bf16 codecs and b-bit packing ------------------===//
 //
 // References: LLVM's APFloat (an independent, correctly rounded soft-float)
 // and hand-packed bytes.
@@ -118,18 +118,52 @@ TEST(Codecs, BulkHalfMatchesScalarBitForBit) {
 TEST(Codecs, Int4PackingIsLowNibbleFirst) {
   const std::vector<int8_t> values = {1, -1, 7, -8, 3};
   uint8_t packed[3] = {0xAA, 0xAA, 0xAA};
-  ASSERT_EQ(codecs::packedInt4Bytes(values.size()), 3u);
-  codecs::packInt4(values, packed);
+  ASSERT_EQ(codecs::packedBytes(values.size(), 4), 3u);
+  codecs::packBits(values, 4, packed);
   EXPECT_EQ(packed[0], 0xF1);
   EXPECT_EQ(packed[1], 0x87);
   EXPECT_EQ(packed[2], 0x03); // odd count: high nibble zero
   int8_t back[5];
-  codecs::unpackInt4(packed, 5, /*isSigned=*/true, back);
+  codecs::unpackBits(packed, 5, 4, /*isSigned=*/true, back);
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(back[i], values[i]);
-  codecs::unpackInt4(packed, 5, /*isSigned=*/false, back);
+  codecs::unpackBits(packed, 5, 4, /*isSigned=*/false, back);
   EXPECT_EQ(back[1], 15);
   EXPECT_EQ(back[3], 8);
+}
+
+TEST(Codecs, ThreeBitValuesStraddleBytes) {
+  // 0b011 (3), 0b101 (-3), 0b111 (-1): bits 0-2, 3-5, 6-8 -> byte 0 =
+  // 0b11'101'011 = 0xEB, byte 1 = 0b1.
+  const std::vector<int8_t> values = {3, -3, -1};
+  uint8_t packed[2] = {0xAA, 0xAA};
+  ASSERT_EQ(codecs::packedBytes(values.size(), 3), 2u);
+  codecs::packBits(values, 3, packed);
+  EXPECT_EQ(packed[0], 0xEB);
+  EXPECT_EQ(packed[1], 0x01);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(codecs::getPacked(packed, 3, i, 3, true), values[i]);
+  EXPECT_EQ(codecs::getPacked(packed, 3, 2, 3, false), 7);
+}
+
+TEST(Codecs, PackingIsTheIdentityOnEveryGrid) {
+  for (int bits : {1, 2, 3, 4, 5, 8}) {
+    for (bool isSigned : {true, false}) {
+      int lo = isSigned ? -(1 << (bits - 1)) : 0;
+      int hi = isSigned ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+      std::vector<int8_t> values;
+      for (int rep = 0; rep < 3; ++rep) // every value at several offsets
+        for (int v = lo; v <= hi; ++v)
+          values.push_back(int8_t(v));
+      values.push_back(int8_t(lo)); // an odd tail
+      std::vector<uint8_t> packed(codecs::packedBytes(values.size(), bits));
+      codecs::packBits(values, bits, packed.data());
+      std::vector<int8_t> back(values.size());
+      codecs::unpackBits(packed.data(), values.size(), bits, isSigned,
+                         back.data());
+      EXPECT_EQ(back, values) << bits << " bits, signed " << isSigned;
+    }
+  }
 }
 
 } // namespace

@@ -1,16 +1,18 @@
 //===- Codecs.h - float and packed-integer element codecs -------*- C++ -*-===//
 //
 // The one place that converts between storage element types: f16 and bf16
-// to and from f32 (round to nearest even, NaN kept quiet), and 4-bit
-// integers packed two per byte.
+// to and from f32 (round to nearest even, NaN kept quiet), and b-bit
+// integers (b = 1..8) packed densely.
 //
-// Packing convention for int4/uint4 (ONNX's, shared by import, export,
-// weight storage and lowering): elements are taken in row-major order and
-// element 2i goes to the low nibble of byte i, element 2i+1 to its high
-// nibble; an odd count leaves the last high nibble zero. Signed values are
-// two's complement in the nibble. In MLIR such a tensor has element type
-// `i4` (signless, read as signed) or `ui4`, and its `dense_resource` blob
-// holds ceil(n / 2) packed bytes.
+// Packing convention (shared by import, export, weight storage and
+// lowering): elements are taken in row-major order and form a little-endian
+// bit stream, element i occupying bits [i·b, i·b + b) counted from bit 0 of
+// byte 0; unused high bits of the last byte are zero; signed values are two's
+// complement in their b bits. For b = 4 this is ONNX's INT4/UINT4 packing
+// (element 2i in the low nibble of byte i, 2i+1 in the high nibble); for
+// b = 2 it is MatMulNBits' 2-bit order; b = 3 values may straddle two bytes.
+// In MLIR such a tensor has element type `iB` (signless, read as signed) or
+// `uiB`, and its `dense_resource` blob holds ceil(n·b / 8) bytes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,19 +47,28 @@ void encodeHalf(const float *src, uint16_t *dst, size_t count);
 void decodeBF16(const uint16_t *src, float *dst, size_t count);
 void encodeBF16(const float *src, uint16_t *dst, size_t count);
 
-/// Bytes that `count` 4-bit elements take when packed.
-inline size_t packedInt4Bytes(size_t count) { return (count + 1) / 2; }
+/// Bytes `count` b-bit values take packed.
+inline size_t packedBytes(size_t count, int bits) {
+  return (count * size_t(bits) + 7) / 8;
+}
 
-/// Packs `values` (each in [-8, 7] for signed, [0, 15] for unsigned; only
-/// the low nibble is kept) into `out`, which has packedInt4Bytes(n) bytes.
-void packInt4(llvm::ArrayRef<int8_t> values, uint8_t *out);
-/// Unpacks `count` 4-bit elements of `packed`, sign-extended when `isSigned`.
-void unpackInt4(const uint8_t *packed, size_t count, bool isSigned,
+/// Packs `values` (only their low `bits` bits are kept) into `out`, which
+/// has packedBytes(values.size(), bits) bytes.
+void packBits(llvm::ArrayRef<int8_t> values, int bits, uint8_t *out);
+/// Unpacks `count` b-bit values, sign-extended when `isSigned`.
+void unpackBits(const uint8_t *packed, size_t count, int bits, bool isSigned,
                 int8_t *out);
-/// One element of a packed buffer.
-inline int8_t getInt4(const uint8_t *packed, size_t index, bool isSigned) {
-  uint8_t nibble = (packed[index / 2] >> ((index & 1) * 4)) & 0xF;
-  return isSigned && (nibble & 0x8) ? int8_t(nibble) - 16 : int8_t(nibble);
+/// Value `index` of a packed buffer holding `count` b-bit values.
+inline int8_t getPacked(const uint8_t *packed, size_t count, size_t index,
+                        int bits, bool isSigned) {
+  size_t bit = index * size_t(bits), byte = bit / 8;
+  unsigned window = packed[byte];
+  if (bit % 8 + size_t(bits) > 8 && byte + 1 < packedBytes(count, bits))
+    window |= unsigned(packed[byte + 1]) << 8;
+  unsigned v = (window >> (bit % 8)) & ((1u << bits) - 1);
+  if (isSigned && (v >> (bits - 1)))
+    return int8_t(int(v) - (1 << bits));
+  return int8_t(v);
 }
 
 } // namespace mlir::peft::codecs

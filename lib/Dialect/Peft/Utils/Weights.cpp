@@ -27,13 +27,17 @@ bool mlir::peft::isSupportedWeightElementType(Type type) {
   return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
 }
 
-static bool isInt4(Type type) {
+/// The width of a packed sub-byte integer type (i2, i3, i4 and their
+/// unsigned forms), else 0.
+static int subByteBits(Type type) {
   auto i = dyn_cast<IntegerType>(type);
-  return i && i.getWidth() == 4 && !i.isSigned();
+  if (!i || i.isSigned() || i.getWidth() < 2 || i.getWidth() > 4)
+    return 0;
+  return int(i.getWidth());
 }
 
 bool mlir::peft::isStorableWeightElementType(Type type) {
-  if (isSupportedWeightElementType(type) || isInt4(type))
+  if (isSupportedWeightElementType(type) || subByteBits(type))
     return true;
   auto i = dyn_cast<IntegerType>(type);
   return i && i.getWidth() == 8 && !i.isSigned();
@@ -41,19 +45,19 @@ bool mlir::peft::isStorableWeightElementType(Type type) {
 
 int64_t mlir::peft::getWeightStorageBytes(RankedTensorType type) {
   int64_t n = type.getNumElements();
-  if (isInt4(type.getElementType()))
-    return int64_t(codecs::packedInt4Bytes(n));
+  if (int bits = subByteBits(type.getElementType()))
+    return int64_t(codecs::packedBytes(size_t(n), bits));
   return n * int64_t(type.getElementType().getIntOrFloatBitWidth() / 8);
 }
 
 /// Converts `n` stored elements of `type` at `src` to T.
 template <typename T>
 static void decodeElements(Type type, const char *src, int64_t n, T *out) {
-  if (isInt4(type)) {
+  if (int bits = subByteBits(type)) {
     bool isSigned = !type.isUnsignedInteger();
     for (int64_t i = 0; i < n; ++i)
-      out[i] = T(
-          codecs::getInt4(reinterpret_cast<const uint8_t *>(src), i, isSigned));
+      out[i] = T(codecs::getPacked(reinterpret_cast<const uint8_t *>(src),
+                                   size_t(n), size_t(i), bits, isSigned));
     return;
   }
   if (type.isF32() && std::is_same_v<T, float>) {
@@ -184,7 +188,7 @@ FailureOr<ArrayRef<char>> Weight::getRawBytes() const {
     return blob->getData();
   }
   auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense || dense.isSplat() || isInt4(getElementType()))
+  if (!dense || dense.isSplat() || subByteBits(getElementType()))
     return failure();
   ArrayRef<char> raw = dense.getRawData();
   if (int64_t(raw.size()) != expected)
@@ -250,7 +254,7 @@ FailureOr<std::vector<T>> mlir::peft::readConstantOperand(Operation *user,
   if (failed(values))
     return user->emitError()
            << "cannot read " << what << " of type " << weight->getType()
-           << " (supported: f16, bf16, f32, f64, i8, ui8, i4, ui4)";
+           << " (supported: f16, bf16, f32, f64, i8, ui8, i2-i4, ui2-ui4)";
   return values;
 }
 
@@ -318,6 +322,32 @@ template ElementsAttr mlir::peft::createWeightBlob<float>(RankedTensorType,
 template ElementsAttr mlir::peft::createWeightBlob<double>(RankedTensorType,
                                                            ArrayRef<double>,
                                                            StringRef);
+
+ElementsAttr mlir::peft::createIntegerWeightBlob(RankedTensorType type,
+                                                ArrayRef<int8_t> values,
+                                                StringRef blobName) {
+  Type elementType = type.getElementType();
+  assert(isStorableWeightElementType(elementType) &&
+         elementType.isInteger() && "not a storable integer type");
+  assert(int64_t(values.size()) == type.getNumElements());
+  AsmResourceBlob blob = allocateBlob(elementType, getWeightStorageBytes(type));
+  auto *out = reinterpret_cast<uint8_t *>(blob.getMutableData().data());
+  if (int bits = subByteBits(elementType))
+    codecs::packBits(values, bits, out);
+  else
+    std::memcpy(out, values.data(), values.size());
+  return DenseResourceElementsAttr::get(type, blobNameFor(blobName),
+                                        std::move(blob));
+}
+
+Value mlir::peft::createIntegerWeight(OpBuilder &builder, Location loc,
+                                      StringRef name, RankedTensorType type,
+                                      ArrayRef<int8_t> values) {
+  return arith::ConstantOp::create(
+             builder, loc,
+             cast<TypedAttr>(createIntegerWeightBlob(type, values, name)))
+      .getResult();
+}
 
 template <typename T>
 Value mlir::peft::createWeight(OpBuilder &builder, Location loc, StringRef name,

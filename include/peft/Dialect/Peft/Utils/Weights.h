@@ -6,8 +6,9 @@
 // or a small inline `dense` attribute.
 //
 // Element types: f64 (read and written exactly), f32, f16, bf16, i8/ui8 and
-// i4/ui4. 4-bit tensors are stored packed two per byte in their blob, low
-// nibble first (peft/Support/Codecs.h gives the convention).
+// the sub-byte i2, i3, i4 (and unsigned) types, stored packed in their blob
+// as a little-endian bit stream (peft/Support/Codecs.h gives the convention;
+// for 4 bits it is ONNX's, low nibble first).
 //
 // Precision: a float weight is computed on in f64 when it is stored as f64
 // and in f32 otherwise, and rounded once when stored back.
@@ -41,8 +42,8 @@ namespace mlir::peft {
 /// Whether weights of `type` can be read and rewritten as floats (f16,
 /// bf16, f32, f64).
 bool isSupportedWeightElementType(Type type);
-/// Whether weights of `type` can be stored (the float types, i8, ui8, i4,
-/// ui4).
+/// Whether weights of `type` can be stored (the float types, i8, ui8, and
+/// the packed i2, i3, i4 and unsigned forms).
 bool isStorableWeightElementType(Type type);
 
 /// Bytes a weight of `type` takes in its blob (4-bit types packed).
@@ -108,6 +109,16 @@ ElementsAttr createWeightBlob(RankedTensorType type, ArrayRef<T> values,
 template <typename T>
 Value createWeight(OpBuilder &builder, Location loc, StringRef name,
                    RankedTensorType type, ArrayRef<T> values);
+
+/// A `dense_resource` attribute of the integer `type` (i2, i3, i4, i8 or
+/// their unsigned forms) holding `values` (row-major, each within the
+/// type's range), packed as peft/Support/Codecs.h says.
+ElementsAttr createIntegerWeightBlob(RankedTensorType type,
+                                     ArrayRef<int8_t> values,
+                                     StringRef blobName);
+/// A new `arith.constant dense_resource` named `name` holding `values`.
+Value createIntegerWeight(OpBuilder &builder, Location loc, StringRef name,
+                          RankedTensorType type, ArrayRef<int8_t> values);
 
 /// Erases `value`'s defining constant when nothing uses it any more, and
 /// releases its blob when no other op holds it.
