@@ -38,16 +38,50 @@ static bool compatibleDims(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
 }
 
+/// The checks every linear-like op shares: the input's last dimension is
+/// `in`, the result has the input's leading dimensions and `out` features,
+/// the bias (if any) has `out` elements, and a present path is not empty.
+/// `weightWhat` and `weightType` name what fixes `in` in the error.
+static LogicalResult verifyLinearShapes(Operation *op, RankedTensorType input,
+                                        RankedTensorType result, int64_t in,
+                                        int64_t out, Value bias,
+                                        std::optional<StringRef> path,
+                                        const Twine &weightWhat,
+                                        Type weightType) {
+  if (input.getRank() < 1)
+    return op->emitOpError("input must have rank >= 1, got a 0-d tensor");
+  if (result.getRank() != input.getRank())
+    return op->emitOpError("result rank ")
+           << result.getRank() << " differs from input rank "
+           << input.getRank();
+  int64_t inputFeatures = input.getShape().back();
+  if (!compatibleDims(inputFeatures, in))
+    return op->emitOpError("input has ")
+           << inputFeatures << " features but " << weightWhat << " "
+           << weightType << " expects " << in;
+  if (bias) {
+    int64_t n = cast<RankedTensorType>(bias.getType()).getDimSize(0);
+    if (!compatibleDims(n, out))
+      return op->emitOpError("bias has ")
+             << n << " elements, expected " << out;
+  }
+  for (int64_t i = 0, e = input.getRank() - 1; i < e; ++i)
+    if (!compatibleDims(input.getDimSize(i), result.getDimSize(i)))
+      return op->emitOpError("result dimension ")
+             << i << " (" << result.getDimSize(i)
+             << ") differs from input dimension (" << input.getDimSize(i)
+             << ")";
+  if (!compatibleDims(result.getShape().back(), out))
+    return op->emitOpError("result has ")
+           << result.getShape().back() << " features, expected " << out;
+  if (path && path->empty())
+    return op->emitOpError("module path must not be empty when present");
+  return success();
+}
+
 LogicalResult LinearOp::verify() {
   auto inputType = getInput().getType();
   auto resultType = getResult().getType();
-  if (inputType.getRank() < 1)
-    return emitOpError("input must have rank >= 1, got a 0-d tensor");
-  if (resultType.getRank() != inputType.getRank())
-    return emitOpError("result rank ")
-           << resultType.getRank() << " differs from input rank "
-           << inputType.getRank();
-
   Type elementType = inputType.getElementType();
   if (getWeight().getType().getElementType() != elementType ||
       resultType.getElementType() != elementType ||
@@ -55,31 +89,134 @@ LogicalResult LinearOp::verify() {
     return emitOpError("input, weight, bias and result must share the element "
                        "type ")
            << elementType;
+  return verifyLinearShapes(
+      *this, inputType, resultType, getInFeatures(), getOutFeatures(),
+      getBias(), getPath(),
+      "the " + stringifyEnum(getLayout()) + " weight", getWeight().getType());
+}
 
-  int64_t in = getInFeatures(), out = getOutFeatures();
-  int64_t inputFeatures = inputType.getShape().back();
-  if (!compatibleDims(inputFeatures, in))
-    return emitOpError("input has ")
-           << inputFeatures << " features but the "
-           << stringifyEnum(getLayout()) << " weight " << getWeight().getType()
-           << " expects " << in;
-  if (getBias() && !compatibleDims(getBias().getType().getDimSize(0), out))
-    return emitOpError("bias has ") << getBias().getType().getDimSize(0)
-                                    << " elements, expected " << out;
+//===----------------------------------------------------------------------===//
+// QLinearOp and LrqatLinearOp
+//===----------------------------------------------------------------------===//
 
-  for (int64_t i = 0, e = inputType.getRank() - 1; i < e; ++i)
-    if (!compatibleDims(inputType.getDimSize(i), resultType.getDimSize(i)))
-      return emitOpError("result dimension ")
-             << i << " (" << resultType.getDimSize(i)
-             << ") differs from input dimension (" << inputType.getDimSize(i)
-             << ")";
-  if (!compatibleDims(resultType.getShape().back(), out))
-    return emitOpError("result has ")
-           << resultType.getShape().back() << " features, expected " << out;
-
-  if (auto path = getPath(); path && path->empty())
-    return emitOpError("module path must not be empty when present");
+/// Checks the per-row or per-group parameter `param` (scales, zero points)
+/// of a [out, in] weight: shape [out, groups].
+static LogicalResult verifyGroupParam(Operation *op, StringRef what,
+                                      RankedTensorType param, int64_t out,
+                                      int64_t in,
+                                      std::optional<int64_t> groupSize) {
+  int64_t groups = groupSize ? (in + *groupSize - 1) / *groupSize : 1;
+  if (!compatibleDims(param.getDimSize(0), out) ||
+      !compatibleDims(param.getDimSize(1), groups))
+    return op->emitOpError()
+           << what << " " << param << " must be [" << out << ", " << groups
+           << "] ("
+           << (groupSize ? "one per group of " + std::to_string(*groupSize) +
+                               " input features"
+                         : std::string("one per output channel"))
+           << ")";
   return success();
+}
+
+/// The float element types of input, result, bias agree; scales are float.
+static LogicalResult verifyFloatTypes(Operation *op, RankedTensorType input,
+                                      RankedTensorType result, Value bias) {
+  Type elementType = input.getElementType();
+  if (result.getElementType() != elementType ||
+      (bias && cast<RankedTensorType>(bias.getType()).getElementType() !=
+                   elementType))
+    return op->emitOpError("input, bias and result must share the element "
+                           "type ")
+           << elementType;
+  return success();
+}
+
+Value QLinearOp::getLinearInput() { return getInput(); }
+std::optional<StringRef> QLinearOp::getModulePath() { return getPath(); }
+LinearRole QLinearOp::getLinearRole() { return getRole(); }
+OpOperand *QLinearOp::getDenseWeightOperand() { return nullptr; }
+WeightLayout QLinearOp::getDenseWeightLayout() { return WeightLayout::out_in; }
+OpOperand *QLinearOp::getBiasOperand() {
+  return getBias() ? &getBiasMutable()[0] : nullptr;
+}
+int64_t QLinearOp::getInFeatures() {
+  return getWeight().getType().getDimSize(1);
+}
+int64_t QLinearOp::getOutFeatures() {
+  return getWeight().getType().getDimSize(0);
+}
+
+LogicalResult QLinearOp::verify() {
+  auto inputType = getInput().getType();
+  auto resultType = getResult().getType();
+  if (failed(verifyFloatTypes(*this, inputType, resultType, getBias())))
+    return failure();
+  int64_t in = getInFeatures(), out = getOutFeatures();
+  if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
+    return emitOpError("the integer weight must have a static shape");
+  if (failed(verifyGroupParam(*this, "scales", getScales().getType(), out, in,
+                              getGroupSize())))
+    return failure();
+  if (Value zp = getZeroPoints()) {
+    auto type = cast<RankedTensorType>(zp.getType());
+    if (type.getElementType() != getWeight().getType().getElementType())
+      return emitOpError("zero points must have the weight's element type ")
+             << getWeight().getType().getElementType();
+    if (failed(verifyGroupParam(*this, "zero points", type, out, in,
+                                getGroupSize())))
+      return failure();
+  }
+  return verifyLinearShapes(*this, inputType, resultType, in, out, getBias(),
+                            getPath(), "the weight", getWeight().getType());
+}
+
+Value LrqatLinearOp::getLinearInput() { return getInput(); }
+std::optional<StringRef> LrqatLinearOp::getModulePath() { return getPath(); }
+LinearRole LrqatLinearOp::getLinearRole() { return getRole(); }
+OpOperand *LrqatLinearOp::getDenseWeightOperand() { return nullptr; }
+WeightLayout LrqatLinearOp::getDenseWeightLayout() {
+  return WeightLayout::out_in;
+}
+OpOperand *LrqatLinearOp::getBiasOperand() {
+  return getBias() ? &getBiasMutable()[0] : nullptr;
+}
+int64_t LrqatLinearOp::getInFeatures() {
+  return getPhi0().getType().getDimSize(1);
+}
+int64_t LrqatLinearOp::getOutFeatures() {
+  return getPhi0().getType().getDimSize(0);
+}
+
+LogicalResult LrqatLinearOp::verify() {
+  auto inputType = getInput().getType();
+  auto resultType = getResult().getType();
+  if (failed(verifyFloatTypes(*this, inputType, resultType, getBias())))
+    return failure();
+  int64_t in = getInFeatures(), out = getOutFeatures();
+  if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
+    return emitOpError("phi0 must have a static shape");
+  Type phi = getPhi0().getType().getElementType();
+  if (auto i = dyn_cast<IntegerType>(phi);
+      i && i.getWidth() != 8 && int64_t(i.getWidth()) != getBits())
+    return emitOpError("an integer phi0 must be i8 (fixed point) or have "
+                       "the width of bits = ")
+           << getBits() << ", got " << phi;
+  auto a = getLoraA().getType(), b = getLoraB().getType();
+  if (!compatibleDims(a.getDimSize(0), out) ||
+      !compatibleDims(b.getDimSize(1), in) ||
+      !compatibleDims(a.getDimSize(1), b.getDimSize(0)))
+    return emitOpError("lora_a ")
+           << a << " and lora_b " << b << " must be [" << out
+           << ", r] and [r, " << in << "]";
+  if (ShapedType::isDynamic(a.getDimSize(1)) || a.getDimSize(1) < 1)
+    return emitOpError("the rank (columns of lora_a) must be static and >= 1");
+  if (!std::isfinite(getAlpha().convertToDouble()))
+    return emitOpError("alpha must be finite");
+  if (failed(verifyGroupParam(*this, "scales", getScales().getType(), out, in,
+                              getGroupSize())))
+    return failure();
+  return verifyLinearShapes(*this, inputType, resultType, in, out, getBias(),
+                            getPath(), "phi0", getPhi0().getType());
 }
 
 //===----------------------------------------------------------------------===//

@@ -212,3 +212,67 @@ func.func @ia3_feedforward_stacked(%x: tensor<2x16xf32>, %w: tensor<8x16xf32>, %
   %u = peft.ia3 %z, %f feedforward : tensor<2x8xf32>, tensor<16xf32>
   return
 }
+
+// -----
+
+func.func @qlinear_scales_shape(%x: tensor<2x64xf32>, %q: tensor<16x64xi4>, %s: tensor<16x3xf32>) {
+  // expected-error @+1 {{'peft.qlinear' op scales 'tensor<16x3xf32>' must be [16, 2] (one per group of 32 input features)}}
+  %y = peft.qlinear %x, %q scales %s group_size 32 role q : tensor<2x64xf32>, tensor<16x64xi4>, tensor<16x3xf32> -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_channel_scales(%x: tensor<2x64xf32>, %q: tensor<16x64xi8>, %s: tensor<16x2xf32>) {
+  // expected-error @+1 {{'peft.qlinear' op scales 'tensor<16x2xf32>' must be [16, 1] (one per output channel)}}
+  %y = peft.qlinear %x, %q scales %s role q : tensor<2x64xf32>, tensor<16x64xi8>, tensor<16x2xf32> -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_features(%x: tensor<2x32xf32>, %q: tensor<16x64xi4>, %s: tensor<16x1xf32>) {
+  // expected-error @+1 {{'peft.qlinear' op input has 32 features but the weight 'tensor<16x64xi4>' expects 64}}
+  %y = peft.qlinear %x, %q scales %s role q : tensor<2x32xf32>, tensor<16x64xi4>, tensor<16x1xf32> -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_zero_point_type(%x: tensor<2x64xf32>, %q: tensor<16x64xi4>, %s: tensor<16x1xf32>, %z: tensor<16x1xi8>) {
+  // expected-error @+1 {{'peft.qlinear' op zero points must have the weight's element type 'i4'}}
+  %y = peft.qlinear %x, %q scales %s zero_points %z role q : tensor<2x64xf32>, tensor<16x64xi4>, tensor<16x1xf32>, tensor<16x1xi8> -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @qlinear_weight_type(%x: tensor<2x64xf32>, %q: tensor<16x64xi16>, %s: tensor<16x1xf32>) {
+  // expected-error @+1 {{'peft.qlinear' op operand #1 must be 2D tensor of 2-bit signless integer or 3-bit signless integer or 4-bit signless integer or 8-bit signless integer values}}
+  %y = peft.qlinear %x, %q scales %s role q : tensor<2x64xf32>, tensor<16x64xi16>, tensor<16x1xf32> -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @lrqat_phi_width(%x: tensor<2x64xf32>, %phi: tensor<16x64xi4>, %s: tensor<16x1xf32>, %a: tensor<16x4xf32>, %b: tensor<4x64xf32>) {
+  // expected-error @+1 {{'peft.lrqat_linear' op an integer phi0 must be i8 (fixed point) or have the width of bits = 3, got 'i4'}}
+  %y = peft.lrqat_linear %x, %phi, %s, %a, %b bits 3 alpha 1.0 role q : tensor<2x64xf32>, tensor<16x64xi4>, tensor<16x1xf32>, tensor<16x4xf32>, tensor<4x64xf32> -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @lrqat_factors(%x: tensor<2x64xf32>, %phi: tensor<16x64xi8>, %s: tensor<16x1xf32>, %a: tensor<4x16xf32>, %b: tensor<4x64xf32>) {
+  // expected-error @+1 {{'peft.lrqat_linear' op lora_a 'tensor<4x16xf32>' and lora_b 'tensor<4x64xf32>' must be [16, r] and [r, 64]}}
+  %y = peft.lrqat_linear %x, %phi, %s, %a, %b bits 4 alpha 1.0 role q : tensor<2x64xf32>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<4x16xf32>, tensor<4x64xf32> -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
+func.func @lrqat_bits(%x: tensor<2x64xf32>, %phi: tensor<16x64xi8>, %s: tensor<16x1xf32>, %a: tensor<16x4xf32>, %b: tensor<4x64xf32>) {
+  // expected-error @+1 {{'peft.lrqat_linear' op attribute 'bits' failed to satisfy constraint}}
+  %y = peft.lrqat_linear %x, %phi, %s, %a, %b bits 9 alpha 1.0 role q : tensor<2x64xf32>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<16x4xf32>, tensor<4x64xf32> -> tensor<2x16xf32>
+  return
+}

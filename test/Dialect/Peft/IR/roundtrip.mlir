@@ -100,3 +100,30 @@ func.func @stack(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %l: tensor<32xf32>
   %t = peft.ia3 %z, %l adapter "second" : tensor<?x32xf32>, tensor<32xf32>
   return %t : tensor<?x32xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @qlinear_channel
+// CHECK: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} role q path "l.q_proj" : tensor<?x64xf32>, tensor<128x64xi4>, tensor<128x1xf32> -> tensor<?x128xf32>
+func.func @qlinear_channel(%x: tensor<?x64xf32>, %q: tensor<128x64xi4>, %s: tensor<128x1xf32>) -> tensor<?x128xf32> {
+  %y = peft.qlinear %x, %q scales %s role q path "l.q_proj" : tensor<?x64xf32>, tensor<128x64xi4>, tensor<128x1xf32> -> tensor<?x128xf32>
+  return %y : tensor<?x128xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @qlinear_group_zero_points_bias
+// CHECK: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} zero_points %{{.*}} bias %{{.*}} group_size 32 role down : tensor<2x3x96xf16>, tensor<8x96xi3>, tensor<8x3xf16>, tensor<8x3xi3>, tensor<8xf16> -> tensor<2x3x8xf16>
+func.func @qlinear_group_zero_points_bias(%x: tensor<2x3x96xf16>, %q: tensor<8x96xi3>, %s: tensor<8x3xf16>, %z: tensor<8x3xi3>, %b: tensor<8xf16>) -> tensor<2x3x8xf16> {
+  %y = peft.qlinear %x, %q scales %s zero_points %z bias %b group_size 32 role down : tensor<2x3x96xf16>, tensor<8x96xi3>, tensor<8x3xf16>, tensor<8x3xi3>, tensor<8xf16> -> tensor<2x3x8xf16>
+  return %y : tensor<2x3x8xf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @lrqat_linear
+// CHECK: peft.lrqat_linear %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} bias %{{.*}} bits 4 alpha 1.000000e+00 group_size 32 role v path "l.v_proj" : tensor<?x64xf32>, tensor<16x64xi8>, tensor<16x2xf32>, tensor<16x4xf32>, tensor<4x64xf32>, tensor<16xf32> -> tensor<?x16xf32>
+func.func @lrqat_linear(%x: tensor<?x64xf32>, %phi: tensor<16x64xi8>, %s: tensor<16x2xf32>, %a: tensor<16x4xf32>, %b: tensor<4x64xf32>, %bias: tensor<16xf32>) -> tensor<?x16xf32> {
+  %y = peft.lrqat_linear %x, %phi, %s, %a, %b bias %bias bits 4 alpha 1.0 group_size 32 role v path "l.v_proj" : tensor<?x64xf32>, tensor<16x64xi8>, tensor<16x2xf32>, tensor<16x4xf32>, tensor<4x64xf32>, tensor<16xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}

@@ -163,4 +163,142 @@ def Peft_IA3Op : Peft_Op<"ia3", [Pure, AllTypesMatch<["base", "result"]>,
   }];
 }
 
+def Peft_IntWeight : 2DTensorOf<[I<2>, I<3>, I<4>, I8]>;
+
+def Peft_QLinearOp : Peft_Op<"qlinear", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<Peft_LinearLikeOpInterface>]> {
+  let summary = "a linear layer with an integer weight: y = x·Ŵᵀ + b";
+  let description = [{
+    A linear layer whose weight is stored as b-bit integers (b = 2, 3, 4 or
+    8, the width of the weight's element type) with float scales and
+    optional zero points (../shared/REFERENCE.md §3, docs/quantization.md):
+
+    ```
+    Ŵ[o, i] = scales[o, g(i)] · (weight[o, i] − zero_points[o, g(i)])
+    y = x · Ŵᵀ + bias
+    ```
+
+    The weight is `[out, in]` (PyTorch's layout), its integers signed
+    (two's complement, packed in its blob as a little-endian bit stream).
+    Without `group_size` there is one scale per output channel
+    (`scales : [out, 1]`); with it, one per group of `group_size`
+    consecutive input features (`[out, ceil(in / group_size)]`). Zero
+    points, when present, have the scales' shape and the weight's type and
+    live on the same signed grid (an asymmetric b-bit grid shifted down by
+    2^(b−1)); without them the grid is symmetric. Lowering dequantizes
+    inside the contraction: no float copy of the weight is ever formed.
+
+    Example (int4, groups of 32):
+
+    ```mlir
+    %y = peft.qlinear %x, %q scales %s group_size 32 role q
+           path "model.layers.0.self_attn.q_proj"
+           : tensor<?x64xf32>, tensor<128x64xi4>, tensor<128x2xf32>
+           -> tensor<?x128xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    RankedTensorOf<[AnyFloat]>:$input,
+    Peft_IntWeight:$weight,
+    2DTensorOf<[AnyFloat]>:$scales,
+    Optional<Peft_IntWeight>:$zero_points,
+    Optional<1DTensorOf<[AnyFloat]>>:$bias,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$group_size,
+    Peft_LinearRoleAttr:$role,
+    OptionalAttr<StrAttr>:$path
+  );
+  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
+
+  let assemblyFormat = [{
+    $input `,` $weight `scales` $scales (`zero_points` $zero_points^)?
+    (`bias` $bias^)? (`group_size` $group_size^)? `role` `` $role
+    (`path` $path^)? attr-dict `:` type($input) `,` type($weight) `,`
+    type($scales) (`,` type($zero_points)^)? (`,` type($bias)^)? `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// The weight's bit width b.
+    int64_t getBits() {
+      return getWeight().getType().getElementType().getIntOrFloatBitWidth();
+    }
+    /// Scales (and zero points) per output row.
+    int64_t getGroupsPerRow() {
+      int64_t in = getInFeatures();
+      return getGroupSize() ? (in + *getGroupSize() - 1) / *getGroupSize() : 1;
+    }
+  }];
+}
+
+def Peft_LrqatLinearOp : Peft_Op<"lrqat_linear", [Pure,
+    DeclareOpInterfaceMethods<Peft_LinearLikeOpInterface>]> {
+  let summary = "LR-QAT's training-time linear: a low-rank term on the "
+                "integer grid";
+  let description = [{
+    The forward of a linear layer during LR-QAT (arXiv 2406.06385,
+    ../shared/REFERENCE.md §3):
+
+    ```
+    Ŵ = s ⊙ clamp(round_half_even(Φ0 + (α/r)·A·B), −2^(b−1), 2^(b−1)−1)
+    y = x · Ŵᵀ + bias
+    ```
+
+    `phi0` is the frozen `Φ0 = W0 / s0` `[out, in]`, downcast in one of
+    three forms told apart by its element type: `i8` with `bits` < 8 is
+    fixed point with 8 − b fractional bits ("Q4.4" for b = 4: the value is
+    `phi0 / 2^(8−b)`); an integer type of width `bits` holds the integers
+    themselves; a float type (f16, bf16, f32) the values. `lora_a` is
+    `A ∈ R^{out×r}`, `lora_b` is `B ∈ R^{r×in}` (the reference code's
+    orientation), `alpha` is α; `scales` and `group_size` are as for
+    `peft.qlinear` (symmetric grid). `peft-fold-lrqat` turns the op into a
+    `peft.qlinear` bit-exactly.
+
+    ```mlir
+    %y = peft.lrqat_linear %x, %phi, %s, %a, %b bits 4 alpha 1.0 role q
+           : tensor<?x64xf32>, tensor<128x64xi8>, tensor<128x1xf32>,
+             tensor<128x32xf32>, tensor<32x64xf32> -> tensor<?x128xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    RankedTensorOf<[AnyFloat]>:$input,
+    2DTensorOf<[I<2>, I<3>, I<4>, I8, F16, BF16, F32]>:$phi0,
+    2DTensorOf<[AnyFloat]>:$scales,
+    2DTensorOf<[AnyFloat]>:$lora_a,
+    2DTensorOf<[AnyFloat]>:$lora_b,
+    Optional<1DTensorOf<[AnyFloat]>>:$bias,
+    ConfinedAttr<I64Attr, [IntMinValue<2>, IntMaxValue<8>]>:$bits,
+    F64Attr:$alpha,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$group_size,
+    Peft_LinearRoleAttr:$role,
+    OptionalAttr<StrAttr>:$path
+  );
+  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
+
+  let assemblyFormat = [{
+    $input `,` $phi0 `,` $scales `,` $lora_a `,` $lora_b (`bias` $bias^)?
+    `bits` $bits `alpha` $alpha (`group_size` $group_size^)? `role` `` $role
+    (`path` $path^)? attr-dict `:` type($input) `,` type($phi0) `,`
+    type($scales) `,` type($lora_a) `,` type($lora_b) (`,` type($bias)^)?
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// The rank r (columns of A).
+    int64_t getRank() { return getLoraA().getType().getDimSize(1); }
+    /// α / r.
+    double getLowRankScale() {
+      return getAlpha().convertToDouble() / double(getRank());
+    }
+    /// Whether Φ0 is stored in fixed point (i8 with bits < 8).
+    bool isFixedPointPhi() {
+      Type t = getPhi0().getType().getElementType();
+      return t.isInteger(8) && getBits() < 8;
+    }
+  }];
+}
+
 #endif // PEFT_DIALECT_PEFT_IR_PEFTOPS_TD
