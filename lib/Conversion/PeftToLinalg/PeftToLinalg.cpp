@@ -17,6 +17,7 @@
 #include "../Accumulation.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
+#include "peft/Support/Codecs.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -185,13 +186,9 @@ Value elementwise(OpBuilder &b, Location loc, Value like, ValueRange matrices,
       .getResult(0);
 }
 
-/// x [rows, in] · W (by `layout`) + bias: the body of a linear layer, with
-/// the weight's element type (the bias added before the one rounding of an
-/// f32 accumulator).
-Value linearMatrix(OpBuilder &b, Location loc, Value x, Value weight,
-                   WeightLayout layout, Value bias) {
-  Type elementType = cast<RankedTensorType>(weight.getType()).getElementType();
-  Value y = matmul(b, loc, x, weight, layout == WeightLayout::out_in);
+/// y (an accumulator [rows, out]) + bias, rounded once to `elementType`.
+Value addBiasAndRound(OpBuilder &b, Location loc, Value y, Value bias,
+                      Type elementType) {
   if (!bias)
     return convertElements(b, loc, y, elementType);
   Type accType = cast<RankedTensorType>(y.getType()).getElementType();
@@ -203,6 +200,16 @@ Value linearMatrix(OpBuilder &b, Location loc, Value x, Value weight,
         return convertIfFloat(nb, l, sum, elementType);
       },
       elementType);
+}
+
+/// x [rows, in] · W (by `layout`) + bias: the body of a linear layer, with
+/// the weight's element type (the bias added before the one rounding of an
+/// f32 accumulator).
+Value linearMatrix(OpBuilder &b, Location loc, Value x, Value weight,
+                   WeightLayout layout, Value bias) {
+  Type elementType = cast<RankedTensorType>(weight.getType()).getElementType();
+  Value y = matmul(b, loc, x, weight, layout == WeightLayout::out_in);
+  return addBiasAndRound(b, loc, y, bias, elementType);
 }
 
 /// peft.linear -> collapse, zero-filled linalg.matmul (transposed read for
@@ -408,6 +415,311 @@ struct IA3OpLowering : OpConversionPattern<IA3Op> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Quantized linears
+//===----------------------------------------------------------------------===//
+
+/// The bytes of the packed integer constant `value` ([rows, cols] of iB) as a
+/// tensor<N x i8> over the same blob, or over a new blob packed from inline
+/// values; failure for a value that is not a constant.
+FailureOr<Value> packedBytesOf(OpBuilder &b, Location loc, Value value) {
+  std::optional<Weight> weight = Weight::lookup(value);
+  if (!weight)
+    return failure();
+  RankedTensorType type = weight->getType();
+  auto bytesType =
+      RankedTensorType::get({getWeightStorageBytes(type)}, b.getI8Type());
+  auto resource = dyn_cast<DenseResourceElementsAttr>(weight->getAttr());
+  if (!resource) {
+    FailureOr<std::vector<double>> values = weight->readValues<double>();
+    if (failed(values))
+      return failure();
+    std::vector<int8_t> ints(values->begin(), values->end());
+    resource = cast<DenseResourceElementsAttr>(
+        createIntegerWeightBlob(type, ints, weight->getName()));
+  }
+  return arith::ConstantOp::create(
+             b, loc,
+             DenseResourceElementsAttr::get(bytesType, resource.getRawHandle()))
+      .getResult();
+}
+
+/// Inside a linalg body: the signed b-bit value at row-major index `linear`
+/// of the packed `bytes` (tensor<N x i8>, `count` values), as an i32. A value
+/// of a width that does not divide 8 may straddle two bytes.
+Value unpackSigned(OpBuilder &b, Location loc, Value bytes, Value linear,
+                   int64_t bits, int64_t count) {
+  Type i32 = b.getI32Type();
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  auto i32c = [&](int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); };
+  Value bit = arith::MulIOp::create(b, loc, linear, index(bits));
+  Value byte = arith::DivUIOp::create(b, loc, bit, index(8));
+  Value offset = arith::IndexCastOp::create(
+      b, loc, i32, arith::RemUIOp::create(b, loc, bit, index(8)));
+  Value window = arith::ExtUIOp::create(
+      b, loc, i32, tensor::ExtractOp::create(b, loc, bytes, ValueRange{byte}));
+  if (8 % bits) {
+    int64_t last = int64_t(codecs::packedBytes(size_t(count), int(bits))) - 1;
+    Value next = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, byte, index(1)), index(last));
+    Value high = arith::ExtUIOp::create(
+        b, loc, i32, tensor::ExtractOp::create(b, loc, bytes, ValueRange{next}));
+    window = arith::OrIOp::create(b, loc, window,
+                                  arith::ShLIOp::create(b, loc, high, i32c(8)));
+  }
+  Value v = arith::ShRUIOp::create(b, loc, window, offset);
+  // Sign-extend the low `bits` bits.
+  Value up = i32c(32 - bits);
+  return arith::ShRSIOp::create(b, loc, arith::ShLIOp::create(b, loc, v, up),
+                                up);
+}
+
+/// An integer operand of a quantized op ([rows, cols] of iB) read inside a
+/// linalg body at (row, col): an i8 tensor through its own indexing map (the
+/// body argument `arg`), a narrower one from its packed bytes.
+struct IntOperand {
+  Value tensor; // i8: a generic input; else the packed bytes
+  int64_t bits = 8, rows = 0, cols = 0;
+
+  static FailureOr<IntOperand> get(OpBuilder &b, Location loc, Value original,
+                                   Value converted) {
+    auto type = cast<RankedTensorType>(original.getType());
+    IntOperand operand;
+    operand.bits = type.getElementType().getIntOrFloatBitWidth();
+    operand.rows = type.getDimSize(0);
+    operand.cols = type.getDimSize(1);
+    if (operand.bits == 8) {
+      operand.tensor = converted;
+      return operand;
+    }
+    FailureOr<Value> bytes = packedBytesOf(b, loc, original);
+    if (failed(bytes))
+      return failure();
+    operand.tensor = *bytes;
+    return operand;
+  }
+  bool isInput() const { return bits == 8; }
+  /// The value as i32; `arg` is the body argument when isInput().
+  Value read(OpBuilder &b, Location loc, Value arg, Value row,
+             Value col) const {
+    if (isInput())
+      return arith::ExtSIOp::create(b, loc, b.getI32Type(), arg);
+    Value linear = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, row,
+                              arith::ConstantIndexOp::create(b, loc, cols)),
+        col);
+    return unpackSigned(b, loc, tensor, linear, bits, rows * cols);
+  }
+};
+
+/// peft.qlinear -> one linalg.generic over (row, out, in) that unpacks the
+/// integer weight, subtracts the zero point and scales it inside the
+/// contraction (no float weight is formed), accumulating x·Ŵᵀ in f32 for
+/// f16/bf16; then the bias and the one rounding, as for peft.linear.
+struct QLinearOpLowering : OpConversionPattern<QLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    MLIRContext *ctx = b.getContext();
+    FailureOr<IntOperand> weight =
+        IntOperand::get(b, loc, op.getWeight(), adaptor.getWeight());
+    if (failed(weight))
+      return op.emitOpError("lowering needs a constant packed weight (an "
+                            "i8 weight may be a runtime value)");
+    std::optional<IntOperand> zp;
+    if (op.getZeroPoints()) {
+      FailureOr<IntOperand> z =
+          IntOperand::get(b, loc, op.getZeroPoints(), adaptor.getZeroPoints());
+      if (failed(z))
+        return op.emitOpError("lowering needs constant packed zero points");
+      zp = *z;
+    }
+    Type elementType = op.getResult().getType().getElementType();
+    Type accType = getAccumulatorType(elementType);
+    Value x = collapseToMatrix(b, loc, adaptor.getInput());
+    int64_t out = op.getOutFeatures();
+    Value acc = zeroMatrix(b, loc, tensor::getMixedSize(b, loc, x, 0),
+                           b.getIndexAttr(out), accType);
+
+    AffineExpr m, n, k;
+    bindDims(ctx, m, n, k);
+    auto map = [&](ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(3, 0, exprs, ctx);
+    };
+    AffineExpr group = op.getGroupSize()
+                           ? k.floorDiv(*op.getGroupSize())
+                           : getAffineConstantExpr(0, ctx);
+    SmallVector<Value> inputs = {x, adaptor.getScales()};
+    SmallVector<AffineMap> maps = {map({m, k}), map({n, group})};
+    if (weight->isInput()) {
+      inputs.push_back(weight->tensor);
+      maps.push_back(map({n, k}));
+    }
+    if (zp && zp->isInput()) {
+      inputs.push_back(zp->tensor);
+      maps.push_back(map({n, group}));
+    }
+    maps.push_back(map({m, n}));
+    Value y =
+        linalg::GenericOp::create(
+            b, loc, acc.getType(), inputs, ValueRange{acc}, maps,
+            ArrayRef<IteratorType>{IteratorType::parallel,
+                                   IteratorType::parallel,
+                                   IteratorType::reduction},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value row = linalg::IndexOp::create(nb, l, 1);
+              Value col = linalg::IndexOp::create(nb, l, 2);
+              unsigned next = 2;
+              Value q = weight->read(nb, l,
+                                     weight->isInput() ? args[next++] : Value(),
+                                     row, col);
+              if (zp) {
+                Value g = op.getGroupSize()
+                              ? arith::DivUIOp::create(
+                                    nb, l, col,
+                                    arith::ConstantIndexOp::create(
+                                        nb, l, *op.getGroupSize()))
+                                    .getResult()
+                              : arith::ConstantIndexOp::create(nb, l, 0)
+                                    .getResult();
+                Value z = zp->read(nb, l, zp->isInput() ? args[next++] : Value(),
+                                   row, g);
+                q = arith::SubIOp::create(nb, l, q, z);
+              }
+              Value w = arith::MulFOp::create(
+                  nb, l, arith::SIToFPOp::create(nb, l, accType, q),
+                  convertIfFloat(nb, l, args[1], accType));
+              Value prod = arith::MulFOp::create(
+                  nb, l, convertIfFloat(nb, l, args[0], accType), w);
+              linalg::YieldOp::create(
+                  nb, l,
+                  ValueRange{arith::AddFOp::create(nb, l, args.back(), prod)});
+            })
+            .getResult(0);
+    y = addBiasAndRound(b, loc, y, adaptor.getBias(), elementType);
+    rewriter.replaceOp(op, expandFromMatrix(b, loc, y, adaptor.getInput(),
+                                            op.getResult().getType()));
+    return success();
+  }
+};
+
+/// peft.lrqat_linear -> the fake-quantized weight Ŵ = s ⊙ clamp(round(Φ0 +
+/// (α/r)·A·B)) formed in f64 (as the fold computes it, so that the two agree
+/// bit for bit on the integers), rounded to f32, then x·Ŵᵀ + bias like
+/// peft.linear. This is the training-time forward: it forms Ŵ on purpose.
+struct LrqatLinearOpLowering : OpConversionPattern<LrqatLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LrqatLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    MLIRContext *ctx = b.getContext();
+    Type f64 = b.getF64Type(), f32 = b.getF32Type();
+    int64_t bits = op.getBits(), out = op.getOutFeatures(),
+            in = op.getInFeatures();
+    Type phiType = op.getPhi0().getType().getElementType();
+    bool phiIsFloat = isa<FloatType>(phiType);
+    std::optional<IntOperand> phiInt;
+    if (!phiIsFloat) {
+      FailureOr<IntOperand> p =
+          IntOperand::get(b, loc, op.getPhi0(), adaptor.getPhi0());
+      if (failed(p))
+        return op.emitOpError("lowering needs a constant packed phi0 (an i8 "
+                              "phi0 may be a runtime value)");
+      phiInt = *p;
+    }
+    // A·B in f64.
+    auto widen = [&](Value v) {
+      auto type = cast<RankedTensorType>(v.getType());
+      return elementwise(
+          b, loc, v, ValueRange{v}, ValueRange{},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            return convertIfFloat(nb, l, args[0], f64);
+          },
+          type.getElementType() == f64 ? Type() : f64);
+    };
+    Value ab = matmul(b, loc, widen(adaptor.getLoraA()),
+                      widen(adaptor.getLoraB()), /*transposeRhs=*/false);
+
+    AffineExpr o, i;
+    bindDims(ctx, o, i);
+    auto map = [&](ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(2, 0, exprs, ctx);
+    };
+    AffineExpr group = op.getGroupSize()
+                           ? i.floorDiv(*op.getGroupSize())
+                           : getAffineConstantExpr(0, ctx);
+    SmallVector<Value> inputs = {ab, adaptor.getScales()};
+    SmallVector<AffineMap> maps = {map({o, i}), map({o, group})};
+    bool phiInput = phiIsFloat || phiInt->isInput();
+    if (phiInput) {
+      inputs.push_back(phiIsFloat ? adaptor.getPhi0() : phiInt->tensor);
+      maps.push_back(map({o, i}));
+    }
+    maps.push_back(map({o, i}));
+    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{out, in},
+                                          f32);
+    double sLr = op.getLowRankScale();
+    double qmin = -std::ldexp(1.0, int(bits) - 1),
+           qmax = std::ldexp(1.0, int(bits) - 1) - 1;
+    bool fixed = op.isFixedPointPhi();
+    Value what = linalg::GenericOp::create(
+                     b, loc, empty.getType(), inputs, ValueRange{empty}, maps,
+                     ArrayRef<IteratorType>{IteratorType::parallel,
+                                            IteratorType::parallel},
+                     [&](OpBuilder &nb, Location l, ValueRange args) {
+                       auto cst = [&](double v) {
+                         return floatConstant(nb, l, f64, v);
+                       };
+                       Value phi;
+                       if (phiIsFloat) {
+                         phi = convertIfFloat(nb, l, args[2], f64);
+                       } else {
+                         Value v = phiInt->read(
+                             nb, l, phiInput ? args[2] : Value(),
+                             linalg::IndexOp::create(nb, l, 0),
+                             linalg::IndexOp::create(nb, l, 1));
+                         phi = arith::SIToFPOp::create(nb, l, f64, v);
+                         if (fixed)
+                           phi = arith::MulFOp::create(
+                               nb, l, phi, cst(std::ldexp(1.0, int(bits) - 8)));
+                       }
+                       Value v = arith::AddFOp::create(
+                           nb, l, phi,
+                           arith::MulFOp::create(nb, l, cst(sLr), args[0]));
+                       Value q = math::RoundEvenOp::create(nb, l, v);
+                       q = arith::MaximumFOp::create(nb, l, q, cst(qmin));
+                       q = arith::MinimumFOp::create(nb, l, q, cst(qmax));
+                       Value w = arith::MulFOp::create(
+                           nb, l, convertIfFloat(nb, l, q, f32),
+                           convertIfFloat(nb, l, args[1], f32));
+                       linalg::YieldOp::create(nb, l, w);
+                     })
+                     .getResult(0);
+    Type elementType = op.getResult().getType().getElementType();
+    Value x = collapseToMatrix(b, loc, adaptor.getInput());
+    if (elementType != f32)
+      x = elementwise(
+          b, loc, x, ValueRange{x}, ValueRange{},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            return convertIfFloat(nb, l, args[0], f32);
+          },
+          f32);
+    Value y = matmul(b, loc, x, what, /*transposeRhs=*/true);
+    y = addBiasAndRound(b, loc, y, adaptor.getBias(), elementType);
+    rewriter.replaceOp(op, expandFromMatrix(b, loc, y, adaptor.getInput(),
+                                            op.getResult().getType()));
+    return success();
+  }
+};
+
 struct ConvertPeftToLinalgPass
     : public peft::impl::ConvertPeftToLinalgBase<ConvertPeftToLinalgPass> {
   void runOnOperation() override {
@@ -423,7 +735,8 @@ struct ConvertPeftToLinalgPass
 } // namespace
 
 void mlir::peft::populatePeftToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LinearOpLowering, LoraOpLowering, IA3OpLowering>(
+  patterns.add<LinearOpLowering, LoraOpLowering, IA3OpLowering,
+               QLinearOpLowering, LrqatLinearOpLowering>(
       patterns.getContext());
 }
 
