@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LayerSelection.h"
 #include "LoraUtils.h"
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
@@ -33,27 +34,6 @@ using namespace mlir::peft;
 namespace {
 
 using InitKind = LoraInitKind;
-
-/// Whether `value` reaches a function result through nothing but
-/// shape-preserving data movement: the model's output head, which PEFT's
-/// `all-linear` leaves out.
-bool isOutputHead(Value value) {
-  SmallVector<Value> work = {value};
-  DenseSet<Value> seen;
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    if (!seen.insert(v).second)
-      continue;
-    for (Operation *user : v.getUsers()) {
-      if (isa<func::ReturnOp>(user))
-        return true;
-      if (isa<AdapterOpInterface, onnx_ir::ReshapeOp, onnx_ir::TransposeOp,
-              onnx_ir::CastOp, onnx_ir::IdentityOp>(user))
-        llvm::append_range(work, user->getResults());
-    }
-  }
-  return false;
-}
 
 /// A = [r, in] and B = [out, r] (row-major), in double; PiSSA and OLoRA
 /// also change the base weight to W − s·B·A.
@@ -193,24 +173,10 @@ void PeftInsertLoraPass::runOnOperation() {
                               << rank << ", alpha=" << alpha << ")";
     return signalPassFailure();
   }
-  if (targets.empty() && targetRegex.empty() && roles.empty()) {
-    emitError(root->getLoc()) << "peft-insert-lora: no layers selected: give "
-                                 "targets=, target-regex= or roles=";
+  FailureOr<LayerSelection> selection = LayerSelection::get(
+      root->getLoc(), "peft-insert-lora", targets, targetRegex, roles);
+  if (failed(selection))
     return signalPassFailure();
-  }
-  bool allLinear = llvm::is_contained(targets, "all-linear");
-  SmallVector<std::string> names;
-  for (const std::string &t : targets)
-    if (t != "all-linear")
-      names.push_back(t);
-  if (!targetRegex.empty()) {
-    if (auto translated = translatePythonRegex(targetRegex); !translated) {
-      emitError(root->getLoc())
-          << "peft-insert-lora: bad target-regex '" << targetRegex
-          << "': " << llvm::toString(translated.takeError());
-      return signalPassFailure();
-    }
-  }
   // The option parsers have checked the entries.
   std::vector<std::pair<std::string, int64_t>> rankMap;
   std::vector<std::pair<std::string, double>> alphaMap;
@@ -221,13 +187,7 @@ void PeftInsertLoraPass::runOnOperation() {
 
   SmallVector<LinearOp> selected;
   root->walk([&](LinearOp linear) {
-    StringRef path = linear.getPath() ? *linear.getPath() : StringRef();
-    bool take = llvm::is_contained(roles, linear.getRole()) ||
-                (allLinear && !isOutputHead(linear.getResult())) ||
-                (!path.empty() && matchesModuleList(names, path)) ||
-                (!path.empty() && !targetRegex.empty() &&
-                 fullMatchPythonRegex(targetRegex, path));
-    if (take)
+    if (selection->contains(linear))
       selected.push_back(linear);
   });
   if (selected.empty()) {
