@@ -58,7 +58,6 @@ struct PeftLoadAdapterPass
   void runOnOperation() override;
 
 private:
-  std::string mapPath(StringRef path);
   FailureOr<LoadedTensor> loadTensor(LinearOp linear, const SafeTensor &tensor,
                                      ArrayRef<int64_t> expected,
                                      StringRef what);
@@ -69,25 +68,6 @@ private:
   bool reportUnmatched(const Twine &message);
 };
 } // namespace
-
-/// Applies the first `module-map` entry whose `from` is a dotted prefix of
-/// `path` (an empty `from` prefixes every path).
-std::string PeftLoadAdapterPass::mapPath(StringRef path) {
-  for (const ModuleMapEntry &entry : moduleMap) {
-    StringRef from = entry.from, to = entry.to;
-    std::string rest;
-    if (from.empty())
-      rest = ("." + path).str();
-    else if (path == from || path.starts_with((from + ".").str()))
-      rest = path.drop_front(from.size()).str();
-    else
-      continue;
-    if (to.empty())
-      return StringRef(rest).drop_front().str();
-    return (to + rest).str();
-  }
-  return path.str();
-}
 
 /// Decodes `tensor` after checking it has `expected` elements arranged as
 /// PEFT stores them (`expected` may be a 2-D shape whose product is the
@@ -253,7 +233,7 @@ void PeftLoadAdapterPass::runOnOperation() {
       ok = false;
       continue;
     }
-    std::string layerPath = mapPath(module.path);
+    std::string layerPath = applyModuleMap(moduleMap, module.path);
     auto it = layers.find(layerPath);
     if (it == layers.end()) {
       ok &= reportUnmatched(

@@ -90,3 +90,21 @@ llvm::cl::parser<LinearRole>::parser(Option &option)
       // register each role as a top-level flag (`-o`, `-q`, ...).
       Values.emplace_back(stringifyLinearRole(*role), *role, help(*role));
 }
+
+std::string mlir::peft::applyModuleMap(llvm::ArrayRef<ModuleMapEntry> map,
+                                       StringRef path) {
+  for (const ModuleMapEntry &entry : map) {
+    StringRef from = entry.from, to = entry.to;
+    std::string rest;
+    if (from.empty())
+      rest = ("." + path).str();
+    else if (path == from || path.starts_with((from + ".").str()))
+      rest = path.drop_front(from.size()).str();
+    else
+      continue;
+    if (to.empty())
+      return StringRef(rest).drop_front().str();
+    return (to + rest).str();
+  }
+  return path.str();
+}

@@ -11,6 +11,7 @@
 #define PEFT_DIALECT_PEFT_TRANSFORMS_PASSOPTIONS_H
 
 #include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Support/LrqatCheckpoint.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
@@ -22,6 +23,11 @@ namespace mlir::peft {
 
 /// How `peft-insert-lora` initializes A and B.
 enum class LoraInitKind { Zeros, Gaussian, Kaiming, PiSSA, OLoRA };
+
+/// One scale per output channel or per group of input features.
+enum class QuantGranularity { Channel, Group };
+/// How `peft-quantize-weights` chooses scales.
+enum class ScaleMethod { MinMax, Lp };
 
 /// One `regex=value` entry of `rank-pattern` or `alpha-pattern`: `key` is a
 /// Python regex matched against the end of a module path (PEFT's
@@ -44,6 +50,12 @@ struct ModuleMapEntry {
 template <typename T>
 bool parsePatternEntry(llvm::StringRef text, PatternEntry<T> &entry,
                        std::string &error);
+/// `path` rewritten by the first `module-map` entry whose `from` is a dotted
+/// prefix of it (an empty `from` prefixes every path; an empty `to` strips
+/// the prefix); `path` itself when none matches.
+std::string applyModuleMap(llvm::ArrayRef<ModuleMapEntry> map,
+                           llvm::StringRef path);
+
 /// Parses `text` as `from=to` (either side may be empty).
 bool parseModuleMapEntry(llvm::StringRef text, ModuleMapEntry &entry,
                          std::string &error);

@@ -384,4 +384,245 @@ def PeftLoraAsInputs : Pass<"peft-lora-as-inputs", "ModuleOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def PeftQuantizeWeights : Pass<"peft-quantize-weights"> {
+  let summary = "Quantize the weights of linear layers (peft.linear -> peft.qlinear)";
+  let description = [{
+    Replaces each selected `peft.linear` by a `peft.qlinear` whose weight is
+    `bits`-bit integers with one scale per output channel or per group of
+    `group-size` input features (docs/quantization.md): round to nearest,
+    ties to even, on a symmetric grid (or, with `symmetric=false`, an
+    asymmetric one with zero points). `scale=minmax` takes the min-max
+    scales; `scale=lp` searches the clipping ratio minimizing `Σ|w − ŵ|^p`
+    per channel or group (LR-QAT's initialization, `p = 4`). Adapters stacked
+    on a layer stay on it. The float weight's blob is released.
+
+    Without `targets`, `target-regex` or `roles`, every linear layer but the
+    model's output head is quantized. A per-layer table (path, bits, groups,
+    method, scale range, relative error `‖W − Ŵ‖² / ‖W‖²`) goes to `report`.
+
+    Example (`bits=4 granularity=group group-size=32`):
+
+    ```mlir
+    %y = peft.linear %x, %w layout in_out role q path "l.q_proj"
+           : tensor<?x64xf32>, tensor<64x128xf32> -> tensor<?x128xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %q = arith.constant dense_resource<l.q_proj.qweight> : tensor<128x64xi4>
+    %s = arith.constant dense_resource<l.q_proj.scales> : tensor<128x2xf32>
+    %y = peft.qlinear %x, %q scales %s group_size 32 role q path "l.q_proj"
+           : tensor<?x64xf32>, tensor<128x64xi4>, tensor<128x2xf32>
+           -> tensor<?x128xf32>
+    ```
+  }];
+  let options = [
+    ListOption<"targets", "targets", "std::string",
+               "Module names (exact path or dotted suffix), or 'all-linear'">,
+    Option<"targetRegex", "target-regex", "std::string", /*default=*/"\"\"",
+           "Regex that must match a whole module path">,
+    ListOption<"roles", "roles", "::mlir::peft::LinearRole",
+               "Roles to select, as peft-raise-linear inferred them: q, k, "
+               "v, o, qkv, gate, up, down, other">,
+    Option<"bits", "bits", "int64_t", /*default=*/"4",
+           "Integer width: 2, 3, 4 or 8">,
+    Option<"granularity", "granularity", "::mlir::peft::QuantGranularity",
+           /*default=*/"::mlir::peft::QuantGranularity::Channel",
+           "One scale per output channel or per group of input features",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::peft::QuantGranularity::Channel, "channel",
+                        "one scale per output row"),
+             clEnumValN(::mlir::peft::QuantGranularity::Group, "group",
+                        "one scale per group-size input features of a row"))}]>,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Input features per group (granularity=group)">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric grid (no zero points)">,
+    Option<"scale", "scale", "::mlir::peft::ScaleMethod",
+           /*default=*/"::mlir::peft::ScaleMethod::MinMax",
+           "How scales are chosen",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::peft::ScaleMethod::MinMax, "minmax",
+                        "the range of the channel or group"),
+             clEnumValN(::mlir::peft::ScaleMethod::Lp, "lp",
+                        "the clipping ratio minimizing the Lp error"))}]>,
+    Option<"p", "p", "double", /*default=*/"4.0",
+           "p of the Lp error (scale=lp)">,
+    Option<"report", "report", "std::string", /*default=*/"\"-\"",
+           "Where to write the per-layer table: '-' for standard error, a "
+           "file, or 'none'">
+  ];
+  let dependentDialects = ["mlir::peft::PeftDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def PeftLrqatPrepare : Pass<"peft-lrqat-prepare"> {
+  let summary = "Turn linear layers into LR-QAT training-time linears";
+  let description = [{
+    Replaces each selected `peft.linear` by a `peft.lrqat_linear`
+    (../shared/REFERENCE.md §3): `s0` from the Lp scale search (`p`, per
+    channel or group), `Φ0 = clamp(W0 / s0)` downcast to `phi` (`fixed`:
+    int8 with `8 − bits` fractional bits; `int`: `bits`-bit integers;
+    `float16`, `bfloat16`, `float32`), `A` `[out, rank]` zero, `B`
+    `[rank, in]` Kaiming-uniform (a = √5, our generator seeded by `seed`),
+    so the layer starts as its round-to-nearest quantization. Without a
+    selection every linear layer but the output head is prepared.
+
+    Example (`bits=4 phi=fixed rank=8`):
+
+    ```mlir
+    %y = peft.linear %x, %w layout out_in role q path "l.q_proj" : ...
+    ```
+
+    becomes
+
+    ```mlir
+    %y = peft.lrqat_linear %x, %phi, %s, %a, %b bits 4 alpha 1.0 role q
+           path "l.q_proj" : tensor<?x64xf32>, tensor<128x64xi8>,
+           tensor<128x1xf32>, tensor<128x8xf32>, tensor<8x64xf32>
+           -> tensor<?x128xf32>
+    ```
+  }];
+  let options = [
+    ListOption<"targets", "targets", "std::string",
+               "Module names (exact path or dotted suffix), or 'all-linear'">,
+    Option<"targetRegex", "target-regex", "std::string", /*default=*/"\"\"",
+           "Regex that must match a whole module path">,
+    ListOption<"roles", "roles", "::mlir::peft::LinearRole",
+               "Roles to select, as peft-raise-linear inferred them: q, k, "
+               "v, o, qkv, gate, up, down, other">,
+    Option<"bits", "bits", "int64_t", /*default=*/"4",
+           "Integer width: 2, 3, 4 or 8">,
+    Option<"granularity", "granularity", "::mlir::peft::QuantGranularity",
+           /*default=*/"::mlir::peft::QuantGranularity::Channel",
+           "One scale per output channel or per group of input features",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::peft::QuantGranularity::Channel, "channel",
+                        "one scale per output row"),
+             clEnumValN(::mlir::peft::QuantGranularity::Group, "group",
+                        "one scale per group-size input features of a row"))}]>,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Input features per group (granularity=group)">,
+    Option<"phi", "phi", "::mlir::peft::PhiFormat",
+           /*default=*/"::mlir::peft::PhiFormat::Fixed",
+           "How the frozen Φ0 is stored",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::peft::PhiFormat::Fixed, "fixed",
+                        "int8 fixed point, 8 - bits fractional bits (Q4.4)"),
+             clEnumValN(::mlir::peft::PhiFormat::Int, "int",
+                        "bits-bit integers"),
+             clEnumValN(::mlir::peft::PhiFormat::Float16, "float16", "f16"),
+             clEnumValN(::mlir::peft::PhiFormat::BFloat16, "bfloat16", "bf16"),
+             clEnumValN(::mlir::peft::PhiFormat::Float32, "float32", "f32"))}]>,
+    Option<"rank", "rank", "int64_t", /*default=*/"32", "Rank r of A·B">,
+    Option<"alpha", "alpha", "double", /*default=*/"1.0",
+           "α (the low-rank scale is α/r)">,
+    Option<"p", "p", "double", /*default=*/"4.0",
+           "p of the Lp scale search">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Seed of B's initialization">
+  ];
+  let dependentDialects = ["mlir::peft::PeftDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def PeftLrqatLoad : Pass<"peft-lrqat-load"> {
+  let summary = "Load a trained LR-QAT checkpoint onto the linear layers";
+  let description = [{
+    Reads an LR-QAT checkpoint (docs/quantization.md: `lrqat_config.json`
+    and `lrqat_model.safetensors`) and replaces the `peft.linear` of every
+    module it lists by a `peft.lrqat_linear` with its `Φ0`, scales, `A` and
+    `B` (the layer's bias is kept). The whole checkpoint is validated first
+    (config fields, missing keys, dtypes, shapes against each layer,
+    non-finite values, scales ≤ 0, `Φ0` off its grid, tensors of no listed
+    module, modules matching no layer); any error names the file and the
+    tensor and leaves the IR unchanged. `module-map` rewrites path prefixes
+    as in `peft-load-adapter`.
+
+    Example: `--peft-lrqat-load=path=ckpt` turns
+
+    ```mlir
+    %y = peft.linear %x, %w layout out_in role q path "l.q_proj" : ...
+    ```
+
+    into
+
+    ```mlir
+    %phi = arith.constant dense_resource<l.q_proj.phi0> : tensor<128x64xi8>
+    ...
+    %y = peft.lrqat_linear %x, %phi, %s, %a, %b bits 4 alpha 1.0 role q
+           path "l.q_proj" : ...
+    ```
+  }];
+  let options = [
+    Option<"path", "path", "std::string", /*default=*/"\"\"",
+           "Checkpoint directory (or its lrqat_model.safetensors)">,
+    ListOption<"moduleMap", "module-map", "::mlir::peft::ModuleMapEntry",
+               "Module path prefix rewrites, 'from=to' entries">
+  ];
+  let dependentDialects = ["mlir::peft::PeftDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def PeftFoldLrqat : Pass<"peft-fold-lrqat"> {
+  let summary = "Fold LR-QAT's low-rank term into integer weights";
+  let description = [{
+    Replaces every `peft.lrqat_linear` by a `peft.qlinear` with
+    `W_int = clamp(round_half_even(Φ0 + (α/r)·A·B), −2^(b−1), 2^(b−1)−1)`
+    computed in f64 (A·B through BLAS), bit-exactly that formula, and the
+    same scales; `Φ0`, `A` and `B` are dropped. The result is a plain
+    `bits`-bit linear with no adapter cost.
+
+    Example:
+
+    ```mlir
+    %y = peft.lrqat_linear %x, %phi, %s, %a, %b bits 4 alpha 1.0 role q : ...
+    ```
+
+    becomes
+
+    ```mlir
+    %q = arith.constant dense_resource<l.q_proj.qweight> : tensor<128x64xi4>
+    %y = peft.qlinear %x, %q scales %s role q : ...
+    ```
+  }];
+  let dependentDialects = ["mlir::peft::PeftDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def PeftMergeLoraQuantized : Pass<"peft-merge-lora-quantized"> {
+  let summary = "Merge LoRA adapters into already-quantized linear layers";
+  let description = [{
+    For every plain (not DoRA), unmerged `peft.lora` whose layer is a
+    `peft.qlinear`: dequantizes the weight, adds `s·B·A`, requantizes with
+    the same scales and zero points (round half to even, clamped), and
+    erases the adapter. A per-layer table goes to `report`: the error the
+    requantization adds, `‖Ŵ' − (Ŵ + s·B·A)‖_F / ‖Ŵ + s·B·A‖_F`, relative to
+    the unmerged float result, and how many integers changed.
+
+    Example:
+
+    ```mlir
+    %y = peft.qlinear %x, %q scales %s role q : ...
+    %z = peft.lora %x, %y, %a, %b scale 2.0 : ...
+    ```
+
+    becomes
+
+    ```mlir
+    %q1 = arith.constant dense_resource<l.q_proj.qweight.merged> : tensor<128x64xi4>
+    %y = peft.qlinear %x, %q1 scales %s role q : ...
+    ```
+  }];
+  let options = [
+    ListOption<"adapters", "adapters", "std::string",
+               "Adapters to merge (default: all)">,
+    Option<"report", "report", "std::string", /*default=*/"\"-\"",
+           "Where to write the per-layer table: '-' for standard error, a "
+           "file, or 'none'">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 #endif // PEFT_DIALECT_PEFT_TRANSFORMS_PASSES_TD
