@@ -241,7 +241,7 @@ func.func @qlinear_features(%x: tensor<2x32xf32>, %q: tensor<16x64xi4>, %s: tens
 
 func.func @qlinear_zero_point_type(%x: tensor<2x64xf32>, %q: tensor<16x64xi4>, %s: tensor<16x1xf32>, %z: tensor<16x1xi8>) {
   // expected-error @+1 {{'peft.qlinear' op zero points must have the weight's element type 'i4'}}
-  %y = peft.qlinear %x, %q scales %s zero_points %z role q : tensor<2x64xf32>, tensor<16x64xi4>, tensor<16x1xf32>, tensor<16x1xi8> -> tensor<2x16xf32>
+  %y = peft.qlinear %x, %q scales %s zero_points %z : tensor<16x1xi8> role q : tensor<2x64xf32>, tensor<16x64xi4>, tensor<16x1xf32> -> tensor<2x16xf32>
   return
 }
 

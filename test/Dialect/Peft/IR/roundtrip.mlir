@@ -113,9 +113,9 @@ func.func @qlinear_channel(%x: tensor<?x64xf32>, %q: tensor<128x64xi4>, %s: tens
 // -----
 
 // CHECK-LABEL: func.func @qlinear_group_zero_points_bias
-// CHECK: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} zero_points %{{.*}} bias %{{.*}} group_size 32 role down : tensor<2x3x96xf16>, tensor<8x96xi3>, tensor<8x3xf16>, tensor<8x3xi3>, tensor<8xf16> -> tensor<2x3x8xf16>
+// CHECK: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} zero_points %{{.*}} : tensor<8x3xi3> bias %{{.*}} : tensor<8xf16> group_size 32 role down : tensor<2x3x96xf16>, tensor<8x96xi3>, tensor<8x3xf16> -> tensor<2x3x8xf16>
 func.func @qlinear_group_zero_points_bias(%x: tensor<2x3x96xf16>, %q: tensor<8x96xi3>, %s: tensor<8x3xf16>, %z: tensor<8x3xi3>, %b: tensor<8xf16>) -> tensor<2x3x8xf16> {
-  %y = peft.qlinear %x, %q scales %s zero_points %z bias %b group_size 32 role down : tensor<2x3x96xf16>, tensor<8x96xi3>, tensor<8x3xf16>, tensor<8x3xi3>, tensor<8xf16> -> tensor<2x3x8xf16>
+  %y = peft.qlinear %x, %q scales %s zero_points %z : tensor<8x3xi3> bias %b : tensor<8xf16> group_size 32 role down : tensor<2x3x96xf16>, tensor<8x96xi3>, tensor<8x3xf16> -> tensor<2x3x8xf16>
   return %y : tensor<2x3x8xf16>
 }
 

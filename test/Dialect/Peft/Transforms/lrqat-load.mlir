@@ -35,7 +35,7 @@
 // F16: peft.lrqat_linear {{.*}} : tensor<?x4xf32>, tensor<2x4xf16>, tensor<2x1xf32>
 
 // Groups of two: same integers, scales [2, 2].
-// GROUP: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} bias %{{.*}} group_size 2 role q path "l.q_proj" : tensor<?x4xf32>, tensor<2x4xi4>, tensor<2x2xf32>, tensor<2xf32> -> tensor<?x2xf32>
+// GROUP: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} bias %{{.*}} : tensor<2xf32> group_size 2 role q path "l.q_proj" : tensor<?x4xf32>, tensor<2x4xi4>, tensor<2x2xf32> -> tensor<?x2xf32>
 
 // MAPPED: error: peft-lrqat-load: module 'l.q_proj' (mapped to 'm.q_proj') of the checkpoint matches no linear layer with a float weight
 

@@ -24,7 +24,7 @@
 // Asymmetric int8 in groups of two: group {7, -3.5} has range [-3.5, 7],
 // s = 10.5/255; the zero point and values are on the shifted signed grid.
 // ASYM-LABEL: func.func @out_in
-// ASYM: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} zero_points %{{.*}} group_size 2 role q path "l.q" : tensor<?x4xf32>, tensor<2x4xi8>, tensor<2x2xf32>, tensor<2x2xi8> -> tensor<?x2xf32>
+// ASYM: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} zero_points %{{.*}} : tensor<2x2xi8> group_size 2 role q path "l.q" : tensor<?x4xf32>, tensor<2x4xi8>, tensor<2x2xf32> -> tensor<?x2xf32>
 
 // LP: peft.qlinear
 func.func @out_in(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
@@ -40,7 +40,7 @@ func.func @out_in(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
 // integers as above; the bias and a LoRA adapter on the layer stay.
 
 // CHECK-LABEL: func.func @in_out_bias_adapter
-// CHECK: %[[Y:.*]] = peft.qlinear %[[X:.*]], %{{.*}} scales %{{.*}} bias %[[B:.*]] role q path "l.q" : tensor<?x4xf32>, tensor<2x4xi4>, tensor<2x1xf32>, tensor<2xf32> -> tensor<?x2xf32>
+// CHECK: %[[Y:.*]] = peft.qlinear %[[X:.*]], %{{.*}} scales %{{.*}} bias %[[B:.*]] : tensor<2xf32> role q path "l.q" : tensor<?x4xf32>, tensor<2x4xi4>, tensor<2x1xf32> -> tensor<?x2xf32>
 // CHECK: peft.lora %[[X]], %[[Y]]
 // CHECK: l.q.qweight: "0x01000000C7200962"
 // REPORT: 1 layer(s) quantized

@@ -188,13 +188,18 @@ def Peft_QLinearOp : Peft_Op<"qlinear", [Pure, AttrSizedOperandSegments,
     2^(b−1)); without them the grid is symmetric. Lowering dequantizes
     inside the contraction: no float copy of the weight is ever formed.
 
-    Example (int4, groups of 32):
+    Example (int4, groups of 32; zero points and bias, when present, carry
+    their types inline):
 
     ```mlir
     %y = peft.qlinear %x, %q scales %s group_size 32 role q
            path "model.layers.0.self_attn.q_proj"
            : tensor<?x64xf32>, tensor<128x64xi4>, tensor<128x2xf32>
            -> tensor<?x128xf32>
+    %z = peft.qlinear %x, %q3 scales %s3 zero_points %zp : tensor<8x3xi3>
+           bias %b : tensor<8xf16> group_size 32 role down
+           : tensor<?x96xf16>, tensor<8x96xi3>, tensor<8x3xf16>
+           -> tensor<?x8xf16>
     ```
   }];
 
@@ -211,11 +216,11 @@ def Peft_QLinearOp : Peft_Op<"qlinear", [Pure, AttrSizedOperandSegments,
   let results = (outs RankedTensorOf<[AnyFloat]>:$result);
 
   let assemblyFormat = [{
-    $input `,` $weight `scales` $scales (`zero_points` $zero_points^)?
-    (`bias` $bias^)? (`group_size` $group_size^)? `role` `` $role
-    (`path` $path^)? attr-dict `:` type($input) `,` type($weight) `,`
-    type($scales) (`,` type($zero_points)^)? (`,` type($bias)^)? `->`
-    type($result)
+    $input `,` $weight `scales` $scales
+    (`zero_points` $zero_points^ `:` type($zero_points))?
+    (`bias` $bias^ `:` type($bias))? (`group_size` $group_size^)?
+    `role` `` $role (`path` $path^)? attr-dict
+    `:` type($input) `,` type($weight) `,` type($scales) `->` type($result)
   }];
   let hasVerifier = 1;
 
