@@ -13,6 +13,7 @@ Example:
     >>> model.insert_lora(["q_proj", "v_proj"], rank=8)  # see peft_mlir.lora
     >>> model.load_adapter("adapter_dir"); model.merge_lora()
     >>> model.lora_as_inputs(max_rank=16)     # or: adapters as run-time inputs
+    >>> model.quantize_weights(bits=4)        # see peft_mlir.quantization
     >>> model.run({"input_ids": ids}, adapters="adapters/sst2")  # no recompile
 
 Module.run JIT-compiles the module for the CPU on first use (peft-lower-to-llvm,
@@ -27,6 +28,7 @@ up to max-rank, and inputs given explicitly win.
 
 from ._peft_mlir import Module, PeftError, import_onnx, mlir_version, version
 from .lora import Linear  # also adds the LoRA methods to Module
+from . import quantization  # noqa: F401  (adds the quantization methods)
 
 __version__ = version().split()[-1]
 

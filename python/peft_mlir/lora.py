@@ -37,11 +37,13 @@ class Linear:
     """One row of `peft-list-linears`."""
 
     path: str
+    op: str  # linear, qlinear, lrqat_linear
     role: str
     in_features: int | None
     out_features: int | None
-    layout: str
+    layout: str  # "-" for a layer without a dense float weight
     bias: bool
+    weight: str  # the weight's initializer (resource) name, "-" if unnamed
     location: str
 
 
@@ -102,11 +104,12 @@ def linears(self: Module) -> list[Linear]:
     rows = []
     for line in lines[1:-1]:
         cells = line.split()
-        if len(cells) < 7:
+        if len(cells) < 9:
             continue
         dim = lambda s: None if s == "?" else int(s)  # noqa: E731
-        rows.append(Linear(cells[0], cells[1], dim(cells[2]), dim(cells[3]),
-                           cells[4], cells[5] == "yes", " ".join(cells[6:])))
+        rows.append(Linear(cells[0], cells[1], cells[2], dim(cells[3]),
+                           dim(cells[4]), cells[5], cells[6] == "yes",
+                           cells[7], " ".join(cells[8:])))
     return rows
 
 

@@ -8,14 +8,18 @@ include "mlir/Pass/PassBase.td"
 def PeftListLinears : Pass<"peft-list-linears"> {
   let summary = "Print a table of the recognized linear layers";
   let description = [{
-    Walks every `peft.linear` nested under the operation and prints one row
-    per layer: module path, role, input and output features, weight layout,
-    whether it has a bias, and the source location (for imported ONNX models,
-    the node name). The IR is not changed.
+    Walks every linear-like layer (`peft.linear`, `peft.qlinear`,
+    `peft.lrqat_linear`) nested under the operation and prints one row per
+    layer: module path, op, role, input and output features, weight layout
+    (`-` without a dense float weight), whether it has a bias, the name of
+    the weight it computes with (its initializer or resource name) and the
+    source location (for imported ONNX models, the node name). The IR is not
+    changed.
 
     Example: for
 
     ```mlir
+    %wq = onnx.initializer "wq" dense_resource<wq> : tensor<64x64xf32>
     %0 = peft.linear %x, %wq layout in_out role q
            path "model.layers.0.self_attn.q_proj"
            : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
@@ -24,8 +28,8 @@ def PeftListLinears : Pass<"peft-list-linears"> {
     `peft-opt --peft-list-linears -o /dev/null model.mlir` prints
 
     ```
-    path                             role  in  out  layout  bias  location
-    model.layers.0.self_attn.q_proj  q     64  64   in_out  no    model.mlir:3:6
+    path                             op      role  in  out  layout  bias  weight  location
+    model.layers.0.self_attn.q_proj  linear  q     64  64   in_out  no    wq      model.mlir:4:6
     ```
   }];
   let options = [
