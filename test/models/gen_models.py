@@ -783,7 +783,7 @@ def _fp32_operands(node, opset, half):
 
     def indices(names, formals):
         return [k for k in range(len(names))
-                if formals and float_only(formals[min(k, len(formals) - 1)].typeStr)]
+                if formals and float_only(formals[min(k, len(formals) - 1)].type_str)]
 
     return indices(node.input, list(schema.inputs)), indices(node.output, list(schema.outputs))
 

@@ -46,7 +46,7 @@ struct LoadedTensor {
 
 /// What to attach to one layer.
 struct Attachment {
-  LinearOp linear;
+  LinearLikeOpInterface linear;
   std::optional<LoadedTensor> loraA, loraB, magnitude, ia3;
   double scale = 1.0;
   bool feedforward = false;
@@ -58,12 +58,13 @@ struct PeftLoadAdapterPass
   void runOnOperation() override;
 
 private:
-  FailureOr<LoadedTensor> loadTensor(LinearOp linear, const SafeTensor &tensor,
+  FailureOr<LoadedTensor> loadTensor(LinearLikeOpInterface linear,
+                                     const SafeTensor &tensor,
                                      ArrayRef<int64_t> expected,
                                      StringRef what);
   LogicalResult planModule(const AdapterConfig &config,
-                           const AdapterModule &module, LinearOp linear,
-                           Attachment &plan);
+                           const AdapterModule &module,
+                           LinearLikeOpInterface linear, Attachment &plan);
   void attach(Attachment &plan);
   bool reportUnmatched(const Twine &message);
 };
@@ -73,18 +74,21 @@ private:
 /// PEFT stores them (`expected` may be a 2-D shape whose product is the
 /// vector length for IA³'s `[out, 1]`).
 FailureOr<LoadedTensor>
-PeftLoadAdapterPass::loadTensor(LinearOp linear, const SafeTensor &tensor,
+PeftLoadAdapterPass::loadTensor(LinearLikeOpInterface linear,
+                                const SafeTensor &tensor,
                                 ArrayRef<int64_t> expected, StringRef what) {
   if (ArrayRef<int64_t>(tensor.shape) != expected)
-    return linear.emitError("peft-load-adapter: ")
+    return linear->emitError("peft-load-adapter: ")
            << what << " '" << tensor.name << "' has shape "
            << shapeString(tensor.shape) << " but the layer "
-           << (linear.getPath() ? "'" + linear.getPath()->str() + "' " : "")
+           << (linear.getModulePath()
+                   ? "'" + linear.getModulePath()->str() + "' "
+                   : "")
            << "(in " << linear.getInFeatures() << ", out "
            << linear.getOutFeatures() << ") needs " << shapeString(expected);
   llvm::Expected<std::vector<double>> values = readAdapterTensor(tensor);
   if (!values)
-    return linear.emitError("peft-load-adapter: ")
+    return linear->emitError("peft-load-adapter: ")
            << llvm::toString(values.takeError());
   LoadedTensor loaded;
   loaded.shape.assign(expected.begin(), expected.end());
@@ -95,17 +99,29 @@ PeftLoadAdapterPass::loadTensor(LinearOp linear, const SafeTensor &tensor,
 /// Checks the tensors of `module` against `linear` and fills `plan`.
 LogicalResult PeftLoadAdapterPass::planModule(const AdapterConfig &config,
                                               const AdapterModule &module,
-                                              LinearOp linear,
+                                              LinearLikeOpInterface linear,
                                               Attachment &plan) {
   plan.linear = linear;
   int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
   if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
-    return linear.emitError("peft-load-adapter: the layer's weight shape "
-                            "must be static");
+    return linear->emitError("peft-load-adapter: the layer's weight shape "
+                             "must be static");
   if (!isSupportedWeightElementType(
-          linear.getResult().getType().getElementType()))
-    return linear.emitError("peft-load-adapter: unsupported element type ")
-           << linear.getResult().getType().getElementType();
+          cast<RankedTensorType>(linear.getLinearOutput().getType())
+              .getElementType()))
+    return linear->emitError("peft-load-adapter: unsupported element type ")
+           << cast<RankedTensorType>(linear.getLinearOutput().getType())
+                  .getElementType();
+
+  // DoRA and feedforward IA³ recompute the layer from its float weight.
+  bool dense = linear.getDenseWeightOperand() != nullptr;
+  if (!dense && (module.magnitude || (config.peftType == PeftType::IA3 &&
+                                      config.isFeedforward(module.path))))
+    return linear->emitError("peft-load-adapter: layer ")
+           << linear.describeLayer() << " (" << linear->getName()
+           << ") has no float weight: a "
+           << (module.magnitude ? "DoRA" : "feedforward IA³")
+           << " adapter cannot sit on it";
 
   if (config.peftType == PeftType::IA3) {
     plan.feedforward = config.isFeedforward(module.path);
@@ -146,13 +162,14 @@ LogicalResult PeftLoadAdapterPass::planModule(const AdapterConfig &config,
 /// Creates the initializers and the adapter op after the layer (or after
 /// the adapters already stacked on it).
 void PeftLoadAdapterPass::attach(Attachment &plan) {
-  LinearOp linear = plan.linear;
+  LinearLikeOpInterface linear = plan.linear;
   Value top = getAdapterStackTop(linear);
   OpBuilder builder(&getContext());
   builder.setInsertionPointAfterValue(top);
-  Location loc = linear.getLoc();
+  Location loc = linear->getLoc();
   Type elementType = cast<RankedTensorType>(top.getType()).getElementType();
-  StringRef layerPath = linear.getPath() ? *linear.getPath() : "";
+  StringRef layerPath =
+      linear.getModulePath() ? *linear.getModulePath() : StringRef();
   auto weight = [&](const LoadedTensor &t, AdapterTensorKind kind) {
     std::string name = getAdapterTensorName(layerPath, kind, adapterName);
     return createWeight<double>(builder, loc, name,
@@ -171,10 +188,10 @@ void PeftLoadAdapterPass::attach(Attachment &plan) {
     Value m = plan.magnitude
                   ? weight(*plan.magnitude, AdapterTensorKind::Magnitude)
                   : Value();
-    adapterOp = LoraOp::create(builder, loc, top.getType(), linear.getInput(),
-                               top, a, b, m, /*weight_norm=*/Value(),
-                               builder.getF64FloatAttr(plan.scale), adapter,
-                               /*merged=*/nullptr);
+    adapterOp = LoraOp::create(
+        builder, loc, top.getType(), linear.getLinearInput(), top, a, b, m,
+        /*weight_norm=*/Value(), builder.getF64FloatAttr(plan.scale), adapter,
+        /*merged=*/nullptr);
   }
   top.replaceAllUsesExcept(adapterOp->getResult(0), adapterOp);
 }
@@ -215,14 +232,15 @@ void PeftLoadAdapterPass::runOnOperation() {
     ok &= reportUnmatched((*adapter)->describeOtherTensor(*tensor));
 
   // Layers by path; a path may occur in several functions.
-  llvm::StringMap<SmallVector<LinearOp, 1>> layers;
+  llvm::StringMap<SmallVector<LinearLikeOpInterface, 1>> layers;
   std::string firstPath;
-  root->walk([&](LinearOp linear) {
-    if (!linear.getPath())
+  root->walk([&](LinearLikeOpInterface linear) {
+    std::optional<StringRef> path = linear.getModulePath();
+    if (!path)
       return;
     if (firstPath.empty())
-      firstPath = linear.getPath()->str();
-    layers[*linear.getPath()].push_back(linear);
+      firstPath = path->str();
+    layers[*path].push_back(linear);
   });
 
   std::vector<Attachment> plans;
@@ -240,24 +258,24 @@ void PeftLoadAdapterPass::runOnOperation() {
           "module '" + module.path +
           (layerPath != module.path ? "' (mapped to '" + layerPath + "')"
                                     : "'") +
-          " of the adapter matches no peft.linear (" +
+          " of the adapter matches no linear layer (" +
           (firstPath.empty()
-               ? std::string("there are no peft.linear layers "
+               ? std::string("there are no linear layers "
                              "with a path; run "
                              "peft-raise-linear first")
                : "layers have paths like '" + firstPath + "'; see module-map") +
           ")");
       continue;
     }
-    for (LinearOp linear : it->second) {
+    for (LinearLikeOpInterface linear : it->second) {
       Attachment plan;
       if (failed(planModule(config, module, linear, plan))) {
         ok = false;
         continue;
       }
       if (plan.magnitude && !getAdapterStack(linear).empty()) {
-        linear.emitError("peft-load-adapter: a DoRA adapter must sit directly "
-                         "on its layer, which already has an adapter");
+        linear->emitError("peft-load-adapter: a DoRA adapter must sit directly "
+                          "on its layer, which already has an adapter");
         ok = false;
         continue;
       }

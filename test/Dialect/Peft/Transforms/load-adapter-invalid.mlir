@@ -42,7 +42,7 @@ func.func @block(%x: tensor<2x16xf32>, %wq: tensor<16x16xf32>, %wv: tensor<8x16x
 // The rank against the config is checked with the file, before any layer.
 // RANK: error: peft-load-adapter: '{{.*}}rank{{/|\\}}adapter_model.safetensors': lora_A 'base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight' has rank 4 but adapter_config.json gives rank 8 to module 'model.layers.0.self_attn.v_proj' (r / rank_pattern)
 
-// UNMATCHED: error: peft-load-adapter: module 'model.layers.7.self_attn.q_proj' of the adapter matches no peft.linear (layers have paths like 'model.layers.0.self_attn.{{.}}_proj'; see module-map)
+// UNMATCHED: error: peft-load-adapter: module 'model.layers.7.self_attn.q_proj' of the adapter matches no linear layer (layers have paths like 'model.layers.0.self_attn.{{.}}_proj'; see module-map)
 // MISSING-B: error: peft-load-adapter: module 'model.layers.0.self_attn.v_proj' has lora_A but no lora_B in '{{.*}}adapter_model.safetensors'
 // NO-CONFIG: error: peft-load-adapter: no adapter config: '{{.*}}no-config{{/|\\}}adapter_config.json' does not exist
 // BAD-CONFIG: error: peft-load-adapter: '{{.*}}bad-config{{/|\\}}adapter_config.json': 'r' must be a positive integer
@@ -50,6 +50,6 @@ func.func @block(%x: tensor<2x16xf32>, %wq: tensor<16x16xf32>, %wv: tensor<8x16x
 // LOHA: error: peft-load-adapter: '{{.*}}adapter_config.json': 'peft_type' is 'LOHA'; supported: LORA, IA3
 // NO-DORA: error: peft-load-adapter: module 'model.layers.0.self_attn.q_proj' has lora_magnitude_vector although use_dora is false
 // TO-SAVE: error: peft-load-adapter: 'base_model.model.score.weight' in '{{.*}}' is not a LoRA adapter tensor
-// IA3-LAYER: error: peft-load-adapter: module 'model.layers.0.mlp.down_proj' of the adapter matches no peft.linear
+// IA3-LAYER: error: peft-load-adapter: module 'model.layers.0.mlp.down_proj' of the adapter matches no linear layer
 // NO-PATH: error: peft-load-adapter: the 'path' option is required
 // NO-DIR: error: peft-load-adapter: '{{.*}}nonexistent' does not exist

@@ -105,9 +105,9 @@ func.func @block(%x: tensor<2x16xf32>, %h: tensor<2x32xf32>, %x16: tensor<2x16xf
 
 // A key that matches no layer: an error, then with allow-unmatched a warning
 // and the other modules loaded.
-// UNMATCHED: error: peft-load-adapter: module 'model.layers.7.self_attn.q_proj' of the adapter matches no peft.linear (layers have paths like '{{.*}}'; see module-map)
+// UNMATCHED: error: peft-load-adapter: module 'model.layers.7.self_attn.q_proj' of the adapter matches no linear layer (layers have paths like '{{.*}}'; see module-map)
 // UNMATCHED-NOT: peft.lora
-// ALLOWED: warning: peft-load-adapter: module 'model.layers.7.self_attn.q_proj' of the adapter matches no peft.linear {{.*}}; ignored
+// ALLOWED: warning: peft-load-adapter: module 'model.layers.7.self_attn.q_proj' of the adapter matches no linear layer {{.*}}; ignored
 // ALLOWED-COUNT-2: peft.lora
 
 // Two adapters on one layer stack.
