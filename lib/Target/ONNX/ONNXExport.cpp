@@ -125,6 +125,15 @@ std::string ONNXExporter::freshName(StringRef hint) {
   return name;
 }
 
+void ONNXExporter::requireOpset(StringRef domain, int64_t version) {
+  for (const onnx::OperatorSetIdProto &opset : builtModel->opset_import())
+    if (opset.domain() == domain)
+      return;
+  auto *opset = builtModel->add_opset_import();
+  opset->set_domain(domain.str());
+  opset->set_version(version);
+}
+
 std::string ONNXExporter::nameOf(Value value) {
   if (auto it = names.find(value); it != names.end())
     return it->second;
@@ -282,7 +291,8 @@ LogicalResult ONNXExporter::exportOp(Operation *op, onnx::GraphProto &graph) {
     return success();
   }
   if (isa<onnx_ir::InitializerOp, arith::ConstantOp>(op) &&
-      onlyFeedsMergedAdapters(op->getResult(0)))
+      (onlyFeedsMergedAdapters(op->getResult(0)) ||
+       onlyFeedsQLinearParams(op->getResult(0))))
     return success();
   if (auto init = dyn_cast<onnx_ir::InitializerOp>(op)) {
     onnx::TensorProto *tensor = graph.add_initializer();

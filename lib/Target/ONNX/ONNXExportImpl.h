@@ -67,6 +67,10 @@ private:
   std::string exportLinear(LinearOp op, const std::string &input,
                            StringRef scope, onnx::GraphProto &graph,
                            StringRef outputName);
+  LogicalResult exportQLinear(QLinearOp op, StringRef scope,
+                              onnx::GraphProto &graph);
+  /// Adds `domain` at `version` to the model's opset imports if missing.
+  void requireOpset(StringRef domain, int64_t version);
   std::string addNode(onnx::GraphProto &graph, StringRef opType,
                       const Twine &name, ArrayRef<std::string> inputs,
                       onnx::NodeProto **created = nullptr,
@@ -97,6 +101,10 @@ private:
   llvm::StringSet<> usedNames, usedNodeNames;
   unsigned nextName = 0;
 };
+
+/// Whether `value` is used only as the weight, scales or zero points of
+/// peft.qlinear ops, which export new initializers of their own.
+bool onlyFeedsQLinearParams(Value value);
 
 /// The node name the importer recorded in the location, if any.
 std::string nodeName(Location loc);

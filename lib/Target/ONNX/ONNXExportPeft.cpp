@@ -191,6 +191,12 @@ LogicalResult ONNXExporter::exportPeftOp(Operation *op,
     return success();
   }
 
+  if (auto q = dyn_cast<QLinearOp>(op)) {
+    std::string scope = q.getPath() ? getNodeScope(*q.getPath())
+                                    : scopeFor(LinearOp());
+    return exportQLinear(q, scope, graph);
+  }
+
   if (auto lora = dyn_cast<LoraOp>(op)) {
     if (lora.getMerged()) {
       names[lora.getResult()] = nameOf(lora.getBase());

@@ -333,3 +333,45 @@ def test_merge_lora_quantized(onnx_models, name, tmp_path):
     expected = gen_models.ort_run(with_weights(model, replace, tmp_path, "ref"), inputs)
     for key, ref in expected.items():
         assert rel_err(got[key], np.asarray(ref)) <= 1e-4, (name, key)
+
+
+EXPORTS = [
+    dict(bits=4, granularity="group", group_size=32),
+    dict(bits=8, granularity="channel"),
+    dict(bits=2, granularity="group", group_size=16, symmetric=False),
+    dict(bits=4, granularity="channel", symmetric=False),
+    dict(bits=4, granularity="group", group_size=48),  # blocks of 16, scales repeated
+]
+
+
+@pytest.mark.parametrize("name", ["llama_opset17", "gpt2_conv1d_opset17", "bert_opset17"])
+@pytest.mark.parametrize("cfg", EXPORTS, ids=lambda c: f"b{c['bits']}-{c['granularity']}"
+                         f"{c.get('group_size', '')}{'' if c.get('symmetric', True) else '-asym'}")
+def test_export_matmulnbits(onnx_models, name, cfg, tmp_path):
+    """Quantized layers export as com.microsoft.MatMulNBits (with bias and
+    zero points); onnxruntime runs the exported model as our CPU does."""
+    path, inputs = load(onnx_models, name)
+    m = peft_mlir.import_onnx(str(path))
+    m.quantize_weights(roles=ALL_ROLES, report="none", **cfg)
+    got = run(m, inputs)
+    out = tmp_path / "q.onnx"
+    m.export_onnx(str(out))
+    model = onnx.load(str(out))
+    nodes = [n for n in model.graph.node if n.op_type == "MatMulNBits"]
+    assert len(nodes) == len(m.linears()) and all(n.domain == "com.microsoft" for n in nodes)
+    assert any(o.domain == "com.microsoft" for o in model.opset_import)
+    # No float copy of a quantized weight is written.
+    assert not any(n.op_type in ("MatMul", "Gemm") and
+                   any(i.endswith(".weight") for i in n.input) for n in model.graph.node)
+    expected = gen_models.ort_run(out, inputs)
+    for key, ref in expected.items():
+        assert rel_err(got[key], np.asarray(ref)) <= 1e-4, (name, key)
+
+
+def test_export_three_bits_is_an_error(onnx_models, tmp_path):
+    path, _ = load(onnx_models, "llama_opset17")
+    m = peft_mlir.import_onnx(str(path))
+    m.quantize_weights(bits=3, report="none")
+    with pytest.raises(peft_mlir.PeftError, match="3-bit weights, which have no ONNX form"):
+        m.export_onnx(str(tmp_path / "q3.onnx"))
+    assert not (tmp_path / "q3.onnx").exists()

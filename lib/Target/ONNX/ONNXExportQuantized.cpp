@@ -1,0 +1,179 @@
+//===- ONNXExportQuantized.cpp - peft.qlinear as MatMulNBits --------------===//
+//
+// A `peft.qlinear` exports as onnxruntime's `com.microsoft.MatMulNBits`
+// (../shared/REFERENCE.md §5): B [N, k_blocks, block·bits/8] uint8 holding
+// q + 2^(b−1) packed along K (first value in the low bits), scales
+// [N·k_blocks] in the activation type, zero points (asymmetric grids only)
+// packed uint8 [N·ceil(k_blocks·bits/8)] as z + 2^(b−1), the bias as its
+// sixth input. The block size is a power of two from 16 to 128 that divides
+// the group size (or any, per channel): a group spanning several blocks
+// repeats its scale. 3-bit weights and group sizes no such block divides
+// have no ONNX form and are an error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ONNXExportImpl.h"
+
+#include "peft/Dialect/Peft/Utils/Weights.h"
+#include "peft/Support/Codecs.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+using namespace mlir::peft;
+using namespace mlir::peft::detail;
+
+namespace {
+/// The MatMulNBits block size for `groupSize` (0: per channel) and K, or 0.
+int64_t chooseBlockSize(int64_t groupSize, int64_t k) {
+  if (!groupSize) {
+    int64_t block = 16;
+    while (block < 128 && block < k)
+      block *= 2;
+    return block;
+  }
+  for (int64_t block = 128; block >= 16; block /= 2)
+    if (groupSize % block == 0)
+      return block;
+  return 0;
+}
+} // namespace
+
+bool mlir::peft::detail::onlyFeedsQLinearParams(Value value) {
+  return !value.use_empty() && llvm::all_of(value.getUses(), [](OpOperand &u) {
+    auto q = dyn_cast<QLinearOp>(u.getOwner());
+    return q && u.get() != q.getInput() &&
+           (!q.getBias() || u.get() != q.getBias());
+  });
+}
+
+LogicalResult ONNXExporter::exportQLinear(QLinearOp op, StringRef scope,
+                                          onnx::GraphProto &graph) {
+  Location loc = op.getLoc();
+  int64_t bits = op.getBits(), n = op.getOutFeatures(),
+          k = op.getInFeatures();
+  std::string layer = LinearLikeOpInterface(op).describeLayer();
+  if (bits != 2 && bits != 4 && bits != 8)
+    return op.emitError() << "layer " << layer << " has " << bits
+                          << "-bit weights, which have no ONNX form "
+                             "(MatMulNBits takes 2, 4 or 8 bits)";
+  int64_t groupSize = op.getGroupSize() ? *op.getGroupSize() : 0;
+  int64_t block = chooseBlockSize(groupSize, k);
+  if (!block)
+    return op.emitError() << "layer " << layer << ": no MatMulNBits block size "
+                          << "(a power of two from 16 to 128) divides the "
+                             "group size "
+                          << groupSize;
+  auto read = [&](Value v, StringRef what) -> FailureOr<std::vector<double>> {
+    return readConstantOperand<double>(op, v, what + " of layer " + layer);
+  };
+  FailureOr<std::vector<double>> q = read(op.getWeight(), "the weight");
+  FailureOr<std::vector<double>> scales = read(op.getScales(), "the scales");
+  if (failed(q) || failed(scales))
+    return failure();
+  std::vector<double> zps;
+  if (op.getZeroPoints()) {
+    FailureOr<std::vector<double>> z = read(op.getZeroPoints(), "zero points");
+    if (failed(z))
+      return failure();
+    zps = std::move(*z);
+  }
+  int64_t groups = op.getGroupsPerRow(), kBlocks = (k + block - 1) / block;
+  int64_t blobBytes = block * bits / 8, offset = int64_t(1) << (bits - 1);
+  auto groupOf = [&](int64_t col) { return groupSize ? col / groupSize : 0; };
+
+  std::vector<uint8_t> packed(size_t(n * kBlocks * blobBytes));
+  std::vector<int8_t> values(static_cast<size_t>(block));
+  std::vector<double> blockScales(size_t(n * kBlocks));
+  int64_t zpRowBytes = int64_t(codecs::packedBytes(size_t(kBlocks), int(bits)));
+  std::vector<uint8_t> zpPacked(zps.empty() ? 0 : size_t(n * zpRowBytes));
+  std::vector<int8_t> zpRow(static_cast<size_t>(kBlocks));
+  for (int64_t row = 0; row < n; ++row) {
+    for (int64_t kb = 0; kb < kBlocks; ++kb) {
+      int64_t g = groupOf(kb * block);
+      double zero = zps.empty() ? 0 : zps[row * groups + g];
+      for (int64_t j = 0; j < block; ++j) {
+        int64_t col = kb * block + j;
+        // Padding past K holds the zero point: it dequantizes to 0.
+        double v = col < k ? (*q)[row * k + col] : zero;
+        values[j] = int8_t(uint8_t(int64_t(v) + offset));
+      }
+      codecs::packBits(values, int(bits),
+                       &packed[size_t((row * kBlocks + kb) * blobBytes)]);
+      blockScales[row * kBlocks + kb] = (*scales)[row * groups + g];
+      zpRow[kb] = int8_t(uint8_t(int64_t(zero) + offset));
+    }
+    if (!zps.empty())
+      codecs::packBits(zpRow, int(bits), &zpPacked[size_t(row * zpRowBytes)]);
+  }
+
+  MLIRContext *ctx = module.getContext();
+  Builder b(ctx);
+  Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  auto addInitializer = [&](StringRef hint, ElementsAttr value,
+                            bool allowExternal) -> FailureOr<std::string> {
+    onnx::TensorProto *tensor = graph.add_initializer();
+    std::string name = freshName(hint);
+    tensor->set_name(name);
+    if (failed(exportTensor(value, loc, *tensor, allowExternal)))
+      return failure();
+    return name;
+  };
+  std::string stem = op.getPath() ? op.getPath()->str() : scope.str();
+  auto bType = RankedTensorType::get({n, kBlocks, blobBytes}, u8);
+  FailureOr<std::string> bName = addInitializer(
+      stem + ".qweight",
+      DenseResourceElementsAttr::get(
+          bType, stem + ".matmulnbits",
+          HeapAsmResourceBlob::allocateAndCopyInferAlign(
+              ArrayRef<uint8_t>(packed))),
+      /*allowExternal=*/true);
+  Type floatType = op.getInput().getType().getElementType();
+  auto sType = RankedTensorType::get({n * kBlocks}, floatType);
+  FailureOr<std::string> sName = addInitializer(
+      stem + ".scales",
+      createWeightBlob<double>(sType, blockScales, stem + ".scales_blocks"),
+      /*allowExternal=*/true);
+  if (failed(bName) || failed(sName))
+    return failure();
+  std::string zName;
+  if (!zps.empty()) {
+    auto zType = RankedTensorType::get({n * zpRowBytes}, u8);
+    FailureOr<std::string> z = addInitializer(
+        stem + ".zero_points",
+        DenseResourceElementsAttr::get(
+            zType, stem + ".zero_points_blocks",
+            HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                ArrayRef<uint8_t>(zpPacked))),
+        /*allowExternal=*/true);
+    if (failed(z))
+      return failure();
+    zName = *z;
+  }
+
+  SmallVector<std::string> inputs = {nameOf(op.getInput()), *bName, *sName,
+                                     zName};
+  if (op.getBias()) {
+    inputs.push_back(""); // g_idx
+    inputs.push_back(nameOf(op.getBias()));
+  } else if (zName.empty()) {
+    inputs.pop_back();
+  }
+  onnx::NodeProto *node;
+  names[op.getResult()] =
+      addNode(graph, "MatMulNBits", scope + "/MatMulNBits", inputs, &node,
+              graphOutputName(op.getResult()));
+  node->set_domain("com.microsoft");
+  auto intAttr = [&](StringRef name, int64_t v) {
+    auto *a = node->add_attribute();
+    a->set_name(name.str());
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  };
+  intAttr("K", k);
+  intAttr("N", n);
+  intAttr("bits", bits);
+  intAttr("block_size", block);
+  requireOpset("com.microsoft", 1);
+  return success();
+}
