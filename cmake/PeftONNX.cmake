@@ -4,7 +4,8 @@
 # libonnx 1.12 (opsets <= 17, IR <= 8), which may still be installed.
 #
 # Gives the imported targets ONNX::onnx (which holds the protobuf classes of
-# onnx_proto as well) and ONNX::onnx_proto, and ONNX_VERSION.
+# onnx_proto as well) and ONNX::onnx_proto, ONNX_VERSION and
+# PEFT_ONNX_NAMESPACE (the library's C++ namespace and protobuf package).
 
 # The release scripts/setup builds (scripts/lib.sh reads it from this line).
 set(PEFT_ONNX_VERSION 1.23.2)
@@ -32,7 +33,20 @@ foreach(_peft_onnx_target ONNX::onnx ONNX::onnx_proto)
       "(-DBUILD_SHARED_LIBS=OFF -DCMAKE_POSITION_INDEPENDENT_CODE=ON, as scripts/setup does)")
   endif()
 endforeach()
-message(STATUS "Using ONNX ${ONNX_VERSION} (static) from ${ONNX_DIR}")
+# Its own protobuf package: a library built with ONNX_NAMESPACE=onnx registers
+# onnx/onnx-ml.proto in the shared libprotobuf's descriptor pool, which
+# Debian's libonnx 1.12 (loaded with Debian's torch) does too; the second
+# registration aborts the process (lib/Target/ONNX/ONNXLibrary.h).
+get_target_property(_peft_onnx_defs ONNX::onnx INTERFACE_COMPILE_DEFINITIONS)
+if(NOT _peft_onnx_defs MATCHES "(^|;)ONNX_NAMESPACE=([A-Za-z_0-9]+)(;|$)" OR
+   CMAKE_MATCH_2 STREQUAL "onnx")
+  message(FATAL_ERROR "ONNX::onnx from ${ONNX_DIR} has the compile definitions "
+    "'${_peft_onnx_defs}'; peft-mlir needs ONNX built with its own protobuf "
+    "package, -DONNX_NAMESPACE=onnx_peft, as scripts/setup does")
+endif()
+set(PEFT_ONNX_NAMESPACE ${CMAKE_MATCH_2})
+message(STATUS "Using ONNX ${ONNX_VERSION} (static, namespace "
+  "${PEFT_ONNX_NAMESPACE}) from ${ONNX_DIR}")
 
 # peft_check_onnx_links(): run at the end of the top-level CMakeLists. Fails
 # configure when a target links ONNX by a plain name: `onnx` or `onnx_proto`

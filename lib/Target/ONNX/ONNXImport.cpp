@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "peft/Target/ONNX/ONNXImport.h"
-#include "peft/Config.h"
+#include "ONNXLibrary.h"
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
 #include "peft/Support/ShapeArithmetic.h"
 #include "peft/Target/ONNX/DataType.h"
@@ -30,24 +30,9 @@
 #include "llvm/Support/SourceMgr.h"
 
 #include "onnx/checker.h"
-#include "onnx/common/version.h"
-#include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <exception>
-#include <string_view>
-
-// The ONNX headers seen here must be those of the package CMake found (built
-// by scripts/setup), never Debian's /usr/include/onnx (1.12, no version
-// macros) ahead of them on the include path.
-#if !defined(ONNX_VERSION_MAJOR) || !defined(ONNX_VERSION_MINOR)
-#error "ONNX headers older than 1.23 (Debian's /usr/include/onnx first?)"
-#endif
-static_assert(ONNX_VERSION_MAJOR > 1 || ONNX_VERSION_MINOR >= 23,
-              "peft-mlir needs ONNX >= 1.23");
-static_assert(std::string_view(ONNX_VERSION_STRING) ==
-                  std::string_view(PEFT_ONNX_VERSION_STRING),
-              "the ONNX headers are not those of the ONNX package CMake found");
 
 using namespace mlir;
 using namespace mlir::peft;
