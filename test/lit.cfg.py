@@ -1,7 +1,6 @@
 # -*- Python -*-
 # lit configuration for peft-mlir.
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -31,14 +30,21 @@ config.substitutions.append(
     ("%mlir_c_runner_utils",
      os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so")))
 
-# Fixture generators (test/**/Inputs/*.py) need `onnx` and `numpy`: Debian's
-# python3-onnx for the python3 that runs lit.
-config.substitutions.append(("%python", sys.executable))
+# Fixture generators (test/**/Inputs/*.py) need `onnx` and `numpy`: the
+# venv's python (scripts/build passes it; its onnx is the release of the C++
+# library), else the python that runs lit.
+python = config.python_executable or sys.executable
+config.substitutions.append(("%python", python))
+# The ONNX package CMake found (peft-opt --version prints it).
+config.substitutions.append(("%onnx_version", config.onnx_version))
 
-# torch: that python also has torch and onnx (Debian's python3-torch and
-# python3-onnx), so fixtures can be exported from PyTorch modules. Looked up,
-# not imported: importing torch costs a second per lit run.
-if all(importlib.util.find_spec(m) for m in ("torch", "onnx")):
+# torch: that python also has torch and onnx (Debian's python3-torch through
+# the venv's system site packages), so fixtures can be exported from PyTorch
+# modules. Looked up, not imported: importing torch costs a second per run.
+if subprocess.run(
+        [python, "-c", "import importlib.util as u, sys; "
+         "sys.exit(not all(u.find_spec(m) for m in ('torch', 'onnx')))"],
+        capture_output=True).returncode == 0:
     config.available_features.add("torch")
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])

@@ -173,3 +173,6 @@ std::string mlir::peft::api::getVersion() {
 std::string mlir::peft::api::getMLIRVersion() {
   return std::string("MLIR ") + PEFT_MLIR_VERSION_STRING;
 }
+std::string mlir::peft::api::getONNXVersion() {
+  return "ONNX " + getONNXLibraryVersion().str();
+}

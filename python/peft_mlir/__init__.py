@@ -26,10 +26,11 @@ as `peft-run --adapter` does: one compiled module runs every adapter of rank
 up to max-rank, and inputs given explicitly win.
 """
 
-from ._peft_mlir import Module, PeftError, import_onnx, mlir_version, version
+from ._peft_mlir import Module, PeftError, import_onnx, mlir_version, onnx_version, version
 from .lora import Linear  # also adds the LoRA methods to Module
 from . import quantization  # noqa: F401  (adds the quantization methods)
 
 __version__ = version().split()[-1]
 
-__all__ = ["Module", "Linear", "PeftError", "import_onnx", "version", "mlir_version", "__version__"]
+__all__ = ["Module", "Linear", "PeftError", "import_onnx", "version", "mlir_version",
+           "onnx_version", "__version__"]

@@ -219,6 +219,8 @@ NB_MODULE(_peft_mlir, m) {
         "peft-mlir's version, e.g. 'peft-mlir 0.1.0'.");
   m.def("mlir_version", &mlir::peft::api::getMLIRVersion,
         "The MLIR version peft-mlir was built against.");
+  m.def("onnx_version", &mlir::peft::api::getONNXVersion,
+        "The ONNX library peft-mlir links, e.g. 'ONNX 1.23.2'.");
 
   nb::class_<Module>(m, "Module",
                      "An MLIR module with its own context, every dialect "

@@ -1,5 +1,6 @@
 """The peft_mlir Python API: parse, run a pipeline, print, errors."""
 
+import onnx
 import pytest
 
 import peft_mlir
@@ -16,6 +17,8 @@ func.func @f(%x: tensor<?x4xf32>, %w: tensor<3x4xf32>) -> tensor<?x3xf32> {
 def test_versions():
     assert peft_mlir.version().startswith("peft-mlir ")
     assert peft_mlir.mlir_version().startswith("MLIR 22.")
+    # The C++ library and the Python package are the same ONNX release.
+    assert peft_mlir.onnx_version() == "ONNX " + onnx.__version__
     assert peft_mlir.__version__ == peft_mlir.version().split()[-1]
 
 

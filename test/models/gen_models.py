@@ -757,7 +757,7 @@ VARIANTS = _variant_registry()
 # op at the model's opset does not admit the half type (so that the variant
 # is a valid model); then the operand is cast to float before the op and, if
 # the result's type cannot be half either, the result is cast back (an fp32
-# island). With onnx 1.12 and opsets 14/17 that is, for bf16: Cos and Sin
+# island). With the schemas of opsets 14/17 that is, for bf16: Cos and Sin
 # (until opset 22), Where before opset 16, ConstantOfShape (until opset 20;
 # its value stays float) and the exponent of Pow before opset 15 (exact:
 # 2, 3 and 0.5); for f16, nothing (manifest: "fp32").

@@ -7,6 +7,7 @@
 
 #include "peft/Config.h"
 #include "peft/InitAll.h"
+#include "peft/Target/ONNX/ONNXImport.h"
 #include "peft/Tools/FrontDoor.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -56,7 +57,8 @@ int main(int argc, char **argv) {
   peft::registerAllDialects(registry);
   llvm::cl::AddExtraVersionPrinter([](llvm::raw_ostream &os) {
     os << "peft-mlir " << PEFT_VERSION_STRING << " (built against MLIR "
-       << PEFT_MLIR_VERSION_STRING << ")\n";
+       << PEFT_MLIR_VERSION_STRING << ", ONNX " << peft::getONNXLibraryVersion()
+       << ")\n";
   });
 
   auto [inputFilename, outputFilename] =

@@ -12,6 +12,7 @@
 #include "peft/Runtime/CPURuntime.h"
 #include "peft/Runtime/RuntimeAdapters.h"
 #include "peft/Support/Npy.h"
+#include "peft/Target/ONNX/ONNXImport.h"
 #include "peft/Target/ONNX/TensorProto.h"
 #include "peft/Tools/FrontDoor.h"
 
@@ -256,7 +257,8 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::AddExtraVersionPrinter([](llvm::raw_ostream &os) {
     os << "peft-mlir " << PEFT_VERSION_STRING << " (built against MLIR "
-       << PEFT_MLIR_VERSION_STRING << ")\n";
+       << PEFT_MLIR_VERSION_STRING << ", ONNX "
+       << mlir::peft::getONNXLibraryVersion() << ")\n";
   });
   cl::ParseCommandLineOptions(argc, argv, kOverview);
 

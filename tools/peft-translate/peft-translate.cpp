@@ -139,7 +139,9 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerMLIRContextCLOptions();
   cl::AddExtraVersionPrinter([](llvm::raw_ostream &os) {
-    os << "peft-mlir " << PEFT_VERSION_STRING << "\n";
+    os << "peft-mlir " << PEFT_VERSION_STRING << " (built against MLIR "
+       << PEFT_MLIR_VERSION_STRING << ", ONNX " << peft::getONNXLibraryVersion()
+       << ")\n";
   });
   cl::ParseCommandLineOptions(argc, argv, kOverview);
 

@@ -84,9 +84,11 @@ private:
 /// A context with every dialect peft-mlir uses loaded lazily.
 std::shared_ptr<MLIRContext> createContext();
 
-/// "peft-mlir X.Y.Z" and the MLIR version it was built against.
+/// "peft-mlir X.Y.Z", the MLIR version it was built against ("MLIR 22.1.0")
+/// and the ONNX library it links ("ONNX 1.23.2").
 std::string getVersion();
 std::string getMLIRVersion();
+std::string getONNXVersion();
 
 } // namespace mlir::peft::api
 

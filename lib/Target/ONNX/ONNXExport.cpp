@@ -35,8 +35,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include "onnx/onnx_pb.h"
-
 using namespace mlir;
 using namespace mlir::peft;
 using namespace mlir::peft::detail;
@@ -80,6 +78,75 @@ void forEachWeightSize(ModuleOp module, function_ref<void(int64_t)> fn) {
     if (auto dataType = od::getDataType(type.getElementType()))
       fn(od::getRawDataSize(*dataType, type.getNumElements()));
   });
+}
+
+/// The oldest IR version that can carry ai.onnx `opset`, after ONNX's version
+/// table (onnx.helper.VERSION_TABLE); 0 up to opset 18, which IR 8 carries.
+int64_t minIRVersionForOpset(int64_t opset) {
+  static constexpr std::pair<int64_t, int64_t> kTable[] = {
+      {28, 14}, {25, 13}, {24, 12}, {23, 11}, {21, 10}, {19, 9}};
+  for (auto [firstOpset, irVersion] : kTable)
+    if (opset >= firstOpset)
+      return irVersion;
+  return 0;
+}
+
+/// The oldest IR version that has element type `dataType`; 0 for those IR 8
+/// has.
+int64_t minIRVersionForDataType(int32_t dataType) {
+  switch (dataType) {
+  case onnx::TensorProto::FLOAT8E4M3FN:
+  case onnx::TensorProto::FLOAT8E4M3FNUZ:
+  case onnx::TensorProto::FLOAT8E5M2:
+  case onnx::TensorProto::FLOAT8E5M2FNUZ:
+    return 9;
+  case onnx::TensorProto::INT4:
+  case onnx::TensorProto::UINT4:
+    return 10;
+  case onnx::TensorProto::FLOAT4E2M1:
+    return 11;
+  default:
+    return 0;
+  }
+}
+
+int64_t minIRVersionForType(const onnx::TypeProto &type) {
+  return type.has_tensor_type()
+             ? minIRVersionForDataType(type.tensor_type().elem_type())
+             : 0;
+}
+
+int64_t minIRVersionForGraph(const onnx::GraphProto &graph) {
+  int64_t version = 0;
+  for (const onnx::TensorProto &init : graph.initializer())
+    version = std::max(version, minIRVersionForDataType(init.data_type()));
+  for (const auto *infos :
+       {&graph.input(), &graph.output(), &graph.value_info()})
+    for (const onnx::ValueInfoProto &info : *infos)
+      version = std::max(version, minIRVersionForType(info.type()));
+  for (const onnx::NodeProto &node : graph.node())
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_t())
+        version =
+            std::max(version, minIRVersionForDataType(attr.t().data_type()));
+      for (const onnx::TensorProto &t : attr.tensors())
+        version = std::max(version, minIRVersionForDataType(t.data_type()));
+      if (attr.has_g())
+        version = std::max(version, minIRVersionForGraph(attr.g()));
+      for (const onnx::GraphProto &g : attr.graphs())
+        version = std::max(version, minIRVersionForGraph(g));
+    }
+  return version;
+}
+
+/// The oldest IR version that can carry `model`: its ai.onnx opset and the
+/// element types of its tensors; 0 when IR 8 can.
+int64_t minIRVersion(const onnx::ModelProto &model) {
+  int64_t version = minIRVersionForGraph(model.graph());
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import())
+    if (opset.domain().empty() || opset.domain() == "ai.onnx")
+      version = std::max(version, minIRVersionForOpset(opset.version()));
+  return version;
 }
 
 } // namespace
@@ -512,7 +579,14 @@ LogicalResult ONNXExporter::build(onnx::ModelProto &model,
                        *input->mutable_type())))
       return failure();
   }
-  return exportGraph(func.getBody(), *graph, /*isMain=*/true);
+  if (failed(exportGraph(func.getBody(), *graph, /*isMain=*/true)))
+    return failure();
+  // The recorded IR version (8 for a new model, the one that goes with opset
+  // 17) moves up only when the model cannot be valid under it: a newer opset
+  // than it carries (a model that version_converter raised keeps its IR
+  // version), or int4/uint4 tensors (IR 10).
+  model.set_ir_version(std::max(model.ir_version(), minIRVersion(model)));
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

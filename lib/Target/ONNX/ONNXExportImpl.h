@@ -19,7 +19,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include "onnx/onnx_pb.h"
+#include "ONNXLibrary.h"
 
 #include <string>
 

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "peft/Target/ONNX/ONNXImport.h"
+#include "ONNXLibrary.h"
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
 #include "peft/Support/ShapeArithmetic.h"
 #include "peft/Target/ONNX/DataType.h"
@@ -29,7 +30,6 @@
 #include "llvm/Support/SourceMgr.h"
 
 #include "onnx/checker.h"
-#include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <exception>
@@ -818,6 +818,10 @@ mlir::peft::importONNXFile(StringRef path, MLIRContext &ctx,
     return nullptr;
   }
   return importONNXBuffer((*buffer)->getBuffer(), path, ctx, options);
+}
+
+StringRef mlir::peft::getONNXLibraryVersion() {
+  return onnx::LAST_RELEASE_VERSION;
 }
 
 void mlir::peft::registerONNXImportTranslation() {

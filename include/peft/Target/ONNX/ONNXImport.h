@@ -28,6 +28,10 @@ OwningOpRef<ModuleOp> importONNXBuffer(llvm::StringRef bytes,
                                        llvm::StringRef path, MLIRContext &ctx,
                                        const ONNXImportOptions &options = {});
 
+/// The release of the ONNX library that checks and shape-infers imported models
+/// (linked statically; e.g. "1.23.2"), for `--version`.
+llvm::StringRef getONNXLibraryVersion();
+
 /// Registers the `import-onnx` translation (peft-translate).
 void registerONNXImportTranslation();
 
