@@ -9,7 +9,7 @@
 // CHECK-LABEL: func.func @f
 // CHECK: linalg.matmul
 // CHECK-NOT: peft.linear
-// LIST: model.layers.0.mlp.up_proj  up  4  3  out_in  no
+// LIST: model.layers.0.mlp.up_proj  linear  up  4  3  out_in  no  -
 // NOPLUGIN: error: Dialect `peft' not found for custom op 'peft.linear'
 func.func @f(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) -> tensor<2x3xf32> {
   %y = peft.linear %x, %w layout out_in role up path "model.layers.0.mlp.up_proj"
