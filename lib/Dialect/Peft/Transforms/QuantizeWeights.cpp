@@ -78,7 +78,7 @@ struct PeftQuantizeWeightsPass
       table.addRow(
           {path ? path->str() : "<unnamed>", std::to_string(bits),
            spec.groupSize ? "g" + std::to_string(spec.groupSize) : "channel",
-           search.p > 0 ? llvm::formatv("lp (p={0})", p).str() : "minmax",
+           search.p > 0 ? llvm::formatv("lp (p={0})", double(p)).str() : "minmax",
            llvm::formatv("{0:e3}", *lo).str(), llvm::formatv("{0:e3}", *hi).str(),
            llvm::formatv("{0:e3}", quant::relativeError(w->view(), m)).str()});
       replaceWithQLinear(builder, layer, m, getWeightStem(layer));
