@@ -13,6 +13,7 @@
 #include "peft/Target/ONNX/ONNXImport.h"
 #include "ONNXLibrary.h"
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
+#include "peft/Dialect/ONNX/IR/ONNXShapes.h"
 #include "peft/Support/ShapeArithmetic.h"
 #include "peft/Target/ONNX/DataType.h"
 
@@ -564,6 +565,9 @@ LogicalResult ONNXImporter::importNode(const onnx::NodeProto &node) {
     regions[1] = state.addRegion();
   }
   Operation *op = builder.create(state);
+  // Past ops ONNX's shape inference has no schema for (contrib ops such as
+  // MatMulNBits) it knows nothing: our own rules fill what they can.
+  onnx_ir::fillUnknownResultTypes(op);
   SmallVector<StringRef> outputNames(node.output().begin(),
                                      node.output().end());
   op->setAttr("onnx.outputs", builder.getStrArrayAttr(outputNames));

@@ -355,6 +355,15 @@ static OptShape inferSingleResult(Operation *op) {
       .Case([](UnsqueezeOp op) { return inferSqueezeLike(op, true); })
       .Case([](SqueezeOp op) { return inferSqueezeLike(op, false); })
       .Case(inferMatMul)
+      .Case([](MatMulNBitsOp op) -> OptShape {
+        // Y = A · dequant(B)ᵀ: A's leading dimensions and N.
+        auto a = dyn_cast<RankedTensorType>(op.getA().getType());
+        if (!a || a.getRank() < 1 || !op.getNAttr())
+          return std::nullopt;
+        Shape shape(a.getShape());
+        shape.back() = op.getNAttr().getInt();
+        return shape;
+      })
       .Case(inferGemm)
       .Case(inferFlatten)
       .Case(inferConcat)
@@ -399,4 +408,51 @@ bool mlir::peft::onnx_ir::acceptsRefinedType(Value value) {
     return isa<ONNXDialect>(user->getDialect()) &&
            !user->hasTrait<OpTrait::IsTerminator>();
   });
+}
+
+Type mlir::peft::onnx_ir::inferResultElementType(Operation *op) {
+  auto elementOf = [](Value v) -> Type {
+    auto type = dyn_cast<TensorType>(v.getType());
+    if (!type || isa<NoneType>(type.getElementType()))
+      return Type();
+    return type.getElementType();
+  };
+  Builder b(op->getContext());
+  return llvm::TypeSwitch<Operation *, Type>(op)
+      .Case<ShapeOp>([&](auto) { return b.getI64Type(); })
+      .Case<EqualOp, LessOp, GreaterOp, NotOp>(
+          [&](auto) { return b.getI1Type(); })
+      .Case([&](WhereOp where) { return elementOf(where.getOperand(1)); })
+      .Case<SqrtOp, ReciprocalOp, NegOp, AbsOp, SigmoidOp, ReluOp, ExpOp, LogOp,
+            ErfOp, TanhOp, CosOp, SinOp, IdentityOp, SoftmaxOp, TriluOp, ClipOp,
+            AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ReduceMeanOp,
+            ReduceSumOp, ReduceL2Op, UnsqueezeOp, SqueezeOp, MatMulOp, GemmOp,
+            FlattenOp, ConcatOp, GatherOp, SliceOp, ReshapeOp, ExpandOp,
+            TransposeOp, SplitOp, LayerNormalizationOp, MatMulNBitsOp>(
+          [&](Operation *op) {
+            return op->getNumOperands() ? elementOf(op->getOperand(0)) : Type();
+          })
+      .Default([](Operation *) { return Type(); });
+}
+
+void mlir::peft::onnx_ir::fillUnknownResultTypes(Operation *op) {
+  auto unknown = [](Value v) {
+    auto type = dyn_cast<TensorType>(v.getType());
+    return type && isa<NoneType>(type.getElementType());
+  };
+  if (llvm::none_of(op->getResults(), unknown))
+    return;
+  Type element = inferResultElementType(op);
+  if (!element)
+    return;
+  SmallVector<OptShape> shapes = inferResultShapes(op);
+  for (auto [result, shape] : llvm::zip_equal(op->getResults(), shapes)) {
+    if (!unknown(result))
+      continue;
+    // LayerNormalization's stash outputs are f32 whatever the input.
+    if (isa<LayerNormalizationOp>(op) && result.getResultNumber() > 0)
+      continue;
+    result.setType(shape ? Type(RankedTensorType::get(*shape, element))
+                         : Type(UnrankedTensorType::get(element)));
+  }
 }

@@ -14,6 +14,7 @@
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
+#include "peft/Support/Codecs.h"
 #include "peft/Support/Naming.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -507,8 +508,165 @@ struct RaiseGemm : public OpRewritePattern<onnx_ir::GemmOp> {
   }
 };
 
+/// Two extents agree unless both are static and differ.
+bool compatibleDim(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// The raw bytes of the uint8 constant `value` holding `count` bytes.
+FailureOr<std::vector<uint8_t>> readBytes(Value value, int64_t count) {
+  ElementsAttr attr = constantOf(value);
+  if (!attr)
+    return failure();
+  std::optional<Weight> weight = Weight::fromAttr(attr);
+  if (!weight || !weight->getElementType().isInteger(8) ||
+      weight->getType().getNumElements() != count)
+    return failure();
+  if (FailureOr<ArrayRef<char>> raw = weight->getRawBytes(); succeeded(raw))
+    return std::vector<uint8_t>(raw->begin(), raw->end());
+  FailureOr<std::vector<double>> values = weight->readValues<double>();
+  if (failed(values))
+    return failure();
+  std::vector<uint8_t> bytes(values->size());
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = uint8_t(int64_t((*values)[i]));
+  return bytes;
+}
+
+/// com.microsoft MatMulNBits with constant B, scales and (uint8) zero
+/// points: a peft.qlinear with groups of block_size (REFERENCE §5; the
+/// inverse of the export in ONNXExportQuantized.cpp). Unsigned values
+/// q + 2^(b−1) become the signed grid; a default or all-2^(b−1) zero point
+/// is a symmetric grid.
+struct RaiseMatMulNBits : public OpRewritePattern<onnx_ir::MatMulNBitsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(onnx_ir::MatMulNBitsOp op,
+                                PatternRewriter &rewriter) const override {
+    auto aType = dyn_cast<RankedTensorType>(op.getA().getType());
+    if (!aType || aType.getRank() < 1 ||
+        !isa<FloatType>(aType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "A is not a ranked float tensor");
+    if (!op.getKAttr() || !op.getNAttr() || !op.getBlockSizeAttr() ||
+        !onnx_ir::isNone(op.getGIdx()))
+      return rewriter.notifyMatchFailure(op, "missing K/N/block_size or g_idx");
+    int64_t k = op.getKAttr().getInt(), n = op.getNAttr().getInt(),
+            bits = op.getBitsOrDefault(), block = op.getBlockSizeAttr().getInt();
+    if ((bits != 2 && bits != 4 && bits != 8) || block < 16 ||
+        (block & (block - 1)) || k < 1 || n < 1 ||
+        !compatibleDim(aType.getShape().back(), k))
+      return rewriter.notifyMatchFailure(op, "unsupported bits or shapes");
+    int64_t kBlocks = (k + block - 1) / block, blob = block * bits / 8;
+    int64_t offset = int64_t(1) << (bits - 1);
+    FailureOr<std::vector<uint8_t>> packed =
+        readBytes(op.getB(), n * kBlocks * blob);
+    ElementsAttr scalesAttr = constantOf(op.getScales());
+    std::optional<Weight> scalesWeight =
+        scalesAttr ? Weight::fromAttr(scalesAttr) : std::nullopt;
+    if (failed(packed) || !scalesWeight ||
+        scalesWeight->getType().getNumElements() != n * kBlocks)
+      return rewriter.notifyMatchFailure(op, "B or scales not constant");
+    FailureOr<std::vector<double>> scales = scalesWeight->readValues<double>();
+    if (failed(scales))
+      return rewriter.notifyMatchFailure(op, "unreadable scales");
+    int64_t zpRowBytes =
+        int64_t(codecs::packedBytes(size_t(kBlocks), int(bits)));
+    std::vector<int8_t> zeroPoints;
+    bool asymmetric = false;
+    Value zp = op.getZeroPoints();
+    if (!onnx_ir::isNone(zp)) {
+      FailureOr<std::vector<uint8_t>> zpBytes = readBytes(zp, n * zpRowBytes);
+      if (failed(zpBytes))
+        return rewriter.notifyMatchFailure(
+            op, "zero points are not constant packed uint8");
+      zeroPoints.resize(size_t(n * kBlocks));
+      for (int64_t row = 0; row < n; ++row)
+        for (int64_t kb = 0; kb < kBlocks; ++kb) {
+          int64_t u = codecs::getPacked(&(*zpBytes)[size_t(row * zpRowBytes)],
+                                        size_t(kBlocks), size_t(kb), int(bits),
+                                        /*isSigned=*/false);
+          zeroPoints[row * kBlocks + kb] = int8_t(u - offset);
+          asymmetric |= u != offset;
+        }
+    }
+    Value bias = op.getBias();
+    Value result = op.getY();
+    SmallVector<Operation *> replaced = {op};
+    // onnxruntime's quantizer leaves a layer's bias as an Add after the
+    // MatMulNBits: it becomes the qlinear's bias, as for MatMul + Add.
+    if (onnx_ir::isNone(bias) && op->hasOneUse())
+      if (auto add = dyn_cast<onnx_ir::AddOp>(*op->user_begin())) {
+        Value other = add.getA() == op.getY() ? add.getB() : add.getA();
+        auto type = dyn_cast<RankedTensorType>(other.getType());
+        if (other != op.getY() && isFloatConstant(other, 1) &&
+            type.getDimSize(0) == n &&
+            type.getElementType() == aType.getElementType()) {
+          bias = other;
+          result = add.getC();
+          replaced.push_back(add);
+        }
+      }
+    if (!onnx_ir::isNone(bias)) {
+      auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+      if (!biasType || biasType.getRank() != 1 ||
+          biasType.getElementType() != aType.getElementType() ||
+          !compatibleDim(biasType.getDimSize(0), n))
+        return rewriter.notifyMatchFailure(op, "unsupported bias");
+    } else {
+      bias = Value();
+    }
+
+    std::vector<int8_t> q(size_t(n * k));
+    for (int64_t row = 0; row < n; ++row)
+      for (int64_t col = 0; col < k; ++col) {
+        int64_t kb = col / block;
+        const uint8_t *blockBytes =
+            &(*packed)[size_t((row * kBlocks + kb) * blob)];
+        int64_t u = codecs::getPacked(blockBytes, size_t(block),
+                                      size_t(col % block), int(bits),
+                                      /*isSigned=*/false);
+        q[row * k + col] = int8_t(u - offset);
+      }
+
+    std::string path = modulePath(op, op.getB());
+    std::string stem = path.empty() ? "matmulnbits" : path;
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    MLIRContext *ctx = rewriter.getContext();
+    auto intType = IntegerType::get(ctx, unsigned(bits));
+    Value weight = createIntegerWeight(
+        rewriter, loc, stem + ".qweight",
+        RankedTensorType::get({n, k}, intType), q);
+    Value scalesValue = createWeight<double>(
+        rewriter, loc, stem + ".scales",
+        RankedTensorType::get({n, kBlocks}, aType.getElementType()), *scales);
+    Value zpValue;
+    if (asymmetric)
+      zpValue = createIntegerWeight(rewriter, loc, stem + ".zero_points",
+                                    RankedTensorType::get({n, kBlocks}, intType),
+                                    zeroPoints);
+    Shape shape(aType.getShape());
+    shape.back() = n;
+    auto resultType = RankedTensorType::get(shape, aType.getElementType());
+    auto qlinear = QLinearOp::create(
+        rewriter, loc, resultType, op.getA(), weight, scalesValue, zpValue,
+        bias, rewriter.getI64IntegerAttr(block),
+        LinearRoleAttr::get(ctx, LinearRole::other),
+        path.empty() ? StringAttr() : rewriter.getStringAttr(path));
+    SmallVector<Value> inputs = {op.getB(), op.getScales(), zp};
+    replaceRefined(rewriter, result, qlinear.getResult());
+    for (Operation *dead : llvm::reverse(replaced))
+      rewriter.eraseOp(dead);
+    for (Value v : inputs)
+      if (Operation *def = v.getDefiningOp();
+          def && def->use_empty() && isa<onnx_ir::InitializerOp>(def))
+        rewriter.eraseOp(def);
+    return success();
+  }
+};
+
 void populateRaiseLinearPatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseMatMul, RaiseGemm>(patterns.getContext());
+  patterns.add<RaiseMatMul, RaiseGemm, RaiseMatMulNBits>(patterns.getContext());
 }
 
 //===----------------------------------------------------------------------===//
@@ -523,7 +681,7 @@ struct PeftRaiseLinearPass
     func::FuncOp func = getOperation();
     refineResultTypes(func);
     llvm::DenseSet<Operation *> existing;
-    func.walk([&](LinearOp op) { existing.insert(op); });
+    func.walk([&](LinearLikeOpInterface op) { existing.insert(op); });
 
     RewritePatternSet patterns(&getContext());
     populateRaiseLinearPatterns(patterns);
@@ -540,7 +698,7 @@ struct PeftRaiseLinearPass
     // Layers that were peft.linear already keep their roles.
     for (auto [op, role] : inferLinearRoles(func))
       if (!existing.contains(op))
-        cast<LinearOp>(op).setRole(role);
+        cast<LinearLikeOpInterface>(op).setLinearRole(role);
   }
 };
 

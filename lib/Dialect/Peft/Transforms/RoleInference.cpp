@@ -87,7 +87,7 @@ bool isActivationNode(StringRef opType) {
 }
 
 Flow classify(Operation *op) {
-  if (isa<LinearOp, onnx_ir::SoftmaxOp, onnx_ir::MatMulOp>(op))
+  if (isa<LinearLikeOpInterface, onnx_ir::SoftmaxOp, onnx_ir::MatMulOp>(op))
     return Flow::Origin;
   if (isa<onnx_ir::SigmoidOp, onnx_ir::TanhOp, onnx_ir::ErfOp, onnx_ir::ReluOp>(
           op))
@@ -141,8 +141,8 @@ bool dependsOn(Value value, Value ancestor, size_t budget = 512) {
 
 /// Whether the output of `down`, moved around only, is added to a value
 /// that `upInput` is computed from (the residual connection of an MLP).
-bool addsToResidual(LinearOp down, Value upInput) {
-  SmallVector<Value> worklist{down.getResult()};
+bool addsToResidual(LinearLikeOpInterface down, Value upInput) {
+  SmallVector<Value> worklist{down.getLinearOutput()};
   for (int steps = 0; !worklist.empty() && steps < 16; ++steps) {
     Value value = worklist.pop_back_val();
     for (OpOperand &use : value.getUses()) {
@@ -170,7 +170,7 @@ mlir::peft::inferLinearRoles(Operation *root) {
     return it == provenance.end() ? ArrayRef<Origin>() : it->second;
   };
 
-  SmallVector<LinearOp> linears;
+  SmallVector<LinearLikeOpInterface> linears;
   SmallVector<onnx_ir::SoftmaxOp> softmaxes;
   SmallVector<onnx_ir::MatMulOp> products;
   root->walk([&](Operation *op) {
@@ -178,7 +178,7 @@ mlir::peft::inferLinearRoles(Operation *root) {
     if (flow == Flow::Opaque)
       return;
     if (flow == Flow::Origin) {
-      if (auto linear = dyn_cast<LinearOp>(op))
+      if (auto linear = dyn_cast<LinearLikeOpInterface>(op))
         linears.push_back(linear);
       else if (auto softmax = dyn_cast<onnx_ir::SoftmaxOp>(op))
         softmaxes.push_back(softmax);
@@ -206,7 +206,7 @@ mlir::peft::inferLinearRoles(Operation *root) {
   DenseMap<Operation *, unsigned> slots;
   auto markLinears = [&](Value value, Slot slot) {
     for (Origin origin : of(value))
-      if (isa<LinearOp>(origin.op))
+      if (isa<LinearLikeOpInterface>(origin.op))
         slots[origin.op] |= slot;
   };
   auto carriesSoftmax = [&](Value value) {
@@ -230,12 +230,12 @@ mlir::peft::inferLinearRoles(Operation *root) {
   // Consumers: o takes attention output, down takes an activated linear.
   DenseSet<Operation *> outputs;
   DenseMap<Operation *, LinearRole> mlp;
-  for (LinearOp down : linears) {
+  for (LinearLikeOpInterface down : linears) {
     SmallVector<Operation *> activated, plain;
     bool attention = false;
-    for (Origin origin : of(down.getInput())) {
+    for (Origin origin : of(down.getLinearInput())) {
       attention |= attentionOutputs.contains(origin.op);
-      if (isa<LinearOp>(origin.op))
+      if (isa<LinearLikeOpInterface>(origin.op))
         (origin.activated ? activated : plain).push_back(origin.op);
     }
     if (attention) {
@@ -246,7 +246,8 @@ mlir::peft::inferLinearRoles(Operation *root) {
       continue;
     bool gated = !plain.empty();
     if (!gated && !llvm::all_of(activated, [&](Operation *up) {
-          return addsToResidual(down, cast<LinearOp>(up).getInput());
+          return addsToResidual(
+              down, cast<LinearLikeOpInterface>(up).getLinearInput());
         }))
       continue;
     mlp.try_emplace(down, LinearRole::down);
@@ -257,7 +258,7 @@ mlir::peft::inferLinearRoles(Operation *root) {
   }
 
   DenseMap<Operation *, LinearRole> roles;
-  for (LinearOp linear : linears) {
+  for (LinearLikeOpInterface linear : linears) {
     unsigned slot = slots.lookup(linear);
     LinearRole role = LinearRole::other;
     if (llvm::popcount(slot) > 1)

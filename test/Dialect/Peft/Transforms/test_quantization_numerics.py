@@ -375,3 +375,73 @@ def test_export_three_bits_is_an_error(onnx_models, tmp_path):
     with pytest.raises(peft_mlir.PeftError, match="3-bit weights, which have no ONNX form"):
         m.export_onnx(str(tmp_path / "q3.onnx"))
     assert not (tmp_path / "q3.onnx").exists()
+
+
+@pytest.mark.parametrize("name", ["llama_opset17", "bert_opset17", "gpt2_matmul_opset14"])
+@pytest.mark.parametrize("bits,block,symmetric", [(4, 32, True), (4, 128, False), (8, 32, False)])
+def test_onnxruntime_quantized_models(onnx_models, name, bits, block, symmetric, tmp_path):
+    """Models quantized by onnxruntime's own MatMulNBitsQuantizer import with
+    every value typed (our inference fills in past the contrib op), raise to
+    peft.qlinear with the float model's roles, and run on our CPU as
+    onnxruntime runs them."""
+    import logging
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
+    path, inputs = load(onnx_models, name)
+    float_model = peft_mlir.import_onnx(str(path))
+    float_model.raise_linear()
+    roles = [(r.path, r.role) for r in float_model.linears()]
+
+    logging.disable(logging.INFO)
+    try:
+        quantizer = MatMulNBitsQuantizer(onnx.load(str(path)), algo_config=DefaultWeightOnlyQuantConfig(
+            block_size=block, is_symmetric=symmetric, bits=bits))
+        quantizer.process()
+    finally:
+        logging.disable(logging.NOTSET)
+    qpath = tmp_path / "ortq.onnx"
+    quantizer.model.save_model_to_file(str(qpath))
+    expected = gen_models.ort_run(qpath, inputs)
+
+    m = peft_mlir.import_onnx(str(qpath))
+    assert "xnone>" not in str(m), "a value's element type is unknown after import"
+    unraised = run(m, inputs)
+    m.raise_linear()
+    rows = m.linears()
+    assert {r.op for r in rows} == {"qlinear"}
+    assert [(r.path, r.role) for r in rows] == roles
+    got = run(m, inputs)
+    for key, ref in expected.items():
+        assert rel_err(unraised[key], np.asarray(ref)) <= 1e-4, (name, key)
+        assert rel_err(got[key], np.asarray(ref)) <= 1e-4, (name, key)
+
+
+def test_matmulnbits_round_trip_is_exact(onnx_models, tmp_path):
+    """quantize -> MatMulNBits export -> import -> raise -> export gives the
+    same packed weights, scales and zero points."""
+    path, inputs = load(onnx_models, "llama_opset17")
+    m = peft_mlir.import_onnx(str(path))
+    m.quantize_weights(bits=4, granularity="group", group_size=32, symmetric=False,
+                       report="none")
+    first = tmp_path / "first.onnx"
+    m.export_onnx(str(first))
+    again = peft_mlir.import_onnx(str(first))
+    again.raise_linear()
+    # Every layer but the output head (left out by default) is quantized.
+    assert [r.op for r in again.linears()] == ["qlinear"] * 14 + ["linear"]
+    second = tmp_path / "second.onnx"
+    again.export_onnx(str(second))
+
+    def packed(p):
+        model = onnx.load(str(p))
+        inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+        out = []
+        for node in model.graph.node:
+            if node.op_type == "MatMulNBits":
+                out.append([inits[i] for i in node.input[1:4] if i])
+        return out
+
+    a, b = packed(first), packed(second)
+    assert len(a) == len(b) == 14
+    for x, y in zip(a, b):
+        assert len(x) == len(y) and all(np.array_equal(u, v) for u, v in zip(x, y))

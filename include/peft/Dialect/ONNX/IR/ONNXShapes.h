@@ -120,6 +120,17 @@ llvm::SmallVector<std::optional<Shape>> inferResultShapes(Operation *op);
 /// when the two disagree.
 Type refineType(TensorType type, llvm::ArrayRef<int64_t> shape);
 
+/// The element type of the results of `op` as its operands determine it
+/// (an operand's type for arithmetic and data movement, `A`'s for
+/// `com.microsoft.MatMulNBits`, i64 for `Shape`, i1 for comparisons), or
+/// null when the rule is not known or the operand's type is not.
+Type inferResultElementType(Operation *op);
+
+/// Gives every result of `op` whose element type is unknown (`none`, what
+/// the importer writes where ONNX's shape inference knew nothing: past
+/// contrib ops it has no schema for) the type our own inference determines.
+void fillUnknownResultTypes(Operation *op);
+
 /// Whether every user of `value` accepts a more precise type: onnx ops other
 /// than terminators (func.return and onnx.yield fix their operand types).
 bool acceptsRefinedType(Value value);

@@ -33,6 +33,9 @@ def Peft_LinearLikeOpInterface : OpInterface<"LinearLikeOpInterface"> {
       "std::optional<::llvm::StringRef>", "getModulePath">,
     InterfaceMethod<"The layer's role in its transformer block.",
       "::mlir::peft::LinearRole", "getLinearRole">,
+    InterfaceMethod<"Records the layer's role (role inference).",
+      "void", "setLinearRole", (ins "::mlir::peft::LinearRole":$role), [{}],
+      [{ $_op.setRole(role); }]>,
     InterfaceMethod<[{The operand holding the dense float weight the layer
       computes with, or null when it has none.}],
       "::mlir::OpOperand *", "getDenseWeightOperand">,
