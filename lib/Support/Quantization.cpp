@@ -78,7 +78,8 @@ Grid chooseGrid(const float *values, Span span, const QuantSpec &spec,
     return best;
   double bestError = lpError(values, span, best, spec, search.p);
   for (int i = 1; i < search.grid; ++i) {
-    double ratio = 1.0 - double(i) / double(search.grid);
+    // (grid - i) / grid, not 1 - i/grid: 1 - 80/100 rounds below 0.2.
+    double ratio = double(search.grid - i) / double(search.grid);
     if (ratio < search.minRatio)
       break;
     Grid g = minMaxGrid(values, span, spec, ratio);

@@ -112,9 +112,11 @@ TEST(Quantization, LpSearchMinimizesTheLpErrorOverTheGrid) {
   double minMax = lpErrorOf(w, 12.0 / 7, 4, 4);
   EXPECT_LT(m.scales[0], 12.0f / 7);
   EXPECT_LT(chosen, minMax);
+  // The grid reaches its last ratio, 0.2, exactly.
+  EXPECT_EQ(double(search.grid - 80) / search.grid, search.minRatio);
   // No ratio on the grid does better.
   for (int i = 0; i < search.grid; ++i) {
-    double ratio = 1.0 - double(i) / search.grid;
+    double ratio = double(search.grid - i) / search.grid;
     if (ratio < search.minRatio)
       break;
     EXPECT_LE(chosen, lpErrorOf(w, float(ratio * 12 / 7), 4, 4) * (1 + 1e-12))

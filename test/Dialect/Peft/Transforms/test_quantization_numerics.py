@@ -89,7 +89,7 @@ def np_quantize(w, bits, group=0, symmetric=True, p=0.0):
                     return float(np.sum(e ** p))
                 best = err(s, z)
                 for i in range(1, 100):
-                    ratio = 1.0 - i / 100
+                    ratio = (100 - i) / 100
                     if ratio < 0.2:
                         break
                     s2, z2 = grid_of(v, bits, symmetric, ratio)
