@@ -14,14 +14,8 @@ using namespace mlir::peft;
 // LinearOp
 //===----------------------------------------------------------------------===//
 
-Value LinearOp::getLinearInput() { return getInput(); }
-std::optional<StringRef> LinearOp::getModulePath() { return getPath(); }
-LinearRole LinearOp::getLinearRole() { return getRole(); }
 OpOperand *LinearOp::getDenseWeightOperand() { return &getWeightMutable(); }
 WeightLayout LinearOp::getDenseWeightLayout() { return getLayout(); }
-OpOperand *LinearOp::getBiasOperand() {
-  return getBias() ? &getBiasMutable()[0] : nullptr;
-}
 
 int64_t LinearOp::getInFeatures() {
   auto shape = getWeight().getType().getShape();
@@ -131,14 +125,6 @@ static LogicalResult verifyFloatTypes(Operation *op, RankedTensorType input,
   return success();
 }
 
-Value QLinearOp::getLinearInput() { return getInput(); }
-std::optional<StringRef> QLinearOp::getModulePath() { return getPath(); }
-LinearRole QLinearOp::getLinearRole() { return getRole(); }
-OpOperand *QLinearOp::getDenseWeightOperand() { return nullptr; }
-WeightLayout QLinearOp::getDenseWeightLayout() { return WeightLayout::out_in; }
-OpOperand *QLinearOp::getBiasOperand() {
-  return getBias() ? &getBiasMutable()[0] : nullptr;
-}
 int64_t QLinearOp::getInFeatures() {
   return getWeight().getType().getDimSize(1);
 }
@@ -170,16 +156,6 @@ LogicalResult QLinearOp::verify() {
                             getPath(), "the weight", getWeight().getType());
 }
 
-Value LrqatLinearOp::getLinearInput() { return getInput(); }
-std::optional<StringRef> LrqatLinearOp::getModulePath() { return getPath(); }
-LinearRole LrqatLinearOp::getLinearRole() { return getRole(); }
-OpOperand *LrqatLinearOp::getDenseWeightOperand() { return nullptr; }
-WeightLayout LrqatLinearOp::getDenseWeightLayout() {
-  return WeightLayout::out_in;
-}
-OpOperand *LrqatLinearOp::getBiasOperand() {
-  return getBias() ? &getBiasMutable()[0] : nullptr;
-}
 int64_t LrqatLinearOp::getInFeatures() {
   return getPhi0().getType().getDimSize(1);
 }

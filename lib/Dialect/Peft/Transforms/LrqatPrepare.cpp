@@ -6,7 +6,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LayerSelection.h"
 #include "QuantizationUtils.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Support/Random.h"
@@ -30,46 +29,31 @@ struct PeftLrqatPreparePass
   void runOnOperation() override {
     Operation *root = getOperation();
     constexpr StringRef pass = "peft-lrqat-prepare";
+    FailureOr<quant::QuantSpec> grid =
+        getGridSpec(root, pass, bits, granularity == QuantGranularity::Group,
+                    groupSize);
+    if (failed(grid))
+      return signalPassFailure();
     auto bad = [&](StringRef what) {
       emitError(root->getLoc()) << pass << ": " << what;
       signalPassFailure();
     };
-    if (!quant::isSupportedBits(bits))
-      return bad("bits must be 2, 3, 4 or 8, got " + std::to_string(bits));
-    if (granularity == QuantGranularity::Group && groupSize < 1)
-      return bad("group-size must be >= 1, got " + std::to_string(groupSize));
     if (rank < 1)
       return bad("rank must be >= 1, got " + std::to_string(rank));
     if (!(p > 0))
       return bad("p must be > 0");
     if (!std::isfinite(alpha) || !(alpha > 0))
       return bad("alpha must be finite and > 0");
-    FailureOr<LayerSelection> selection = LayerSelection::get(
-        root->getLoc(), pass, targets, targetRegex, roles,
-        /*defaultAllLinear=*/true);
-    if (failed(selection))
+    FailureOr<SmallVector<LinearLikeOpInterface>> layers =
+        selectFloatLayers(root, pass, targets, targetRegex, roles);
+    if (failed(layers))
       return signalPassFailure();
-    SmallVector<LinearLikeOpInterface> layers;
-    root->walk([&](LinearLikeOpInterface layer) {
-      if (layer.getDenseWeightOperand() && selection->contains(layer))
-        layers.push_back(layer);
-    });
-    if (layers.empty()) {
-      emitError(root->getLoc())
-          << pass << ": the selection matches no linear layer with a float "
-                     "weight (run peft-raise-linear first? without targets= "
-                     "the model's output head is left out)";
-      return signalPassFailure();
-    }
-
-    quant::QuantSpec spec;
-    spec.bits = int(bits);
-    spec.groupSize = granularity == QuantGranularity::Group ? groupSize : 0;
+    quant::QuantSpec spec = *grid;
     quant::ScaleSearch search;
     search.p = p;
     Random rng(seed);
     OpBuilder builder(&getContext());
-    for (LinearLikeOpInterface layer : layers) {
+    for (LinearLikeOpInterface layer : *layers) {
       FailureOr<numerics::Matrix<float>> w = readWeightOutIn(layer);
       if (failed(w))
         return signalPassFailure();

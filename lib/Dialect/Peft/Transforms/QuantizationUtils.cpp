@@ -1,6 +1,7 @@
 //===- QuantizationUtils.cpp - IR helpers of the quantization passes ------===//
 
 #include "QuantizationUtils.h"
+#include "LayerSelection.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -29,6 +30,55 @@ mlir::peft::readWeightOutIn(LinearLikeOpInterface layer) {
     for (int64_t o = 0; o < out; ++o)
       w(o, i) = (*values)[i * out + o];
   return w;
+}
+
+FailureOr<quant::QuantSpec> mlir::peft::getGridSpec(Operation *root,
+                                                    StringRef pass,
+                                                    int64_t bits, bool grouped,
+                                                    int64_t groupSize) {
+  if (!quant::isSupportedBits(bits))
+    return emitError(root->getLoc())
+           << pass << ": bits must be 2, 3, 4 or 8, got " << bits;
+  if (grouped && groupSize < 1)
+    return emitError(root->getLoc())
+           << pass << ": group-size must be >= 1, got " << groupSize;
+  quant::QuantSpec spec;
+  spec.bits = int(bits);
+  spec.groupSize = grouped ? groupSize : 0;
+  return spec;
+}
+
+FailureOr<SmallVector<LinearLikeOpInterface>>
+mlir::peft::selectFloatLayers(Operation *root, StringRef pass,
+                              ArrayRef<std::string> targets,
+                              StringRef targetRegex,
+                              ArrayRef<LinearRole> roles) {
+  FailureOr<LayerSelection> selection =
+      LayerSelection::get(root->getLoc(), pass, targets, targetRegex, roles,
+                          /*defaultAllLinear=*/true);
+  if (failed(selection))
+    return failure();
+  SmallVector<LinearLikeOpInterface> layers;
+  root->walk([&](LinearLikeOpInterface layer) {
+    if (layer.getDenseWeightOperand() && selection->contains(layer))
+      layers.push_back(layer);
+  });
+  if (layers.empty())
+    return emitError(root->getLoc())
+           << pass << ": the selection matches no linear layer with a float "
+                      "weight (run peft-raise-linear first? without targets= "
+                      "the model's output head is left out)";
+  return layers;
+}
+
+void mlir::peft::replaceLayer(LinearLikeOpInterface layer,
+                              Operation *replacement) {
+  Value oldWeight = layer.getDenseWeightOperand()
+                        ? layer.getDenseWeightOperand()->get()
+                        : Value();
+  layer.getLinearOutput().replaceAllUsesWith(replacement->getResult(0));
+  layer->erase();
+  eraseWeightIfDead(oldWeight);
 }
 
 std::string mlir::peft::getWeightStem(LinearLikeOpInterface layer) {
@@ -74,12 +124,7 @@ QLinearOp mlir::peft::replaceWithQLinear(OpBuilder &builder,
                        : IntegerAttr(),
       LinearRoleAttr::get(ctx, layer.getLinearRole()),
       path ? builder.getStringAttr(*path) : StringAttr());
-  Value oldWeight = layer.getDenseWeightOperand()
-                        ? layer.getDenseWeightOperand()->get()
-                        : Value();
-  layer.getLinearOutput().replaceAllUsesWith(q.getResult());
-  layer->erase();
-  eraseWeightIfDead(oldWeight);
+  replaceLayer(layer, q);
   return q;
 }
 
@@ -142,12 +187,7 @@ LrqatLinearOp mlir::peft::replaceWithLrqatLinear(OpBuilder &builder,
                        : IntegerAttr(),
       LinearRoleAttr::get(ctx, layer.getLinearRole()),
       path ? builder.getStringAttr(*path) : StringAttr());
-  Value oldWeight = layer.getDenseWeightOperand()
-                        ? layer.getDenseWeightOperand()->get()
-                        : Value();
-  layer.getLinearOutput().replaceAllUsesWith(op.getResult());
-  layer->erase();
-  eraseWeightIfDead(oldWeight);
+  replaceLayer(layer, op);
   return op;
 }
 

@@ -25,6 +25,24 @@ FailureOr<numerics::Matrix<float>> readWeightOutIn(LinearLikeOpInterface layer);
 /// its weight's name without a trailing ".weight", else "linear".
 std::string getWeightStem(LinearLikeOpInterface layer);
 
+/// The grid the `bits`, `granularity` and `group-size` options describe,
+/// or an error at `root` naming `pass`.
+FailureOr<quant::QuantSpec> getGridSpec(Operation *root, StringRef pass,
+                                        int64_t bits, bool grouped,
+                                        int64_t groupSize);
+
+/// The layers with a dense float weight under `root` that the selection
+/// options pick (every linear layer but the output head when none is
+/// given), or an error at `root` naming `pass` when there is none.
+FailureOr<SmallVector<LinearLikeOpInterface>>
+selectFloatLayers(Operation *root, StringRef pass,
+                  ArrayRef<std::string> targets, StringRef targetRegex,
+                  ArrayRef<LinearRole> roles);
+
+/// Replaces `layer`'s output by `replacement`'s result and erases the layer
+/// (its dead weight released).
+void replaceLayer(LinearLikeOpInterface layer, Operation *replacement);
+
 /// The signed integer type of `bits` bits.
 inline IntegerType getIntType(MLIRContext *ctx, int64_t bits) {
   return IntegerType::get(ctx, unsigned(bits));

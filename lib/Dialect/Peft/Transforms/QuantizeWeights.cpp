@@ -5,7 +5,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LayerSelection.h"
 #include "QuantizationUtils.h"
 #include "Report.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
@@ -29,46 +28,28 @@ struct PeftQuantizeWeightsPass
   void runOnOperation() override {
     Operation *root = getOperation();
     constexpr StringRef pass = "peft-quantize-weights";
-    auto bad = [&](StringRef what) {
-      emitError(root->getLoc()) << pass << ": " << what;
-      signalPassFailure();
-    };
-    if (!quant::isSupportedBits(bits))
-      return bad("bits must be 2, 3, 4 or 8, got " + std::to_string(bits));
-    if (granularity == QuantGranularity::Group && groupSize < 1)
-      return bad("group-size must be >= 1, got " + std::to_string(groupSize));
-    if (scale == ScaleMethod::Lp && !(p > 0))
-      return bad("p must be > 0");
-    FailureOr<LayerSelection> selection = LayerSelection::get(
-        root->getLoc(), pass, targets, targetRegex, roles,
-        /*defaultAllLinear=*/true);
-    if (failed(selection))
+    FailureOr<quant::QuantSpec> grid =
+        getGridSpec(root, pass, bits, granularity == QuantGranularity::Group,
+                    groupSize);
+    if (failed(grid))
       return signalPassFailure();
-
-    quant::QuantSpec spec;
-    spec.bits = int(bits);
-    spec.groupSize = granularity == QuantGranularity::Group ? groupSize : 0;
+    if (scale == ScaleMethod::Lp && !(p > 0)) {
+      emitError(root->getLoc()) << pass << ": p must be > 0";
+      return signalPassFailure();
+    }
+    FailureOr<SmallVector<LinearLikeOpInterface>> layers =
+        selectFloatLayers(root, pass, targets, targetRegex, roles);
+    if (failed(layers))
+      return signalPassFailure();
+    quant::QuantSpec spec = *grid;
     spec.symmetric = symmetric;
     quant::ScaleSearch search;
     search.p = scale == ScaleMethod::Lp ? p : 0;
 
-    SmallVector<LinearLikeOpInterface> layers;
-    root->walk([&](LinearLikeOpInterface layer) {
-      if (layer.getDenseWeightOperand() && selection->contains(layer))
-        layers.push_back(layer);
-    });
-    if (layers.empty()) {
-      emitError(root->getLoc())
-          << pass << ": the selection matches no linear layer with a float "
-                     "weight (run peft-raise-linear first? without targets= "
-                     "the model's output head is left out)";
-      return signalPassFailure();
-    }
-
     TableReport table({"path", "bits", "groups", "method", "scale min",
                        "scale max", "rel. error"});
     OpBuilder builder(&getContext());
-    for (LinearLikeOpInterface layer : layers) {
+    for (LinearLikeOpInterface layer : *layers) {
       FailureOr<numerics::Matrix<float>> w = readWeightOutIn(layer);
       if (failed(w))
         return signalPassFailure();
@@ -84,7 +65,7 @@ struct PeftQuantizeWeightsPass
       replaceWithQLinear(builder, layer, m, getWeightStem(layer));
     }
     if (failed(table.write(report, "stderr", root->getLoc(), pass,
-                           std::to_string(layers.size()) +
+                           std::to_string(layers->size()) +
                                " layer(s) quantized")))
       return signalPassFailure();
   }

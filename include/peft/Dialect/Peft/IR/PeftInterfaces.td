@@ -21,8 +21,11 @@ def Peft_LinearLikeOpInterface : OpInterface<"LinearLikeOpInterface"> {
     integers, factors): `getDenseWeightOperand` is null for the latter.
   }];
   let methods = [
+    // The defaults read the operands and attributes every linear-like op of
+    // the dialect has: `input`, `path`, `role` and an optional `bias`.
     InterfaceMethod<"The layer's input (features on its last dimension).",
-      "::mlir::Value", "getLinearInput">,
+      "::mlir::Value", "getLinearInput", (ins), [{}],
+      [{ return $_op.getInput(); }]>,
     InterfaceMethod<"The layer's output, on which adapters stack.",
       "::mlir::Value", "getLinearOutput", (ins), [{}],
       [{ return $_op->getResult(0); }]>,
@@ -30,19 +33,24 @@ def Peft_LinearLikeOpInterface : OpInterface<"LinearLikeOpInterface"> {
       "int64_t", "getInFeatures">,
     InterfaceMethod<"Number of output features.", "int64_t", "getOutFeatures">,
     InterfaceMethod<"The module path of the source framework, if known.",
-      "std::optional<::llvm::StringRef>", "getModulePath">,
+      "std::optional<::llvm::StringRef>", "getModulePath", (ins), [{}],
+      [{ return $_op.getPath(); }]>,
     InterfaceMethod<"The layer's role in its transformer block.",
-      "::mlir::peft::LinearRole", "getLinearRole">,
+      "::mlir::peft::LinearRole", "getLinearRole", (ins), [{}],
+      [{ return $_op.getRole(); }]>,
     InterfaceMethod<"Records the layer's role (role inference).",
       "void", "setLinearRole", (ins "::mlir::peft::LinearRole":$role), [{}],
       [{ $_op.setRole(role); }]>,
     InterfaceMethod<[{The operand holding the dense float weight the layer
-      computes with, or null when it has none.}],
-      "::mlir::OpOperand *", "getDenseWeightOperand">,
+      computes with, or null when it has none (packed integers, factors).}],
+      "::mlir::OpOperand *", "getDenseWeightOperand", (ins), [{}],
+      [{ return nullptr; }]>,
     InterfaceMethod<"The storage layout of the dense weight.",
-      "::mlir::peft::WeightLayout", "getDenseWeightLayout">,
+      "::mlir::peft::WeightLayout", "getDenseWeightLayout", (ins), [{}],
+      [{ return ::mlir::peft::WeightLayout::out_in; }]>,
     InterfaceMethod<"The bias operand, or null.",
-      "::mlir::OpOperand *", "getBiasOperand">,
+      "::mlir::OpOperand *", "getBiasOperand", (ins), [{}],
+      [{ return $_op.getBias() ? &$_op.getBiasMutable()[0] : nullptr; }]>,
   ];
   let extraSharedClassDeclaration = [{
     /// How diagnostics name the layer: its quoted module path, else

@@ -9,7 +9,8 @@ include "peft/Dialect/Peft/IR/PeftInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Peft_LinearOp : Peft_Op<"linear", [Pure,
-    DeclareOpInterfaceMethods<Peft_LinearLikeOpInterface>]> {
+    DeclareOpInterfaceMethods<Peft_LinearLikeOpInterface,
+                              ["getDenseWeightOperand", "getDenseWeightLayout"]>]> {
   let summary = "a linear layer: y = x·Wᵀ + b";
   let description = [{
     A linear (fully connected) layer applied to the last dimension of
