@@ -73,8 +73,9 @@ def parse_table(text):
     """Rows of --peft-list-linears as dicts; checks the header and the count."""
     lines = text.strip().splitlines()
     header = lines[0].split()
-    assert header == ["path", "role", "in", "out", "layout", "bias", "location"], lines[0]
-    rows = [dict(zip(header, line.split(maxsplit=6))) for line in lines[1:-1]]
+    assert header == ["path", "op", "role", "in", "out", "layout", "bias", "weight",
+                      "location"], lines[0]
+    rows = [dict(zip(header, line.split(maxsplit=8))) for line in lines[1:-1]]
     count = len(rows)
     assert lines[-1] == f"{count} linear layer{'' if count == 1 else 's'}", lines[-1]
     return rows
