@@ -4,6 +4,7 @@
 #include "peft/Support/Diagnostics.h"
 #include "peft/Support/PeftAdapter.h"
 #include "peft/Support/Quantization.h"
+#include "peft/Support/ShapeArithmetic.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -38,13 +39,6 @@ StringRef mlir::peft::stringifyPhiFormat(PhiFormat format) {
 namespace {
 constexpr StringRef kConfigName = "lrqat_config.json";
 constexpr StringRef kModelName = "lrqat_model.safetensors";
-
-std::string shapeString(llvm::ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 Expected<LrqatConfig> parseConfig(StringRef text, StringRef name) {
   auto fail = [&](const llvm::Twine &what) {
@@ -148,7 +142,8 @@ LrqatCheckpoint::open(StringRef path) {
   if (!config)
     return config.takeError();
   checkpoint->config = std::move(*config);
-  Expected<std::unique_ptr<SafeTensorsFile>> file = SafeTensorsFile::open(model);
+  Expected<std::unique_ptr<SafeTensorsFile>> file =
+      SafeTensorsFile::open(model);
   if (!file)
     return file.takeError();
   checkpoint->file = std::move(*file);
@@ -189,7 +184,7 @@ LrqatCheckpoint::open(StringRef path) {
     m.phi0 = *phi;
     if ((*phi)->shape.size() != 2)
       return fail("tensor '" + (*phi)->name + "' must be 2-D [out, in], got " +
-                  shapeString((*phi)->shape));
+                  formatShapeList((*phi)->shape));
     m.out = (*phi)->shape[0];
     m.in = (*phi)->shape[1];
     int64_t groups = checkpoint->groupsPerRow(m.in);
@@ -197,10 +192,10 @@ LrqatCheckpoint::open(StringRef path) {
                           llvm::ArrayRef<int64_t> want) -> Error {
       if (llvm::ArrayRef<int64_t>(t->shape) != want)
         return fail("tensor '" + t->name + "' has shape " +
-                    shapeString(t->shape) + ", expected " + shapeString(want) +
-                    " for a layer with " + llvm::Twine(m.out) + " outputs, " +
-                    llvm::Twine(m.in) + " inputs and rank " +
-                    llvm::Twine(c.rank));
+                    formatShapeList(t->shape) + ", expected " +
+                    formatShapeList(want) + " for a layer with " +
+                    llvm::Twine(m.out) + " outputs, " + llvm::Twine(m.in) +
+                    " inputs and rank " + llvm::Twine(c.rank));
       return Error::success();
     };
     if (Error e = checkShape(*scale, {m.out, groups}))

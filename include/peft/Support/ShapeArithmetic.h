@@ -5,18 +5,21 @@
 // claims 2^32 x 2^32 elements comes out as 0 elements and is "backed" by an
 // empty payload. Every reader computes element and byte counts with these
 // helpers and compares them with the bytes actually present before it
-// allocates anything.
+// allocates anything. Also the small shape helpers diagnostics and
+// verifiers share.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef PEFT_SUPPORT_SHAPEARITHMETIC_H
 #define PEFT_SUPPORT_SHAPEARITHMETIC_H
 
+#include "mlir/IR/BuiltinTypeInterfaces.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace mlir::peft {
 
@@ -51,6 +54,25 @@ inline std::optional<int64_t> getCheckedNumBytes(llvm::ArrayRef<int64_t> shape,
       llvm::MulOverflow(*count, elementSize, bytes))
     return std::nullopt;
   return bytes;
+}
+
+/// Whether two extents agree: equal, or one of them dynamic.
+inline bool areCompatibleDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// `shape` as a Python-style list, "[2, ?, 16]", the way PyTorch and
+/// safetensors users write shapes (HostTensor.h's formatShape writes
+/// "2x?x16", MLIR's style).
+inline std::string formatShapeList(llvm::ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      text += ", ";
+    text += ShapedType::isDynamic(shape[i]) ? std::string("?")
+                                            : std::to_string(shape[i]);
+  }
+  return text + "]";
 }
 
 } // namespace mlir::peft

@@ -1,6 +1,7 @@
 //===- PeftOps.cpp - peft op verifiers and helpers ------------------------===//
 
 #include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Support/ShapeArithmetic.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -27,11 +28,6 @@ int64_t LinearOp::getOutFeatures() {
   return getLayout() == WeightLayout::out_in ? shape[0] : shape[1];
 }
 
-/// Two extents agree unless both are static and differ.
-static bool compatibleDims(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
 /// The checks every linear-like op shares: the input's last dimension is
 /// `in`, the result has the input's leading dimensions and `out` features,
 /// the bias (if any) has `out` elements, and a present path is not empty.
@@ -49,23 +45,22 @@ static LogicalResult verifyLinearShapes(Operation *op, RankedTensorType input,
            << result.getRank() << " differs from input rank "
            << input.getRank();
   int64_t inputFeatures = input.getShape().back();
-  if (!compatibleDims(inputFeatures, in))
+  if (!areCompatibleDims(inputFeatures, in))
     return op->emitOpError("input has ")
            << inputFeatures << " features but " << weightWhat << " "
            << weightType << " expects " << in;
   if (bias) {
     int64_t n = cast<RankedTensorType>(bias.getType()).getDimSize(0);
-    if (!compatibleDims(n, out))
-      return op->emitOpError("bias has ")
-             << n << " elements, expected " << out;
+    if (!areCompatibleDims(n, out))
+      return op->emitOpError("bias has ") << n << " elements, expected " << out;
   }
   for (int64_t i = 0, e = input.getRank() - 1; i < e; ++i)
-    if (!compatibleDims(input.getDimSize(i), result.getDimSize(i)))
+    if (!areCompatibleDims(input.getDimSize(i), result.getDimSize(i)))
       return op->emitOpError("result dimension ")
              << i << " (" << result.getDimSize(i)
              << ") differs from input dimension (" << input.getDimSize(i)
              << ")";
-  if (!compatibleDims(result.getShape().back(), out))
+  if (!areCompatibleDims(result.getShape().back(), out))
     return op->emitOpError("result has ")
            << result.getShape().back() << " features, expected " << out;
   if (path && path->empty())
@@ -83,10 +78,10 @@ LogicalResult LinearOp::verify() {
     return emitOpError("input, weight, bias and result must share the element "
                        "type ")
            << elementType;
-  return verifyLinearShapes(
-      *this, inputType, resultType, getInFeatures(), getOutFeatures(),
-      getBias(), getPath(),
-      "the " + stringifyEnum(getLayout()) + " weight", getWeight().getType());
+  return verifyLinearShapes(*this, inputType, resultType, getInFeatures(),
+                            getOutFeatures(), getBias(), getPath(),
+                            "the " + stringifyEnum(getLayout()) + " weight",
+                            getWeight().getType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -100,8 +95,8 @@ static LogicalResult verifyGroupParam(Operation *op, StringRef what,
                                       int64_t in,
                                       std::optional<int64_t> groupSize) {
   int64_t groups = groupSize ? (in + *groupSize - 1) / *groupSize : 1;
-  if (!compatibleDims(param.getDimSize(0), out) ||
-      !compatibleDims(param.getDimSize(1), groups))
+  if (!areCompatibleDims(param.getDimSize(0), out) ||
+      !areCompatibleDims(param.getDimSize(1), groups))
     return op->emitOpError()
            << what << " " << param << " must be [" << out << ", " << groups
            << "] ("
@@ -117,8 +112,8 @@ static LogicalResult verifyFloatTypes(Operation *op, RankedTensorType input,
                                       RankedTensorType result, Value bias) {
   Type elementType = input.getElementType();
   if (result.getElementType() != elementType ||
-      (bias && cast<RankedTensorType>(bias.getType()).getElementType() !=
-                   elementType))
+      (bias &&
+       cast<RankedTensorType>(bias.getType()).getElementType() != elementType))
     return op->emitOpError("input, bias and result must share the element "
                            "type ")
            << elementType;
@@ -178,12 +173,11 @@ LogicalResult LrqatLinearOp::verify() {
                        "the width of bits = ")
            << getBits() << ", got " << phi;
   auto a = getLoraA().getType(), b = getLoraB().getType();
-  if (!compatibleDims(a.getDimSize(0), out) ||
-      !compatibleDims(b.getDimSize(1), in) ||
-      !compatibleDims(a.getDimSize(1), b.getDimSize(0)))
-    return emitOpError("lora_a ")
-           << a << " and lora_b " << b << " must be [" << out
-           << ", r] and [r, " << in << "]";
+  if (!areCompatibleDims(a.getDimSize(0), out) ||
+      !areCompatibleDims(b.getDimSize(1), in) ||
+      !areCompatibleDims(a.getDimSize(1), b.getDimSize(0)))
+    return emitOpError("lora_a ") << a << " and lora_b " << b << " must be ["
+                                  << out << ", r] and [r, " << in << "]";
   if (ShapedType::isDynamic(a.getDimSize(1)) || a.getDimSize(1) < 1)
     return emitOpError("the rank (columns of lora_a) must be static and >= 1");
   if (!std::isfinite(getAlpha().convertToDouble()))
@@ -227,13 +221,13 @@ LogicalResult LoraOp::verify() {
     return emitOpError("lora_a and lora_b must have the element type ")
            << elementType << " of the layer";
   int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
-  if (!compatibleDims(aType.getDimSize(1), in))
+  if (!areCompatibleDims(aType.getDimSize(1), in))
     return emitOpError("lora_a ")
            << aType << " must be [rank, " << in << "] (the layer's inputs)";
-  if (!compatibleDims(bType.getDimSize(0), out))
+  if (!areCompatibleDims(bType.getDimSize(0), out))
     return emitOpError("lora_b ")
            << bType << " must be [" << out << ", rank] (the layer's outputs)";
-  if (!compatibleDims(aType.getDimSize(0), bType.getDimSize(1)))
+  if (!areCompatibleDims(aType.getDimSize(0), bType.getDimSize(1)))
     return emitOpError("rank mismatch: lora_a has ")
            << aType.getDimSize(0) << " rows but lora_b has "
            << bType.getDimSize(1) << " columns";
@@ -248,7 +242,7 @@ LogicalResult LoraOp::verify() {
     auto type = cast<RankedTensorType>(vector.getType());
     if (type.getElementType() != elementType)
       return emitOpError(name) << " must have the element type " << elementType;
-    if (!compatibleDims(type.getDimSize(0), out))
+    if (!areCompatibleDims(type.getDimSize(0), out))
       return emitOpError(name)
              << " has " << type.getDimSize(0) << " elements, expected " << out;
   }
@@ -292,7 +286,7 @@ LogicalResult IA3Op::verify() {
     return emitOpError("scaling must have the element type ") << elementType;
   int64_t expected =
       getFeedforward() ? linear.getInFeatures() : linear.getOutFeatures();
-  if (!compatibleDims(type.getDimSize(0), expected))
+  if (!areCompatibleDims(type.getDimSize(0), expected))
     return emitOpError("scaling has ")
            << type.getDimSize(0) << " elements, expected " << expected << " ("
            << (getFeedforward() ? "input" : "output") << " features)";

@@ -12,6 +12,7 @@
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Support/PeftAdapter.h"
+#include "peft/Support/ShapeArithmetic.h"
 
 namespace mlir::peft {
 #define GEN_PASS_DEF_PEFTLOADADAPTER
@@ -22,22 +23,6 @@ using namespace mlir;
 using namespace mlir::peft;
 
 namespace {
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  llvm::raw_string_ostream os(text);
-  llvm::interleave(
-      shape, os,
-      [&](int64_t d) {
-        if (ShapedType::isDynamic(d))
-          os << "?";
-        else
-          os << d;
-      },
-      ", ");
-  os << "]";
-  return text;
-}
-
 /// One adapter tensor, ready to become an initializer.
 struct LoadedTensor {
   SmallVector<int64_t> shape; // the shape of the new initializer
@@ -80,12 +65,13 @@ PeftLoadAdapterPass::loadTensor(LinearLikeOpInterface linear,
   if (ArrayRef<int64_t>(tensor.shape) != expected)
     return linear->emitError("peft-load-adapter: ")
            << what << " '" << tensor.name << "' has shape "
-           << shapeString(tensor.shape) << " but the layer "
+           << formatShapeList(tensor.shape) << " but the layer "
            << (linear.getModulePath()
                    ? "'" + linear.getModulePath()->str() + "' "
                    : "")
            << "(in " << linear.getInFeatures() << ", out "
-           << linear.getOutFeatures() << ") needs " << shapeString(expected);
+           << linear.getOutFeatures() << ") needs "
+           << formatShapeList(expected);
   llvm::Expected<std::vector<double>> values = readAdapterTensor(tensor);
   if (!values)
     return linear->emitError("peft-load-adapter: ")

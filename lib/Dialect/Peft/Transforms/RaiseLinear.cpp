@@ -16,6 +16,7 @@
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Support/Codecs.h"
 #include "peft/Support/Naming.h"
+#include "peft/Support/ShapeArithmetic.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -508,11 +509,6 @@ struct RaiseGemm : public OpRewritePattern<onnx_ir::GemmOp> {
   }
 };
 
-/// Two extents agree unless both are static and differ.
-bool compatibleDim(int64_t a, int64_t b) {
-  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
 /// The raw bytes of the uint8 constant `value` holding `count` bytes.
 FailureOr<std::vector<uint8_t>> readBytes(Value value, int64_t count) {
   ElementsAttr attr = constantOf(value);
@@ -551,10 +547,11 @@ struct RaiseMatMulNBits : public OpRewritePattern<onnx_ir::MatMulNBitsOp> {
         !onnx_ir::isNone(op.getGIdx()))
       return rewriter.notifyMatchFailure(op, "missing K/N/block_size or g_idx");
     int64_t k = op.getKAttr().getInt(), n = op.getNAttr().getInt(),
-            bits = op.getBitsOrDefault(), block = op.getBlockSizeAttr().getInt();
+            bits = op.getBitsOrDefault(),
+            block = op.getBlockSizeAttr().getInt();
     if ((bits != 2 && bits != 4 && bits != 8) || block < 16 ||
         (block & (block - 1)) || k < 1 || n < 1 ||
-        !compatibleDim(aType.getShape().back(), k))
+        !areCompatibleDims(aType.getShape().back(), k))
       return rewriter.notifyMatchFailure(op, "unsupported bits or shapes");
     int64_t kBlocks = (k + block - 1) / block, blob = block * bits / 8;
     int64_t offset = int64_t(1) << (bits - 1);
@@ -610,7 +607,7 @@ struct RaiseMatMulNBits : public OpRewritePattern<onnx_ir::MatMulNBitsOp> {
       auto biasType = dyn_cast<RankedTensorType>(bias.getType());
       if (!biasType || biasType.getRank() != 1 ||
           biasType.getElementType() != aType.getElementType() ||
-          !compatibleDim(biasType.getDimSize(0), n))
+          !areCompatibleDims(biasType.getDimSize(0), n))
         return rewriter.notifyMatchFailure(op, "unsupported bias");
     } else {
       bias = Value();
@@ -634,17 +631,17 @@ struct RaiseMatMulNBits : public OpRewritePattern<onnx_ir::MatMulNBitsOp> {
     rewriter.setInsertionPoint(op);
     MLIRContext *ctx = rewriter.getContext();
     auto intType = IntegerType::get(ctx, unsigned(bits));
-    Value weight = createIntegerWeight(
-        rewriter, loc, stem + ".qweight",
-        RankedTensorType::get({n, k}, intType), q);
+    Value weight =
+        createIntegerWeight(rewriter, loc, stem + ".qweight",
+                            RankedTensorType::get({n, k}, intType), q);
     Value scalesValue = createWeight<double>(
         rewriter, loc, stem + ".scales",
         RankedTensorType::get({n, kBlocks}, aType.getElementType()), *scales);
     Value zpValue;
     if (asymmetric)
-      zpValue = createIntegerWeight(rewriter, loc, stem + ".zero_points",
-                                    RankedTensorType::get({n, kBlocks}, intType),
-                                    zeroPoints);
+      zpValue = createIntegerWeight(
+          rewriter, loc, stem + ".zero_points",
+          RankedTensorType::get({n, kBlocks}, intType), zeroPoints);
     Shape shape(aType.getShape());
     shape.back() = n;
     auto resultType = RankedTensorType::get(shape, aType.getElementType());

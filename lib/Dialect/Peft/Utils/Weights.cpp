@@ -101,42 +101,40 @@ static void encodeElements(Type type, const T *values, int64_t n, char *out) {
     return;
   }
   ElementKind kind = *getElementKind(type);
-  auto *halves = reinterpret_cast<uint16_t *>(out);
-  auto encodeHalves = [&](const float *src, int64_t count, uint16_t *dst) {
-    if (kind == ElementKind::F16)
-      codecs::encodeHalf(src, dst, count);
-    else
-      codecs::encodeBF16(src, dst, count);
-  };
-  bool half = kind == ElementKind::F16 || kind == ElementKind::BF16;
-  if constexpr (std::is_same_v<T, float>) {
-    if (half)
-      return encodeHalves(values, n, halves);
-  }
   size_t size = getElementSize(kind);
-  if constexpr (std::is_same_v<T, double>) {
-    // Doubles that are exactly floats (e.g. read from an f32 file) round
-    // once through the float codecs; a block with any other value rounds
-    // once from double.
-    constexpr int64_t block = 1024;
-    float narrowed[block];
-    for (int64_t i0 = 0; half && i0 < n; i0 += block) {
-      int64_t count = std::min(block, n - i0);
-      bool exact = true;
-      for (int64_t i = 0; i < count; ++i) {
-        narrowed[i] = float(values[i0 + i]);
-        exact &=
-            double(narrowed[i]) == values[i0 + i] || std::isnan(values[i0 + i]);
+  if (kind == ElementKind::F16 || kind == ElementKind::BF16) {
+    auto *halves = reinterpret_cast<uint16_t *>(out);
+    auto encodeHalves = [&](const float *src, int64_t count, uint16_t *dst) {
+      if (kind == ElementKind::F16)
+        codecs::encodeHalf(src, dst, count);
+      else
+        codecs::encodeBF16(src, dst, count);
+    };
+    if constexpr (std::is_same_v<T, float>) {
+      encodeHalves(values, n, halves);
+    } else {
+      // Doubles that are exactly floats (e.g. read from an f32 file) round
+      // once through the float codecs; a block with any other value rounds
+      // once from double.
+      constexpr int64_t block = 1024;
+      float narrowed[block];
+      for (int64_t i0 = 0; i0 < n; i0 += block) {
+        int64_t count = std::min(block, n - i0);
+        bool exact = true;
+        for (int64_t i = 0; i < count; ++i) {
+          narrowed[i] = float(values[i0 + i]);
+          exact &= double(narrowed[i]) == values[i0 + i] ||
+                   std::isnan(values[i0 + i]);
+        }
+        if (exact) {
+          encodeHalves(narrowed, count, halves + i0);
+          continue;
+        }
+        for (int64_t i = i0; i < i0 + count; ++i)
+          writeFloatElement(kind, values[i], out + i * size);
       }
-      if (exact) {
-        encodeHalves(narrowed, count, halves + i0);
-        continue;
-      }
-      for (int64_t i = i0; i < i0 + count; ++i)
-        writeFloatElement(kind, values[i], out + i * size);
     }
-    if (half)
-      return;
+    return;
   }
   // Any other pair (e.g. double → f32) rounds once from double.
   for (int64_t i = 0; i < n; ++i)
@@ -324,11 +322,11 @@ template ElementsAttr mlir::peft::createWeightBlob<double>(RankedTensorType,
                                                            StringRef);
 
 ElementsAttr mlir::peft::createIntegerWeightBlob(RankedTensorType type,
-                                                ArrayRef<int8_t> values,
-                                                StringRef blobName) {
+                                                 ArrayRef<int8_t> values,
+                                                 StringRef blobName) {
   Type elementType = type.getElementType();
-  assert(isStorableWeightElementType(elementType) &&
-         elementType.isInteger() && "not a storable integer type");
+  assert(isStorableWeightElementType(elementType) && elementType.isInteger() &&
+         "not a storable integer type");
   assert(int64_t(values.size()) == type.getNumElements());
   AsmResourceBlob blob = allocateBlob(elementType, getWeightStorageBytes(type));
   auto *out = reinterpret_cast<uint8_t *>(blob.getMutableData().data());
