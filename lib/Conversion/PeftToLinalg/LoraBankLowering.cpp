@@ -99,9 +99,10 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
         tensor::DimOp::create(rewriter, loc, scales, 0).getResult();
     Value numGroups = tensor::DimOp::create(rewriter, loc, ids, 0).getResult();
     Value rows = tensor::DimOp::create(rewriter, loc, x, 0).getResult();
-    // Every group has rows / G rows; a batch that does not split evenly is a
-    // caller error the runtime reports.
-    Value groupRows = arith::DivUIOp::create(rewriter, loc, rows, numGroups);
+    // Every group has rows / G rows; a batch that does not split evenly (or
+    // rows with an empty task_ids) is a caller error the runtime reports.
+    Value divisor = arith::MaxUIOp::create(rewriter, loc, numGroups, one);
+    Value groupRows = arith::DivUIOp::create(rewriter, loc, rows, divisor);
     Value evenly = arith::CmpIOp::create(
         rewriter, loc, arith::CmpIPredicate::eq,
         arith::MulIOp::create(rewriter, loc, groupRows, numGroups), rows);

@@ -229,12 +229,12 @@ def Peft_LoraBankOp : Peft_Op<"lora_bank", [Pure, AttrSizedOperandSegments,
   let assemblyFormat = [{
     $input `,` $base `,` $lora_a `,` $lora_b
     (`task_ids` $task_ids^)?
-    (`runtime` `(` $rank_offsets^ `,` $task_scales `)`)?
+    (`runtime` `(` $rank_offsets^ `:` type($rank_offsets) `,` $task_scales `:`
+      type($task_scales) `)`)?
     (`tasks` $tasks^)? (`ranks` $ranks^)? (`scales` $scales^)?
     (`adapter` $adapter^)? attr-dict
     `:` type($input) `,` type($base) `,` type($lora_a) `,` type($lora_b)
     (`,` type($task_ids)^)?
-    (`,` `runtime` `(` type($rank_offsets)^ `,` type($task_scales) `)`)?
   }];
   let hasVerifier = 1;
 
