@@ -134,7 +134,8 @@ llvm::Expected<mlir::peft::runtime::CPUExecutable *> Module::getExecutable() {
 llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
 Module::run(llvm::ArrayRef<std::pair<std::string, HostTensor>> inputs,
             llvm::StringRef entry,
-            llvm::ArrayRef<mlir::peft::runtime::AdapterSource> adapters) {
+            llvm::ArrayRef<mlir::peft::runtime::AdapterSource> adapters,
+            llvm::ArrayRef<mlir::peft::runtime::AdapterSource> tasks) {
   auto exe = getExecutable();
   if (!exe)
     return exe.takeError();
@@ -142,12 +143,12 @@ Module::run(llvm::ArrayRef<std::pair<std::string, HostTensor>> inputs,
   if (!fn)
     return fn.takeError();
   std::vector<std::pair<std::string, HostTensor>> allInputs;
-  if (!adapters.empty()) {
+  if (!adapters.empty() || !tasks.empty()) {
     std::vector<std::string> given;
     for (const auto &input : inputs)
       given.push_back(input.first);
-    auto filled = mlir::peft::runtime::loadMissingRuntimeAdapters(
-        **fn, adapters, given, "adapters");
+    auto filled = mlir::peft::runtime::loadMissingRuntimeInputs(
+        **fn, adapters, tasks, given, "adapters", "tasks");
     if (!filled)
       return filled.takeError();
     allInputs = std::move(*filled);

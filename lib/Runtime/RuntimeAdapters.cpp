@@ -24,9 +24,10 @@ struct LayerInputs {
   int a = -1, b = -1, scale = -1;
 };
 
-/// Copies the float [rows, cols] tensor `t` into the top-left corner of
-/// `out` (zero-filled), converting the element type.
-llvm::Error copyPadded(const SafeTensor &t, HostTensor &out) {
+/// Copies the float [rows, cols] tensor `t` into `out` (zero-filled) at
+/// row `row0` and column `col0`, converting the element type.
+llvm::Error copyAt(const SafeTensor &t, HostTensor &out, int64_t row0 = 0,
+                   int64_t col0 = 0) {
   llvm::Expected<std::vector<double>> values = readAdapterTensor(t);
   if (!values)
     return values.takeError();
@@ -37,7 +38,7 @@ llvm::Error copyPadded(const SafeTensor &t, HostTensor &out) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c)
       writeFloatElement(out.getKind(), (*values)[r * cols + c],
-                        outData + (r * outCols + c) * outSize);
+                        outData + ((row0 + r) * outCols + col0 + c) * outSize);
   return llvm::Error::success();
 }
 
@@ -96,9 +97,9 @@ llvm::Error loadOne(const FunctionSignature &sig, const AdapterSource &source,
                          "' has rank " + llvm::Twine(rank) +
                          ", above the model's max-rank " +
                          llvm::Twine(maxRank));
-      if (llvm::Error err = copyPadded(*a, aOut))
+      if (llvm::Error err = copyAt(*a, aOut))
         return err;
-      if (llvm::Error err = copyPadded(*b, bOut))
+      if (llvm::Error err = copyAt(*b, bOut))
         return err;
       writeFloatElement(sOut.getKind(), config.scaleFor(path), sOut.getData());
     }
@@ -184,14 +185,170 @@ llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
 mlir::peft::runtime::loadMissingRuntimeAdapters(
     const FunctionSignature &sig, llvm::ArrayRef<AdapterSource> sources,
     llvm::ArrayRef<std::string> given, StringRef option) {
-  auto adapters = loadRuntimeAdapters(sig, sources, option);
-  if (!adapters)
-    return adapters.takeError();
+  return loadMissingRuntimeInputs(sig, sources, {}, given, option, option);
+}
+
+//===----------------------------------------------------------------------===//
+// Runtime banks (peft-bank-as-inputs)
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The four inputs of one runtime bank (indices into the signature).
+struct BankInputs {
+  int a = -1, b = -1, offsets = -1, scales = -1;
+};
+} // namespace
+
+llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
+mlir::peft::runtime::loadRuntimeBanks(const FunctionSignature &sig,
+                                      llvm::ArrayRef<AdapterSource> tasks,
+                                      StringRef option) {
+  std::map<std::string, BankInputs> layers;
+  for (auto [i, spec] : llvm::enumerate(sig.inputs)) {
+    std::string path;
+    char which;
+    if (!parseRuntimeBankInputName(spec.name, path, which))
+      continue;
+    BankInputs &inputs = layers[path];
+    (which == 'A'   ? inputs.a
+     : which == 'B' ? inputs.b
+     : which == 'o' ? inputs.offsets
+                    : inputs.scales) = i;
+  }
+  if (layers.empty())
+    return makeError(option + ": @" + sig.name +
+                     " has no runtime bank inputs (compile it with "
+                     "peft-bank-as-inputs)");
+
+  // Open every task first: errors name its files.
+  std::vector<std::unique_ptr<PeftAdapter>> adapters;
+  llvm::StringSet<> names;
+  for (const AdapterSource &task : tasks) {
+    if (!names.insert(task.adapter).second)
+      return makeError(option + ": task '" + task.adapter + "' given twice");
+    auto adapter = PeftAdapter::open(task.dir);
+    if (!adapter)
+      return adapter.takeError();
+    const AdapterConfig &config = (*adapter)->getConfig();
+    StringRef configPath = (*adapter)->getFiles().configPath;
+    if (config.peftType != PeftType::Lora || config.useDora)
+      return makeError("'" + configPath +
+                       "': a runtime bank task must be a plain LoRA adapter "
+                       "(not DoRA or IA³)");
+    if (!(*adapter)->getOtherTensors().empty())
+      return makeError((*adapter)->describeOtherTensor(
+          *(*adapter)->getOtherTensors().front()));
+    adapters.push_back(std::move(*adapter));
+  }
+
+  std::vector<std::pair<std::string, HostTensor>> result;
+  std::vector<llvm::StringSet<>> used(tasks.size());
+  for (const auto &[path, inputs] : layers) {
+    if (inputs.a < 0 || inputs.b < 0 || inputs.offsets < 0 || inputs.scales < 0)
+      return makeError("@" + sig.name + ": the runtime bank inputs of layer '" +
+                       path +
+                       "' are incomplete (bank_A, bank_B, bank_offsets and "
+                       "bank_scales are needed)");
+    const TensorSpec &aSpec = sig.inputs[inputs.a];
+    const TensorSpec &bSpec = sig.inputs[inputs.b];
+    const TensorSpec &oSpec = sig.inputs[inputs.offsets];
+    const TensorSpec &sSpec = sig.inputs[inputs.scales];
+    for (const TensorSpec *spec : {&aSpec, &bSpec, &oSpec, &sSpec}) {
+      bool isOffsets = spec == &oSpec;
+      if ((isOffsets ? spec->kind != ElementKind::I64
+                     : !isFloatKind(spec->kind)) ||
+          int64_t(spec->shape.size()) != (spec == &aSpec || spec == &bSpec ? 2 : 1) ||
+          llvm::any_of(spec->shape, [](int64_t d) { return d < 0; }))
+        return makeError("@" + sig.name + ": runtime bank input " +
+                         spec->describe() + " must be a static " +
+                         (isOffsets ? "int64" : "float") + " tensor");
+    }
+    int64_t capacity = aSpec.shape[0], slots = sSpec.shape[0];
+    if (int64_t(tasks.size()) > slots)
+      return makeError(option + ": " + llvm::Twine(tasks.size()) +
+                       " tasks given but the bank of layer '" + path +
+                       "' has " + llvm::Twine(slots) +
+                       " slots (max-tasks of peft-bank-as-inputs)");
+    HostTensor aOut = zeros(aSpec), bOut = zeros(bSpec), oOut = zeros(oSpec),
+               sOut = zeros(sSpec);
+    auto *offsets = static_cast<int64_t *>(oOut.getData());
+    int64_t total = 0;
+    std::string ranks;
+    for (auto [t, adapter] : llvm::enumerate(adapters)) {
+      offsets[t] = total;
+      const AdapterModule *module = adapter->lookupModule(path);
+      if (!module)
+        continue;
+      used[t].insert(module->path);
+      if (llvm::Error err = adapter->checkModule(*module))
+        return std::move(err);
+      const SafeTensor *a = module->loraA, *b = module->loraB;
+      StringRef weightsPath = adapter->getFiles().tensorsPath;
+      if (a->shape[1] != aSpec.shape[1] || b->shape[0] != bSpec.shape[0])
+        return makeError("'" + weightsPath + "': layer '" + path + "': " +
+                         a->describe() + " and " + b->describe() +
+                         " do not fit the layer's [r x " +
+                         llvm::Twine(aSpec.shape[1]) + "] and [" +
+                         llvm::Twine(bSpec.shape[0]) + " x r]");
+      int64_t rank = a->shape[0];
+      ranks += (ranks.empty() ? "" : " + ") + std::to_string(rank) + " (" +
+               tasks[t].adapter + ")";
+      if (total + rank > capacity)
+        return makeError(option + ": the tasks' ranks on layer '" + path +
+                         "', " + ranks + ", exceed the bank's capacity " +
+                         llvm::Twine(capacity) +
+                         " (max-total-rank of peft-bank-as-inputs)");
+      if (llvm::Error err = copyAt(*a, aOut, total, 0))
+        return std::move(err);
+      if (llvm::Error err = copyAt(*b, bOut, 0, total))
+        return std::move(err);
+      writeFloatElement(sOut.getKind(),
+                        adapter->getConfig().scaleFor(module->path),
+                        static_cast<char *>(sOut.getData()) +
+                            t * getElementSize(sOut.getKind()));
+      total += rank;
+    }
+    for (int64_t t = adapters.size(); t <= slots; ++t)
+      offsets[t] = total;
+    result.emplace_back(aSpec.name, std::move(aOut));
+    result.emplace_back(bSpec.name, std::move(bOut));
+    result.emplace_back(oSpec.name, std::move(oOut));
+    result.emplace_back(sSpec.name, std::move(sOut));
+  }
+  for (auto [t, adapter] : llvm::enumerate(adapters))
+    for (const AdapterModule &module : adapter->getModules())
+      if (!used[t].contains(module.path))
+        return makeError("'" + adapter->getFiles().tensorsPath + "': '" +
+                         module.tensors().front()->name +
+                         "' matches no runtime bank of @" + sig.name +
+                         " (give that layer a bank with peft-bank-as-inputs "
+                         "targets=, or check the module paths)");
+  return result;
+}
+
+llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
+mlir::peft::runtime::loadMissingRuntimeInputs(
+    const FunctionSignature &sig, llvm::ArrayRef<AdapterSource> adapters,
+    llvm::ArrayRef<AdapterSource> tasks, llvm::ArrayRef<std::string> given,
+    StringRef adapterOption, StringRef taskOption) {
+  std::vector<std::pair<std::string, HostTensor>> all;
+  if (!adapters.empty()) {
+    auto loaded = loadRuntimeAdapters(sig, adapters, adapterOption);
+    if (!loaded)
+      return loaded.takeError();
+    all = std::move(*loaded);
+  }
+  if (!tasks.empty()) {
+    auto loaded = loadRuntimeBanks(sig, tasks, taskOption);
+    if (!loaded)
+      return loaded.takeError();
+    std::move(loaded->begin(), loaded->end(), std::back_inserter(all));
+  }
   llvm::SmallDenseSet<int> givenIndices;
   for (const std::string &name : given)
     givenIndices.insert(sig.lookupInput(name));
   std::vector<std::pair<std::string, HostTensor>> missing;
-  for (auto &[name, tensor] : *adapters)
+  for (auto &[name, tensor] : all)
     if (!givenIndices.contains(sig.lookupInput(name)))
       missing.emplace_back(name, std::move(tensor));
   return missing;

@@ -65,3 +65,25 @@ bool mlir::peft::parseRuntimeAdapterInputName(StringRef name, std::string &path,
   }
   return false;
 }
+
+RuntimeBankInputNames
+mlir::peft::getRuntimeBankInputNames(StringRef modulePath) {
+  return {(modulePath + ".bank_A").str(), (modulePath + ".bank_B").str(),
+          (modulePath + ".bank_offsets").str(),
+          (modulePath + ".bank_scales").str()};
+}
+
+bool mlir::peft::parseRuntimeBankInputName(StringRef name, std::string &path,
+                                           char &which) {
+  for (auto [suffix, kind] : {std::pair<StringRef, char>{".bank_A", 'A'},
+                              {".bank_B", 'B'},
+                              {".bank_offsets", 'o'},
+                              {".bank_scales", 's'}}) {
+    if (name.size() > suffix.size() && name.ends_with(suffix)) {
+      path = name.drop_back(suffix.size()).str();
+      which = kind;
+      return true;
+    }
+  }
+  return false;
+}

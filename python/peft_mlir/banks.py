@@ -11,6 +11,12 @@ Each method runs a pass on the module in place (docs/banks.md) and raises
     >>> m.select_task("mnli")                   # or: one task, mergeable
     >>> m.merge_lora()
 
+Runtime banks take their tasks per call, without recompiling:
+
+    >>> m.bank_as_inputs(max_tasks=16, max_total_rank=256, targets=["q_proj", "v_proj"])
+    >>> m.route_tasks()
+    >>> m.run({"input_ids": ids, "task_ids": t}, tasks=["adapters/sst2", "adapters/mnli"])
+
 Row group g of every adapted layer (one sequence of the batch) runs task
 `task_ids[g]` at its own rank; -1 runs the base model. Adding a task leaves
 the outputs of the earlier tasks bit-identical.
@@ -19,7 +25,7 @@ the outputs of the earlier tasks bit-identical.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from ._peft_mlir import Module
 from .lora import _ensure_raised, _options, _quote
@@ -43,10 +49,26 @@ def route_tasks(self: Module, input_name: str = "task_ids") -> None:
     self.run_pipeline(f"peft-route-tasks{_options(input_name=_quote(input_name))}")
 
 
+def bank_as_inputs(self: Module, max_tasks: int, max_total_rank: int, *,
+                   targets: Sequence[str] | None = None,
+                   roles: Sequence[str] | None = None) -> None:
+    """peft-bank-as-inputs: runtime banks, filled per call by `run(tasks=)`.
+
+    The banks (and a new one on each layer `targets` / `roles` select) take
+    `<path>.bank_A` [max_total_rank, in], `.bank_B`, `.bank_offsets` and
+    `.bank_scales` as inputs; `Module.run(inputs, tasks=[dir, ...])` fills
+    them from PEFT adapter directories without recompiling.
+    """
+    _ensure_raised(self)
+    opts = _options(max_tasks=int(max_tasks), max_total_rank=int(max_total_rank),
+                    targets=list(targets or []), roles=list(roles or []))
+    self.run_pipeline(f"peft-bank-as-inputs{opts}")
+
+
 def select_task(self: Module, task: str) -> None:
     """peft-select-task: keep one task as a plain (mergeable) LoRA adapter."""
     self.run_pipeline(f"peft-select-task{_options(task=_quote(task))}")
 
 
-for _name in ("add_task", "route_tasks", "select_task"):
+for _name in ("add_task", "route_tasks", "bank_as_inputs", "select_task"):
     setattr(Module, _name, globals()[_name])

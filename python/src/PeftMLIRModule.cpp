@@ -110,16 +110,17 @@ std::optional<std::string> getPath(nb::handle value) {
   return nb::cast<std::string>(path);
 }
 
-/// Module.run's `adapters`: None, a path (`DIR` or `NAME=DIR` as peft-run's
-/// --adapter takes it; an os.PathLike is always a directory), a list of
-/// those, or {adapter name: directory}.
+/// Module.run's `adapters` (and `tasks`, `what`): None, a path (`DIR` or
+/// `NAME=DIR` as peft-run's --adapter takes it; an os.PathLike is always a
+/// directory), a list of those, or {adapter name: directory}.
 std::vector<mlir::peft::runtime::AdapterSource>
-getAdapterSources(nb::handle adapters) {
+getAdapterSources(nb::handle adapters, const char *what = "adapters") {
   using mlir::peft::runtime::AdapterSource;
   std::vector<AdapterSource> sources;
-  auto fail = [](nb::handle value) {
-    throw PeftError(std::string("adapters: expected a path, a list of paths "
-                                "or {adapter name: path}, got ") +
+  auto fail = [&](nb::handle value) {
+    throw PeftError(std::string(what) +
+                    ": expected a path, a list of paths or {name: path}, "
+                    "got " +
                     nb::type_name(value.type()).c_str());
   };
   auto addPath = [&](nb::handle value) {
@@ -128,7 +129,7 @@ getAdapterSources(nb::handle adapters) {
       fail(value);
     if (nb::isinstance<nb::str>(value))
       sources.push_back(
-          unwrap(mlir::peft::runtime::parseAdapterSource(*path, "adapters")));
+          unwrap(mlir::peft::runtime::parseAdapterSource(*path, what)));
     else
       sources.push_back(AdapterSource{"default", *path});
   };
@@ -154,9 +155,15 @@ getAdapterSources(nb::handle adapters) {
 /// Module.run: numpy arrays in, numpy arrays out. Inputs are viewed, not
 /// copied; outputs take over the buffers the generated code allocated.
 nb::dict runModule(Module &self, const nb::dict &inputs,
-                   const std::string &entry, nb::handle adapters) {
+                   const std::string &entry, nb::handle adapters,
+                   nb::handle tasks) {
   std::vector<mlir::peft::runtime::AdapterSource> sources =
       getAdapterSources(adapters);
+  std::vector<mlir::peft::runtime::AdapterSource> taskSources =
+      getAdapterSources(tasks, "tasks");
+  for (auto [i, task] : llvm::enumerate(taskSources))
+    if (task.adapter == "default")
+      task.adapter = "task " + std::to_string(i);
   // Converted (e.g. made contiguous) arrays are new objects: `arrays` keeps
   // them, and the caller's dict the others, alive for the whole call.
   std::vector<InputArray> arrays;
@@ -184,7 +191,7 @@ nb::dict runModule(Module &self, const nb::dict &inputs,
   llvm::Expected<std::vector<std::pair<std::string, HostTensor>>> outputs =
       [&] {
         nb::gil_scoped_release release;
-        return self.run(named, entry, sources);
+        return self.run(named, entry, sources, taskSources);
       }();
   if (!outputs)
     throw PeftError(llvm::toString(outputs.takeError()));
@@ -271,6 +278,7 @@ NB_MODULE(_peft_mlir, m) {
           "Runs the verifier; raises PeftError on failure.")
       .def("run", &runModule, nb::arg("inputs"), nb::arg("entry") = "",
            nb::arg("adapters").none() = nb::none(),
+           nb::arg("tasks").none() = nb::none(),
            "JIT-compiles the module for the CPU (once; run_pipeline resets "
            "it) and runs function `entry` (default: the only public "
            "function, e.g. an ONNX model's graph). `inputs` maps input names "
@@ -286,7 +294,12 @@ NB_MODULE(_peft_mlir, m) {
            "adapter does not cover get zeros, and `inputs` given explicitly "
            "win. Switching adapters does not recompile. A bad adapter "
            "(rank above max-rank, a missing file, a key matching no layer) "
-           "raises PeftError naming the file.")
+           "raises PeftError naming the file.\n\n"
+           "`tasks` fills the runtime banks of a module compiled with "
+           "bank_as_inputs (peft-bank-as-inputs), as peft-run --task-adapter "
+           "does: a list of PEFT LoRA adapter paths (or {task name: path}), "
+           "task t being task id t of the routing input; a new set of tasks "
+           "does not recompile.")
       .def_prop_ro("compile_count", &Module::getCompileCount,
                    "How many times the module has been JIT-compiled: once "
                    "on the first run, again after run_pipeline changes it")

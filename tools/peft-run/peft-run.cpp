@@ -55,6 +55,12 @@ Examples:
   # from a Hugging Face PEFT adapter directory (zero-padded to max-rank).
   peft-run model.mlir --adapter=adapters/sst2 --input x=x.npy
 
+  # A model compiled with peft-bank-as-inputs and peft-route-tasks: tasks 0
+  # and 1 from PEFT adapter directories, a task per sequence (-1: none).
+  peft-run model.onnx --task-adapter sst2=adapters/sst2 \
+      --task-adapter mnli=adapters/mnli --input input_ids=ids.npy \
+      --input task_ids=ids_per_row.npy
+
   # On an NVIDIA GPU: the function is specialized to the inputs' shapes and
   # lowered with peft-lower-to-nvvm; libpeft_cuda_runtime.so runs it.
   peft-run model.onnx --device=cuda --input-dir test_data_set_0 \
@@ -82,6 +88,13 @@ static cl::list<std::string> adapterDirs(
              "NAME=DIR for another; layers an adapter does not cover get "
              "zeros. --input overrides single inputs"),
     cl::CommaSeparated, cl::value_desc("[name=]dir"), cl::cat(category));
+static cl::list<std::string> taskDirs(
+    "task-adapter",
+    cl::desc("Fill the runtime banks (peft-bank-as-inputs) with tasks, in "
+             "order: NAME=DIR (or DIR) per task, a PEFT LoRA adapter "
+             "directory; task t is task id t of the routing input. "
+             "--input overrides single inputs"),
+    cl::value_desc("[name=]dir"), cl::cat(category));
 static cl::opt<std::string> inputDir(
     "input-dir",
     cl::desc("Read input_<N>.pb (or .npy) for every input N from a directory "
@@ -285,6 +298,15 @@ int main(int argc, char **argv) {
       return fail(source.takeError());
     adapterSources.push_back(*source);
   }
+  std::vector<runtime::AdapterSource> taskSources;
+  for (const std::string &value : taskDirs) {
+    auto source = runtime::parseAdapterSource(value, "--task-adapter");
+    if (!source)
+      return fail(source.takeError());
+    if (!llvm::StringRef(value).contains('='))
+      source->adapter = "task " + std::to_string(taskSources.size());
+    taskSources.push_back(*source);
+  }
 
   // Inputs: --input-dir first, then --input (which may override).
   auto readInputs = [&](const runtime::FunctionSignature &sig)
@@ -302,12 +324,13 @@ int main(int argc, char **argv) {
       }
     }
     std::vector<std::pair<std::string, HostTensor>> named;
-    if (!adapterSources.empty()) {
+    if (!adapterSources.empty() || !taskSources.empty()) {
       std::vector<std::string> given;
       for (auto &binding : paths)
         given.push_back(binding.first);
-      auto adapters = runtime::loadMissingRuntimeAdapters(sig, adapterSources,
-                                                          given, "--adapter");
+      auto adapters = runtime::loadMissingRuntimeInputs(
+          sig, adapterSources, taskSources, given, "--adapter",
+          "--task-adapter");
       if (!adapters)
         return adapters.takeError();
       named = std::move(*adapters);

@@ -2,6 +2,8 @@
 
 #include "peft/Support/Naming.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <gtest/gtest.h>
 
 using namespace mlir::peft;
@@ -44,6 +46,22 @@ TEST(Naming, RuntimeAdapterInputNames) {
       parseRuntimeAdapterInputName("l.q.weight", path, adapter, which));
   EXPECT_FALSE(
       parseRuntimeAdapterInputName("l.q.lora_A.x", path, adapter, which));
+}
+
+TEST(Naming, RuntimeBankInputNames) {
+  RuntimeBankInputNames names = getRuntimeBankInputNames("model.l.q");
+  std::string path;
+  char which;
+  std::string expectedKinds = "ABos";
+  std::string all[] = {names.loraA, names.loraB, names.offsets, names.scales};
+  for (auto [i, name] : llvm::enumerate(all)) {
+    ASSERT_TRUE(parseRuntimeBankInputName(name, path, which)) << name;
+    EXPECT_EQ(path, "model.l.q");
+    EXPECT_EQ(which, expectedKinds[i]);
+  }
+  EXPECT_EQ(names.offsets, "model.l.q.bank_offsets");
+  EXPECT_FALSE(parseRuntimeBankInputName(".bank_A", path, which));
+  EXPECT_FALSE(parseRuntimeBankInputName("l.q.lora_A.weight", path, which));
 }
 
 } // namespace

@@ -57,11 +57,13 @@ public:
   /// runPipeline changes it. `adapters` fill the runtime adapter inputs
   /// (peft-lora-as-inputs) that `inputs` leaves out from PEFT adapter
   /// directories, as `peft-run --adapter` does; a new adapter needs no
-  /// recompilation.
+  /// recompilation. `tasks` fill the runtime banks (peft-bank-as-inputs),
+  /// task t from tasks[t], as `peft-run --task-adapter` does.
   llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
   run(llvm::ArrayRef<std::pair<std::string, HostTensor>> inputs,
       llvm::StringRef entry = "",
-      llvm::ArrayRef<runtime::AdapterSource> adapters = {});
+      llvm::ArrayRef<runtime::AdapterSource> adapters = {},
+      llvm::ArrayRef<runtime::AdapterSource> tasks = {});
   /// The JIT-compiled module (compiled on first use).
   llvm::Expected<runtime::CPUExecutable *> getExecutable();
   /// How many times this module has been JIT-compiled (once per run after a

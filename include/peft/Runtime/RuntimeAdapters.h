@@ -11,6 +11,9 @@
 // alpha_pattern applied), zeros for layers the adapter does not cover. One
 // compiled module thereby runs any adapter of rank <= max-rank.
 //
+// Likewise, after `peft-bank-as-inputs`, `peft-run --task-adapter` and
+// `Module.run(tasks=...)` fill the runtime banks with a list of tasks.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef PEFT_RUNTIME_RUNTIMEADAPTERS_H
@@ -55,6 +58,29 @@ loadMissingRuntimeAdapters(const FunctionSignature &sig,
                            llvm::ArrayRef<AdapterSource> sources,
                            llvm::ArrayRef<std::string> given,
                            llvm::StringRef option);
+
+/// The inputs of every runtime bank of `sig` (peft-bank-as-inputs:
+/// `<path>.bank_A`, `.bank_B`, `.bank_offsets`, `.bank_scales`) filled from
+/// `tasks`, in order: task t's A rows and B columns follow those of the
+/// tasks before it, at its own rank (0 on a layer it does not adapt), its
+/// scale from its adapter_config.json; unused slots and rows are zero-rank
+/// and zero. Errors: no bank inputs, more tasks than slots, ranks above a
+/// bank's capacity (naming the layer and the ranks), a module that matches
+/// no bank, a DoRA or IA³ task, and the adapter file errors. `option` starts
+/// the errors about the tasks themselves ("--task-adapter").
+llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
+loadRuntimeBanks(const FunctionSignature &sig,
+                 llvm::ArrayRef<AdapterSource> tasks, llvm::StringRef option);
+
+/// loadRuntimeAdapters for `adapters` and loadRuntimeBanks for `tasks`
+/// (each skipped when empty), less the inputs in `given`.
+llvm::Expected<std::vector<std::pair<std::string, HostTensor>>>
+loadMissingRuntimeInputs(const FunctionSignature &sig,
+                         llvm::ArrayRef<AdapterSource> adapters,
+                         llvm::ArrayRef<AdapterSource> tasks,
+                         llvm::ArrayRef<std::string> given,
+                         llvm::StringRef adapterOption,
+                         llvm::StringRef taskOption);
 
 } // namespace mlir::peft::runtime
 

@@ -46,6 +46,20 @@ RuntimeAdapterInputNames getRuntimeAdapterInputNames(llvm::StringRef modulePath,
 bool parseRuntimeAdapterInputName(llvm::StringRef name, std::string &modulePath,
                                   std::string &adapter, char &which);
 
+/// The names of the four inputs `peft-bank-as-inputs` makes for the bank on
+/// the layer at `modulePath`: `<path>.bank_A` ([capacity, in]),
+/// `<path>.bank_B` ([out, capacity]), `<path>.bank_offsets` ([tasks + 1],
+/// int64) and `<path>.bank_scales` ([tasks]).
+struct RuntimeBankInputNames {
+  std::string loraA, loraB, offsets, scales;
+};
+RuntimeBankInputNames getRuntimeBankInputNames(llvm::StringRef modulePath);
+
+/// The inverse of getRuntimeBankInputNames for one name: the layer path and
+/// which input it is ('A', 'B', 'o' or 's'); false for any other name.
+bool parseRuntimeBankInputName(llvm::StringRef name, std::string &modulePath,
+                               char &which);
+
 } // namespace mlir::peft
 
 #endif // PEFT_SUPPORT_NAMING_H

@@ -139,3 +139,26 @@ def test_bad_task_names_the_tasks(setup):
         m.select_task("qnli")
     with pytest.raises(peft_mlir.PeftError, match="already has a task 'sst2'"):
         m.add_task("sst2", adapters / "mnli")
+
+
+def test_runtime_bank_takes_new_tasks_without_recompiling(setup):
+    onnx_path, adapters, feeds, expected = setup
+    m = peft_mlir.import_onnx(str(onnx_path))
+    m.bank_as_inputs(max_tasks=3, max_total_rank=16,
+                     targets=["q_proj", "k_proj", "v_proj", "o_proj", "up_proj", "down_proj"])
+    m.route_tasks()
+    for tasks in (["sst2", "mnli"], ["code", "sst2", "mnli"], ["mnli"]):
+        out = m.run({**feeds, "task_ids": IDS}, tasks=[adapters / t for t in tasks])["logits"]
+        for g, t in enumerate(IDS):
+            name = tasks[t] if 0 <= t < len(tasks) else None
+            ref = expected[name][g]
+            check(f"tasks {tasks}, row {g} ({name})", out[g], ref, float(np.max(np.abs(ref))))
+    assert m.compile_count == 1, "a new set of tasks recompiled the module"
+    # Named tasks and the errors of the runtime loader.
+    m.run({**feeds, "task_ids": IDS}, tasks={"a": adapters / "sst2"})
+    with pytest.raises(peft_mlir.PeftError, match="4 tasks given but the bank of layer .* has 3 slots"):
+        m.run({**feeds, "task_ids": IDS}, tasks=[adapters / "sst2"] * 4)
+    with pytest.raises(peft_mlir.PeftError, match="exceed the bank's capacity 16"):
+        m.run({**feeds, "task_ids": IDS}, tasks={"a": adapters / "mnli", "b": adapters / "mnli",
+                                                  "c": adapters / "sst2"})
+    assert m.compile_count == 1

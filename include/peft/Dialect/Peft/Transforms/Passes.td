@@ -518,6 +518,75 @@ def PeftRouteTasks : Pass<"peft-route-tasks", "ModuleOp"> {
   let dependentDialects = ["mlir::peft::PeftDialect"];
 }
 
+def PeftBankAsInputs : Pass<"peft-bank-as-inputs", "ModuleOp"> {
+  let summary = "Turn adapter banks into function arguments (runtime banks)";
+  let description = [{
+    Makes every adapter bank a runtime bank, and gives one to every layer
+    the `targets` / `target-regex` / `roles` options select (PEFT's target
+    rules, as `peft-insert-lora` has them), so that one compiled model runs
+    any set of up to `max-tasks` LoRA tasks whose ranks on a layer add up to
+    at most `max-total-rank`: tasks are added or replaced per call, without
+    recompiling (`peft-run --task-adapter`, `Module.run(tasks=...)`).
+
+    Each such layer gets four new arguments, named (`onnx.name`) after its
+    module path:
+
+    - `<path>.bank_A` `[max-total-rank, in]` and `<path>.bank_B`
+      `[out, max-total-rank]`: the tasks' `A` rows and `B` columns stacked
+      in task order, zeros after the last;
+    - `<path>.bank_offsets` int64 `[max-tasks + 1]`: task `t` owns rows
+      `offsets[t] .. offsets[t+1]` (equal offsets: rank 0 on this layer;
+      unused slots repeat the total);
+    - `<path>.bank_scales` `[max-tasks]`: each task's `α/r` (or `α/√r`).
+
+    The bank op reads them as its runtime operands (`runtime(...)`). Banks
+    that were routed stay routed and new banks join that routing; otherwise
+    run `peft-route-tasks` afterwards. The tasks a bank held at compile time
+    are dropped (a remark says so): a runtime bank gets its tasks at run
+    time.
+
+    Errors, which leave the module unchanged: `max-tasks` or
+    `max-total-rank` ≤ 0, no layer to give a bank, a layer without a module
+    path or outside a public function, two inputs with the same name, banks
+    that list different tasks.
+
+    Example (`max-tasks=4 max-total-rank=16 targets=q_proj`):
+
+    ```mlir
+    func.func @main(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+      %y = peft.linear %x, %w layout out_in role q path "l.q_proj" : ...
+    ```
+
+    becomes
+
+    ```mlir
+    func.func @main(%x: tensor<?x64xf32>,
+                    %a: tensor<16x64xf32> {onnx.name = "l.q_proj.bank_A"},
+                    %b: tensor<64x16xf32> {onnx.name = "l.q_proj.bank_B"},
+                    %o: tensor<5xi64> {onnx.name = "l.q_proj.bank_offsets"},
+                    %s: tensor<4xf32> {onnx.name = "l.q_proj.bank_scales"}) -> tensor<?x64xf32> {
+      %y = peft.linear %x, %w layout out_in role q path "l.q_proj" : ...
+      %z = peft.lora_bank %x, %y, %a, %b runtime(%o : tensor<5xi64>, %s : tensor<4xf32>) : ...
+    ```
+  }];
+  let options = [
+    Option<"maxTasks", "max-tasks", "int64_t", /*default=*/"0",
+           "Task slots of every runtime bank (required, > 0)">,
+    Option<"maxTotalRank", "max-total-rank", "int64_t", /*default=*/"0",
+           "Rows of the stacked A (the sum of the tasks' ranks on a layer; "
+           "required, > 0)">,
+    ListOption<"targets", "targets", "std::string",
+               "Module names to give a bank (exact path or dotted suffix), "
+               "or 'all-linear'">,
+    Option<"targetRegex", "target-regex", "std::string", /*default=*/"\"\"",
+           "Regex that must match a whole module path">,
+    ListOption<"roles", "roles", "::mlir::peft::LinearRole",
+               "Roles to give a bank: q, k, v, o, qkv, gate, up, down, "
+               "other">
+  ];
+  let dependentDialects = ["mlir::peft::PeftDialect"];
+}
+
 def PeftQuantizeWeights : Pass<"peft-quantize-weights"> {
   let summary = "Quantize the weights of linear layers (peft.linear -> peft.qlinear)";
   let description = [{
