@@ -2,6 +2,7 @@
 
 #include "LoraUtils.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
+#include "peft/Support/PeftAdapter.h"
 
 using namespace mlir;
 using namespace mlir::peft;
@@ -11,9 +12,7 @@ bool mlir::peft::isSelectedAdapter(StringRef name,
   return names.empty() || llvm::is_contained(names, name);
 }
 
-/// Erases a merged adapter: its result becomes its base; its parameters go
-/// when nothing else uses them.
-static void dropAdapter(AdapterOpInterface adapter) {
+void mlir::peft::eraseAdapter(AdapterOpInterface adapter) {
   SmallVector<Value> operands(adapter->getOperands());
   adapter->getResult(0).replaceAllUsesWith(adapter.getAdapterBase());
   adapter->erase();
@@ -53,7 +52,47 @@ LogicalResult mlir::peft::changeMergeState(Operation *root,
     }
     if (drop)
       for (AdapterOpInterface adapter : llvm::reverse(merged))
-        dropAdapter(adapter);
+        eraseAdapter(adapter);
   }
   return failure(failedAny);
+}
+
+FailureOr<LoraFactors> mlir::peft::readLoraFactors(LoraOp op, StringRef pass) {
+  LinearLikeOpInterface layer = getAdapterLayer(op);
+  std::string where = (" of adapter '" + op.getAdapterName() + "' on layer " +
+                       (layer ? layer.describeLayer() : std::string("?")))
+                          .str();
+  FailureOr<std::vector<double>> a =
+      readConstantOperand<double>(op, op.getLoraA(), pass + ": lora_A" + where);
+  if (failed(a))
+    return failure();
+  FailureOr<std::vector<double>> b =
+      readConstantOperand<double>(op, op.getLoraB(), pass + ": lora_B" + where);
+  if (failed(b))
+    return failure();
+  auto aType = cast<RankedTensorType>(op.getLoraA().getType());
+  auto bType = cast<RankedTensorType>(op.getLoraB().getType());
+  LoraFactors f{
+      numerics::Matrix<double>(aType.getDimSize(0), aType.getDimSize(1)),
+      numerics::Matrix<double>(bType.getDimSize(0), bType.getDimSize(1)),
+      op.getScale().convertToDouble()};
+  f.a.values() = std::move(*a);
+  f.b.values() = std::move(*b);
+  return f;
+}
+
+std::pair<Value, Value>
+mlir::peft::createLoraWeights(OpBuilder &builder, Location loc,
+                              LinearLikeOpInterface layer, StringRef adapter,
+                              const lowrank::LowRankFactors &factors,
+                              Type elementType) {
+  StringRef path = layer.getModulePath() ? *layer.getModulePath() : "";
+  auto make = [&](const numerics::Matrix<double> &m, AdapterTensorKind kind) {
+    return createWeight<double>(
+        builder, loc, getAdapterTensorName(path, kind, adapter),
+        RankedTensorType::get({m.getRows(), m.getCols()}, elementType),
+        m.values());
+  };
+  return {make(factors.a, AdapterTensorKind::LoraA),
+          make(factors.b, AdapterTensorKind::LoraB)};
 }

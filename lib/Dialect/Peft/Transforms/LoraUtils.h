@@ -10,6 +10,7 @@
 #define PEFT_LIB_DIALECT_PEFT_TRANSFORMS_LORAUTILS_H
 
 #include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Support/LowRank.h"
 
 #include <string>
 
@@ -27,6 +28,28 @@ bool isSelectedAdapter(StringRef name, ArrayRef<std::string> names);
 /// refused or failed (each with its error).
 LogicalResult changeMergeState(Operation *root, ArrayRef<std::string> names,
                                bool toMerged, bool drop = false);
+
+/// A LoRA adapter's factors read as double: s·B·A.
+struct LoraFactors {
+  numerics::Matrix<double> a, b;
+  double scale = 1.0;
+  lowrank::LowRankTerm getTerm() const { return {a.view(), b.view(), scale}; }
+};
+
+/// Reads A and B of `op` (constants), or emits an error at `op` naming
+/// `pass` and the layer, and fails.
+FailureOr<LoraFactors> readLoraFactors(LoraOp op, StringRef pass);
+
+/// New constants holding `factors.a` and `factors.b` with `elementType`,
+/// named as peft-load-adapter names the tensors of `adapter` on `layer`.
+std::pair<Value, Value>
+createLoraWeights(OpBuilder &builder, Location loc, LinearLikeOpInterface layer,
+                  StringRef adapter, const lowrank::LowRankFactors &factors,
+                  Type elementType);
+
+/// Erases an adapter that passes its base through (its result becomes its
+/// base); its parameters go when nothing else uses them.
+void eraseAdapter(AdapterOpInterface adapter);
 
 } // namespace mlir::peft
 
