@@ -95,6 +95,9 @@ PeftCombineAdaptersPass::planLayer(LinearLikeOpInterface layer,
   std::vector<LoraFactors> factors;
   factors.reserve(adapters.size());
   for (AdapterOpInterface adapter : stack)
+    if (llvm::is_contained(adapters, adapter.getAdapterName()))
+      seen.insert(adapter.getAdapterName());
+  for (AdapterOpInterface adapter : stack)
     if (adapter.getAdapterName() == name)
       return adapter->emitError()
              << pass << ": layer " << layer.describeLayer()
@@ -106,7 +109,6 @@ PeftCombineAdaptersPass::planLayer(LinearLikeOpInterface layer,
     });
     if (it == stack.end())
       continue;
-    seen.insert(source);
     auto lora = dyn_cast<LoraOp>(it->getOperation());
     if (!lora || lora.getMagnitude() || lora.getMerged())
       return (*it)->emitError()
