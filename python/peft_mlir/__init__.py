@@ -29,6 +29,7 @@ up to max-rank, and inputs given explicitly win.
 from ._peft_mlir import Module, PeftError, import_onnx, mlir_version, onnx_version, version
 from .lora import Linear  # also adds the LoRA methods to Module
 from . import quantization  # noqa: F401  (adds the quantization methods)
+from . import banks  # noqa: F401  (adds the adapter bank methods)
 
 __version__ = version().split()[-1]
 

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <cmath>
 
@@ -292,6 +293,125 @@ LogicalResult IA3Op::verify() {
            << (getFeedforward() ? "input" : "output") << " features)";
   if (auto adapter = getAdapter(); adapter && adapter->empty())
     return emitOpError("adapter name must not be empty when present");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LoraBankOp
+//===----------------------------------------------------------------------===//
+
+StringRef LoraBankOp::getAdapterName() {
+  return getAdapter() ? *getAdapter() : StringRef("bank");
+}
+Value LoraBankOp::getAdapterBase() { return getBase(); }
+bool LoraBankOp::isMergeable() { return false; }
+bool LoraBankOp::isMerged() { return false; }
+bool LoraBankOp::passesBaseThrough() { return true; }
+bool LoraBankOp::isReversible() { return false; }
+
+LogicalResult LoraBankOp::merge() {
+  return emitOpError("an adapter bank cannot be merged into its layer's "
+                     "weight; select one task first (peft-select-task)");
+}
+LogicalResult LoraBankOp::unmerge() {
+  return emitOpError("an adapter bank is never merged");
+}
+
+int64_t LoraBankOp::getNumTasks() {
+  if (isRuntime())
+    return getTaskScales().getType().getDimSize(0);
+  return getRanks() ? static_cast<int64_t>(getRanks()->size()) : 0;
+}
+
+SmallVector<int64_t> LoraBankOp::getRankOffsetValues() {
+  SmallVector<int64_t> offsets = {0};
+  if (std::optional<ArrayRef<int64_t>> ranks = getRanks())
+    for (int64_t rank : *ranks)
+      offsets.push_back(offsets.back() + rank);
+  return offsets;
+}
+
+std::optional<int64_t> LoraBankOp::lookupTask(StringRef task) {
+  if (std::optional<ArrayAttr> tasks = getTasks())
+    for (auto [index, name] : llvm::enumerate(tasks->getAsValueRange<StringAttr>()))
+      if (name == task)
+        return index;
+  return std::nullopt;
+}
+
+LogicalResult LoraBankOp::verify() {
+  LinearLikeOpInterface linear = getAdapterLayer(*this);
+  if (!linear)
+    return success(); // reported by the AdapterOpInterface verifier
+  if (getInput() != linear.getLinearInput())
+    return emitOpError("input must be the input of the adapted layer");
+  Type elementType = getBase().getType().getElementType();
+  auto aType = getLoraA().getType(), bType = getLoraB().getType();
+  if (aType.getElementType() != elementType ||
+      bType.getElementType() != elementType)
+    return emitOpError("lora_a and lora_b must have the element type ")
+           << elementType << " of the layer";
+  int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
+  if (!areCompatibleDims(aType.getDimSize(1), in))
+    return emitOpError("lora_a ") << aType << " must be [total rank, " << in
+                                  << "] (the layer's inputs)";
+  if (!areCompatibleDims(bType.getDimSize(0), out))
+    return emitOpError("lora_b ") << bType << " must be [" << out
+                                  << ", total rank] (the layer's outputs)";
+  int64_t rows = aType.getDimSize(0);
+  if (!areCompatibleDims(rows, bType.getDimSize(1)))
+    return emitOpError("lora_a has ")
+           << rows << " rows but lora_b has " << bType.getDimSize(1)
+           << " columns; both hold the stacked ranks of every task";
+  if (getTaskIds() && getInput().getType().getRank() < 2)
+    return emitOpError("a routed bank needs an input with a row dimension");
+  if (auto adapter = getAdapter(); adapter && adapter->empty())
+    return emitOpError("adapter name must not be empty when present");
+
+  if (isRuntime()) {
+    if (getRanks() || getScales())
+      return emitOpError("a runtime bank takes its ranks and scales from "
+                         "rank_offsets and task_scales, not from attributes");
+    int64_t slots = getTaskScales().getType().getDimSize(0);
+    if (!areCompatibleDims(getRankOffsets().getType().getDimSize(0),
+                           ShapedType::isDynamic(slots) ? slots : slots + 1))
+      return emitOpError("rank_offsets must have one more element than "
+                         "task_scales (")
+             << slots << ")";
+    if (getTaskScales().getType().getElementType() != elementType)
+      return emitOpError("task_scales must have the element type ")
+             << elementType;
+    if (getTasks() && !ShapedType::isDynamic(slots) &&
+        static_cast<int64_t>(getTasks()->size()) > slots)
+      return emitOpError("names ") << getTasks()->size()
+                                   << " tasks but has " << slots << " slots";
+    return success();
+  }
+  if (!getTasks() || !getRanks() || !getScales())
+    return emitOpError("needs tasks, ranks and scales (or the runtime "
+                       "operands rank_offsets and task_scales)");
+  size_t numTasks = getTasks()->size();
+  if (getRanks()->size() != numTasks || getScales()->size() != numTasks)
+    return emitOpError("has ")
+           << numTasks << " tasks but " << getRanks()->size() << " ranks and "
+           << getScales()->size() << " scales";
+  llvm::StringSet<> seen;
+  for (auto [index, name] :
+       llvm::enumerate(getTasks()->getAsValueRange<StringAttr>())) {
+    if (name.empty())
+      return emitOpError("task ") << index << " has an empty name";
+    if (!seen.insert(name).second)
+      return emitOpError("task '") << name << "' occurs twice";
+    if ((*getRanks())[index] < 0)
+      return emitOpError("task '")
+             << name << "' has negative rank " << (*getRanks())[index];
+    if (!std::isfinite((*getScales())[index]))
+      return emitOpError("task '") << name << "' has a non-finite scale";
+  }
+  int64_t total = getRankOffsetValues().back();
+  if (!areCompatibleDims(rows, total))
+    return emitOpError("the task ranks add up to ")
+           << total << " but lora_a has " << rows << " rows";
   return success();
 }
 

@@ -62,20 +62,10 @@ FailureOr<LoadedTensor>
 PeftLoadAdapterPass::loadTensor(LinearLikeOpInterface linear,
                                 const SafeTensor &tensor,
                                 ArrayRef<int64_t> expected, StringRef what) {
-  if (ArrayRef<int64_t>(tensor.shape) != expected)
-    return linear->emitError("peft-load-adapter: ")
-           << what << " '" << tensor.name << "' has shape "
-           << formatShapeList(tensor.shape) << " but the layer "
-           << (linear.getModulePath()
-                   ? "'" + linear.getModulePath()->str() + "' "
-                   : "")
-           << "(in " << linear.getInFeatures() << ", out "
-           << linear.getOutFeatures() << ") needs "
-           << formatShapeList(expected);
-  llvm::Expected<std::vector<double>> values = readAdapterTensor(tensor);
-  if (!values)
-    return linear->emitError("peft-load-adapter: ")
-           << llvm::toString(values.takeError());
+  FailureOr<std::vector<double>> values = readLayerAdapterTensor(
+      "peft-load-adapter", linear, tensor, expected, what);
+  if (failed(values))
+    return failure();
   LoadedTensor loaded;
   loaded.shape.assign(expected.begin(), expected.end());
   loaded.values = std::move(*values);
@@ -88,16 +78,9 @@ LogicalResult PeftLoadAdapterPass::planModule(const AdapterConfig &config,
                                               LinearLikeOpInterface linear,
                                               Attachment &plan) {
   plan.linear = linear;
+  if (failed(checkAdaptableLayer("peft-load-adapter", linear)))
+    return failure();
   int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
-  if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
-    return linear->emitError("peft-load-adapter: the layer's weight shape "
-                             "must be static");
-  if (!isSupportedWeightElementType(
-          cast<RankedTensorType>(linear.getLinearOutput().getType())
-              .getElementType()))
-    return linear->emitError("peft-load-adapter: unsupported element type ")
-           << cast<RankedTensorType>(linear.getLinearOutput().getType())
-                  .getElementType();
 
   // DoRA and feedforward IA³ recompute the layer from its float weight.
   bool dense = linear.getDenseWeightOperand() != nullptr;
@@ -217,17 +200,7 @@ void PeftLoadAdapterPass::runOnOperation() {
   for (const SafeTensor *tensor : (*adapter)->getOtherTensors())
     ok &= reportUnmatched((*adapter)->describeOtherTensor(*tensor));
 
-  // Layers by path; a path may occur in several functions.
-  llvm::StringMap<SmallVector<LinearLikeOpInterface, 1>> layers;
-  std::string firstPath;
-  root->walk([&](LinearLikeOpInterface linear) {
-    std::optional<StringRef> path = linear.getModulePath();
-    if (!path)
-      return;
-    if (firstPath.empty())
-      firstPath = path->str();
-    layers[*path].push_back(linear);
-  });
+  LayersByPath layers = collectLayersByPath(root);
 
   std::vector<Attachment> plans;
   for (const AdapterModule &module : (*adapter)->getModules()) {
@@ -238,22 +211,12 @@ void PeftLoadAdapterPass::runOnOperation() {
       continue;
     }
     std::string layerPath = applyModuleMap(moduleMap, module.path);
-    auto it = layers.find(layerPath);
-    if (it == layers.end()) {
-      ok &= reportUnmatched(
-          "module '" + module.path +
-          (layerPath != module.path ? "' (mapped to '" + layerPath + "')"
-                                    : "'") +
-          " of the adapter matches no linear layer (" +
-          (firstPath.empty()
-               ? std::string("there are no linear layers "
-                             "with a path; run "
-                             "peft-raise-linear first")
-               : "layers have paths like '" + firstPath + "'; see module-map") +
-          ")");
+    const auto *matched = layers.lookup(layerPath);
+    if (!matched) {
+      ok &= reportUnmatched(layers.describeUnmatched(module.path, layerPath));
       continue;
     }
-    for (LinearLikeOpInterface linear : it->second) {
+    for (LinearLikeOpInterface linear : *matched) {
       Attachment plan;
       if (failed(planModule(config, module, linear, plan))) {
         ok = false;

@@ -3,6 +3,7 @@
 #include "LoraUtils.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Support/PeftAdapter.h"
+#include "peft/Support/ShapeArithmetic.h"
 
 using namespace mlir;
 using namespace mlir::peft;
@@ -95,4 +96,72 @@ mlir::peft::createLoraWeights(OpBuilder &builder, Location loc,
   };
   return {make(factors.a, AdapterTensorKind::LoraA),
           make(factors.b, AdapterTensorKind::LoraB)};
+}
+
+LayersByPath mlir::peft::collectLayersByPath(Operation *root) {
+  LayersByPath result;
+  root->walk([&](LinearLikeOpInterface linear) {
+    std::optional<StringRef> path = linear.getModulePath();
+    if (!path)
+      return;
+    if (result.firstPath.empty())
+      result.firstPath = path->str();
+    result.layers[*path].push_back(linear);
+  });
+  return result;
+}
+
+const SmallVector<LinearLikeOpInterface, 1> *
+LayersByPath::lookup(StringRef path) const {
+  auto it = layers.find(path);
+  return it == layers.end() ? nullptr : &it->second;
+}
+
+std::string LayersByPath::describeUnmatched(StringRef modulePath,
+                                            StringRef layerPath) const {
+  return ("module '" + modulePath +
+          (layerPath != modulePath ? "' (mapped to '" + layerPath + "')"
+                                   : Twine("'")) +
+          " of the adapter matches no linear layer (" +
+          (firstPath.empty()
+               ? std::string("there are no linear layers with a path; run "
+                             "peft-raise-linear first")
+               : "layers have paths like '" + firstPath + "'; see module-map") +
+          ")")
+      .str();
+}
+
+LogicalResult mlir::peft::checkAdaptableLayer(StringRef pass,
+                                              LinearLikeOpInterface linear) {
+  int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
+  if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
+    return linear->emitError(pass)
+           << ": the layer's weight shape must be static";
+  Type elementType = cast<RankedTensorType>(linear.getLinearOutput().getType())
+                         .getElementType();
+  if (!isSupportedWeightElementType(elementType))
+    return linear->emitError(pass)
+           << ": unsupported element type " << elementType;
+  return success();
+}
+
+FailureOr<std::vector<double>>
+mlir::peft::readLayerAdapterTensor(StringRef pass, LinearLikeOpInterface linear,
+                                   const SafeTensor &tensor,
+                                   ArrayRef<int64_t> expected, StringRef what) {
+  if (ArrayRef<int64_t>(tensor.shape) != expected)
+    return linear->emitError(pass)
+           << ": " << what << " '" << tensor.name << "' has shape "
+           << formatShapeList(tensor.shape) << " but the layer "
+           << (linear.getModulePath()
+                   ? "'" + linear.getModulePath()->str() + "' "
+                   : "")
+           << "(in " << linear.getInFeatures() << ", out "
+           << linear.getOutFeatures() << ") needs "
+           << formatShapeList(expected);
+  llvm::Expected<std::vector<double>> values = readAdapterTensor(tensor);
+  if (!values)
+    return linear->emitError(pass)
+           << ": " << llvm::toString(values.takeError());
+  return std::move(*values);
 }

@@ -1,7 +1,8 @@
 //===- LoraUtils.h - helpers shared by the LoRA passes ----------*- C++ -*-===//
 //
 // Adapter selection and the layer/adapter walk that peft-merge-lora and
-// peft-unmerge-lora share. The arithmetic lives in the adapters'
+// peft-unmerge-lora share; matching and reading adapter files for
+// peft-load-adapter and peft-add-task. The arithmetic lives in the adapters'
 // merge/unmerge (AdapterOpInterface) and in peft/Support/Numerics.h.
 //
 //===----------------------------------------------------------------------===//
@@ -12,7 +13,10 @@
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Support/LowRank.h"
 
+#include "llvm/ADT/StringMap.h"
+
 #include <string>
+#include <vector>
 
 namespace mlir::peft {
 
@@ -50,6 +54,35 @@ createLoraWeights(OpBuilder &builder, Location loc, LinearLikeOpInterface layer,
 /// Erases an adapter that passes its base through (its result becomes its
 /// base); its parameters go when nothing else uses them.
 void eraseAdapter(AdapterOpInterface adapter);
+struct SafeTensor;
+
+/// The layers below a root that have a module path, by path (a path may
+/// occur in several functions).
+struct LayersByPath {
+  llvm::StringMap<SmallVector<LinearLikeOpInterface, 1>> layers;
+  /// The first path seen, for diagnostics ("" when there is none).
+  std::string firstPath;
+
+  /// The layers at `path`, or null.
+  const SmallVector<LinearLikeOpInterface, 1> *lookup(StringRef path) const;
+  /// "module '<modulePath>' [(mapped to '<layerPath>')] of the adapter
+  /// matches no linear layer (<hint>)".
+  std::string describeUnmatched(StringRef modulePath,
+                                StringRef layerPath) const;
+};
+LayersByPath collectLayersByPath(Operation *root);
+
+/// Checks that an adapter can be attached to `linear` (static weight shape, a
+/// float element type); errors start with `pass`.
+LogicalResult checkAdaptableLayer(StringRef pass, LinearLikeOpInterface linear);
+
+/// Decodes the adapter tensor `tensor` (described as `what`) for `linear`
+/// after checking that its shape is `expected`; errors start with `pass` and
+/// name the tensor, the shapes and the layer.
+FailureOr<std::vector<double>>
+readLayerAdapterTensor(StringRef pass, LinearLikeOpInterface linear,
+                       const SafeTensor &tensor, ArrayRef<int64_t> expected,
+                       StringRef what);
 
 } // namespace mlir::peft
 

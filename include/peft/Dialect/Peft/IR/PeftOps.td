@@ -164,6 +164,93 @@ def Peft_IA3Op : Peft_Op<"ia3", [Pure, AllTypesMatch<["base", "result"]>,
   }];
 }
 
+def Peft_LoraBankOp : Peft_Op<"lora_bank", [Pure, AttrSizedOperandSegments,
+    AllTypesMatch<["base", "result"]>,
+    DeclareOpInterfaceMethods<Peft_AdapterOpInterface>]> {
+  let summary = "a bank of per-task LoRA adapters with ragged ranks and "
+                "per-row task routing";
+  let description = [{
+    One linear layer's adapters for several tasks (continual learning,
+    ../shared/REFERENCE.md §2, docs/banks.md). Task `t` has its own rank
+    `r_t` (ragged: `0` when the task does not adapt this layer) and scale
+    `s_t`; its `A_t` is rows `o_t .. o_t + r_t` of the stacked `lora_a`
+    (`[Σ r_t, in]`) and its `B_t` the same columns of the stacked `lora_b`
+    (`[out, Σ r_t]`), `o_t = Σ_{u<t} r_u`.
+
+    With `task_ids` (int64 `[batch]`, the index of each row's task in the
+    bank's order, −1 for none) the rows of the input — all its dimensions
+    but the last, flattened — are split into `batch` equal consecutive
+    groups and group `g` computes
+
+    ```
+    y_g = base_g + s_t · (x_g · A_tᵀ) · B_tᵀ     with t = task_ids[g]
+    ```
+
+    at task `t`'s own rank; a group whose id is −1 (or outside the bank) is
+    `base_g`. Lowering runs, task by task, the two skinny products of the
+    rows routed to that task only: never one full pass per task, never a
+    dense `B·A`. A bank without `task_ids` is not routed yet: it must go
+    through `peft-route-tasks` or `peft-select-task` before it is lowered.
+
+    The bank's layout comes from its attributes (`tasks`, `ranks`,
+    `scales`), or, for a runtime bank (`peft-bank-as-inputs`), from the
+    operands `rank_offsets` (`[T + 1]`, nondecreasing, `o_0 = 0`, last
+    `≤` the capacity `lora_a` has rows for) and `task_scales` (`[T]`), which
+    are then function arguments; the attributes are absent.
+
+    A bank cannot be merged into the layer's weight: `peft-select-task`
+    turns it into the selected task's `peft.lora`, which can.
+
+    Example (two tasks, ranks 2 and 4, routed):
+
+    ```mlir
+    %z = peft.lora_bank %x, %y, %a, %b task_ids %ids
+           tasks ["sst2", "mnli"] ranks [2, 4] scales [2.0, 1.0]
+           : tensor<?x8x64xf32>, tensor<?x8x64xf32>, tensor<6x64xf32>,
+             tensor<64x6xf32>, tensor<?xi64>
+    ```
+  }];
+
+  let arguments = (ins
+    RankedTensorOf<[AnyFloat]>:$input,
+    RankedTensorOf<[AnyFloat]>:$base,
+    2DTensorOf<[AnyFloat]>:$lora_a,
+    2DTensorOf<[AnyFloat]>:$lora_b,
+    Optional<1DTensorOf<[I64]>>:$task_ids,
+    Optional<1DTensorOf<[I64]>>:$rank_offsets,
+    Optional<1DTensorOf<[AnyFloat]>>:$task_scales,
+    OptionalAttr<StrArrayAttr>:$tasks,
+    OptionalAttr<DenseI64ArrayAttr>:$ranks,
+    OptionalAttr<DenseF64ArrayAttr>:$scales,
+    OptionalAttr<StrAttr>:$adapter
+  );
+  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
+
+  let assemblyFormat = [{
+    $input `,` $base `,` $lora_a `,` $lora_b
+    (`task_ids` $task_ids^)?
+    (`runtime` `(` $rank_offsets^ `:` type($rank_offsets) `,` $task_scales `:`
+      type($task_scales) `)`)?
+    (`tasks` $tasks^)? (`ranks` $ranks^)? (`scales` $scales^)?
+    (`adapter` $adapter^)? attr-dict
+    `:` type($input) `,` type($base) `,` type($lora_a) `,` type($lora_b)
+    (`,` type($task_ids)^)?
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// Whether the bank's layout comes from runtime operands.
+    bool isRuntime() { return static_cast<bool>(getRankOffsets()); }
+    /// The number of tasks (of task slots, for a runtime bank).
+    int64_t getNumTasks();
+    /// The row offset of each task in the stacked A, and the total rank,
+    /// from `ranks` (a static bank only): T + 1 entries.
+    ::llvm::SmallVector<int64_t> getRankOffsetValues();
+    /// The index of `task` in `tasks`, or nullopt.
+    std::optional<int64_t> lookupTask(::llvm::StringRef task);
+  }];
+}
+
 def Peft_IntWeight : 2DTensorOf<[I<2>, I<3>, I<4>, I8]>;
 
 def Peft_QLinearOp : Peft_Op<"qlinear", [Pure, AttrSizedOperandSegments,

@@ -388,6 +388,136 @@ def PeftLoraAsInputs : Pass<"peft-lora-as-inputs", "ModuleOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def PeftAddTask : Pass<"peft-add-task"> {
+  let summary = "Add a Hugging Face PEFT LoRA adapter to the bank as a new task";
+  let description = [{
+    Appends the adapter at `path` (a PEFT `save_pretrained` directory, or its
+    safetensors file) to the module's adapter banks as task `name`
+    (docs/banks.md). The modules of the adapter are matched to the layers
+    as `peft-load-adapter` matches them (`module-map`, `allow-unmatched`);
+    every tensor is read and checked against its layer before anything
+    changes. On each layer the adapter touches, the task's `A` rows and `B`
+    columns are appended to the bank's stacked `lora_a` / `lora_b` at the
+    adapter's own rank (ragged: `rank_pattern` applies) with its scale
+    (`α/r` or `α/√r`); a layer without a bank gets one, on top of its
+    adapter stack, with the earlier tasks at rank 0; a banked layer the
+    adapter leaves alone gets rank 0 for the new task. The earlier tasks'
+    values are copied exactly: their outputs stay bit-identical. A bank that
+    is routed already routes the new task too.
+
+    Errors: a missing `name` or `path`, a task name the bank has, a DoRA or
+    IA³ adapter (a bank holds plain LoRA tasks), banks that list different
+    tasks, a runtime bank (its tasks come at run time), and the
+    `peft-load-adapter` errors (shapes, ranks, unmatched keys).
+
+    Example: `--peft-add-task="name=sst2 path=adapters/sst2"` then
+    `--peft-add-task="name=mnli path=adapters/mnli"` on a layer both adapt
+    (ranks 2 and 4) gives
+
+    ```mlir
+    %y = peft.linear %x, %w layout out_in role q path "model.layers.0.self_attn.q_proj" : ...
+    %a = arith.constant dense_resource<...> : tensor<6x64xf32>
+    %b = arith.constant dense_resource<...> : tensor<64x6xf32>
+    %z = peft.lora_bank %x, %y, %a, %b tasks ["sst2", "mnli"] ranks [2, 4]
+           scales [2.000000e+00, 1.000000e+00] : ...
+    ```
+  }];
+  let options = [
+    Option<"taskName", "name", "std::string", /*default=*/"\"\"",
+           "Name of the new task (required, unique in the bank)">,
+    Option<"path", "path", "std::string", /*default=*/"\"\"",
+           "The task's PEFT adapter directory (or its "
+           "adapter_model.safetensors)">,
+    ListOption<"moduleMap", "module-map", "::mlir::peft::ModuleMapEntry",
+               "Module path prefix rewrites, 'from=to' entries, applied to "
+               "the adapter's paths">,
+    Option<"allowUnmatched", "allow-unmatched", "bool", /*default=*/"false",
+           "Warn about, rather than reject, keys that match no layer">
+  ];
+  let dependentDialects = ["mlir::peft::PeftDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def PeftSelectTask : Pass<"peft-select-task"> {
+  let summary = "Specialize the adapter banks to one task";
+  let description = [{
+    Replaces every `peft.lora_bank` by the `peft.lora` of task `task` (its
+    rows of `lora_a`, its columns of `lora_b`, its scale; the adapter is
+    named after the task), or by nothing where the task has rank 0. The
+    result runs that task for every row and can be merged
+    (`peft-merge-lora`). A routing input (`peft-route-tasks`) that no bank
+    reads any more is removed from its function.
+
+    Errors: no `task`, a task the bank does not have (the message lists
+    them), no bank, banks that list different tasks, a runtime bank.
+
+    Example (`task=mnli`, the bank of `peft-add-task`'s example):
+
+    ```mlir
+    %z = peft.lora_bank %x, %y, %a, %b tasks ["sst2", "mnli"] ranks [2, 4]
+           scales [2.000000e+00, 1.000000e+00] : ...
+    ```
+
+    becomes
+
+    ```mlir
+    %a1 = arith.constant dense_resource<...> : tensor<4x64xf32>
+    %b1 = arith.constant dense_resource<...> : tensor<64x4xf32>
+    %z = peft.lora %x, %y, %a1, %b1 scale 1.000000e+00 adapter "mnli" : ...
+    ```
+  }];
+  let options = [
+    Option<"taskName", "task", "std::string", /*default=*/"\"\"",
+           "The task to keep (required)">
+  ];
+  let dependentDialects = ["mlir::peft::PeftDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def PeftRouteTasks : Pass<"peft-route-tasks", "ModuleOp"> {
+  let summary = "Route each row of a batch to its own task (a task_ids input)";
+  let description = [{
+    Gives every public function that holds adapter banks a new last input,
+    `tensor<?xi64>` named `input-name` (`onnx.name`, the graph input on
+    export and the name `peft-run` and `Module.run` fill), and makes each
+    bank of the function read it: entry `g` is the index of the task of row
+    group `g` in the bank's order (−1, or any index outside the bank, for
+    the base model alone). The rows of a layer's input — its dimensions but
+    the last, flattened — are split into as many equal consecutive groups as
+    `task_ids` has entries: for `[batch, seq, in]` a group is one sequence,
+    and the same holds for a `[batch·seq, in]` input (GPT-2's Conv1D).
+
+    The banks are lowered (convert-peft-to-linalg) to gathered skinny
+    products at each task's own rank, grouped by task; see
+    docs/banks.md.
+
+    Errors: no bank, a bank routed already, a bank outside a public
+    function, an input of that name already there.
+
+    Example:
+
+    ```mlir
+    func.func @main(%x: tensor<?x8x64xf32>) -> tensor<?x8x64xf32> {
+      ...
+      %z = peft.lora_bank %x, %y, %a, %b tasks ["sst2", "mnli"] ...
+    ```
+
+    becomes
+
+    ```mlir
+    func.func @main(%x: tensor<?x8x64xf32>,
+                    %ids: tensor<?xi64> {onnx.name = "task_ids"}) -> tensor<?x8x64xf32> {
+      ...
+      %z = peft.lora_bank %x, %y, %a, %b task_ids %ids tasks ["sst2", "mnli"] ...
+    ```
+  }];
+  let options = [
+    Option<"inputName", "input-name", "std::string", /*default=*/"\"task_ids\"",
+           "Name of the new routing input">
+  ];
+  let dependentDialects = ["mlir::peft::PeftDialect"];
+}
+
 def PeftCombineAdapters : Pass<"peft-combine-adapters"> {
   let summary = "Combine LoRA adapters into a new one (PEFT's add_weighted_adapter)";
   let description = [{

@@ -1,0 +1,69 @@
+//===- MatrixBuilders.h - linalg builders on [rows, n] matrices -*- C++ -*-===//
+//
+// The builders every peft op lowering shares (convert-peft-to-linalg): the
+// collapse of an input to a [rows, features] matrix and back, matmuls with
+// f32 accumulators for f16/bf16, transposed adapter operands, and
+// elementwise generics over a matrix with row-vector operands.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PEFT_LIB_CONVERSION_PEFTTOLINALG_MATRIXBUILDERS_H
+#define PEFT_LIB_CONVERSION_PEFTTOLINALG_MATRIXBUILDERS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Value.h"
+
+namespace mlir::peft::matrix {
+
+/// Collapses all but the last dimension of `value` into one row dimension
+/// (a rank-1 value gets a unit row dimension).
+Value collapseToMatrix(OpBuilder &b, Location loc, Value value);
+
+/// Restores the leading dimensions of `like` on a [rows, out] matrix.
+///
+/// Several dynamic leading dimensions are restored with tensor.reshape rather
+/// than tensor.expand_shape: MLIR 22's expand-strided-metadata crashes on a
+/// memref.expand_shape that splits one dynamic extent into several.
+Value expandFromMatrix(OpBuilder &b, Location loc, Value matrix, Value like,
+                       RankedTensorType resultType);
+
+/// An arith.constant of the float `type`.
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value);
+
+/// A zero-filled [rows, cols] accumulator.
+Value zeroMatrix(OpBuilder &b, Location loc, OpFoldResult rows,
+                 OpFoldResult cols, Type elementType);
+
+/// lhs [M, K] times `rhs`, which is [N, K] (read transposed through the
+/// indexing maps) when `transposeRhs`, else [K, N]; a zero-filled [M, N] in
+/// the accumulator type of `rhs`'s elements (f32 for f16/bf16).
+Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+             bool transposeRhs);
+
+/// The transpose of the 2-D adapter matrix `value` ([R, C] -> [C, R]), so
+/// that the skinny adapter matmuls read their right operand with N innermost
+/// (the layout the CPU micro-kernel vectorizes). A constant adapter is
+/// transposed here, into a new blob; a runtime one (peft-lora-as-inputs) by
+/// a linalg.transpose, r·(in+out) elements per call.
+Value transposedAdapter(OpBuilder &b, Location loc, Value value);
+
+/// An elementwise linalg.generic over a [rows, cols] matrix (`like` gives
+/// the shape) whose inputs are matrices (`matrices`) and row vectors indexed
+/// by the column (`vectors`); `body` maps the scalars, matrices first, to
+/// the result, of `elementType` (null: that of `like`).
+Value elementwise(OpBuilder &b, Location loc, Value like, ValueRange matrices,
+                  ValueRange vectors,
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+                  Type elementType = nullptr);
+
+} // namespace mlir::peft::matrix
+
+namespace mlir {
+class RewritePatternSet;
+namespace peft {
+/// The lowering of peft.lora_bank (LoraBankLowering.cpp).
+void populateLoraBankLoweringPatterns(RewritePatternSet &patterns);
+} // namespace peft
+} // namespace mlir
+
+#endif // PEFT_LIB_CONVERSION_PEFTTOLINALG_MATRIXBUILDERS_H
