@@ -13,9 +13,7 @@ bool mlir::peft::isSelectedAdapter(StringRef name,
   return names.empty() || llvm::is_contained(names, name);
 }
 
-/// Erases a merged adapter: its result becomes its base; its parameters go
-/// when nothing else uses them.
-static void dropAdapter(AdapterOpInterface adapter) {
+void mlir::peft::eraseAdapter(AdapterOpInterface adapter) {
   SmallVector<Value> operands(adapter->getOperands());
   adapter->getResult(0).replaceAllUsesWith(adapter.getAdapterBase());
   adapter->erase();
@@ -55,9 +53,49 @@ LogicalResult mlir::peft::changeMergeState(Operation *root,
     }
     if (drop)
       for (AdapterOpInterface adapter : llvm::reverse(merged))
-        dropAdapter(adapter);
+        eraseAdapter(adapter);
   }
   return failure(failedAny);
+}
+
+FailureOr<LoraFactors> mlir::peft::readLoraFactors(LoraOp op, StringRef pass) {
+  LinearLikeOpInterface layer = getAdapterLayer(op);
+  std::string where = (" of adapter '" + op.getAdapterName() + "' on layer " +
+                       (layer ? layer.describeLayer() : std::string("?")))
+                          .str();
+  FailureOr<std::vector<double>> a =
+      readConstantOperand<double>(op, op.getLoraA(), pass + ": lora_A" + where);
+  if (failed(a))
+    return failure();
+  FailureOr<std::vector<double>> b =
+      readConstantOperand<double>(op, op.getLoraB(), pass + ": lora_B" + where);
+  if (failed(b))
+    return failure();
+  auto aType = cast<RankedTensorType>(op.getLoraA().getType());
+  auto bType = cast<RankedTensorType>(op.getLoraB().getType());
+  LoraFactors f{
+      numerics::Matrix<double>(aType.getDimSize(0), aType.getDimSize(1)),
+      numerics::Matrix<double>(bType.getDimSize(0), bType.getDimSize(1)),
+      op.getScale().convertToDouble()};
+  f.a.values() = std::move(*a);
+  f.b.values() = std::move(*b);
+  return f;
+}
+
+std::pair<Value, Value>
+mlir::peft::createLoraWeights(OpBuilder &builder, Location loc,
+                              LinearLikeOpInterface layer, StringRef adapter,
+                              const lowrank::LowRankFactors &factors,
+                              Type elementType) {
+  StringRef path = layer.getModulePath() ? *layer.getModulePath() : "";
+  auto make = [&](const numerics::Matrix<double> &m, AdapterTensorKind kind) {
+    return createWeight<double>(
+        builder, loc, getAdapterTensorName(path, kind, adapter),
+        RankedTensorType::get({m.getRows(), m.getCols()}, elementType),
+        m.values());
+  };
+  return {make(factors.a, AdapterTensorKind::LoraA),
+          make(factors.b, AdapterTensorKind::LoraB)};
 }
 
 LayersByPath mlir::peft::collectLayersByPath(Operation *root) {
@@ -88,8 +126,7 @@ std::string LayersByPath::describeUnmatched(StringRef modulePath,
           (firstPath.empty()
                ? std::string("there are no linear layers with a path; run "
                              "peft-raise-linear first")
-               : "layers have paths like '" + firstPath +
-                     "'; see module-map") +
+               : "layers have paths like '" + firstPath + "'; see module-map") +
           ")")
       .str();
 }
@@ -100,18 +137,18 @@ LogicalResult mlir::peft::checkAdaptableLayer(StringRef pass,
   if (ShapedType::isDynamic(in) || ShapedType::isDynamic(out))
     return linear->emitError(pass)
            << ": the layer's weight shape must be static";
-  Type elementType =
-      cast<RankedTensorType>(linear.getLinearOutput().getType())
-          .getElementType();
+  Type elementType = cast<RankedTensorType>(linear.getLinearOutput().getType())
+                         .getElementType();
   if (!isSupportedWeightElementType(elementType))
     return linear->emitError(pass)
            << ": unsupported element type " << elementType;
   return success();
 }
 
-FailureOr<std::vector<double>> mlir::peft::readLayerAdapterTensor(
-    StringRef pass, LinearLikeOpInterface linear, const SafeTensor &tensor,
-    ArrayRef<int64_t> expected, StringRef what) {
+FailureOr<std::vector<double>>
+mlir::peft::readLayerAdapterTensor(StringRef pass, LinearLikeOpInterface linear,
+                                   const SafeTensor &tensor,
+                                   ArrayRef<int64_t> expected, StringRef what) {
   if (ArrayRef<int64_t>(tensor.shape) != expected)
     return linear->emitError(pass)
            << ": " << what << " '" << tensor.name << "' has shape "

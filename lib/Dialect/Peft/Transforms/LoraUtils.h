@@ -11,6 +11,7 @@
 #define PEFT_LIB_DIALECT_PEFT_TRANSFORMS_LORAUTILS_H
 
 #include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Support/LowRank.h"
 
 #include "llvm/ADT/StringMap.h"
 
@@ -32,6 +33,27 @@ bool isSelectedAdapter(StringRef name, ArrayRef<std::string> names);
 LogicalResult changeMergeState(Operation *root, ArrayRef<std::string> names,
                                bool toMerged, bool drop = false);
 
+/// A LoRA adapter's factors read as double: s·B·A.
+struct LoraFactors {
+  numerics::Matrix<double> a, b;
+  double scale = 1.0;
+  lowrank::LowRankTerm getTerm() const { return {a.view(), b.view(), scale}; }
+};
+
+/// Reads A and B of `op` (constants), or emits an error at `op` naming
+/// `pass` and the layer, and fails.
+FailureOr<LoraFactors> readLoraFactors(LoraOp op, StringRef pass);
+
+/// New constants holding `factors.a` and `factors.b` with `elementType`,
+/// named as peft-load-adapter names the tensors of `adapter` on `layer`.
+std::pair<Value, Value>
+createLoraWeights(OpBuilder &builder, Location loc, LinearLikeOpInterface layer,
+                  StringRef adapter, const lowrank::LowRankFactors &factors,
+                  Type elementType);
+
+/// Erases an adapter that passes its base through (its result becomes its
+/// base); its parameters go when nothing else uses them.
+void eraseAdapter(AdapterOpInterface adapter);
 struct SafeTensor;
 
 /// The layers below a root that have a module path, by path (a path may

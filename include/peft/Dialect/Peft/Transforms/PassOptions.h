@@ -29,6 +29,12 @@ enum class QuantGranularity { Channel, Group };
 /// How `peft-quantize-weights` chooses scales.
 enum class ScaleMethod { MinMax, Lp };
 
+/// `peft-combine-adapters{mode=}`: PEFT's add_weighted_adapter combination
+/// types (peft/Support/LowRank.h, lowrank::CombineMode).
+enum class AdapterCombineMode { Cat, Svd, Linear };
+/// `peft-select-rank{policy=}`: the rank policies of peft/Support/LowRank.h.
+enum class RankPolicyKind { Energy, Distance, Threshold };
+
 /// One `regex=value` entry of `rank-pattern` or `alpha-pattern`: `key` is a
 /// Python regex matched against the end of a module path (PEFT's
 /// `rank_pattern` rule), `value` a rank or an alpha.

@@ -587,6 +587,166 @@ def PeftBankAsInputs : Pass<"peft-bank-as-inputs", "ModuleOp"> {
   let dependentDialects = ["mlir::peft::PeftDialect"];
 }
 
+def PeftCombineAdapters : Pass<"peft-combine-adapters"> {
+  let summary = "Combine LoRA adapters into a new one (PEFT's add_weighted_adapter)";
+  let description = [{
+    For every layer whose adapter stack holds unmerged plain `peft.lora`
+    ops of the named `adapters`, computes the factors of one new adapter
+    `name` from them with weights `wᵢ` and puts it on top of the stack,
+    following Hugging Face PEFT 0.10's `add_weighted_adapter`. The new
+    adapter has rank r', `lora_alpha = r'`, hence scale 1:
+
+    - `cat`: r' = Σ rᵢ, `A' = [w₁s₁A₁; …]`, `B' = [B₁ …]`:
+      `B'·A' = Σ wᵢ·sᵢ·Bᵢ·Aᵢ` exactly.
+    - `svd`: the truncated SVD of `Σ wᵢ·sᵢ·Bᵢ·Aᵢ` at rank `rank` (default:
+      the largest source rank), `B' = U·diag(σ)`, `A' = Vᵀ`; exact at full
+      rank. PEFT 0.10 itself decomposes `Σ wᵢ·sᵢ²·Bᵢ·Aᵢ` (it weights the
+      already scaled delta weight by `wᵢ·sᵢ`); `peft-svd-scaling=true`
+      reproduces that. Both agree when every `sᵢ = 1`.
+    - `linear`: equal ranks, `A' = Σ √(wᵢsᵢ)·Aᵢ`, `B' = Σ √(wᵢsᵢ)·Bᵢ`.
+      This is NOT the weighted sum: `B'·A'` has the cross terms
+      `√(wᵢsᵢwⱼsⱼ)·Bᵢ·Aⱼ`, i ≠ j.
+
+    As in PEFT, one adapter is always combined with `linear`, and a layer
+    that holds only some of the adapters combines those it has. The
+    factors are computed in double (peft/Support/LowRank.h) and stored in
+    the sources' element type.
+
+    PEFT keeps the sources and the user then activates the new adapter
+    (`set_adapter`). The IR has no inactive adapters: with `replace=true`
+    (the default) the sources are removed, so the model computes what
+    PEFT's model computes with only the new adapter active; with
+    `replace=false` they stay in the stack and stay active (the layer adds
+    them and the combination).
+
+    Errors, which leave the IR unchanged: an adapter on no layer, a
+    source that is DoRA, merged or not a LoRA, `linear` with unequal ranks
+    or a negative `w·s`, a weight count other than the adapter count, a
+    `rank` above `min(out, in, Σ rᵢ)`, and a `name` already in use on a
+    layer. A per-layer table goes to `report`, with the relative distance
+    `‖B'·A' − Σ wᵢ·sᵢ·Bᵢ·Aᵢ‖_F / ‖Σ wᵢ·sᵢ·Bᵢ·Aᵢ‖_F` (0 for `cat`; the
+    truncation for `svd`; the cross terms for `linear`).
+
+    Example (`mode=cat adapters=a,b weights=1.0,0.5 name=ab`):
+
+    ```mlir
+    %z1 = peft.lora %x, %y, %a1, %b1 scale 2.0 adapter "a" : ...
+    %z2 = peft.lora %x, %z1, %a2, %b2 scale 1.0 adapter "b" : ...
+    ```
+
+    becomes
+
+    ```mlir
+    %a = arith.constant dense_resource<l.q_proj.lora_A.ab.weight> : tensor<12x64xf32>
+    %b = arith.constant dense_resource<l.q_proj.lora_B.ab.weight> : tensor<64x12xf32>
+    %z = peft.lora %x, %y, %a, %b scale 1.0 adapter "ab" : ...
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "::mlir::peft::AdapterCombineMode",
+           /*default=*/"::mlir::peft::AdapterCombineMode::Svd",
+           "How to combine: cat, svd or linear (PEFT's combination_type)",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::peft::AdapterCombineMode::Cat, "cat",
+                        "concatenate: rank = sum of ranks, the weighted sum"),
+             clEnumValN(::mlir::peft::AdapterCombineMode::Svd, "svd",
+                        "truncated SVD of the weighted sum"),
+             clEnumValN(::mlir::peft::AdapterCombineMode::Linear, "linear",
+                        "weighted sums of A and of B (equal ranks; "
+                        "not the weighted sum of the products)"))}]>,
+    ListOption<"adapters", "adapters", "std::string",
+               "Adapters to combine (required)">,
+    ListOption<"weights", "weights", "double",
+               "One weight per adapter (required)">,
+    Option<"rank", "rank", "int64_t", /*default=*/"0",
+           "svd: rank of the new adapter (0: the largest source rank)">,
+    Option<"name", "name", "std::string", /*default=*/"\"combined\"",
+           "Name of the new adapter">,
+    Option<"replace", "replace", "bool", /*default=*/"true",
+           "Remove the source adapters (false: keep them, still active)">,
+    Option<"peftSvdScaling", "peft-svd-scaling", "bool", /*default=*/"false",
+           "svd: decompose sum w*s^2*B*A as PEFT 0.10 does, not sum w*s*B*A">,
+    Option<"report", "report", "std::string", /*default=*/"\"-\"",
+           "Where to write the per-layer table: '-' for standard error, a "
+           "file, or 'none'">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
+def PeftSelectRank : Pass<"peft-select-rank"> {
+  let summary = "Choose each LoRA adapter's rank by a policy and refactorize";
+  let description = [{
+    For every unmerged plain `peft.lora` (all, or those named in
+    `adapters`), takes the thin SVD `U·diag(σ)·Vᵀ` of `s·B·A` without
+    forming it (QR of `B` and `Aᵀ`, SVD of the r × r core), chooses a rank
+    k by `policy`, and replaces `A` and `B` by the rank-k truncation:
+    `A' = diag(√σ_k)·Vᵀ_k`, `B' = U_k·diag(√σ_k)/s` (the scale stays). The
+    dropped energy `Σ_{i≥k} σᵢ²` is exactly the squared Frobenius error.
+    An adapter whose rank does not change is left as it is; one whose rank
+    becomes 0 is removed.
+
+    Policies (peft/Support/LowRank.h, `RankPolicy`):
+
+    - `energy`: the smallest k with `Σ_{i<k} σᵢ² ≥ tau·Σ σᵢ²`, tau in (0, 1].
+    - `distance`: with `d = ‖ΔW − ΔW_ref‖_F / ‖ΔW_ref‖_F` against the adapter
+      `reference` on the same layer (computed from small Gram matrices),
+      `k = clamp(round(rmin + (rmax − rmin)·min(d, 1)), rmin, rmax)`: a
+      task near the reference gets a small rank, a far one a large rank.
+      The reference adapter itself is not changed.
+    - `threshold`: keep every `σᵢ > sigma`: one threshold for every layer
+      and adapter, so the rank follows where the updates have energy.
+
+    k is never above `min(out, in, r)`. DoRA and merged adapters are
+    skipped (an error when named in `adapters`). A table goes to `report`:
+    adapter, layer, rank before and after, energy kept, parameters
+    `r·(in + out)` before and after (and d for `distance`).
+
+    Example (`policy=energy tau=0.9`, an adapter whose first two singular
+    values carry 90 % of the energy):
+
+    ```mlir
+    %z = peft.lora %x, %y, %a, %b scale 2.0 : ..., tensor<8x64xf32>, tensor<64x8xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %a2 = arith.constant dense_resource<l.q_proj.lora_A.weight> : tensor<2x64xf32>
+    %b2 = arith.constant dense_resource<l.q_proj.lora_B.weight> : tensor<64x2xf32>
+    %z = peft.lora %x, %y, %a2, %b2 scale 2.0 : ..., tensor<2x64xf32>, tensor<64x2xf32>
+    ```
+  }];
+  let options = [
+    Option<"policy", "policy", "::mlir::peft::RankPolicyKind",
+           /*default=*/"::mlir::peft::RankPolicyKind::Energy",
+           "The rank rule: energy, distance or threshold",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::peft::RankPolicyKind::Energy, "energy",
+                        "smallest rank keeping tau of sum sigma^2"),
+             clEnumValN(::mlir::peft::RankPolicyKind::Distance, "distance",
+                        "rank from rmin to rmax with the distance to "
+                        "the reference adapter"),
+             clEnumValN(::mlir::peft::RankPolicyKind::Threshold, "threshold",
+                        "keep every singular value above sigma"))}]>,
+    Option<"tau", "tau", "double", /*default=*/"0.99",
+           "energy: share of sum sigma^2 to keep, in (0, 1]">,
+    Option<"reference", "reference", "std::string", /*default=*/"\"\"",
+           "distance: the reference adapter on the same layers">,
+    Option<"rmin", "rmin", "int64_t", /*default=*/"1",
+           "distance: rank at distance 0">,
+    Option<"rmax", "rmax", "int64_t", /*default=*/"64",
+           "distance: rank at distance 1 or more">,
+    Option<"sigma", "sigma", "double", /*default=*/"0.0",
+           "threshold: keep singular values above this">,
+    ListOption<"adapters", "adapters", "std::string",
+               "Adapters to re-rank (default: all but the reference)">,
+    Option<"report", "report", "std::string", /*default=*/"\"-\"",
+           "Where to write the per-layer table: '-' for standard error, a "
+           "file, or 'none'">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def PeftQuantizeWeights : Pass<"peft-quantize-weights"> {
   let summary = "Quantize the weights of linear layers (peft.linear -> peft.qlinear)";
   let description = [{
