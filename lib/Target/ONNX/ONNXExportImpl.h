@@ -69,6 +69,8 @@ private:
                            StringRef outputName);
   LogicalResult exportQLinear(QLinearOp op, StringRef scope,
                               onnx::GraphProto &graph);
+  LogicalResult exportLoraBank(LoraBankOp op, StringRef scope,
+                               onnx::GraphProto &graph);
   /// Adds `domain` at `version` to the model's opset imports if missing.
   void requireOpset(StringRef domain, int64_t version);
   std::string addNode(onnx::GraphProto &graph, StringRef opType,
@@ -76,6 +78,9 @@ private:
                       onnx::NodeProto **created = nullptr,
                       StringRef outputName = "");
   std::string graphOutputName(Value value);
+  /// An initializer holding `value`, named `name` (made unique), inline.
+  FailureOr<std::string> addInitializer(onnx::GraphProto &graph, StringRef name,
+                                        ElementsAttr value, Location loc);
   FailureOr<std::string> addScalar(onnx::GraphProto &graph, StringRef name,
                                    Type elementType, double value,
                                    Location loc);
@@ -105,6 +110,11 @@ private:
 /// Whether `value` is used only as the weight, scales or zero points of
 /// peft.qlinear ops, which export new initializers of their own.
 bool onlyFeedsQLinearParams(Value value);
+
+/// Adds an INT (one value) or INTS attribute to `node`.
+void addIntAttribute(onnx::NodeProto &node, StringRef name, int64_t value);
+void addIntsAttribute(onnx::NodeProto &node, StringRef name,
+                      ArrayRef<int64_t> values);
 
 /// The node name the importer recorded in the location, if any.
 std::string nodeName(Location loc);

@@ -74,18 +74,41 @@ std::string ONNXExporter::graphOutputName(Value value) {
   return "";
 }
 
+FailureOr<std::string> ONNXExporter::addInitializer(onnx::GraphProto &graph,
+                                                    StringRef name,
+                                                    ElementsAttr value,
+                                                    Location loc) {
+  onnx::TensorProto *tensor = graph.add_initializer();
+  std::string tensorName = freshName(name);
+  tensor->set_name(tensorName);
+  if (failed(exportTensor(value, loc, *tensor, /*allowExternal=*/false)))
+    return failure();
+  return tensorName;
+}
+
 FailureOr<std::string> ONNXExporter::addScalar(onnx::GraphProto &graph,
                                                StringRef name, Type elementType,
                                                double value, Location loc) {
   auto type = RankedTensorType::get({}, elementType);
   auto attr = DenseElementsAttr::get(type, FloatAttr::get(elementType, value));
-  onnx::TensorProto *tensor = graph.add_initializer();
-  std::string tensorName = freshName(name);
-  tensor->set_name(tensorName);
-  if (failed(exportTensor(cast<ElementsAttr>(attr), loc, *tensor,
-                          /*allowExternal=*/false)))
-    return failure();
-  return tensorName;
+  return addInitializer(graph, name, cast<ElementsAttr>(attr), loc);
+}
+
+void mlir::peft::detail::addIntAttribute(onnx::NodeProto &node, StringRef name,
+                                         int64_t value) {
+  auto *attr = node.add_attribute();
+  attr->set_name(name.str());
+  attr->set_type(onnx::AttributeProto::INT);
+  attr->set_i(value);
+}
+
+void mlir::peft::detail::addIntsAttribute(onnx::NodeProto &node, StringRef name,
+                                          ArrayRef<int64_t> values) {
+  auto *attr = node.add_attribute();
+  attr->set_name(name.str());
+  attr->set_type(onnx::AttributeProto::INTS);
+  for (int64_t value : values)
+    attr->add_ints(value);
 }
 
 /// The version of the default (ai.onnx) opset, as build() wrote it into the
@@ -109,26 +132,17 @@ FailureOr<std::string> ONNXExporter::addReduceL2(onnx::GraphProto &graph,
     Builder builder(module.getContext());
     auto type = RankedTensorType::get({1}, builder.getI64Type());
     auto attr = DenseElementsAttr::get(type, ArrayRef<int64_t>{axis});
-    onnx::TensorProto *tensor = graph.add_initializer();
-    std::string tensorName = freshName(name.str() + "_axes");
-    tensor->set_name(tensorName);
-    if (failed(exportTensor(cast<ElementsAttr>(attr), loc, *tensor,
-                            /*allowExternal=*/false)))
+    FailureOr<std::string> axes = addInitializer(graph, name.str() + "_axes",
+                                                 cast<ElementsAttr>(attr), loc);
+    if (failed(axes))
       return failure();
-    inputs.push_back(tensorName);
+    inputs.push_back(*axes);
   }
   onnx::NodeProto *node;
   std::string output = addNode(graph, "ReduceL2", name, inputs, &node);
-  if (!axesAsInput) {
-    auto *axes = node->add_attribute();
-    axes->set_name("axes");
-    axes->set_type(onnx::AttributeProto::INTS);
-    axes->add_ints(axis);
-  }
-  auto *keepdims = node->add_attribute();
-  keepdims->set_name("keepdims");
-  keepdims->set_type(onnx::AttributeProto::INT);
-  keepdims->set_i(0);
+  if (!axesAsInput)
+    addIntsAttribute(*node, "axes", {axis});
+  addIntAttribute(*node, "keepdims", 0);
   return output;
 }
 
@@ -148,10 +162,7 @@ std::string ONNXExporter::exportLinear(LinearOp op, const std::string &input,
     onnx::NodeProto *gemm;
     std::string y =
         addNode(graph, "Gemm", scope + "/Gemm", inputs, &gemm, outputName);
-    auto *transB = gemm->add_attribute();
-    transB->set_name("transB");
-    transB->set_type(onnx::AttributeProto::INT);
-    transB->set_i(1);
+    addIntAttribute(*gemm, "transB", 1);
     return y;
   }
   if (outIn)
@@ -192,8 +203,8 @@ LogicalResult ONNXExporter::exportPeftOp(Operation *op,
   }
 
   if (auto q = dyn_cast<QLinearOp>(op)) {
-    std::string scope = q.getPath() ? getNodeScope(*q.getPath())
-                                    : scopeFor(LinearOp());
+    std::string scope =
+        q.getPath() ? getNodeScope(*q.getPath()) : scopeFor(LinearOp());
     return exportQLinear(q, scope, graph);
   }
 
@@ -266,6 +277,16 @@ LogicalResult ONNXExporter::exportPeftOp(Operation *op,
     names[lora.getResult()] =
         addNode(graph, "Add", l + "/Add", {v, bias}, nullptr, outputName);
     return success();
+  }
+
+  if (auto bank = dyn_cast<LoraBankOp>(op)) {
+    LinearLikeOpInterface layer = bank.getLayer();
+    std::string scope = layer && layer.getModulePath()
+                            ? getNodeScope(*layer.getModulePath())
+                            : scopeFor(dyn_cast_or_null<LinearOp>(
+                                  layer ? layer.getOperation() : nullptr));
+    return exportLoraBank(
+        bank, adapterScope(scope, "lora_bank", bank.getAdapter()), graph);
   }
 
   if (auto ia3 = dyn_cast<IA3Op>(op)) {
