@@ -407,3 +407,89 @@ def test_imported_model_with_inserted_lora(peft_bin, tmp_path, run_ort):
              "model.fc2.lora_scale": np.zeros(1, np.float32)}
     h = np.maximum(d(x) @ d(w1) + d(b1) + 0.75 * (d(x) @ d(a1).T) @ d(bb1).T, 0)
     np.testing.assert_allclose(run_ort(tmp_path / "rt.onnx", feeds)["y"], h @ d(w2), **TOL)
+
+
+def bank_reference(x, base, a, b, offsets, scales, ids):
+    """A routed adapter bank in float64: the rows of x, split into len(ids)
+    equal groups, add s_t·(x·A_tᵀ)·B_tᵀ at task t's own rank (none for -1 or
+    an id outside the bank)."""
+    rows, y = d(x).reshape(-1, x.shape[-1]), d(base).reshape(-1, base.shape[-1])
+    n = rows.shape[0] // len(ids)
+    for g, t in enumerate(ids):
+        if 0 <= t < len(scales):
+            o, r = offsets[t], offsets[t + 1] - offsets[t]
+            group = slice(g * n, (g + 1) * n)
+            y[group] += scales[t] * (rows[group] @ d(a[o:o + r]).T) @ d(b[:, o:o + r]).T
+    return y.reshape(base.shape)
+
+
+BANK_LAYER = ('%y = peft.linear %x, %w, %bias layout out_in role q '
+              'path "model.layers.0.self_attn.q_proj" '
+              ": tensor<?x?x16xf32>, tensor<24x16xf32>, tensor<24xf32> -> tensor<?x?x24xf32>")
+
+
+@pytest.mark.parametrize("ids,shape", [
+    ([2, 0, -1, 7, 1, 2], (6, 4, 16)),   # one sequence a group; rank-0 task; out of range
+    ([2, 0], (6, 4, 16)),                # three sequences a group
+    ([-1, -1, -1], (3, 2, 16)),          # no task at all: the largest rank is still gathered
+])
+def test_lora_bank_static(export_and_run, rng, ids, shape):
+    """A static routed bank (ragged ranks 3, 0, 5) in onnxruntime equals the
+    JIT and the per-group formula; the stack is referenced, not rewritten."""
+    w, bias = f32(rng, 24, 16, scale=0.3), f32(rng, 24)
+    a, b = f32(rng, 8, 16, scale=0.3), f32(rng, 24, 8)
+    ranks, scales = [3, 0, 5], [2.0, 1.0, 0.5]
+    body = [init("w", "q.weight", w), init("bias", "q.bias", bias),
+            init("a", "q.bank_A", a), init("b", "q.bank_B", b), BANK_LAYER,
+            '%z = peft.lora_bank %x, %y, %a, %b task_ids %ids tasks ["a", "b", "c"] '
+            f"ranks {ranks} scales {scales} : tensor<?x?x16xf32>, tensor<?x?x24xf32>, "
+            "tensor<8x16xf32>, tensor<24x8xf32>, tensor<?xi64>",
+            "return %z : tensor<?x?x24xf32>"]
+    args = '%x: tensor<?x?x16xf32> {onnx.name = "x"}, %ids: tensor<?xi64> {onnx.name = "task_ids"}'
+    x, ids = f32(rng, *shape), np.array(ids, np.int64)
+    model, ort_y, jit_y = export_and_run(module(body, args=args), {"x": x, "task_ids": ids})
+    base = d(x) @ d(w).T + d(bias)
+    want = bank_reference(x, base, a, b, np.cumsum([0] + ranks), scales, ids)
+    np.testing.assert_allclose(ort_y, want, **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
+    assert [i.name for i in model.graph.input] == ["x", "task_ids"]
+    weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    assert weights["q.bank_A"].tobytes() == a.tobytes()
+    assert weights["q.bank_B"].tobytes() == b.tobytes()
+    scope = "/model/layers.0/self_attn/q_proj/lora_bank"
+    assert ("Add", scope + "/Add") in node_names(model)
+    # No full-stack copy and no dense update: only gathered [G, ...] slices.
+    assert not any(n.op_type in ("Transpose", "MatMul") and n.input[0] in ("q.bank_A", "q.bank_B")
+                   for n in model.graph.node)
+
+
+@pytest.mark.parametrize("offsets", [[0, 3, 3, 7], [0, 8, 8, 8], [0, 0, 0, 0]])
+def test_lora_bank_runtime(export_and_run, rng, offsets):
+    """A runtime bank (3 slots, capacity 8) exports its stack, offsets and
+    scales as inputs: any layout the inputs carry runs in onnxruntime, padding
+    rows past the last task included."""
+    w, bias = f32(rng, 24, 16, scale=0.3), f32(rng, 24)
+    path = "model.layers.0.self_attn.q_proj"
+    args = ('%x: tensor<?x?x16xf32> {onnx.name = "x"}, '
+            f'%a: tensor<8x16xf32> {{onnx.name = "{path}.bank_A"}}, '
+            f'%b: tensor<24x8xf32> {{onnx.name = "{path}.bank_B"}}, '
+            f'%o: tensor<4xi64> {{onnx.name = "{path}.bank_offsets"}}, '
+            f'%s: tensor<3xf32> {{onnx.name = "{path}.bank_scales"}}, '
+            '%ids: tensor<?xi64> {onnx.name = "task_ids"}')
+    body = [init("w", "q.weight", w), init("bias", "q.bias", bias), BANK_LAYER,
+            "%z = peft.lora_bank %x, %y, %a, %b task_ids %ids "
+            "runtime(%o : tensor<4xi64>, %s : tensor<3xf32>) : tensor<?x?x16xf32>, "
+            "tensor<?x?x24xf32>, tensor<8x16xf32>, tensor<24x8xf32>, tensor<?xi64>",
+            "return %z : tensor<?x?x24xf32>"]
+    x, ids = f32(rng, 5, 3, 16), np.array([1, 0, -1, 2, 3], np.int64)
+    a, b = f32(rng, 8, 16, scale=0.3), f32(rng, 24, 8)
+    scales = np.array([2.0, 0.5, 1.5], np.float32)
+    inputs = {"x": x, f"{path}.bank_A": a, f"{path}.bank_B": b,
+              f"{path}.bank_offsets": np.array(offsets, np.int64),
+              f"{path}.bank_scales": scales, "task_ids": ids}
+    model, ort_y, jit_y = export_and_run(module(body, args=args), inputs)
+    assert [i.name for i in model.graph.input] == list(inputs)
+    base = d(x) @ d(w).T + d(bias)
+    want = bank_reference(x, base, a, b, offsets, scales, ids)
+    np.testing.assert_allclose(ort_y, want, **TOL)
+    np.testing.assert_allclose(jit_y, ort_y, **TOL)
