@@ -1,9 +1,10 @@
 //===- ONNXExportImpl.h - the exporter state its files share ----*- C++ -*-===//
 //
 // ONNXExport.cpp writes the graph, tensors and `onnx` ops; ONNXExportPeft.cpp
-// writes `peft` ops as the standard operators they stand for;
-// ONNXExportLinalg.cpp elementwise linalg ops. All work on the one exporter
-// state declared here.
+// writes `peft` ops as the standard operators they stand for
+// (ONNXExportBank.cpp: routed adapter banks, ONNXExportQuantized.cpp:
+// quantized linears); ONNXExportLinalg.cpp elementwise linalg ops. All work
+// on the one exporter state declared here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -78,9 +79,11 @@ private:
                       onnx::NodeProto **created = nullptr,
                       StringRef outputName = "");
   std::string graphOutputName(Value value);
-  /// An initializer holding `value`, named `name` (made unique), inline.
+  /// An initializer holding `value`, named `name` (made unique); external
+  /// data only where `allowExternal` and the options say so.
   FailureOr<std::string> addInitializer(onnx::GraphProto &graph, StringRef name,
-                                        ElementsAttr value, Location loc);
+                                        ElementsAttr value, Location loc,
+                                        bool allowExternal = false);
   FailureOr<std::string> addScalar(onnx::GraphProto &graph, StringRef name,
                                    Type elementType, double value,
                                    Location loc);

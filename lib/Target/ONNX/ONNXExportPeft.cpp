@@ -77,11 +77,12 @@ std::string ONNXExporter::graphOutputName(Value value) {
 FailureOr<std::string> ONNXExporter::addInitializer(onnx::GraphProto &graph,
                                                     StringRef name,
                                                     ElementsAttr value,
-                                                    Location loc) {
+                                                    Location loc,
+                                                    bool allowExternal) {
   onnx::TensorProto *tensor = graph.add_initializer();
   std::string tensorName = freshName(name);
   tensor->set_name(tensorName);
-  if (failed(exportTensor(value, loc, *tensor, /*allowExternal=*/false)))
+  if (failed(exportTensor(value, loc, *tensor, allowExternal)))
     return failure();
   return tensorName;
 }

@@ -110,42 +110,33 @@ LogicalResult ONNXExporter::exportQLinear(QLinearOp op, StringRef scope,
   MLIRContext *ctx = module.getContext();
   Builder b(ctx);
   Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
-  auto addInitializer = [&](StringRef hint, ElementsAttr value,
-                            bool allowExternal) -> FailureOr<std::string> {
-    onnx::TensorProto *tensor = graph.add_initializer();
-    std::string name = freshName(hint);
-    tensor->set_name(name);
-    if (failed(exportTensor(value, loc, *tensor, allowExternal)))
-      return failure();
-    return name;
-  };
   std::string stem = op.getPath() ? op.getPath()->str() : scope.str();
   auto bType = RankedTensorType::get({n, kBlocks, blobBytes}, u8);
   FailureOr<std::string> bName = addInitializer(
-      stem + ".qweight",
+      graph, stem + ".qweight",
       DenseResourceElementsAttr::get(
           bType, stem + ".matmulnbits",
           HeapAsmResourceBlob::allocateAndCopyInferAlign(
               ArrayRef<uint8_t>(packed))),
-      /*allowExternal=*/true);
+      loc, /*allowExternal=*/true);
   Type floatType = op.getInput().getType().getElementType();
   auto sType = RankedTensorType::get({n * kBlocks}, floatType);
   FailureOr<std::string> sName = addInitializer(
-      stem + ".scales",
+      graph, stem + ".scales",
       createWeightBlob<double>(sType, blockScales, stem + ".scales_blocks"),
-      /*allowExternal=*/true);
+      loc, /*allowExternal=*/true);
   if (failed(bName) || failed(sName))
     return failure();
   std::string zName;
   if (!zps.empty()) {
     auto zType = RankedTensorType::get({n * zpRowBytes}, u8);
     FailureOr<std::string> z = addInitializer(
-        stem + ".zero_points",
+        graph, stem + ".zero_points",
         DenseResourceElementsAttr::get(
             zType, stem + ".zero_points_blocks",
             HeapAsmResourceBlob::allocateAndCopyInferAlign(
                 ArrayRef<uint8_t>(zpPacked))),
-        /*allowExternal=*/true);
+        loc, /*allowExternal=*/true);
     if (failed(z))
       return failure();
     zName = *z;
