@@ -14,14 +14,17 @@
 // Every task runs one pair of GEMMs over exactly the rows routed to it, at
 // its own rank; no task touches rows it does not own and B·A is never
 // formed. A static bank is unrolled over its tasks, so that every task's
-// slices have static shapes (the CPU micro-kernel's register tiles); a
-// runtime bank loops over its task slots with dynamic slices.
+// slices have static shapes (the CPU micro-kernel's register tiles), and,
+// when its stacks are constants, each task's rank is padded with zero
+// columns to a multiple of 8 (never to the largest rank); a runtime bank
+// loops over its task slots with dynamic slices.
 //
 //===----------------------------------------------------------------------===//
 
 #include "../Accumulation.h"
 #include "MatrixBuilders.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Dialect/Peft/Utils/Weights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -137,7 +140,8 @@ GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids,
   Value counts = forLoop(
       b, loc, numGroups, indexVector(b, loc, slots),
       [&](OpBuilder &nb, Location nl, Value g, Value counts) {
-        auto [t, valid] = taskOf(nb, nl, g);
+        auto [task, isValid] = taskOf(nb, nl, g);
+        Value t = task, valid = isValid;
         return ifThen(nb, nl, valid, counts, [&](OpBuilder &ib, Location il) {
           Value at = arith::AddIOp::create(ib, il, t, one);
           Value n = arith::AddIOp::create(ib, il, element(ib, il, counts, at),
@@ -158,7 +162,8 @@ GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids,
       b, loc, zero, numGroups, one,
       ValueRange{indexVector(b, loc, numGroups), starts},
       [&](OpBuilder &nb, Location nl, Value g, ValueRange args) {
-        auto [t, valid] = taskOf(nb, nl, g);
+        auto [task, isValid] = taskOf(nb, nl, g);
+        Value t = task, valid = isValid;
         auto placed = scf::IfOp::create(
             nb, nl, valid,
             [&](OpBuilder &ib, Location il) {
@@ -174,6 +179,68 @@ GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids,
         scf::YieldOp::create(nb, nl, placed.getResults());
       });
   return {starts, scan.getResult(0)};
+}
+
+/// The transposed stacks of a static bank with constant A and B, each task's
+/// block padded with zeros to a multiple of 8 ranks (the CPU micro-kernel's
+/// narrowest register tile: a rank of 51 would otherwise end in 1-wide
+/// tiles); the padded ranks contribute exact zeros. Null when A or B is not
+/// a readable constant.
+struct PaddedStacks {
+  Value aT, bT;                 // [in, R'], [R', out]
+  SmallVector<int64_t> offsets; // T + 1 padded offsets
+};
+
+constexpr int64_t kRankTile = 8;
+
+std::optional<PaddedStacks> padStacks(OpBuilder &b, Location loc,
+                                      LoraBankOp op) {
+  std::optional<Weight> aWeight = Weight::lookup(op.getLoraA());
+  std::optional<Weight> bWeight = Weight::lookup(op.getLoraB());
+  auto aType = op.getLoraA().getType(), bType = op.getLoraB().getType();
+  if (!aWeight || !bWeight || !aType.hasStaticShape() ||
+      !bType.hasStaticShape() ||
+      !isSupportedWeightElementType(aType.getElementType()))
+    return std::nullopt;
+  FailureOr<std::vector<double>> a = aWeight->readValues<double>();
+  FailureOr<std::vector<double>> bValues = bWeight->readValues<double>();
+  if (failed(a) || failed(bValues))
+    return std::nullopt;
+  int64_t in = aType.getDimSize(1), out = bType.getDimSize(0);
+  int64_t total = aType.getDimSize(0);
+  SmallVector<int64_t> offsets = op.getRankOffsetValues();
+  PaddedStacks padded;
+  padded.offsets = {0};
+  for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t) {
+    int64_t rank = offsets[t + 1] - offsets[t];
+    padded.offsets.push_back(padded.offsets.back() +
+                             llvm::divideCeil(rank, kRankTile) * kRankTile);
+  }
+  int64_t width = padded.offsets.back();
+  std::vector<double> aT(in * width, 0.0), bT(width * out, 0.0);
+  for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t)
+    for (int64_t k = 0; k < offsets[t + 1] - offsets[t]; ++k) {
+      int64_t from = offsets[t] + k, to = padded.offsets[t] + k;
+      for (int64_t i = 0; i < in; ++i)
+        aT[i * width + to] = (*a)[from * in + i];
+      for (int64_t o = 0; o < out; ++o)
+        bT[to * out + o] = (*bValues)[o * total + from];
+    }
+  Type elementType = aType.getElementType();
+  auto constant = [&](ArrayRef<int64_t> shape, ArrayRef<double> values,
+                      StringRef suffix) {
+    std::string name = aWeight->getName().empty()
+                           ? std::string("bank")
+                           : aWeight->getName().str();
+    return arith::ConstantOp::create(
+        b, loc,
+        cast<TypedAttr>(createWeightBlob<double>(
+            RankedTensorType::get(shape, elementType), values,
+            name + suffix.str())));
+  };
+  padded.aT = constant({in, width}, aT, "_t_padded");
+  padded.bT = constant({width, out}, bT, "_b_t_padded");
+  return padded;
 }
 
 struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
@@ -204,8 +271,14 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     c.x = collapseToMatrix(rewriter, loc, adaptor.getInput());
     c.ids = adaptor.getTaskIds();
     Value y = collapseToMatrix(rewriter, loc, adaptor.getBase());
-    Value aT = transposedAdapter(rewriter, loc, adaptor.getLoraA()); // [in, R]
-    Value bT = transposedAdapter(rewriter, loc, adaptor.getLoraB()); // [R, out]
+    // [in, R] and [R, out]: padded per task for a constant static bank.
+    std::optional<PaddedStacks> padded;
+    if (!op.isRuntime())
+      padded = padStacks(rewriter, loc, op);
+    Value aT = padded ? padded->aT
+                      : transposedAdapter(rewriter, loc, adaptor.getLoraA());
+    Value bT = padded ? padded->bT
+                      : transposedAdapter(rewriter, loc, adaptor.getLoraB());
 
     Value one = indexConstant(rewriter, loc, 1);
     Value numGroups =
@@ -232,7 +305,8 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
                      indexConstant(rewriter, loc, numTasks));
       c.starts = sorted.starts;
       c.perm = sorted.perm;
-      SmallVector<int64_t> offsets = op.getRankOffsetValues();
+      SmallVector<int64_t> offsets =
+          padded ? padded->offsets : op.getRankOffsetValues();
       int64_t in = cast<RankedTensorType>(aT.getType()).getDimSize(0);
       int64_t out = resultType.getShape().back();
       for (int64_t t = 0; t < numTasks; ++t) {
