@@ -181,6 +181,40 @@ def lora_as_inputs(self: Module, max_rank: int) -> None:
     self.run_pipeline(f"peft-lora-as-inputs{{max-rank={int(max_rank)}}}")
 
 
+def combine_adapters(self: Module, adapters: Sequence[str],
+                     weights: Sequence[float], *, mode: str = "svd",
+                     rank: int = 0, name: str = "combined",
+                     replace: bool = True, report: str = "none") -> None:
+    """peft-combine-adapters: PEFT's add_weighted_adapter (cat, svd, linear).
+
+    `cat` is the exact weighted sum Σ wᵢ·sᵢ·Bᵢ·Aᵢ at rank Σ rᵢ, `svd` its
+    truncated SVD at `rank`; `linear` (equal ranks) is NOT the weighted sum
+    (docs/lora.md, "Rank policies and composition").
+    """
+    opts = _options(mode=mode, adapters=list(adapters),
+                    weights=[repr(float(w)) for w in weights], rank=int(rank),
+                    name=_quote(name), replace=replace, report=_quote(report))
+    self.run_pipeline(f"peft-combine-adapters{opts}")
+
+
+def select_rank(self: Module, policy: str = "energy", *, tau: float = 0.99,
+                reference: str | None = None, rmin: int = 1, rmax: int = 64,
+                sigma: float = 0.0, adapters: Sequence[str] | None = None,
+                report: str = "none") -> None:
+    """peft-select-rank: re-rank adapters (and bank tasks) by a policy.
+
+    policy="energy" keeps the smallest rank with ≥ tau of Σσ² of s·B·A;
+    "distance" grows the rank from rmin to rmax with the distance to the
+    `reference` adapter (task); "threshold" keeps every σ > sigma.
+    """
+    opts = _options(policy=policy, tau=repr(float(tau)),
+                    reference=_quote(reference) if reference else None,
+                    rmin=int(rmin), rmax=int(rmax), sigma=repr(float(sigma)),
+                    adapters=list(adapters or []), report=_quote(report))
+    self.run_pipeline(f"peft-select-rank{opts}")
+
+
 for _name in ("raise_linear", "linears", "insert_lora", "load_adapter",
-              "merge_lora", "unmerge_lora", "lora_as_inputs"):
+              "merge_lora", "unmerge_lora", "lora_as_inputs",
+              "combine_adapters", "select_rank"):
     setattr(Module, _name, globals()[_name])

@@ -1,25 +1,30 @@
 //===- LoraBankLowering.cpp - per-row routed adapter banks to linalg ------===//
 //
-// peft.lora_bank with task_ids lowers to a loop nest over tasks (outer) and
-// row groups (inner): the rows of a group routed to the current task take
-// the two skinny products at that task's own rank, on slices of the stacked
-// (transposed) adapters, and the scaled update is added to their base rows.
-// A group of another task costs one scalar compare; no task runs over rows
-// it does not own, and B·A is never formed. Tasks go outermost so that a
-// task's A and B stay in cache across the groups it serves.
+// peft.lora_bank with task_ids lowers to gathered, segmented skinny products
+// at each task's own rank:
 //
-//   y = base
-//   for t in [0, T):                       // offsets o, ranks r = o[t+1]-o[t]
-//     if r > 0:
-//       for g in [0, G):  if task_ids[g] == t:
-//         rows = [g·n, (g+1)·n)             // n = N / G
-//         y[rows] = base[rows] + s_t · (x[rows]·Aᵀ[:, o:o+r])·Bᵀ[o:o+r, :]
+//   1. a counting sort of the row groups by task id (scalar loops over the
+//      G ids): `starts[t]` and `perm`, the groups of task t being
+//      perm[starts[t] .. starts[t+1]); ids outside [0, T) belong to no task;
+//   2. per task t with rows: its groups' rows are gathered into one
+//      [n_t·rows/G, in] matrix X_t; U_t = (X_t·A_tᵀ)·B_tᵀ are two matmuls on
+//      the task's slices of the transposed stacks ([in, r_t], [r_t, out]);
+//      each group's rows of y become base + s_t·U_t (scattered back).
+//
+// Every task runs one pair of GEMMs over exactly the rows routed to it, at
+// its own rank; no task touches rows it does not own and B·A is never
+// formed. A static bank is unrolled over its tasks, so that every task's
+// slices have static shapes (the CPU micro-kernel's register tiles), and,
+// when its stacks are constants, each task's rank is padded with zero
+// columns to a multiple of 8 (never to the largest rank); a runtime bank
+// loops over its task slots with dynamic slices.
 //
 //===----------------------------------------------------------------------===//
 
 #include "../Accumulation.h"
 #include "MatrixBuilders.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Dialect/Peft/Utils/Weights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -34,31 +39,219 @@ using namespace mlir::peft::matrix;
 
 namespace {
 
-/// A constant 1-D tensor of `values`.
-Value constantVector(OpBuilder &b, Location loc, Type elementType,
-                     ArrayRef<Attribute> values) {
-  auto type =
-      RankedTensorType::get({static_cast<int64_t>(values.size())}, elementType);
-  return arith::ConstantOp::create(b, loc, type,
-                                   DenseElementsAttr::get(type, values));
-}
-
 Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-/// Element `i` (an index) of the 1-D `vector`, as an index for integers and
-/// in the accumulator type for floats.
+/// Element `i` of the 1-D tensor `vector`, as an index (integers) or in
+/// `floatType` (floats).
 Value element(OpBuilder &b, Location loc, Value vector, Value i,
               Type floatType = nullptr) {
   Value v = tensor::ExtractOp::create(b, loc, vector, ValueRange{i});
   if (floatType)
     return convertIfFloat(b, loc, v, floatType);
+  if (v.getType().isIndex())
+    return v;
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
+/// `vector` with `vector[i] = value`.
+Value insertElement(OpBuilder &b, Location loc, Value vector, Value i,
+                    Value value) {
+  return tensor::InsertOp::create(b, loc, value, vector, ValueRange{i});
+}
+
+/// A zero-filled 1-D index tensor of `size` elements.
+Value indexVector(OpBuilder &b, Location loc, Value size) {
+  Value empty = tensor::EmptyOp::create(
+      b, loc, ArrayRef<OpFoldResult>{size}, b.getIndexType());
+  return linalg::FillOp::create(b, loc, indexConstant(b, loc, 0), empty)
+      .getResult(0);
+}
+
+/// The 2-D slice [rows at row0, cols at col0] of `value`.
+Value slice2d(OpBuilder &b, Location loc, Value value, OpFoldResult row0,
+              OpFoldResult col0, OpFoldResult rows, OpFoldResult cols) {
+  OpFoldResult one = b.getIndexAttr(1);
+  return tensor::ExtractSliceOp::create(b, loc, value,
+                                        ArrayRef<OpFoldResult>{row0, col0},
+                                        ArrayRef<OpFoldResult>{rows, cols},
+                                        ArrayRef<OpFoldResult>{one, one});
+}
+
+Value insert2d(OpBuilder &b, Location loc, Value source, Value dest,
+               OpFoldResult row0, OpFoldResult rows, OpFoldResult cols) {
+  OpFoldResult one = b.getIndexAttr(1);
+  return tensor::InsertSliceOp::create(
+      b, loc, source, dest, ArrayRef<OpFoldResult>{row0, b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{rows, cols}, ArrayRef<OpFoldResult>{one, one});
+}
+
+/// A for loop [0, count) threading `init`; `body(b, l, i, value)` returns
+/// the next value.
+Value forLoop(OpBuilder &b, Location loc, Value count, Value init,
+              function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
+  return scf::ForOp::create(
+             b, loc, indexConstant(b, loc, 0), count, indexConstant(b, loc, 1),
+             ValueRange{init},
+             [&](OpBuilder &nb, Location nl, Value i, ValueRange args) {
+               scf::YieldOp::create(nb, nl, body(nb, nl, i, args[0]));
+             })
+      .getResult(0);
+}
+
+/// `cond ? then() : value` as an scf.if yielding one value.
+Value ifThen(OpBuilder &b, Location loc, Value cond, Value value,
+             function_ref<Value(OpBuilder &, Location)> then) {
+  return scf::IfOp::create(
+             b, loc, cond,
+             [&](OpBuilder &nb, Location nl) {
+               scf::YieldOp::create(nb, nl, then(nb, nl));
+             },
+             [&](OpBuilder &nb, Location nl) {
+               scf::YieldOp::create(nb, nl, value);
+             })
+      .getResult(0);
+}
+
+/// The row groups sorted by task: `starts` ([T + 1]) and `perm` ([G]).
+struct GroupsByTask {
+  Value starts, perm;
+};
+
+/// Counting sort of the groups by their id in `ids` ([G] i64); ids outside
+/// [0, numTasks) are left out.
+GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids,
+                        Value numGroups, Value numTasks) {
+  Value zero = indexConstant(b, loc, 0), one = indexConstant(b, loc, 1);
+  auto taskOf = [&](OpBuilder &nb, Location nl, Value g) {
+    Value id = tensor::ExtractOp::create(nb, nl, ids, ValueRange{g});
+    Value t = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), id);
+    Value nonNegative = arith::CmpIOp::create(
+        nb, nl, arith::CmpIPredicate::sge, id,
+        arith::ConstantIntOp::create(nb, nl, nb.getI64Type(), 0));
+    Value below =
+        arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, t, numTasks);
+    return std::make_pair(
+        t, arith::AndIOp::create(nb, nl, nonNegative, below).getResult());
+  };
+  Value slots = arith::AddIOp::create(b, loc, numTasks, one);
+  // counts[t + 1] = number of groups of task t, then the prefix sums.
+  Value counts = forLoop(
+      b, loc, numGroups, indexVector(b, loc, slots),
+      [&](OpBuilder &nb, Location nl, Value g, Value counts) {
+        auto [task, isValid] = taskOf(nb, nl, g);
+        Value t = task, valid = isValid;
+        return ifThen(nb, nl, valid, counts, [&](OpBuilder &ib, Location il) {
+          Value at = arith::AddIOp::create(ib, il, t, one);
+          Value n = arith::AddIOp::create(ib, il, element(ib, il, counts, at),
+                                          one);
+          return insertElement(ib, il, counts, at, n);
+        });
+      });
+  Value starts = forLoop(
+      b, loc, numTasks, counts,
+      [&](OpBuilder &nb, Location nl, Value t, Value starts) {
+        Value next = arith::AddIOp::create(nb, nl, t, one);
+        Value sum = arith::AddIOp::create(nb, nl, element(nb, nl, starts, t),
+                                          element(nb, nl, starts, next));
+        return insertElement(nb, nl, starts, next, sum);
+      });
+  // perm: each group at its task's cursor (a copy of starts, advanced).
+  auto scan = scf::ForOp::create(
+      b, loc, zero, numGroups, one,
+      ValueRange{indexVector(b, loc, numGroups), starts},
+      [&](OpBuilder &nb, Location nl, Value g, ValueRange args) {
+        auto [task, isValid] = taskOf(nb, nl, g);
+        Value t = task, valid = isValid;
+        auto placed = scf::IfOp::create(
+            nb, nl, valid,
+            [&](OpBuilder &ib, Location il) {
+              Value at = element(ib, il, args[1], t);
+              Value perm = insertElement(ib, il, args[0], at, g);
+              Value cursor = insertElement(
+                  ib, il, args[1], t, arith::AddIOp::create(ib, il, at, one));
+              scf::YieldOp::create(ib, il, ValueRange{perm, cursor});
+            },
+            [&](OpBuilder &ib, Location il) {
+              scf::YieldOp::create(ib, il, args);
+            });
+        scf::YieldOp::create(nb, nl, placed.getResults());
+      });
+  return {starts, scan.getResult(0)};
+}
+
+/// The transposed stacks of a static bank with constant A and B, each task's
+/// block padded with zeros to a multiple of 8 ranks (the CPU micro-kernel's
+/// narrowest register tile: a rank of 51 would otherwise end in 1-wide
+/// tiles); the padded ranks contribute exact zeros. Null when A or B is not
+/// a readable constant.
+struct PaddedStacks {
+  Value aT, bT;                 // [in, R'], [R', out]
+  SmallVector<int64_t> offsets; // T + 1 padded offsets
+};
+
+constexpr int64_t kRankTile = 8;
+
+std::optional<PaddedStacks> padStacks(OpBuilder &b, Location loc,
+                                      LoraBankOp op) {
+  std::optional<Weight> aWeight = Weight::lookup(op.getLoraA());
+  std::optional<Weight> bWeight = Weight::lookup(op.getLoraB());
+  auto aType = op.getLoraA().getType(), bType = op.getLoraB().getType();
+  if (!aWeight || !bWeight || !aType.hasStaticShape() ||
+      !bType.hasStaticShape() ||
+      !isSupportedWeightElementType(aType.getElementType()))
+    return std::nullopt;
+  FailureOr<std::vector<double>> a = aWeight->readValues<double>();
+  FailureOr<std::vector<double>> bValues = bWeight->readValues<double>();
+  if (failed(a) || failed(bValues))
+    return std::nullopt;
+  int64_t in = aType.getDimSize(1), out = bType.getDimSize(0);
+  int64_t total = aType.getDimSize(0);
+  SmallVector<int64_t> offsets = op.getRankOffsetValues();
+  PaddedStacks padded;
+  padded.offsets = {0};
+  for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t) {
+    int64_t rank = offsets[t + 1] - offsets[t];
+    padded.offsets.push_back(padded.offsets.back() +
+                             llvm::divideCeil(rank, kRankTile) * kRankTile);
+  }
+  int64_t width = padded.offsets.back();
+  std::vector<double> aT(in * width, 0.0), bT(width * out, 0.0);
+  for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t)
+    for (int64_t k = 0; k < offsets[t + 1] - offsets[t]; ++k) {
+      int64_t from = offsets[t] + k, to = padded.offsets[t] + k;
+      for (int64_t i = 0; i < in; ++i)
+        aT[i * width + to] = (*a)[from * in + i];
+      for (int64_t o = 0; o < out; ++o)
+        bT[to * out + o] = (*bValues)[o * total + from];
+    }
+  Type elementType = aType.getElementType();
+  auto constant = [&](ArrayRef<int64_t> shape, ArrayRef<double> values,
+                      StringRef suffix) {
+    std::string name = aWeight->getName().empty()
+                           ? std::string("bank")
+                           : aWeight->getName().str();
+    return arith::ConstantOp::create(
+        b, loc,
+        cast<TypedAttr>(createWeightBlob<double>(
+            RankedTensorType::get(shape, elementType), values,
+            name + suffix.str())));
+  };
+  padded.aT = constant({in, width}, aT, "_t_padded");
+  padded.bT = constant({width, out}, bT, "_b_t_padded");
+  return padded;
 }
 
 struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
   using OpConversionPattern::OpConversionPattern;
+
+  /// What every task shares.
+  struct Context {
+    Value x, ids, perm, starts, groupRows;
+    OpFoldResult in, out;
+    Type elementType, accType;
+  };
 
   LogicalResult
   matchAndRewrite(LoraBankOp op, OpAdaptor adaptor,
@@ -72,134 +265,202 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
       return rewriter.notifyMatchFailure(op, "dynamic output features");
 
     Location loc = op.getLoc();
-    Type elementType = resultType.getElementType();
-    Type accType = getAccumulatorType(elementType);
-    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
-    Value base = collapseToMatrix(rewriter, loc, adaptor.getBase());
-    Value aT = transposedAdapter(rewriter, loc, adaptor.getLoraA()); // [in, R]
-    Value bT = transposedAdapter(rewriter, loc, adaptor.getLoraB()); // [R, out]
-    Value ids = adaptor.getTaskIds();
+    Context c;
+    c.elementType = resultType.getElementType();
+    c.accType = getAccumulatorType(c.elementType);
+    c.x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    c.ids = adaptor.getTaskIds();
+    Value y = collapseToMatrix(rewriter, loc, adaptor.getBase());
+    // [in, R] and [R, out]: padded per task for a constant static bank.
+    std::optional<PaddedStacks> padded;
+    if (!op.isRuntime())
+      padded = padStacks(rewriter, loc, op);
+    Value aT = padded ? padded->aT
+                      : transposedAdapter(rewriter, loc, adaptor.getLoraA());
+    Value bT = padded ? padded->bT
+                      : transposedAdapter(rewriter, loc, adaptor.getLoraB());
 
-    // The bank's layout as tensors: constants, or a runtime bank's inputs.
-    Value offsets = adaptor.getRankOffsets(), scales = adaptor.getTaskScales();
-    if (!op.isRuntime()) {
-      SmallVector<Attribute> offsetAttrs, scaleAttrs;
-      for (int64_t offset : op.getRankOffsetValues())
-        offsetAttrs.push_back(rewriter.getI64IntegerAttr(offset));
-      for (double scale : *op.getScales())
-        scaleAttrs.push_back(rewriter.getFloatAttr(accType, scale));
-      offsets = constantVector(rewriter, loc, rewriter.getI64Type(),
-                               offsetAttrs);
-      scales = constantVector(rewriter, loc, accType, scaleAttrs);
-    }
-
-    Value zero = indexConstant(rewriter, loc, 0);
     Value one = indexConstant(rewriter, loc, 1);
-    Value numTasks =
-        tensor::DimOp::create(rewriter, loc, scales, 0).getResult();
-    Value numGroups = tensor::DimOp::create(rewriter, loc, ids, 0).getResult();
-    Value rows = tensor::DimOp::create(rewriter, loc, x, 0).getResult();
+    Value numGroups =
+        tensor::DimOp::create(rewriter, loc, c.ids, 0).getResult();
+    Value rows = tensor::DimOp::create(rewriter, loc, c.x, 0).getResult();
     // Every group has rows / G rows; a batch that does not split evenly (or
     // rows with an empty task_ids) is a caller error the runtime reports.
     Value divisor = arith::MaxUIOp::create(rewriter, loc, numGroups, one);
-    Value groupRows = arith::DivUIOp::create(rewriter, loc, rows, divisor);
+    c.groupRows = arith::DivUIOp::create(rewriter, loc, rows, divisor);
     Value evenly = arith::CmpIOp::create(
         rewriter, loc, arith::CmpIPredicate::eq,
-        arith::MulIOp::create(rewriter, loc, groupRows, numGroups), rows);
+        arith::MulIOp::create(rewriter, loc, c.groupRows, numGroups), rows);
     cf::AssertOp::create(rewriter, loc, evenly,
                          "peft.lora_bank: the rows of the input do not split "
                          "into as many equal groups as task_ids has entries");
-    Value in = tensor::DimOp::create(rewriter, loc, x, 1).getResult();
-    Value out = indexConstant(rewriter, loc, resultType.getShape().back());
+    c.in = tensor::getMixedSize(rewriter, loc, c.x, 1);
+    c.out = rewriter.getIndexAttr(resultType.getShape().back());
 
-    auto taskLoop = scf::ForOp::create(
-        rewriter, loc, zero, numTasks, one, ValueRange{base},
-        [&](OpBuilder &b, Location l, Value t, ValueRange yTask) {
-          Value offset = element(b, l, offsets, t);
-          Value next = arith::AddIOp::create(b, l, t, one);
-          Value rank = arith::SubIOp::create(
-              b, l, element(b, l, offsets, next), offset);
-          Value scale = element(b, l, scales, t, accType);
-          Value taskId = arith::IndexCastOp::create(b, l, b.getI64Type(), t);
-          Value hasRank = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::sgt, rank, zero);
-          auto ifRank = scf::IfOp::create(
-              b, l, hasRank,
-              [&](OpBuilder &b, Location l) {
-                Value aTask = tensor::ExtractSliceOp::create(
-                    b, l, aT, ArrayRef<OpFoldResult>{zero, offset},
-                    ArrayRef<OpFoldResult>{in, rank},
-                    ArrayRef<OpFoldResult>{one, one});
-                Value bTask = tensor::ExtractSliceOp::create(
-                    b, l, bT, ArrayRef<OpFoldResult>{offset, zero},
-                    ArrayRef<OpFoldResult>{rank, out},
-                    ArrayRef<OpFoldResult>{one, one});
-                auto groupLoop = scf::ForOp::create(
-                    b, l, zero, numGroups, one, yTask,
-                    [&](OpBuilder &b, Location l, Value g, ValueRange yGroup) {
-                      Value id = tensor::ExtractOp::create(b, l, ids,
-                                                           ValueRange{g});
-                      Value mine = arith::CmpIOp::create(
-                          b, l, arith::CmpIPredicate::eq, id, taskId);
-                      auto ifMine = scf::IfOp::create(
-                          b, l, mine,
-                          [&](OpBuilder &b, Location l) {
-                            scf::YieldOp::create(
-                                b, l,
-                                updateGroup(b, l, x, yGroup[0], aTask, bTask,
-                                            scale, g, groupRows, in, out,
-                                            elementType, accType));
-                          },
-                          [&](OpBuilder &b, Location l) {
-                            scf::YieldOp::create(b, l, yGroup[0]);
-                          });
-                      scf::YieldOp::create(b, l, ifMine.getResult(0));
-                    });
-                scf::YieldOp::create(b, l, groupLoop.getResult(0));
-              },
-              [&](OpBuilder &b, Location l) {
-                scf::YieldOp::create(b, l, yTask[0]);
-              });
-          scf::YieldOp::create(b, l, ifRank.getResult(0));
-        });
-    rewriter.replaceOp(op, expandFromMatrix(rewriter, loc,
-                                            taskLoop.getResult(0),
+    if (!op.isRuntime()) {
+      // Unrolled over the tasks: static offsets, ranks and slices.
+      int64_t numTasks = op.getNumTasks();
+      GroupsByTask sorted =
+          sortGroups(rewriter, loc, c.ids, numGroups,
+                     indexConstant(rewriter, loc, numTasks));
+      c.starts = sorted.starts;
+      c.perm = sorted.perm;
+      SmallVector<int64_t> offsets =
+          padded ? padded->offsets : op.getRankOffsetValues();
+      int64_t in = cast<RankedTensorType>(aT.getType()).getDimSize(0);
+      int64_t out = resultType.getShape().back();
+      for (int64_t t = 0; t < numTasks; ++t) {
+        int64_t rank = offsets[t + 1] - offsets[t];
+        if (rank == 0)
+          continue;
+        Value aTask = slice2d(rewriter, loc, aT, rewriter.getIndexAttr(0),
+                              rewriter.getIndexAttr(offsets[t]),
+                              rewriter.getIndexAttr(in),
+                              rewriter.getIndexAttr(rank));
+        Value bTask = slice2d(rewriter, loc, bT,
+                              rewriter.getIndexAttr(offsets[t]),
+                              rewriter.getIndexAttr(0),
+                              rewriter.getIndexAttr(rank),
+                              rewriter.getIndexAttr(out));
+        Value scale = floatConstant(rewriter, loc, c.accType,
+                                    (*op.getScales())[t]);
+        y = updateTask(rewriter, loc, c, y, indexConstant(rewriter, loc, t),
+                       aTask, bTask, scale);
+      }
+    } else {
+      Value offsets = adaptor.getRankOffsets(), scales = adaptor.getTaskScales();
+      Value numTasks =
+          tensor::DimOp::create(rewriter, loc, scales, 0).getResult();
+      GroupsByTask sorted =
+          sortGroups(rewriter, loc, c.ids, numGroups, numTasks);
+      c.starts = sorted.starts;
+      c.perm = sorted.perm;
+      Value zero = indexConstant(rewriter, loc, 0);
+      y = forLoop(
+          rewriter, loc, numTasks, y,
+          [&](OpBuilder &b, Location l, Value t, Value yTask) {
+            Value offset = element(b, l, offsets, t);
+            Value rank = arith::SubIOp::create(
+                b, l,
+                element(b, l, offsets, arith::AddIOp::create(b, l, t, one)),
+                offset);
+            Value hasRank = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::sgt, rank, zero);
+            return ifThen(b, l, hasRank, yTask, [&](OpBuilder &ib,
+                                                    Location il) {
+              Value aTask = slice2d(ib, il, aT, ib.getIndexAttr(0), offset,
+                                    c.in, rank);
+              Value bTask = slice2d(ib, il, bT, offset, ib.getIndexAttr(0),
+                                    rank, c.out);
+              Value scale = element(ib, il, scales, t, c.accType);
+              return updateTask(ib, il, c, yTask, t, aTask, bTask, scale);
+            });
+          });
+    }
+    rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y,
                                             adaptor.getBase(), resultType));
     return success();
   }
 
-  /// y with rows [g·n, (g+1)·n) replaced by base + s·(x·Aᵀ)·Bᵀ on them.
-  static Value updateGroup(OpBuilder &b, Location l, Value x, Value y,
-                           Value aTask, Value bTask, Value scale, Value g,
-                           Value groupRows, Value in, Value out,
-                           Type elementType, Type accType) {
-    Value zero = indexConstant(b, l, 0);
-    Value one = indexConstant(b, l, 1);
-    Value first = arith::MulIOp::create(b, l, g, groupRows);
-    Value xRows = tensor::ExtractSliceOp::create(
-        b, l, x, ArrayRef<OpFoldResult>{first, zero},
-        ArrayRef<OpFoldResult>{groupRows, in}, ArrayRef<OpFoldResult>{one, one});
-    Value yRows = tensor::ExtractSliceOp::create(
-        b, l, y, ArrayRef<OpFoldResult>{first, zero},
-        ArrayRef<OpFoldResult>{groupRows, out},
-        ArrayRef<OpFoldResult>{one, one});
-    // As peft.lora: t rounded to the element type, u and the sum in the
-    // accumulator type, the result rounded once.
-    Value t = convertElements(b, l, matmul(b, l, xRows, aTask, false),
-                              elementType);
-    Value u = matmul(b, l, t, bTask, false);
-    Value updated = elementwise(
-        b, l, yRows, ValueRange{yRows, u}, {},
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value su = arith::MulFOp::create(nb, nl, scale, args[1]);
-          Value sum = arith::AddFOp::create(
-              nb, nl, convertIfFloat(nb, nl, args[0], accType), su);
-          return convertIfFloat(nb, nl, sum, elementType);
-        });
-    return tensor::InsertSliceOp::create(b, l, updated, y,
-                                         ArrayRef<OpFoldResult>{first, zero},
-                                         ArrayRef<OpFoldResult>{groupRows, out},
-                                         ArrayRef<OpFoldResult>{one, one});
+  /// The rows of the task's groups (perm[first ..], `taskRows` in all) of x,
+  /// in that order: one generic reading x at a per-row source index.
+  static Value gatherRows(OpBuilder &b, Location loc, const Context &c,
+                          Value first, Value taskRows) {
+    MLIRContext *ctx = b.getContext();
+    auto par = utils::IteratorType::parallel;
+    // source[r] = perm[first + r / n]·n + r % n.
+    Value sourceInit = tensor::EmptyOp::create(
+        b, loc, ArrayRef<OpFoldResult>{taskRows}, b.getIndexType());
+    AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+    Value source =
+        linalg::GenericOp::create(
+            b, loc, sourceInit.getType(), ValueRange{}, ValueRange{sourceInit},
+            ArrayRef<AffineMap>{id1}, ArrayRef<utils::IteratorType>{par},
+            [&](OpBuilder &nb, Location nl, ValueRange) {
+              Value r = linalg::IndexOp::create(nb, nl, 0);
+              Value j = arith::DivUIOp::create(nb, nl, r, c.groupRows);
+              Value w = arith::RemUIOp::create(nb, nl, r, c.groupRows);
+              Value g = element(nb, nl, c.perm,
+                                arith::AddIOp::create(nb, nl, first, j));
+              Value row = arith::AddIOp::create(
+                  nb, nl, arith::MulIOp::create(nb, nl, g, c.groupRows), w);
+              linalg::YieldOp::create(nb, nl, row);
+            })
+            .getResult(0);
+    Type elementType = cast<RankedTensorType>(c.x.getType()).getElementType();
+    Value init = tensor::EmptyOp::create(
+        b, loc, ArrayRef<OpFoldResult>{taskRows, c.in}, elementType);
+    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap rowOf = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{source}, ValueRange{init},
+               ArrayRef<AffineMap>{rowOf, id2},
+               ArrayRef<utils::IteratorType>{par, par},
+               [&](OpBuilder &nb, Location nl, ValueRange args) {
+                 Value col = linalg::IndexOp::create(nb, nl, 1);
+                 Value v = tensor::ExtractOp::create(nb, nl, c.x,
+                                                     ValueRange{args[0], col});
+                 linalg::YieldOp::create(nb, nl, v);
+               })
+        .getResult(0);
+  }
+
+  /// y with the rows of task `t`'s groups replaced by
+  /// base + s·(x·A_tᵀ)·B_tᵀ: the groups' rows gathered into one matrix, two
+  /// matmuls, the result scattered back.
+  static Value updateTask(OpBuilder &b, Location loc, const Context &c,
+                          Value y, Value t, Value aTask, Value bTask,
+                          Value scale) {
+    Value one = indexConstant(b, loc, 1);
+    Value first = element(b, loc, c.starts, t);
+    Value count = arith::SubIOp::create(
+        b, loc, element(b, loc, c.starts, arith::AddIOp::create(b, loc, t, one)),
+        first);
+    Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, count,
+                                      indexConstant(b, loc, 0));
+    return ifThen(b, loc, any, y, [&](OpBuilder &b, Location l) {
+      // The group at position j of the task's list.
+      auto groupAt = [&](OpBuilder &nb, Location nl, Value j) {
+        return element(nb, nl, c.perm, arith::AddIOp::create(nb, nl, first, j));
+      };
+      Value taskRows = arith::MulIOp::create(b, l, count, c.groupRows);
+      Value gathered = gatherRows(b, l, c, first, taskRows);
+      // As peft.lora: x·Aᵀ rounded to the element type, the update in the
+      // accumulator type, the result rounded once.
+      Value xa = convertElements(b, l, matmul(b, l, gathered, aTask, false),
+                                 c.elementType);
+      Value u = matmul(b, l, xa, bTask, false);
+      return forLoop(
+          b, l, count, y, [&](OpBuilder &nb, Location nl, Value j, Value yAll) {
+            Value to = arith::MulIOp::create(nb, nl, groupAt(nb, nl, j),
+                                             c.groupRows);
+            Value yRows = slice2d(nb, nl, yAll, to, nb.getIndexAttr(0),
+                                  c.groupRows, c.out);
+            Value uRows = slice2d(
+                nb, nl, u,
+                arith::MulIOp::create(nb, nl, j, c.groupRows).getResult(),
+                nb.getIndexAttr(0), c.groupRows, c.out);
+            // In place on the group's rows of y: no new buffer per group.
+            MLIRContext *ctx = nb.getContext();
+            AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+            Value updated =
+                linalg::GenericOp::create(
+                    nb, nl, yRows.getType(), ValueRange{uRows},
+                    ValueRange{yRows}, ArrayRef<AffineMap>{id, id},
+                    ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                                  utils::IteratorType::parallel},
+                    [&](OpBuilder &eb, Location el, ValueRange args) {
+                      Value su = arith::MulFOp::create(eb, el, scale, args[0]);
+                      Value sum = arith::AddFOp::create(
+                          eb, el, convertIfFloat(eb, el, args[1], c.accType),
+                          su);
+                      linalg::YieldOp::create(
+                          eb, el, convertIfFloat(eb, el, sum, c.elementType));
+                    })
+                    .getResult(0);
+            return insert2d(nb, nl, updated, yAll, to, c.groupRows, c.out);
+          });
+    });
   }
 };
 

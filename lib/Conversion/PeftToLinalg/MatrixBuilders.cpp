@@ -98,12 +98,13 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
 /// The transpose of the 2-D adapter matrix `value` ([R, C] -> [C, R]), so
 /// that the skinny adapter matmuls read their right operand with N innermost
 /// (the layout the CPU micro-kernel vectorizes). A constant adapter is
-/// transposed here, into a new blob; a runtime one (peft-lora-as-inputs) by
+/// transposed here, into a new blob, its rank dimension (`rankDim` of the
+/// result) zero-padded to a multiple of 8 (no 1-wide register tiles; the
+/// padding contributes exact zeros); a runtime one (peft-lora-as-inputs) by
 /// a linalg.transpose, r·(in+out) elements per call.
-Value transposedAdapter(OpBuilder &b, Location loc, Value value) {
+Value transposedAdapter(OpBuilder &b, Location loc, Value value,
+                        int rankDim) {
   auto type = cast<RankedTensorType>(value.getType());
-  auto transposedType = RankedTensorType::get(
-      {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
   std::optional<Weight> weight = Weight::lookup(value);
   if (weight && type.hasStaticShape() &&
       isSupportedWeightElementType(type.getElementType())) {
@@ -111,16 +112,25 @@ Value transposedAdapter(OpBuilder &b, Location loc, Value value) {
     // transposed blob has the very same values.
     FailureOr<std::vector<double>> values = weight->readValues<double>();
     if (succeeded(values)) {
-      numerics::Matrix<double> transposed =
-          numerics::transpose<double>(numerics::MatrixRef<const double>(
-              values->data(), type.getDimSize(0), type.getDimSize(1)));
+      int64_t rows = type.getDimSize(1), cols = type.getDimSize(0);
+      int64_t paddedRows = rows, paddedCols = cols;
+      if (rankDim == 0)
+        paddedRows = llvm::divideCeil(rows, 8) * 8;
+      else if (rankDim == 1)
+        paddedCols = llvm::divideCeil(cols, 8) * 8;
+      std::vector<double> transposed(paddedRows * paddedCols, 0.0);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+          transposed[i * paddedCols + j] = (*values)[j * rows + i];
       std::string name = weight->getName().empty()
                              ? std::string("adapter_t")
                              : weight->getName().str() + "_t";
       return arith::ConstantOp::create(
           b, loc,
-          cast<TypedAttr>(createWeightBlob<double>(transposedType,
-                                                   transposed.values(), name)));
+          cast<TypedAttr>(createWeightBlob<double>(
+              RankedTensorType::get({paddedRows, paddedCols},
+                                    type.getElementType()),
+              transposed, name)));
     }
   }
   SmallVector<OpFoldResult> sizes = {tensor::getMixedSize(b, loc, value, 1),

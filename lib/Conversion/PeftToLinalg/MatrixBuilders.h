@@ -43,9 +43,13 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
 /// The transpose of the 2-D adapter matrix `value` ([R, C] -> [C, R]), so
 /// that the skinny adapter matmuls read their right operand with N innermost
 /// (the layout the CPU micro-kernel vectorizes). A constant adapter is
-/// transposed here, into a new blob; a runtime one (peft-lora-as-inputs) by
-/// a linalg.transpose, r·(in+out) elements per call.
-Value transposedAdapter(OpBuilder &b, Location loc, Value value);
+/// transposed here, into a new blob, with the rank dimension `rankDim` of
+/// the result (0 or 1; -1: none) zero-padded to a multiple of 8: no 1-wide
+/// register tiles, and the padding contributes exact zeros. A runtime one
+/// (peft-lora-as-inputs) is transposed by a linalg.transpose, r·(in+out)
+/// elements per call.
+Value transposedAdapter(OpBuilder &b, Location loc, Value value,
+                        int rankDim = -1);
 
 /// An elementwise linalg.generic over a [rows, cols] matrix (`like` gives
 /// the shape) whose inputs are matrices (`matrices`) and row vectors indexed

@@ -171,8 +171,11 @@ struct LoraOpLowering : OpConversionPattern<LoraOp> {
     Type elementType = resultType.getElementType();
     Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
     Value base = collapseToMatrix(rewriter, loc, adaptor.getBase());
-    Value aT = transposedAdapter(rewriter, loc, adaptor.getLoraA());
-    Value bT = transposedAdapter(rewriter, loc, adaptor.getLoraB());
+    // [in, r'] and [r', out], r' = r padded to a multiple of 8 (constants).
+    Value aT = transposedAdapter(rewriter, loc, adaptor.getLoraA(),
+                                 /*rankDim=*/1);
+    Value bT = transposedAdapter(rewriter, loc, adaptor.getLoraB(),
+                                 /*rankDim=*/0);
     // t is rounded to the element type, as the output of PyTorch's lora_A
     // layer is, so that both operands of the second matmul have one type.
     Value t = convertElements(

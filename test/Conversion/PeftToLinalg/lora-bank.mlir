@@ -1,35 +1,46 @@
 // RUN: peft-opt %s -split-input-file --convert-peft-to-linalg | FileCheck %s
 // RUN: peft-opt %s -split-input-file --convert-peft-to-linalg | FileCheck %s --check-prefix=NODENSE
 
-// A routed bank: tasks outermost, then the row groups routed to the task;
-// the two skinny products run on the task's own slices of the transposed
-// stacks ([in, r_t] and [r_t, out]) and only on the group's rows. The task
-// layout is a constant offsets vector.
+// A routed bank: a counting sort of the row groups by task id (three
+// scalar loops), then, unrolled over the tasks with a rank (a: 4 at offset
+// 0, c: 8 at offset 4; b has rank 0 and no code), the task's groups
+// gathered into one matrix, two matmuls on the task's static slices of the
+// transposed stacks, and the scaled update scattered back into y.
 // CHECK-LABEL: func.func @bank
 // CHECK-SAME: %[[IDS:[a-z0-9]+]]: tensor<?xi64>)
 // CHECK-DAG:  %[[AT:.*]] = linalg.transpose ins(%{{.*}} : tensor<12x64xf32>)
 // CHECK-DAG:  %[[BT:.*]] = linalg.transpose ins(%{{.*}} : tensor<96x12xf32>)
-// CHECK-DAG:  %[[OFF:.*]] = arith.constant dense<[0, 4, 4, 12]> : tensor<4xi64>
-// CHECK-DAG:  %[[SC:.*]] = arith.constant dense<[2.000000e+00, 1.000000e+00, 5.000000e-01]> : tensor<3xf32>
 // CHECK:      cf.assert
-// CHECK:      scf.for %[[T:.*]] = {{.*}} iter_args(%[[Y:.*]] = %{{.*}}) -> (tensor<?x96xf32>)
-// CHECK:        %[[O:.*]] = arith.index_cast
-// CHECK:        %[[R:.*]] = arith.subi %{{.*}}, %[[O]] : index
-// CHECK:        %[[S:.*]] = tensor.extract %[[SC]][%[[T]]]
-// CHECK:        scf.if
-// CHECK:          %[[AS:.*]] = tensor.extract_slice %[[AT]][%{{.*}}, %[[O]]] [%{{.*}}, %[[R]]]
-// CHECK:          %[[BS:.*]] = tensor.extract_slice %[[BT]][%[[O]], %{{.*}}] [%[[R]], %{{.*}}]
-// CHECK:          scf.for %[[G:.*]] = {{.*}} iter_args(%[[YG:.*]] = %[[Y]])
-// CHECK:            %[[ID:.*]] = tensor.extract %[[IDS]][%[[G]]]
-// CHECK:            %[[MINE:.*]] = arith.cmpi eq, %[[ID]]
-// CHECK:            scf.if %[[MINE]]
-// CHECK:              %[[XR:.*]] = tensor.extract_slice %{{[a-z0-9_]+}}[%[[FIRST:[0-9a-z_]+]], %{{.*}}] [%[[N:[0-9a-z_]+]], %{{.*}}]
-// CHECK:              %[[YR:.*]] = tensor.extract_slice %[[YG]][%[[FIRST]], %{{.*}}] [%[[N]], %{{.*}}]
-// CHECK:              %[[XA:.*]] = linalg.matmul ins(%[[XR]], %[[AS]] : tensor<?x?xf32>, tensor<?x?xf32>)
-// CHECK:              %[[U:.*]] = linalg.matmul ins(%[[XA]], %[[BS]] : tensor<?x?xf32>, tensor<?x?xf32>)
-// CHECK:              linalg.generic {{.*}} ins(%[[YR]], %[[U]]
-// CHECK:                arith.mulf %[[S]]
-// CHECK:              tensor.insert_slice {{.*}} into %[[YG]][%[[FIRST]], %{{.*}}] [%[[N]], %{{.*}}]
+// Counts per task, prefix sums, the permutation.
+// CHECK:      %[[COUNTS:.*]] = scf.for {{.*}} -> (tensor<?xindex>)
+// CHECK:        tensor.extract %[[IDS]]
+// CHECK:      %[[STARTS:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[COUNTS]]) -> (tensor<?xindex>)
+// CHECK:      %[[PERM:.*]]:2 = scf.for {{.*}} -> (tensor<?xindex>, tensor<?xindex>)
+// Task a.
+// CHECK:      %[[A0:.*]] = tensor.extract_slice %[[AT]][0, 0] [64, 4] [1, 1] : tensor<64x12xf32> to tensor<64x4xf32>
+// CHECK:      %[[B0:.*]] = tensor.extract_slice %[[BT]][0, 0] [4, 96] [1, 1] : tensor<12x96xf32> to tensor<4x96xf32>
+// CHECK:      %[[S0:.*]] = arith.constant 2.000000e+00 : f32
+// CHECK:      scf.if
+// The source row of each gathered row, then one gather of those rows.
+// CHECK:        %[[SRC:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?xindex>)
+// CHECK:          tensor.extract %[[PERM]]#0
+// CHECK:        %[[X0:.*]] = linalg.generic {{.*}} ins(%[[SRC]] : tensor<?xindex>) outs(%{{.*}} : tensor<?x64xf32>)
+// CHECK:          tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<?x64xf32>
+// CHECK:        %[[XA:.*]] = linalg.matmul ins(%[[X0]], %[[A0]] : tensor<?x64xf32>, tensor<64x4xf32>)
+// CHECK:        %[[U:.*]] = linalg.matmul ins(%[[XA]], %[[B0]] : tensor<?x4xf32>, tensor<4x96xf32>)
+// Scattered back group by group, in place on y's rows.
+// CHECK:        scf.for
+// CHECK:          %[[YR:.*]] = tensor.extract_slice
+// CHECK:          %[[UR:.*]] = tensor.extract_slice %[[U]]
+// CHECK:          linalg.generic {{.*}} ins(%[[UR]] : tensor<?x96xf32>) outs(%[[YR]] : tensor<?x96xf32>)
+// CHECK:            arith.mulf %[[S0]]
+// CHECK:          tensor.insert_slice {{.*}} into %{{.*}} : tensor<?x96xf32> into tensor<?x96xf32>
+// Task c.
+// CHECK:      tensor.extract_slice %[[AT]][0, 4] [64, 8] [1, 1] : tensor<64x12xf32> to tensor<64x8xf32>
+// CHECK:      tensor.extract_slice %[[BT]][4, 0] [8, 96] [1, 1] : tensor<12x96xf32> to tensor<8x96xf32>
+// CHECK:      arith.constant 5.000000e-01 : f32
+// CHECK:      linalg.matmul {{.*}} tensor<64x8xf32>
+// CHECK-NOT:  tensor<64x0xf32>
 // B·A ([out, in]) is never formed.
 // NODENSE-NOT: tensor<96x64xf32>, tensor<96x64xf32>
 // NODENSE-NOT: tensor<12x64xf32>, tensor<96x12xf32>) outs
@@ -44,13 +55,17 @@ func.func @bank(%x: tensor<?x3x64xf32>, %w: tensor<96x64xf32>, %a: tensor<12x64x
 
 // -----
 
-// A runtime bank reads its offsets and scales from its operands.
+// A runtime bank loops over its task slots, reading its offsets and scales
+// from its operands; the task slices have dynamic ranks.
 // CHECK-LABEL: func.func @runtime
 // CHECK-SAME: %[[O:[a-z0-9]+]]: tensor<5xi64>, %[[S:[a-z0-9]+]]: tensor<4xf32>)
 // CHECK-NOT:  arith.constant dense<
-// CHECK:      scf.for
-// CHECK:        tensor.extract %[[O]]
-// CHECK:        tensor.extract %[[S]]
+// CHECK:      scf.for %[[T:[a-z0-9]+]] = {{.*}} -> (tensor<?x32xf32>)
+// CHECK:        tensor.extract %[[O]][%[[T]]]
+// CHECK:        scf.if
+// CHECK:          tensor.extract_slice {{.*}} : tensor<64x32xf32> to tensor<64x?xf32>
+// CHECK:          tensor.extract %[[S]][%[[T]]]
+// CHECK:          linalg.matmul {{.*}} tensor<64x?xf32>
 func.func @runtime(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %a: tensor<32x64xf32>,
                    %b: tensor<32x32xf32>, %ids: tensor<?xi64>, %o: tensor<5xi64>,
                    %s: tensor<4xf32>) -> tensor<?x32xf32> {
@@ -58,4 +73,25 @@ func.func @runtime(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %a: tensor<32x64
   %z = peft.lora_bank %x, %y, %a, %b task_ids %ids runtime(%o : tensor<5xi64>, %s : tensor<4xf32>)
          : tensor<?x64xf32>, tensor<?x32xf32>, tensor<32x64xf32>, tensor<32x32xf32>, tensor<?xi64>
   return %z : tensor<?x32xf32>
+}
+
+// -----
+
+// Constant stacks: each task's block of the transposed stacks is padded with
+// zeros to a multiple of 8 ranks (3 -> 8, 10 -> 16), never to the largest.
+// CHECK-LABEL: func.func @padded
+// CHECK-DAG:  %[[AT:.*]] = arith.constant dense_resource<[[ATB:bank_t_padded[_0-9]*]]> : tensor<64x24xf32>
+// CHECK-DAG:  %[[BT:.*]] = arith.constant dense_resource<{{.*}}> : tensor<24x96xf32>
+// CHECK:      tensor.extract_slice %[[AT]][0, 0] [64, 8] [1, 1] : tensor<64x24xf32> to tensor<64x8xf32>
+// CHECK:      tensor.extract_slice %[[BT]][0, 0] [8, 96] [1, 1] : tensor<24x96xf32> to tensor<8x96xf32>
+// CHECK:      tensor.extract_slice %[[AT]][0, 8] [64, 16] [1, 1] : tensor<64x24xf32> to tensor<64x16xf32>
+// Row 0 of Aᵀ: task a's 3 values (0.5), 5 zeros, task b's 10 values, 6 zeros.
+// CHECK:      [[ATB]]: "0x040000000000003F0000003F0000003F00000000000000000000000000000000000000000000003F0000003F0000003F0000003F0000003F0000003F0000003F0000003F0000003F0000003F000000000000000000000000000000000000000000000000
+func.func @padded(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %ids: tensor<?xi64>) -> tensor<?x96xf32> {
+  %a = arith.constant dense<0.5> : tensor<13x64xf32>
+  %b = arith.constant dense<0.25> : tensor<96x13xf32>
+  %y = peft.linear %x, %w layout out_in role q : tensor<?x64xf32>, tensor<96x64xf32> -> tensor<?x96xf32>
+  %z = peft.lora_bank %x, %y, %a, %b task_ids %ids tasks ["a", "b"] ranks [3, 10] scales [2.0, 0.5]
+         : tensor<?x64xf32>, tensor<?x96xf32>, tensor<13x64xf32>, tensor<96x13xf32>, tensor<?xi64>
+  return %z : tensor<?x96xf32>
 }

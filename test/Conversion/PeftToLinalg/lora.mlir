@@ -62,14 +62,17 @@ func.func @lora_in_out(%x: tensor<4x16xf32>, %w: tensor<16x32xf32>, %a: tensor<?
 
 // -----
 
-// Constant adapters are transposed at compile time into new blobs: no
+// Constant adapters are transposed at compile time into new blobs, the rank
+// zero-padded to a multiple of 8 (2 -> 8: no 1-wide register tiles): no
 // linalg.transpose runs.
 // CHECK-LABEL: func.func @lora_constant
-// CHECK-DAG:   %[[AT:.*]] = arith.constant dense_resource<{{.*}}> : tensor<16x2xf32>
-// CHECK-DAG:   %[[BT:.*]] = arith.constant dense_resource<{{.*}}> : tensor<2x32xf32>
+// CHECK-DAG:   %[[AT:.*]] = arith.constant dense_resource<[[ATB:[a-z_0-9]+]]> : tensor<16x8xf32>
+// CHECK-DAG:   %[[BT:.*]] = arith.constant dense_resource<{{.*}}> : tensor<8x32xf32>
 // CHECK-NOT:   linalg.transpose
-// CHECK:       linalg.matmul ins(%{{.*}}, %[[AT]] : tensor<4x16xf32>, tensor<16x2xf32>)
-// CHECK:       linalg.matmul ins(%{{.*}}, %[[BT]] : tensor<4x2xf32>, tensor<2x32xf32>)
+// CHECK:       linalg.matmul ins(%{{.*}}, %[[AT]] : tensor<4x16xf32>, tensor<16x8xf32>)
+// CHECK:       linalg.matmul ins(%{{.*}}, %[[BT]] : tensor<4x8xf32>, tensor<8x32xf32>)
+// Row 0 of Aᵀ: the two values (0.5), six zeros.
+// CHECK:       [[ATB]]: "0x040000000000003F0000003F0000000000000000000000000000000000000000000000000000003F
 func.func @lora_constant(%x: tensor<4x16xf32>, %w: tensor<16x32xf32>) -> tensor<4x32xf32> {
   %a = arith.constant dense<0.5> : tensor<2x16xf32>
   %b = arith.constant dense<0.25> : tensor<32x2xf32>

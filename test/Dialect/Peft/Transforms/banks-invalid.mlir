@@ -12,6 +12,10 @@
 // RUN: not peft-opt %s --peft-add-task="name=sst2 path=%t/lora" --peft-route-tasks --peft-route-tasks 2>&1 | FileCheck %s --check-prefix=REROUTE
 // RUN: not peft-opt %s --peft-add-task="name=sst2 path=%t/lora" --peft-merge-lora 2>&1 | FileCheck %s --check-prefix=MERGE
 // RUN: not peft-opt %s --peft-add-task="name=sst2 path=%t/lora" --convert-peft-to-linalg 2>&1 | FileCheck %s --check-prefix=UNROUTED
+// RUN: not peft-opt %s --peft-bank-as-inputs="max-tasks=4" 2>&1 | FileCheck %s --check-prefix=NOCAP
+// RUN: not peft-opt %s --peft-bank-as-inputs="max-tasks=4 max-total-rank=8" 2>&1 | FileCheck %s --check-prefix=NOLAYER
+// RUN: not peft-opt %s --peft-bank-as-inputs="max-tasks=4 max-total-rank=8 targets=q_proj" --peft-add-task="name=sst2 path=%t/lora" 2>&1 | FileCheck %s --check-prefix=RUNTIMEADD
+// RUN: not peft-opt %s --peft-add-task="name=sst2 path=%t/lora" --peft-select-rank="policy=distance reference=qnli" 2>&1 | FileCheck %s --check-prefix=NOREF
 
 func.func @main(%x: tensor<?x16xf32> {onnx.name = "x"}, %wq: tensor<16x16xf32>, %wv: tensor<8x16xf32>)
     -> (tensor<?x16xf32>, tensor<?x8xf32>) {
@@ -35,3 +39,7 @@ func.func @main(%x: tensor<?x16xf32> {onnx.name = "x"}, %wq: tensor<16x16xf32>, 
 // REROUTE: error: peft-route-tasks: the bank is routed already
 // MERGE: error: 'peft.lora_bank' op an adapter bank cannot be merged into its layer's weight; select one task first (peft-select-task)
 // UNROUTED: error: 'peft.lora_bank' op is not routed: run peft-route-tasks (a task per row) or peft-select-task (one task) before lowering
+// NOCAP: error: peft-bank-as-inputs: max-tasks and max-total-rank must be > 0, got 4 and 0
+// NOLAYER: error: peft-bank-as-inputs: no layer to give a runtime bank: the module has no bank and 'targets'/'roles' select none
+// RUNTIMEADD: error: peft-add-task: a runtime bank takes its tasks at run time (peft-run --task-adapter); this pass needs the bank's tasks in the IR
+// NOREF: error: peft-select-rank: the bank on layer 'model.layers.0.self_attn.q_proj' has no reference task 'qnli'

@@ -8,6 +8,12 @@
 // RUN: peft-opt %s --peft-add-task="name=half path=%t/f16 allow-unmatched=true" --peft-add-task="name=sst2 path=%t/lora" 2>/dev/null | FileCheck %s --check-prefix=RAGGED
 // RUN: peft-opt %s --peft-add-task="name=sst2 path=%t/lora" --peft-add-task="name=mnli path=%t/patterns" --peft-route-tasks --peft-select-task=task=mnli | FileCheck %s --check-prefix=SELECT
 // RUN: peft-opt %s --peft-add-task="name=half path=%t/f16 allow-unmatched=true" --peft-add-task="name=sst2 path=%t/lora" --peft-select-task=task=half 2>/dev/null | FileCheck %s --check-prefix=SELECT0
+// Re-ranking the tasks of a bank (the "lora" and "patterns" ramps are
+// nearly rank 1); the reference task of the distance policy stays.
+// RUN: peft-opt %s --peft-add-task="name=sst2 path=%t/lora" --peft-add-task="name=mnli path=%t/patterns" --peft-select-rank="policy=energy tau=0.99" 2>&1 | FileCheck %s --check-prefix=RANKED
+// RUN: peft-opt %s --peft-add-task="name=sst2 path=%t/lora" --peft-add-task="name=mnli path=%t/patterns" --peft-select-rank="policy=distance reference=sst2 rmin=1 rmax=3" 2>&1 | FileCheck %s --check-prefix=DISTANCE
+// Runtime banks: the banked layers and the selected ones get inputs.
+// RUN: peft-opt %s --peft-add-task="name=sst2 path=%t/lora" --peft-route-tasks --peft-bank-as-inputs="max-tasks=4 max-total-rank=16 targets=k_proj" 2>&1 | FileCheck %s --check-prefix=RUNTIME
 
 func.func @main(%x: tensor<?x16xf32> {onnx.name = "x"}, %wq: tensor<16x16xf32>, %wv: tensor<8x16xf32>,
                 %wk: tensor<16x8xf32>) -> (tensor<?x16xf32>, tensor<?x8xf32>, tensor<?x8xf32>) {
@@ -62,3 +68,23 @@ func.func @main(%x: tensor<?x16xf32> {onnx.name = "x"}, %wq: tensor<16x16xf32>, 
 // SELECT0: %[[V:.*]] = peft.linear {{.*}}v_proj
 // SELECT0-NOT: peft.lora
 // SELECT0: return %{{.*}}, %[[V]],
+
+// RANKED: sst2 (bank)  'model.layers.0.self_attn.q_proj'  4            1
+// RANKED: mnli (bank)  'model.layers.0.self_attn.q_proj'  2            1
+// RANKED: 4 adapter(s), policy energy: 384 -> 112 parameters
+// RANKED: peft.lora_bank {{.*}} tasks ["sst2", "mnli"] ranks [1, 1] scales [2.000000e+00, 4.000000e+00] : tensor<?x16xf32>, tensor<?x16xf32>, tensor<2x16xf32>, tensor<16x2xf32>
+
+// DISTANCE: adapter      layer {{.*}} distance
+// DISTANCE: mnli (bank)  'model.layers.0.self_attn.q_proj'  2            {{[1-3]}}
+// DISTANCE-NOT: sst2 (bank)
+// DISTANCE: peft.lora_bank {{.*}} tasks ["sst2", "mnli"] ranks [4, {{[1-3]}}]
+
+// RUNTIME: remark: peft-bank-as-inputs: the bank's tasks 'sst2' are dropped; a runtime bank takes its tasks at run time
+// RUNTIME: func.func @main(%arg0: tensor<?x16xf32> {onnx.name = "x"}, %arg1: tensor<16x16xf32>, %arg2: tensor<8x16xf32>, %arg3: tensor<16x8xf32>, %[[IDS:arg[0-9]+]]: tensor<?xi64> {onnx.name = "task_ids"},
+// RUNTIME-SAME: %[[QA:arg[0-9]+]]: tensor<16x16xf32> {onnx.name = "model.layers.0.self_attn.q_proj.bank_A"}, %[[QB:arg[0-9]+]]: tensor<16x16xf32> {onnx.name = "model.layers.0.self_attn.q_proj.bank_B"}, %[[QO:arg[0-9]+]]: tensor<5xi64> {onnx.name = "model.layers.0.self_attn.q_proj.bank_offsets"}, %[[QS:arg[0-9]+]]: tensor<4xf32> {onnx.name = "model.layers.0.self_attn.q_proj.bank_scales"}
+// RUNTIME-SAME: {onnx.name = "model.layers.0.self_attn.v_proj.bank_A"}
+// RUNTIME-SAME: %[[KA:arg[0-9]+]]: tensor<16x16xf32> {onnx.name = "model.layers.0.self_attn.k_proj.bank_A"}, %[[KB:arg[0-9]+]]: tensor<8x16xf32> {onnx.name = "model.layers.0.self_attn.k_proj.bank_B"}
+// RUNTIME: peft.lora_bank %arg0, %{{.*}}, %[[QA]], %[[QB]] task_ids %[[IDS]] runtime(%[[QO]] : tensor<5xi64>, %[[QS]] : tensor<4xf32>) : tensor<?x16xf32>, tensor<?x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>, tensor<?xi64>
+// RUNTIME: peft.lora_bank
+// RUNTIME: peft.lora_bank %arg0, %{{.*}}, %[[KA]], %[[KB]] task_ids %[[IDS]] runtime(
+// RUNTIME-NOT: dense_resource

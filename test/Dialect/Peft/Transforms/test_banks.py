@@ -162,3 +162,33 @@ def test_runtime_bank_takes_new_tasks_without_recompiling(setup):
         m.run({**feeds, "task_ids": IDS}, tasks={"a": adapters / "mnli", "b": adapters / "mnli",
                                                   "c": adapters / "sst2"})
     assert m.compile_count == 1
+
+
+@pytest.mark.parametrize("policy", [dict(policy="energy", tau=0.6),
+                                    dict(policy="threshold", sigma=3.0)])
+def test_select_rank_on_a_bank_matches_each_task_alone(setup, policy):
+    """Re-ranking the bank's tasks gives, row by row, what re-ranking each
+    task's own adapter gives (peft-select-rank on peft.lora, whose
+    truncation is checked against the dropped energy in
+    test_combine_adapters.py)."""
+    onnx_path, adapters, feeds, expected = setup
+    names = ["sst2", "mnli"]
+    m = peft_mlir.import_onnx(str(onnx_path))
+    for name in names:
+        m.add_task(name, adapters / name)
+    m.select_rank(**policy)
+    m.route_tasks()
+    routed = m.run({**feeds, "task_ids": IDS})["logits"]
+    for t, name in enumerate(names):
+        single = peft_mlir.import_onnx(str(onnx_path))
+        single.raise_linear()
+        single.load_adapter(adapters / name, adapter=name)
+        single.select_rank(**policy)
+        ours = single.run(feeds)["logits"]
+        for g in np.flatnonzero(IDS == t):
+            ref = expected[name][g]
+            # The truncation moves the output away from the full adapter...
+            assert np.max(np.abs(ours[g] - ref)) > 100 * RTOL * np.max(np.abs(ref))
+            # ...and the bank moves it exactly as the plain adapter does.
+            check(f"re-ranked row {g} ({name})", routed[g], ours[g],
+                  float(np.max(np.abs(ours[g]))))
