@@ -97,8 +97,11 @@ def main():
             err = float(np.max(np.abs(y_routed.reshape(GROUPS, seq, N) - ref))) / scale
             if err > 1e-4:
                 sys.exit(f"bench: routed output off by {err:.2e} (T={num_tasks}, S={seq})")
+            # Bytes the routed batch must read beyond the base weight: every
+            # task present brings its own A and B.
+            adapter_bytes = sum(ranks[t] for t in set(ids.tolist())) * (K + N) * 4
             rows.append((num_tasks, seq, min(ranks), max(ranks), mean_rank, t_base,
-                         t_single, t_max, t_routed))
+                         t_single, t_max, t_routed, adapter_bytes / (K * N * 4)))
             print(f"T={num_tasks:2d} S={seq:2d} ranks {min(ranks)}..{max(ranks)} "
                   f"(mean {mean_rank}): base {t_base*1e3:7.3f} ms  single x{t_single/t_base:5.2f}"
                   f"  single-max x{t_max/t_base:5.2f}  routed x{t_routed/t_base:5.2f}"
@@ -116,11 +119,13 @@ def main():
                 f"(padding every task to the largest rank). Medians of {cpu_lora.REPEAT} "
                 f"round-robin runs; ratios to the base layer in the same run; routed "
                 f"outputs checked against numpy float64 (1e-4). Goal: routed <= 1.1x "
-                f"single.\n\n")
-        f.write("| T | S | ranks | mean rank | base (ms) | single | single-max | routed | routed / single |\n"
-                "|---|---|---|---|---|---|---|---|---|\n")
-        for (t, s, lo, hi, mean, tb, ts, tm, tr) in rows:
-            f.write(f"| {t} | {s} | {lo}..{hi} | {mean} | {tb*1e3:.3f} | {ts/tb:.2f}x | "
+                f"single. `adapter bytes`: the A and B of all tasks in the batch, "
+                f"relative to the base weight ({K * N * 4 >> 20} MiB): what the routed "
+                f"batch reads on top of what the single-adapter run reads.\n\n")
+        f.write("| T | S | ranks | mean rank | adapter bytes | base (ms) | single | single-max | routed | routed / single |\n"
+                "|---|---|---|---|---|---|---|---|---|---|\n")
+        for (t, s, lo, hi, mean, tb, ts, tm, tr, ab) in rows:
+            f.write(f"| {t} | {s} | {lo}..{hi} | {mean} | {ab:.2f}x | {tb*1e3:.3f} | {ts/tb:.2f}x | "
                     f"{tm/tb:.2f}x | {tr/tb:.2f}x | {tr/ts:.2f} |\n")
     os.replace(RESULTS + ".tmp", RESULTS)
     print(f"wrote {RESULTS}")
