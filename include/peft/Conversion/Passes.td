@@ -67,9 +67,22 @@ def ConvertPeftToLinalg : Pass<"convert-peft-to-linalg"> {
     element type once (`t = x·Aᵀ` is rounded before its product with `Bᵀ`,
     as PyTorch's `lora_A` output is).
 
+    A routed `peft.lora_bank` becomes, by default, a counting sort of its
+    row groups by task and one gathered pair of matmuls per task at the
+    task's own rank (docs/banks.md). With `gathered-banks` (the GPU pipeline)
+    it becomes three static-shaped generics instead: `x·A_tᵀ` and `·B_tᵀ`
+    read the rows of each row's task from the stacks (up to the largest
+    rank, the lanes past the task's rank contributing zeros) and the scaled
+    sum with the base; no data-dependent shapes, so each maps to a kernel.
+
     An op that has no lowering (e.g. a weight whose output extent is
     dynamic) is reported as an error at its location.
   }];
+  let options = [
+    Option<"gatheredBanks", "gathered-banks", "bool", /*default=*/"false",
+           "Lower routed adapter banks as static-shaped gathered generics "
+           "(for the GPU) instead of per-task grouped matmuls">
+  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::cf::ControlFlowDialect",

@@ -464,8 +464,208 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
   }
 };
 
+/// The static-shaped form (`gathered-banks`, the GPU pipeline): no loops
+/// and no data-dependent shapes. Row i of the collapsed input belongs to
+/// group g = i / n (n = rows / G) and task t = task_ids[g]; with R the
+/// largest rank (the capacity for a runtime bank),
+///
+///   t'[i, k] = Σ_c x[i, c] · (k < r_t ? Aᵀ[c, o_t + k] : 0)      [rows, R]
+///   u[i, j]  = Σ_k t'[i, k] · (k < r_t ? Bᵀ[o_t + k, j] : 0)     [rows, out]
+///   y[i, j]  = base[i, j] + s_t · u[i, j]   (s_t = 0 for no task)
+///
+/// The stacks are read through gathers (tensor.extract at computed
+/// indices); lanes past a task's rank contribute exact zeros.
+struct GatheredLoraBankOpLowering : OpConversionPattern<LoraBankOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LoraBankOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!op.getTaskIds())
+      return op.emitOpError("is not routed: run peft-route-tasks (a task per "
+                            "row) or peft-select-task (one task) before "
+                            "lowering");
+    auto resultType = op.getResult().getType();
+    if (ShapedType::isDynamic(resultType.getShape().back()))
+      return rewriter.notifyMatchFailure(op, "dynamic output features");
+    Location loc = op.getLoc();
+    Type elementType = resultType.getElementType();
+    Type accType = getAccumulatorType(elementType);
+    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    Value base = collapseToMatrix(rewriter, loc, adaptor.getBase());
+    Value aT = transposedAdapter(rewriter, loc, adaptor.getLoraA()); // [in, R]
+    Value bT = transposedAdapter(rewriter, loc, adaptor.getLoraB()); // [R, out]
+    Value ids = adaptor.getTaskIds();
+
+    // The layout as tensors, and the widest rank.
+    Value offsets = adaptor.getRankOffsets(), scales = adaptor.getTaskScales();
+    int64_t width;
+    if (!op.isRuntime()) {
+      SmallVector<int64_t> values = op.getRankOffsetValues();
+      SmallVector<Attribute> offsetAttrs, scaleAttrs;
+      width = 0;
+      for (auto [t, offset] : llvm::enumerate(values)) {
+        offsetAttrs.push_back(rewriter.getI64IntegerAttr(offset));
+        if (t + 1 < values.size())
+          width = std::max(width, values[t + 1] - offset);
+      }
+      for (double scale : *op.getScales())
+        scaleAttrs.push_back(rewriter.getFloatAttr(accType, scale));
+      auto vector = [&](Type type, ArrayRef<Attribute> attrs) {
+        auto tensorType = RankedTensorType::get(
+            {static_cast<int64_t>(attrs.size())}, type);
+        return arith::ConstantOp::create(
+            rewriter, loc, tensorType, DenseElementsAttr::get(tensorType, attrs));
+      };
+      offsets = vector(rewriter.getI64Type(), offsetAttrs);
+      scales = vector(accType, scaleAttrs);
+    } else {
+      width = cast<RankedTensorType>(aT.getType()).getDimSize(1);
+      if (ShapedType::isDynamic(width))
+        return rewriter.notifyMatchFailure(op, "dynamic bank capacity");
+    }
+    if (width == 0) {
+      rewriter.replaceOp(op, adaptor.getBase());
+      return success();
+    }
+    int64_t numTasks = cast<RankedTensorType>(scales.getType()).getDimSize(0);
+
+    Value one = indexConstant(rewriter, loc, 1);
+    Value numGroups = tensor::DimOp::create(rewriter, loc, ids, 0).getResult();
+    Value rows = tensor::DimOp::create(rewriter, loc, x, 0).getResult();
+    Value divisor = arith::MaxUIOp::create(rewriter, loc, numGroups, one);
+    Value groupRows = arith::DivUIOp::create(rewriter, loc, rows, divisor);
+    Value evenly = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::eq,
+        arith::MulIOp::create(rewriter, loc, groupRows, numGroups), rows);
+    cf::AssertOp::create(rewriter, loc, evenly,
+                         "peft.lora_bank: the rows of the input do not split "
+                         "into as many equal groups as task_ids has entries");
+
+    // Inside a body: the task of row i, its offset and rank (rank 0 and
+    // offset 0 for no task), all as indices.
+    struct RowTask {
+      Value task, offset, rank;
+    };
+    auto rowTask = [&](OpBuilder &b, Location l, Value i) {
+      Value g = arith::DivUIOp::create(b, l, i, groupRows);
+      Value id = tensor::ExtractOp::create(b, l, ids, ValueRange{g});
+      Value zero64 = arith::ConstantIntOp::create(b, l, b.getI64Type(), 0);
+      Value valid = arith::AndIOp::create(
+          b, l,
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, id, zero64),
+          arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::slt, id,
+              arith::ConstantIntOp::create(b, l, b.getI64Type(), numTasks)));
+      Value t = arith::IndexCastOp::create(
+          b, l, b.getIndexType(),
+          arith::SelectOp::create(b, l, valid, id, zero64));
+      Value offset = element(b, l, offsets, t);
+      Value rank = arith::SubIOp::create(
+          b, l, element(b, l, offsets, arith::AddIOp::create(b, l, t, one)),
+          offset);
+      rank = arith::SelectOp::create(b, l, valid, rank,
+                                     indexConstant(b, l, 0));
+      return RowTask{t, offset, rank};
+    };
+    // Inside a body: stack[r, c] (or [c, r] with `rowsFirst` false) at
+    // r = offset + k when k < rank, else 0.
+    auto gathered = [&](OpBuilder &b, Location l, Value stack, Value k,
+                        Value other, const RowTask &rt, bool rankIsRow) {
+      Value inRank =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, k, rt.rank);
+      Value r = arith::SelectOp::create(
+          b, l, inRank, arith::AddIOp::create(b, l, rt.offset, k),
+          indexConstant(b, l, 0));
+      Value v = tensor::ExtractOp::create(
+          b, l, stack, rankIsRow ? ValueRange{r, other} : ValueRange{other, r});
+      v = convertIfFloat(b, l, v, accType);
+      return arith::SelectOp::create(b, l, inRank, v,
+                                     floatConstant(b, l, accType, 0.0))
+          .getResult();
+    };
+
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr d0, d1, d2;
+    bindDims(ctx, d0, d1, d2);
+    auto map3 = [&](ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(3, 0, exprs, ctx);
+    };
+    auto par = utils::IteratorType::parallel;
+    auto red = utils::IteratorType::reduction;
+    OpFoldResult rowsSize = tensor::getMixedSize(rewriter, loc, x, 0);
+    int64_t out = resultType.getShape().back();
+
+    // t' [rows, R]: (i, k, c), c reduced.
+    Value tInit = zeroMatrix(rewriter, loc, rowsSize,
+                             rewriter.getIndexAttr(width), accType);
+    Value tPrime =
+        linalg::GenericOp::create(
+            rewriter, loc, tInit.getType(), ValueRange{x}, ValueRange{tInit},
+            ArrayRef<AffineMap>{map3({d0, d2}), map3({d0, d1})},
+            ArrayRef<utils::IteratorType>{par, par, red},
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value i = linalg::IndexOp::create(b, l, 0);
+              Value k = linalg::IndexOp::create(b, l, 1);
+              Value c = linalg::IndexOp::create(b, l, 2);
+              RowTask rt = rowTask(b, l, i);
+              Value a = gathered(b, l, aT, k, c, rt, /*rankIsRow=*/false);
+              Value xv = convertIfFloat(b, l, args[0], accType);
+              Value sum = arith::AddFOp::create(
+                  b, l, args[1], arith::MulFOp::create(b, l, xv, a));
+              linalg::YieldOp::create(b, l, sum);
+            })
+            .getResult(0);
+    // As peft.lora: x·Aᵀ rounded to the element type.
+    tPrime = convertElements(rewriter, loc, tPrime, elementType);
+    // u [rows, out]: (i, j, k), k reduced.
+    Value uInit = zeroMatrix(rewriter, loc, rowsSize,
+                             rewriter.getIndexAttr(out), accType);
+    Value u = linalg::GenericOp::create(
+                  rewriter, loc, uInit.getType(), ValueRange{tPrime},
+                  ValueRange{uInit},
+                  ArrayRef<AffineMap>{map3({d0, d2}), map3({d0, d1})},
+                  ArrayRef<utils::IteratorType>{par, par, red},
+                  [&](OpBuilder &b, Location l, ValueRange args) {
+                    Value i = linalg::IndexOp::create(b, l, 0);
+                    Value j = linalg::IndexOp::create(b, l, 1);
+                    Value k = linalg::IndexOp::create(b, l, 2);
+                    RowTask rt = rowTask(b, l, i);
+                    Value bv = gathered(b, l, bT, k, j, rt, /*rankIsRow=*/true);
+                    Value tv = convertIfFloat(b, l, args[0], accType);
+                    Value sum = arith::AddFOp::create(
+                        b, l, args[1], arith::MulFOp::create(b, l, tv, bv));
+                    linalg::YieldOp::create(b, l, sum);
+                  })
+                  .getResult(0);
+    // y = base + s_t · u (s = 0 for rows of no task).
+    Value y = elementwise(
+        rewriter, loc, base, ValueRange{base, u}, {},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value i = linalg::IndexOp::create(b, l, 0);
+          RowTask rt = rowTask(b, l, i);
+          Value s = element(b, l, scales, rt.task, accType);
+          Value any = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ugt,
+                                            rt.rank, indexConstant(b, l, 0));
+          s = arith::SelectOp::create(b, l, any, s,
+                                      floatConstant(b, l, accType, 0.0));
+          Value sum = arith::AddFOp::create(
+              b, l, convertIfFloat(b, l, args[0], accType),
+              arith::MulFOp::create(b, l, s, args[1]));
+          return convertIfFloat(b, l, sum, elementType);
+        });
+    rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y,
+                                            adaptor.getBase(), resultType));
+    return success();
+  }
+};
+
 } // namespace
 
-void mlir::peft::populateLoraBankLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<LoraBankOpLowering>(patterns.getContext());
+void mlir::peft::populateLoraBankLoweringPatterns(RewritePatternSet &patterns,
+                                                   bool gathered) {
+  if (gathered)
+    patterns.add<GatheredLoraBankOpLowering>(patterns.getContext());
+  else
+    patterns.add<LoraBankOpLowering>(patterns.getContext());
 }

@@ -66,7 +66,8 @@ namespace mlir {
 class RewritePatternSet;
 namespace peft {
 /// The lowering of peft.lora_bank (LoraBankLowering.cpp).
-void populateLoraBankLoweringPatterns(RewritePatternSet &patterns);
+void populateLoraBankLoweringPatterns(RewritePatternSet &patterns,
+                                      bool gathered);
 } // namespace peft
 } // namespace mlir
 

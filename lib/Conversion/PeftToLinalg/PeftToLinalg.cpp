@@ -583,11 +583,12 @@ struct LrqatLinearOpLowering : OpConversionPattern<LrqatLinearOp> {
 
 struct ConvertPeftToLinalgPass
     : public peft::impl::ConvertPeftToLinalgBase<ConvertPeftToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
     ConversionTarget target(getContext());
     configurePeftToLinalgTarget(target);
     RewritePatternSet patterns(&getContext());
-    populatePeftToLinalgPatterns(patterns);
+    populatePeftToLinalgPatterns(patterns, gatheredBanks);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -595,11 +596,12 @@ struct ConvertPeftToLinalgPass
 };
 } // namespace
 
-void mlir::peft::populatePeftToLinalgPatterns(RewritePatternSet &patterns) {
+void mlir::peft::populatePeftToLinalgPatterns(RewritePatternSet &patterns,
+                                               bool gatheredBanks) {
   patterns.add<LinearOpLowering, LoraOpLowering, IA3OpLowering,
                QLinearOpLowering, LrqatLinearOpLowering>(
       patterns.getContext());
-  populateLoraBankLoweringPatterns(patterns);
+  populateLoraBankLoweringPatterns(patterns, gatheredBanks);
 }
 
 void mlir::peft::configurePeftToLinalgTarget(ConversionTarget &target) {

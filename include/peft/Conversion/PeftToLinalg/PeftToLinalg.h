@@ -15,8 +15,10 @@ namespace peft {
 #define GEN_PASS_DECL_CONVERTPEFTTOLINALG
 #include "peft/Conversion/Passes.h.inc"
 
-/// Adds the patterns that lower peft ops to linalg/tensor/arith.
-void populatePeftToLinalgPatterns(RewritePatternSet &patterns);
+/// Adds the patterns that lower peft ops to linalg/tensor/arith;
+/// `gatheredBanks` selects the static-shaped (GPU) form of routed banks.
+void populatePeftToLinalgPatterns(RewritePatternSet &patterns,
+                                  bool gatheredBanks = false);
 
 /// Marks the peft ops illegal and their lowering targets legal.
 void configurePeftToLinalgTarget(ConversionTarget &target);
