@@ -5,11 +5,15 @@
 //
 //   1. a counting sort of the row groups by task id (scalar loops over the
 //      G ids): `starts[t]` and `perm`, the groups of task t being
-//      perm[starts[t] .. starts[t+1]); ids outside [0, T) belong to no task;
-//   2. per task t with rows: its groups' rows are gathered into one
-//      [n_t·rows/G, in] matrix X_t; U_t = (X_t·A_tᵀ)·B_tᵀ are two matmuls on
-//      the task's slices of the transposed stacks ([in, r_t], [r_t, out]);
-//      each group's rows of y become base + s_t·U_t (scattered back).
+//      perm[starts[t] .. starts[t+1]); ids outside [0, T), and tasks of rank
+//      0 on the layer, are not routed (their rows keep the base);
+//   2. one gather of every routed row, in that order, into one matrix;
+//   3. per task t with rows: two matmuls on its rows of the gathered matrix
+//      and its slices of the transposed stacks ([in, r_t], [r_t, out]),
+//      written into its rows of two buffers shared by all tasks (no
+//      allocation per task);
+//   4. one loop over the routed groups adds s_t·U to their rows of y, in
+//      place.
 //
 // Every task runs one pair of GEMMs over exactly the rows routed to it, at
 // its own rank; no task touches rows it does not own and B·A is never
@@ -120,9 +124,10 @@ struct GroupsByTask {
 };
 
 /// Counting sort of the groups by their id in `ids` ([G] i64); ids outside
-/// [0, numTasks) are left out.
+/// [0, numTasks), and tasks of rank 0 on this layer (equal `offsets`, i64
+/// [T + 1]), are left out.
 GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids,
-                        Value numGroups, Value numTasks) {
+                        Value numGroups, Value numTasks, Value offsets) {
   Value zero = indexConstant(b, loc, 0), one = indexConstant(b, loc, 1);
   auto taskOf = [&](OpBuilder &nb, Location nl, Value g) {
     Value id = tensor::ExtractOp::create(nb, nl, ids, ValueRange{g});
@@ -132,8 +137,16 @@ GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids,
         arith::ConstantIntOp::create(nb, nl, nb.getI64Type(), 0));
     Value below =
         arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, t, numTasks);
+    Value inBank = arith::AndIOp::create(nb, nl, nonNegative, below);
+    Value safe = arith::SelectOp::create(nb, nl, inBank, t, zero);
+    Value rank = arith::SubIOp::create(
+        nb, nl,
+        element(nb, nl, offsets, arith::AddIOp::create(nb, nl, safe, one)),
+        element(nb, nl, offsets, safe));
+    Value hasRank =
+        arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt, rank, zero);
     return std::make_pair(
-        t, arith::AndIOp::create(nb, nl, nonNegative, below).getResult());
+        t, arith::AndIOp::create(nb, nl, inBank, hasRank).getResult());
   };
   Value slots = arith::AddIOp::create(b, loc, numTasks, one);
   // counts[t + 1] = number of groups of task t, then the prefix sums.
@@ -248,7 +261,7 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
 
   /// What every task shares.
   struct Context {
-    Value x, ids, perm, starts, groupRows;
+    Value x, xSorted, ids, perm, starts, groupRows;
     OpFoldResult in, out;
     Type elementType, accType;
   };
@@ -297,19 +310,61 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     c.in = tensor::getMixedSize(rewriter, loc, c.x, 1);
     c.out = rewriter.getIndexAttr(resultType.getShape().back());
 
+    // The scales as a vector in the accumulator type, for the scatter.
+    Value scales;
+    Value numTasks;
+    if (!op.isRuntime()) {
+      SmallVector<Attribute> scaleAttrs;
+      for (double scale : *op.getScales())
+        scaleAttrs.push_back(rewriter.getFloatAttr(c.accType, scale));
+      auto type = RankedTensorType::get(
+          {static_cast<int64_t>(scaleAttrs.size())}, c.accType);
+      scales = arith::ConstantOp::create(rewriter, loc, type,
+                                         DenseElementsAttr::get(type, scaleAttrs));
+      numTasks = indexConstant(rewriter, loc, op.getNumTasks());
+    } else {
+      scales = adaptor.getTaskScales();
+      numTasks = tensor::DimOp::create(rewriter, loc, scales, 0).getResult();
+    }
+    // The layout as offsets, for the sort (tasks of rank 0 are not routed).
+    Value offsetVector = adaptor.getRankOffsets();
+    if (!op.isRuntime()) {
+      SmallVector<Attribute> offsetAttrs;
+      for (int64_t offset : op.getRankOffsetValues())
+        offsetAttrs.push_back(rewriter.getI64IntegerAttr(offset));
+      auto type = RankedTensorType::get(
+          {static_cast<int64_t>(offsetAttrs.size())}, rewriter.getI64Type());
+      offsetVector = arith::ConstantOp::create(
+          rewriter, loc, type, DenseElementsAttr::get(type, offsetAttrs));
+    }
+    GroupsByTask sorted =
+        sortGroups(rewriter, loc, c.ids, numGroups, numTasks, offsetVector);
+    c.starts = sorted.starts;
+    c.perm = sorted.perm;
+    // Every routed row, gathered once in task order, and the buffers every
+    // task's two products write their rows of: no allocation per task.
+    Value routedGroups = element(rewriter, loc, c.starts, numTasks);
+    Value routedRows = arith::MulIOp::create(rewriter, loc, routedGroups,
+                                             c.groupRows);
+    c.xSorted = gatherRows(rewriter, loc, c, indexConstant(rewriter, loc, 0),
+                           routedRows);
+    int64_t widest = cast<RankedTensorType>(aT.getType()).getDimSize(1);
+    Value buffers[2] = {
+        tensor::EmptyOp::create(
+            rewriter, loc,
+            ArrayRef<OpFoldResult>{routedRows, rewriter.getIndexAttr(widest)},
+            c.accType),
+        tensor::EmptyOp::create(rewriter, loc,
+                                ArrayRef<OpFoldResult>{routedRows, c.out},
+                                c.accType)};
+
     if (!op.isRuntime()) {
       // Unrolled over the tasks: static offsets, ranks and slices.
-      int64_t numTasks = op.getNumTasks();
-      GroupsByTask sorted =
-          sortGroups(rewriter, loc, c.ids, numGroups,
-                     indexConstant(rewriter, loc, numTasks));
-      c.starts = sorted.starts;
-      c.perm = sorted.perm;
       SmallVector<int64_t> offsets =
           padded ? padded->offsets : op.getRankOffsetValues();
       int64_t in = cast<RankedTensorType>(aT.getType()).getDimSize(0);
       int64_t out = resultType.getShape().back();
-      for (int64_t t = 0; t < numTasks; ++t) {
+      for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t) {
         int64_t rank = offsets[t + 1] - offsets[t];
         if (rank == 0)
           continue;
@@ -322,41 +377,65 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
                               rewriter.getIndexAttr(0),
                               rewriter.getIndexAttr(rank),
                               rewriter.getIndexAttr(out));
-        Value scale = floatConstant(rewriter, loc, c.accType,
-                                    (*op.getScales())[t]);
-        y = updateTask(rewriter, loc, c, y, indexConstant(rewriter, loc, t),
-                       aTask, bTask, scale);
+        computeTask(rewriter, loc, c, buffers, indexConstant(rewriter, loc, t),
+                    aTask, bTask, rewriter.getIndexAttr(rank));
       }
     } else {
-      Value offsets = adaptor.getRankOffsets(), scales = adaptor.getTaskScales();
-      Value numTasks =
-          tensor::DimOp::create(rewriter, loc, scales, 0).getResult();
-      GroupsByTask sorted =
-          sortGroups(rewriter, loc, c.ids, numGroups, numTasks);
-      c.starts = sorted.starts;
-      c.perm = sorted.perm;
+      Value offsets = adaptor.getRankOffsets();
       Value zero = indexConstant(rewriter, loc, 0);
-      y = forLoop(
-          rewriter, loc, numTasks, y,
-          [&](OpBuilder &b, Location l, Value t, Value yTask) {
+      auto loop = scf::ForOp::create(
+          rewriter, loc, zero, numTasks, one, ValueRange(buffers),
+          [&](OpBuilder &b, Location l, Value t, ValueRange args) {
             Value offset = element(b, l, offsets, t);
             Value rank = arith::SubIOp::create(
                 b, l,
                 element(b, l, offsets, arith::AddIOp::create(b, l, t, one)),
                 offset);
-            Value hasRank = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::sgt, rank, zero);
-            return ifThen(b, l, hasRank, yTask, [&](OpBuilder &ib,
-                                                    Location il) {
-              Value aTask = slice2d(ib, il, aT, ib.getIndexAttr(0), offset,
-                                    c.in, rank);
-              Value bTask = slice2d(ib, il, bT, offset, ib.getIndexAttr(0),
-                                    rank, c.out);
-              Value scale = element(ib, il, scales, t, c.accType);
-              return updateTask(ib, il, c, yTask, t, aTask, bTask, scale);
-            });
+            Value aTask = slice2d(b, l, aT, b.getIndexAttr(0), offset, c.in,
+                                  rank);
+            Value bTask = slice2d(b, l, bT, offset, b.getIndexAttr(0), rank,
+                                  c.out);
+            Value next[2] = {args[0], args[1]};
+            computeTask(b, l, c, next, t, aTask, bTask, rank);
+            scf::YieldOp::create(b, l, ValueRange(next));
           });
+      buffers[0] = loop.getResult(0);
+      buffers[1] = loop.getResult(1);
     }
+
+    // Scatter: y's rows of each routed group += s_t · its rows of U.
+    Value u = buffers[1];
+    y = forLoop(
+        rewriter, loc, routedGroups, y,
+        [&](OpBuilder &b, Location l, Value j, Value yAll) {
+          Value g = element(b, l, c.perm, j);
+          Value t = element(b, l, c.ids, g);
+          Value scale = element(b, l, scales, t, c.accType);
+          Value to = arith::MulIOp::create(b, l, g, c.groupRows);
+          Value yRows = slice2d(b, l, yAll, to, b.getIndexAttr(0), c.groupRows,
+                                c.out);
+          Value uRows = slice2d(
+              b, l, u, arith::MulIOp::create(b, l, j, c.groupRows).getResult(),
+              b.getIndexAttr(0), c.groupRows, c.out);
+          // In place on the group's rows of y: no new buffer per group.
+          MLIRContext *ctx = b.getContext();
+          AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+          Value updated =
+              linalg::GenericOp::create(
+                  b, l, yRows.getType(), ValueRange{uRows}, ValueRange{yRows},
+                  ArrayRef<AffineMap>{id, id},
+                  ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel},
+                  [&](OpBuilder &eb, Location el, ValueRange args) {
+                    Value su = arith::MulFOp::create(eb, el, scale, args[0]);
+                    Value sum = arith::AddFOp::create(
+                        eb, el, convertIfFloat(eb, el, args[1], c.accType), su);
+                    linalg::YieldOp::create(
+                        eb, el, convertIfFloat(eb, el, sum, c.elementType));
+                  })
+                  .getResult(0);
+          return insert2d(b, l, updated, yAll, to, c.groupRows, c.out);
+        });
     rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y,
                                             adaptor.getBase(), resultType));
     return success();
@@ -405,12 +484,12 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
         .getResult(0);
   }
 
-  /// y with the rows of task `t`'s groups replaced by
-  /// base + s·(x·A_tᵀ)·B_tᵀ: the groups' rows gathered into one matrix, two
-  /// matmuls, the result scattered back.
-  static Value updateTask(OpBuilder &b, Location loc, const Context &c,
-                          Value y, Value t, Value aTask, Value bTask,
-                          Value scale) {
+  /// Task `t`'s two products on its rows of the gathered input, written
+  /// into its rows of `buffers` (x·A_tᵀ [rows, widest] and U [rows, out],
+  /// both in the accumulator type); nothing when it has no rows.
+  static void computeTask(OpBuilder &b, Location loc, const Context &c,
+                          Value (&buffers)[2], Value t, Value aTask,
+                          Value bTask, OpFoldResult rank) {
     Value one = indexConstant(b, loc, 1);
     Value first = element(b, loc, c.starts, t);
     Value count = arith::SubIOp::create(
@@ -418,49 +497,46 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
         first);
     Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, count,
                                       indexConstant(b, loc, 0));
-    return ifThen(b, loc, any, y, [&](OpBuilder &b, Location l) {
-      // The group at position j of the task's list.
-      auto groupAt = [&](OpBuilder &nb, Location nl, Value j) {
-        return element(nb, nl, c.perm, arith::AddIOp::create(nb, nl, first, j));
-      };
-      Value taskRows = arith::MulIOp::create(b, l, count, c.groupRows);
-      Value gathered = gatherRows(b, l, c, first, taskRows);
-      // As peft.lora: x·Aᵀ rounded to the element type, the update in the
-      // accumulator type, the result rounded once.
-      Value xa = convertElements(b, l, matmul(b, l, gathered, aTask, false),
-                                 c.elementType);
-      Value u = matmul(b, l, xa, bTask, false);
-      return forLoop(
-          b, l, count, y, [&](OpBuilder &nb, Location nl, Value j, Value yAll) {
-            Value to = arith::MulIOp::create(nb, nl, groupAt(nb, nl, j),
-                                             c.groupRows);
-            Value yRows = slice2d(nb, nl, yAll, to, nb.getIndexAttr(0),
-                                  c.groupRows, c.out);
-            Value uRows = slice2d(
-                nb, nl, u,
-                arith::MulIOp::create(nb, nl, j, c.groupRows).getResult(),
-                nb.getIndexAttr(0), c.groupRows, c.out);
-            // In place on the group's rows of y: no new buffer per group.
-            MLIRContext *ctx = nb.getContext();
-            AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
-            Value updated =
-                linalg::GenericOp::create(
-                    nb, nl, yRows.getType(), ValueRange{uRows},
-                    ValueRange{yRows}, ArrayRef<AffineMap>{id, id},
-                    ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                                  utils::IteratorType::parallel},
-                    [&](OpBuilder &eb, Location el, ValueRange args) {
-                      Value su = arith::MulFOp::create(eb, el, scale, args[0]);
-                      Value sum = arith::AddFOp::create(
-                          eb, el, convertIfFloat(eb, el, args[1], c.accType),
-                          su);
-                      linalg::YieldOp::create(
-                          eb, el, convertIfFloat(eb, el, sum, c.elementType));
-                    })
-                    .getResult(0);
-            return insert2d(nb, nl, updated, yAll, to, c.groupRows, c.out);
-          });
-    });
+    auto ifRows = scf::IfOp::create(
+        b, loc, any,
+        [&](OpBuilder &b, Location l) {
+          Value row0 = arith::MulIOp::create(b, l, first, c.groupRows);
+          Value rows = arith::MulIOp::create(b, l, count, c.groupRows);
+          Value x = slice2d(b, l, c.xSorted, row0, b.getIndexAttr(0), rows,
+                            c.in);
+          // x·A_tᵀ, rounded to the element type as peft.lora rounds it.
+          Value xaRows = slice2d(b, l, buffers[0], row0, b.getIndexAttr(0),
+                                 rows, rank);
+          Value zero = floatConstant(b, l, c.accType, 0.0);
+          xaRows = linalg::FillOp::create(b, l, zero, xaRows).getResult(0);
+          xaRows = linalg::MatmulOp::create(b, l, TypeRange{xaRows.getType()},
+                                            ValueRange{x, aTask},
+                                            ValueRange{xaRows})
+                       .getResult(0);
+          if (c.elementType != c.accType)
+            xaRows = elementwise(
+                b, l, xaRows, ValueRange{xaRows}, {},
+                [&](OpBuilder &eb, Location el, ValueRange args) {
+                  Value narrow =
+                      convertIfFloat(eb, el, args[0], c.elementType);
+                  return convertIfFloat(eb, el, narrow, c.accType);
+                });
+          Value uRows = slice2d(b, l, buffers[1], row0, b.getIndexAttr(0),
+                                rows, c.out);
+          uRows = linalg::FillOp::create(b, l, zero, uRows).getResult(0);
+          uRows = linalg::MatmulOp::create(b, l, TypeRange{uRows.getType()},
+                                           ValueRange{xaRows, bTask},
+                                           ValueRange{uRows})
+                      .getResult(0);
+          Value xa = insert2d(b, l, xaRows, buffers[0], row0, rows, rank);
+          Value u = insert2d(b, l, uRows, buffers[1], row0, rows, c.out);
+          scf::YieldOp::create(b, l, ValueRange{xa, u});
+        },
+        [&](OpBuilder &b, Location l) {
+          scf::YieldOp::create(b, l, ValueRange{buffers[0], buffers[1]});
+        });
+    buffers[0] = ifRows.getResult(0);
+    buffers[1] = ifRows.getResult(1);
   }
 };
 

@@ -2,45 +2,61 @@
 // RUN: peft-opt %s -split-input-file --convert-peft-to-linalg | FileCheck %s --check-prefix=NODENSE
 
 // A routed bank: a counting sort of the row groups by task id (three
-// scalar loops), then, unrolled over the tasks with a rank (a: 4 at offset
-// 0, c: 8 at offset 4; b has rank 0 and no code), the task's groups
-// gathered into one matrix, two matmuls on the task's static slices of the
-// transposed stacks, and the scaled update scattered back into y.
+// scalar loops; ids outside the bank and tasks of rank 0 on the layer are
+// not routed), one gather of every routed row in task order, then, unrolled
+// over the tasks with a rank (a: 4 at offset 0, c: 8 at offset 4; b has
+// rank 0 and no code), two matmuls on the task's rows of the gathered input
+// and its static slices of the transposed stacks, written into its rows of
+// two shared buffers; last, one loop over the routed groups adds s_t·U to
+// their rows of y in place.
 // CHECK-LABEL: func.func @bank
 // CHECK-SAME: %[[IDS:[a-z0-9]+]]: tensor<?xi64>)
 // CHECK-DAG:  %[[AT:.*]] = linalg.transpose ins(%{{.*}} : tensor<12x64xf32>)
 // CHECK-DAG:  %[[BT:.*]] = linalg.transpose ins(%{{.*}} : tensor<96x12xf32>)
 // CHECK:      cf.assert
+// CHECK-DAG:  %[[SCALES:.*]] = arith.constant dense<[2.000000e+00, 1.000000e+00, 5.000000e-01]> : tensor<3xf32>
+// CHECK-DAG:  %[[OFFSETS:.*]] = arith.constant dense<[0, 4, 4, 12]> : tensor<4xi64>
 // Counts per task, prefix sums, the permutation.
 // CHECK:      %[[COUNTS:.*]] = scf.for {{.*}} -> (tensor<?xindex>)
 // CHECK:        tensor.extract %[[IDS]]
+// CHECK:        tensor.extract %[[OFFSETS]]
 // CHECK:      %[[STARTS:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[COUNTS]]) -> (tensor<?xindex>)
 // CHECK:      %[[PERM:.*]]:2 = scf.for {{.*}} -> (tensor<?xindex>, tensor<?xindex>)
+// The source row of each routed row, then one gather of those rows.
+// CHECK:      %[[SRC:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?xindex>)
+// CHECK:        tensor.extract %[[PERM]]#0
+// CHECK:      %[[X:.*]] = linalg.generic {{.*}} ins(%[[SRC]] : tensor<?xindex>) outs(%{{.*}} : tensor<?x64xf32>)
+// CHECK:        tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<?x64xf32>
+// CHECK:      %[[XA:.*]] = tensor.empty(%{{.*}}) : tensor<?x12xf32>
+// CHECK:      %[[UALL:.*]] = tensor.empty(%{{.*}}) : tensor<?x96xf32>
 // Task a.
 // CHECK:      %[[A0:.*]] = tensor.extract_slice %[[AT]][0, 0] [64, 4] [1, 1] : tensor<64x12xf32> to tensor<64x4xf32>
 // CHECK:      %[[B0:.*]] = tensor.extract_slice %[[BT]][0, 0] [4, 96] [1, 1] : tensor<12x96xf32> to tensor<4x96xf32>
-// CHECK:      %[[S0:.*]] = arith.constant 2.000000e+00 : f32
-// CHECK:      scf.if
-// The source row of each gathered row, then one gather of those rows.
-// CHECK:        %[[SRC:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?xindex>)
-// CHECK:          tensor.extract %[[PERM]]#0
-// CHECK:        %[[X0:.*]] = linalg.generic {{.*}} ins(%[[SRC]] : tensor<?xindex>) outs(%{{.*}} : tensor<?x64xf32>)
-// CHECK:          tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<?x64xf32>
-// CHECK:        %[[XA:.*]] = linalg.matmul ins(%[[X0]], %[[A0]] : tensor<?x64xf32>, tensor<64x4xf32>)
-// CHECK:        %[[U:.*]] = linalg.matmul ins(%[[XA]], %[[B0]] : tensor<?x4xf32>, tensor<4x96xf32>)
-// Scattered back group by group, in place on y's rows.
-// CHECK:        scf.for
-// CHECK:          %[[YR:.*]] = tensor.extract_slice
-// CHECK:          %[[UR:.*]] = tensor.extract_slice %[[U]]
-// CHECK:          linalg.generic {{.*}} ins(%[[UR]] : tensor<?x96xf32>) outs(%[[YR]] : tensor<?x96xf32>)
-// CHECK:            arith.mulf %[[S0]]
-// CHECK:          tensor.insert_slice {{.*}} into %{{.*}} : tensor<?x96xf32> into tensor<?x96xf32>
+// CHECK:      %[[T0:.*]]:2 = scf.if
+// CHECK:        %[[XT:.*]] = tensor.extract_slice %[[X]][%[[R0:[a-z0-9_]+]], 0] [%[[N:[a-z0-9_]+]], 64]
+// CHECK:        %[[XAT:.*]] = tensor.extract_slice %[[XA]][%[[R0]], 0] [%[[N]], 4]
+// CHECK:        %[[XAF:.*]] = linalg.fill {{.*}} outs(%[[XAT]] : tensor<?x4xf32>)
+// CHECK:        %[[XAM:.*]] = linalg.matmul ins(%[[XT]], %[[A0]] : tensor<?x64xf32>, tensor<64x4xf32>) outs(%[[XAF]] : tensor<?x4xf32>)
+// CHECK:        %[[UT:.*]] = tensor.extract_slice %[[UALL]][%[[R0]], 0] [%[[N]], 96]
+// CHECK:        %[[UF:.*]] = linalg.fill {{.*}} outs(%[[UT]] : tensor<?x96xf32>)
+// CHECK:        %[[UM:.*]] = linalg.matmul ins(%[[XAM]], %[[B0]] : tensor<?x4xf32>, tensor<4x96xf32>) outs(%[[UF]] : tensor<?x96xf32>)
+// CHECK:        tensor.insert_slice %[[XAM]] into %[[XA]][%[[R0]], 0] [%[[N]], 4]
+// CHECK:        tensor.insert_slice %[[UM]] into %[[UALL]][%[[R0]], 0] [%[[N]], 96]
 // Task c.
 // CHECK:      tensor.extract_slice %[[AT]][0, 4] [64, 8] [1, 1] : tensor<64x12xf32> to tensor<64x8xf32>
 // CHECK:      tensor.extract_slice %[[BT]][4, 0] [8, 96] [1, 1] : tensor<12x96xf32> to tensor<8x96xf32>
-// CHECK:      arith.constant 5.000000e-01 : f32
-// CHECK:      linalg.matmul {{.*}} tensor<64x8xf32>
+// CHECK:      %[[T2:.*]]:2 = scf.if
+// CHECK:        linalg.matmul {{.*}} tensor<64x8xf32>
 // CHECK-NOT:  tensor<64x0xf32>
+// The scatter, in place on y's rows.
+// CHECK:      scf.for
+// CHECK:        tensor.extract %[[PERM]]#0
+// CHECK:        %[[S:.*]] = tensor.extract %[[SCALES]]
+// CHECK:        %[[YR:.*]] = tensor.extract_slice
+// CHECK:        %[[UR:.*]] = tensor.extract_slice %[[T2]]#1
+// CHECK:        linalg.generic {{.*}} ins(%[[UR]] : tensor<?x96xf32>) outs(%[[YR]] : tensor<?x96xf32>)
+// CHECK:          arith.mulf %[[S]]
+// CHECK:        tensor.insert_slice {{.*}} : tensor<?x96xf32> into tensor<?x96xf32>
 // B·A ([out, in]) is never formed.
 // NODENSE-NOT: tensor<96x64xf32>, tensor<96x64xf32>
 // NODENSE-NOT: tensor<12x64xf32>, tensor<96x12xf32>) outs
@@ -60,12 +76,14 @@ func.func @bank(%x: tensor<?x3x64xf32>, %w: tensor<96x64xf32>, %a: tensor<12x64x
 // CHECK-LABEL: func.func @runtime
 // CHECK-SAME: %[[O:[a-z0-9]+]]: tensor<5xi64>, %[[S:[a-z0-9]+]]: tensor<4xf32>)
 // CHECK-NOT:  arith.constant dense<
-// CHECK:      scf.for %[[T:[a-z0-9]+]] = {{.*}} -> (tensor<?x32xf32>)
+// CHECK:      scf.for {{.*}} -> (tensor<?xindex>)
+// CHECK:        tensor.extract %[[O]]
+// CHECK:      scf.for %[[T:[a-z0-9]+]] = {{.*}} -> (tensor<?x32xf32>, tensor<?x32xf32>)
 // CHECK:        tensor.extract %[[O]][%[[T]]]
-// CHECK:        scf.if
-// CHECK:          tensor.extract_slice {{.*}} : tensor<64x32xf32> to tensor<64x?xf32>
-// CHECK:          tensor.extract %[[S]][%[[T]]]
-// CHECK:          linalg.matmul {{.*}} tensor<64x?xf32>
+// CHECK:        tensor.extract_slice {{.*}} : tensor<64x32xf32> to tensor<64x?xf32>
+// CHECK:        linalg.matmul {{.*}} tensor<64x?xf32>
+// CHECK:      scf.for
+// CHECK:        tensor.extract %[[S]]
 func.func @runtime(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %a: tensor<32x64xf32>,
                    %b: tensor<32x32xf32>, %ids: tensor<?xi64>, %o: tensor<5xi64>,
                    %s: tensor<4xf32>) -> tensor<?x32xf32> {
