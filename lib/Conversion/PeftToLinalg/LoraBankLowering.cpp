@@ -194,20 +194,22 @@ GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids,
   return {starts, scan.getResult(0)};
 }
 
-/// The transposed stacks of a static bank with constant A and B, each task's
-/// block padded with zeros to a multiple of 8 ranks (the CPU micro-kernel's
+/// The transposed adapters of a static bank with constant A and B, one
+/// contiguous constant per task (a column slice of one stacked Aᵀ would be
+/// strided, which the CPU micro-kernel reads through a packing copy on every
+/// call), each task's rank zero-padded to a multiple of 8 (the micro-kernel's
 /// narrowest register tile: a rank of 51 would otherwise end in 1-wide
-/// tiles); the padded ranks contribute exact zeros. Null when A or B is not
-/// a readable constant.
-struct PaddedStacks {
-  Value aT, bT;                 // [in, R'], [R', out]
-  SmallVector<int64_t> offsets; // T + 1 padded offsets
+/// tiles); the padding contributes exact zeros. Null when A or B is not a
+/// readable constant.
+struct TaskAdapters {
+  SmallVector<Value> aT, bT;  // per task: [in, r'], [r', out]; null: rank 0
+  SmallVector<int64_t> ranks; // r', the padded ranks
 };
 
 constexpr int64_t kRankTile = 8;
 
-std::optional<PaddedStacks> padStacks(OpBuilder &b, Location loc,
-                                      LoraBankOp op) {
+std::optional<TaskAdapters> splitConstantBank(OpBuilder &b, Location loc,
+                                              LoraBankOp op) {
   std::optional<Weight> aWeight = Weight::lookup(op.getLoraA());
   std::optional<Weight> bWeight = Weight::lookup(op.getLoraB());
   auto aType = op.getLoraA().getType(), bType = op.getLoraB().getType();
@@ -222,38 +224,40 @@ std::optional<PaddedStacks> padStacks(OpBuilder &b, Location loc,
   int64_t in = aType.getDimSize(1), out = bType.getDimSize(0);
   int64_t total = aType.getDimSize(0);
   SmallVector<int64_t> offsets = op.getRankOffsetValues();
-  PaddedStacks padded;
-  padded.offsets = {0};
+  Type elementType = aType.getElementType();
+  std::string name =
+      aWeight->getName().empty() ? std::string("bank") : aWeight->getName().str();
+  TaskAdapters tasks;
   for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t) {
     int64_t rank = offsets[t + 1] - offsets[t];
-    padded.offsets.push_back(padded.offsets.back() +
-                             llvm::divideCeil(rank, kRankTile) * kRankTile);
-  }
-  int64_t width = padded.offsets.back();
-  std::vector<double> aT(in * width, 0.0), bT(width * out, 0.0);
-  for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t)
-    for (int64_t k = 0; k < offsets[t + 1] - offsets[t]; ++k) {
-      int64_t from = offsets[t] + k, to = padded.offsets[t] + k;
-      for (int64_t i = 0; i < in; ++i)
-        aT[i * width + to] = (*a)[from * in + i];
-      for (int64_t o = 0; o < out; ++o)
-        bT[to * out + o] = (*bValues)[o * total + from];
+    int64_t padded = llvm::divideCeil(rank, kRankTile) * kRankTile;
+    tasks.ranks.push_back(padded);
+    if (rank == 0) {
+      tasks.aT.push_back(Value());
+      tasks.bT.push_back(Value());
+      continue;
     }
-  Type elementType = aType.getElementType();
-  auto constant = [&](ArrayRef<int64_t> shape, ArrayRef<double> values,
-                      StringRef suffix) {
-    std::string name = aWeight->getName().empty()
-                           ? std::string("bank")
-                           : aWeight->getName().str();
-    return arith::ConstantOp::create(
-        b, loc,
-        cast<TypedAttr>(createWeightBlob<double>(
-            RankedTensorType::get(shape, elementType), values,
-            name + suffix.str())));
-  };
-  padded.aT = constant({in, width}, aT, "_t_padded");
-  padded.bT = constant({width, out}, bT, "_b_t_padded");
-  return padded;
+    std::vector<double> aT(in * padded, 0.0), bT(padded * out, 0.0);
+    for (int64_t k = 0; k < rank; ++k) {
+      int64_t from = offsets[t] + k;
+      for (int64_t i = 0; i < in; ++i)
+        aT[i * padded + k] = (*a)[from * in + i];
+      for (int64_t o = 0; o < out; ++o)
+        bT[k * out + o] = (*bValues)[o * total + from];
+    }
+    auto constant = [&](ArrayRef<int64_t> shape, ArrayRef<double> values,
+                        const Twine &suffix) {
+      return arith::ConstantOp::create(
+          b, loc,
+          cast<TypedAttr>(createWeightBlob<double>(
+              RankedTensorType::get(shape, elementType), values,
+              (name + suffix).str())));
+    };
+    tasks.aT.push_back(constant({in, padded}, aT, ".task" + Twine(t) + "_t"));
+    tasks.bT.push_back(
+        constant({padded, out}, bT, ".task" + Twine(t) + "_b_t"));
+  }
+  return tasks;
 }
 
 struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
@@ -284,14 +288,15 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     c.x = collapseToMatrix(rewriter, loc, adaptor.getInput());
     c.ids = adaptor.getTaskIds();
     Value y = collapseToMatrix(rewriter, loc, adaptor.getBase());
-    // [in, R] and [R, out]: padded per task for a constant static bank.
-    std::optional<PaddedStacks> padded;
+    // One contiguous, padded constant per task for a constant static bank;
+    // else the transposed stacks [in, R] and [R, out], sliced per task.
+    std::optional<TaskAdapters> split;
     if (!op.isRuntime())
-      padded = padStacks(rewriter, loc, op);
-    Value aT = padded ? padded->aT
-                      : transposedAdapter(rewriter, loc, adaptor.getLoraA());
-    Value bT = padded ? padded->bT
-                      : transposedAdapter(rewriter, loc, adaptor.getLoraB());
+      split = splitConstantBank(rewriter, loc, op);
+    Value aT = split ? Value()
+                     : transposedAdapter(rewriter, loc, adaptor.getLoraA());
+    Value bT = split ? Value()
+                     : transposedAdapter(rewriter, loc, adaptor.getLoraB());
 
     Value one = indexConstant(rewriter, loc, 1);
     Value numGroups =
@@ -348,7 +353,9 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
                                              c.groupRows);
     c.xSorted = gatherRows(rewriter, loc, c, indexConstant(rewriter, loc, 0),
                            routedRows);
-    int64_t widest = cast<RankedTensorType>(aT.getType()).getDimSize(1);
+    int64_t widest =
+        split ? *llvm::max_element(split->ranks)
+              : cast<RankedTensorType>(aT.getType()).getDimSize(1);
     Value buffers[2] = {
         tensor::EmptyOp::create(
             rewriter, loc,
@@ -359,24 +366,28 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
                                 c.accType)};
 
     if (!op.isRuntime()) {
-      // Unrolled over the tasks: static offsets, ranks and slices.
-      SmallVector<int64_t> offsets =
-          padded ? padded->offsets : op.getRankOffsetValues();
-      int64_t in = cast<RankedTensorType>(aT.getType()).getDimSize(0);
+      // Unrolled over the tasks: static ranks and shapes.
+      SmallVector<int64_t> offsets = op.getRankOffsetValues();
+      int64_t in = cast<RankedTensorType>(c.x.getType()).getDimSize(1);
       int64_t out = resultType.getShape().back();
       for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t) {
         int64_t rank = offsets[t + 1] - offsets[t];
         if (rank == 0)
           continue;
-        Value aTask = slice2d(rewriter, loc, aT, rewriter.getIndexAttr(0),
-                              rewriter.getIndexAttr(offsets[t]),
-                              rewriter.getIndexAttr(in),
-                              rewriter.getIndexAttr(rank));
-        Value bTask = slice2d(rewriter, loc, bT,
-                              rewriter.getIndexAttr(offsets[t]),
-                              rewriter.getIndexAttr(0),
-                              rewriter.getIndexAttr(rank),
-                              rewriter.getIndexAttr(out));
+        Value aTask, bTask;
+        if (split) {
+          aTask = split->aT[t];
+          bTask = split->bT[t];
+          rank = split->ranks[t];
+        } else {
+          aTask = slice2d(rewriter, loc, aT, rewriter.getIndexAttr(0),
+                          rewriter.getIndexAttr(offsets[t]),
+                          rewriter.getIndexAttr(in),
+                          rewriter.getIndexAttr(rank));
+          bTask = slice2d(rewriter, loc, bT, rewriter.getIndexAttr(offsets[t]),
+                          rewriter.getIndexAttr(0), rewriter.getIndexAttr(rank),
+                          rewriter.getIndexAttr(out));
+        }
         computeTask(rewriter, loc, c, buffers, indexConstant(rewriter, loc, t),
                     aTask, bTask, rewriter.getIndexAttr(rank));
       }

@@ -95,16 +95,19 @@ func.func @runtime(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %a: tensor<32x64
 
 // -----
 
-// Constant stacks: each task's block of the transposed stacks is padded with
-// zeros to a multiple of 8 ranks (3 -> 8, 10 -> 16), never to the largest.
+// Constant stacks: one contiguous transposed constant per task, its rank
+// zero-padded to a multiple of 8 (3 -> 8, 10 -> 16), never to the largest.
 // CHECK-LABEL: func.func @padded
-// CHECK-DAG:  %[[AT:.*]] = arith.constant dense_resource<[[ATB:bank_t_padded[_0-9]*]]> : tensor<64x24xf32>
-// CHECK-DAG:  %[[BT:.*]] = arith.constant dense_resource<{{.*}}> : tensor<24x96xf32>
-// CHECK:      tensor.extract_slice %[[AT]][0, 0] [64, 8] [1, 1] : tensor<64x24xf32> to tensor<64x8xf32>
-// CHECK:      tensor.extract_slice %[[BT]][0, 0] [8, 96] [1, 1] : tensor<24x96xf32> to tensor<8x96xf32>
-// CHECK:      tensor.extract_slice %[[AT]][0, 8] [64, 16] [1, 1] : tensor<64x24xf32> to tensor<64x16xf32>
-// Row 0 of Aᵀ: task a's 3 values (0.5), 5 zeros, task b's 10 values, 6 zeros.
-// CHECK:      [[ATB]]: "0x040000000000003F0000003F0000003F00000000000000000000000000000000000000000000003F0000003F0000003F0000003F0000003F0000003F0000003F0000003F0000003F0000003F000000000000000000000000000000000000000000000000
+// CHECK-DAG:  %[[A0:.*]] = arith.constant dense_resource<[[A0B:bank.task0_t[_0-9]*]]> : tensor<64x8xf32>
+// CHECK-DAG:  %[[B0:.*]] = arith.constant dense_resource<{{.*}}> : tensor<8x96xf32>
+// CHECK-DAG:  %[[A1:.*]] = arith.constant dense_resource<{{.*}}> : tensor<64x16xf32>
+// CHECK-DAG:  %[[B1:.*]] = arith.constant dense_resource<{{.*}}> : tensor<16x96xf32>
+// CHECK:      linalg.matmul ins(%{{.*}}, %[[A0]] : tensor<?x64xf32>, tensor<64x8xf32>)
+// CHECK:      linalg.matmul ins(%{{.*}}, %[[B0]] : tensor<?x8xf32>, tensor<8x96xf32>)
+// CHECK:      linalg.matmul ins(%{{.*}}, %[[A1]] : tensor<?x64xf32>, tensor<64x16xf32>)
+// CHECK:      linalg.matmul ins(%{{.*}}, %[[B1]] : tensor<?x16xf32>, tensor<16x96xf32>)
+// Row 0 of task a's Aᵀ: its 3 values (0.5), then 5 zeros.
+// CHECK:      [[A0B]]: "0x040000000000003F0000003F0000003F00000000000000000000000000000000000000000000003F
 func.func @padded(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %ids: tensor<?xi64>) -> tensor<?x96xf32> {
   %a = arith.constant dense<0.5> : tensor<13x64xf32>
   %b = arith.constant dense<0.25> : tensor<96x13xf32>
