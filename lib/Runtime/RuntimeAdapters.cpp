@@ -257,7 +257,8 @@ mlir::peft::runtime::loadRuntimeBanks(const FunctionSignature &sig,
       bool isOffsets = spec == &oSpec;
       if ((isOffsets ? spec->kind != ElementKind::I64
                      : !isFloatKind(spec->kind)) ||
-          int64_t(spec->shape.size()) != (spec == &aSpec || spec == &bSpec ? 2 : 1) ||
+          int64_t(spec->shape.size()) !=
+              (spec == &aSpec || spec == &bSpec ? 2 : 1) ||
           llvm::any_of(spec->shape, [](int64_t d) { return d < 0; }))
         return makeError("@" + sig.name + ": runtime bank input " +
                          spec->describe() + " must be a static " +
@@ -285,8 +286,8 @@ mlir::peft::runtime::loadRuntimeBanks(const FunctionSignature &sig,
       const SafeTensor *a = module->loraA, *b = module->loraB;
       StringRef weightsPath = adapter->getFiles().tensorsPath;
       if (a->shape[1] != aSpec.shape[1] || b->shape[0] != bSpec.shape[0])
-        return makeError("'" + weightsPath + "': layer '" + path + "': " +
-                         a->describe() + " and " + b->describe() +
+        return makeError("'" + weightsPath + "': layer '" + path +
+                         "': " + a->describe() + " and " + b->describe() +
                          " do not fit the layer's [r x " +
                          llvm::Twine(aSpec.shape[1]) + "] and [" +
                          llvm::Twine(bSpec.shape[0]) + " x r]");

@@ -67,8 +67,8 @@ Value insertElement(OpBuilder &b, Location loc, Value vector, Value i,
 
 /// A zero-filled 1-D index tensor of `size` elements.
 Value indexVector(OpBuilder &b, Location loc, Value size) {
-  Value empty = tensor::EmptyOp::create(
-      b, loc, ArrayRef<OpFoldResult>{size}, b.getIndexType());
+  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{size},
+                                        b.getIndexType());
   return linalg::FillOp::create(b, loc, indexConstant(b, loc, 0), empty)
       .getResult(0);
 }
@@ -77,10 +77,9 @@ Value indexVector(OpBuilder &b, Location loc, Value size) {
 Value slice2d(OpBuilder &b, Location loc, Value value, OpFoldResult row0,
               OpFoldResult col0, OpFoldResult rows, OpFoldResult cols) {
   OpFoldResult one = b.getIndexAttr(1);
-  return tensor::ExtractSliceOp::create(b, loc, value,
-                                        ArrayRef<OpFoldResult>{row0, col0},
-                                        ArrayRef<OpFoldResult>{rows, cols},
-                                        ArrayRef<OpFoldResult>{one, one});
+  return tensor::ExtractSliceOp::create(
+      b, loc, value, ArrayRef<OpFoldResult>{row0, col0},
+      ArrayRef<OpFoldResult>{rows, cols}, ArrayRef<OpFoldResult>{one, one});
 }
 
 Value insert2d(OpBuilder &b, Location loc, Value source, Value dest,
@@ -126,8 +125,8 @@ struct GroupsByTask {
 /// Counting sort of the groups by their id in `ids` ([G] i64); ids outside
 /// [0, numTasks), and tasks of rank 0 on this layer (equal `offsets`, i64
 /// [T + 1]), are left out.
-GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids,
-                        Value numGroups, Value numTasks, Value offsets) {
+GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids, Value numGroups,
+                        Value numTasks, Value offsets) {
   Value zero = indexConstant(b, loc, 0), one = indexConstant(b, loc, 1);
   auto taskOf = [&](OpBuilder &nb, Location nl, Value g) {
     Value id = tensor::ExtractOp::create(nb, nl, ids, ValueRange{g});
@@ -157,19 +156,20 @@ GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids,
         Value t = task, valid = isValid;
         return ifThen(nb, nl, valid, counts, [&](OpBuilder &ib, Location il) {
           Value at = arith::AddIOp::create(ib, il, t, one);
-          Value n = arith::AddIOp::create(ib, il, element(ib, il, counts, at),
-                                          one);
+          Value n =
+              arith::AddIOp::create(ib, il, element(ib, il, counts, at), one);
           return insertElement(ib, il, counts, at, n);
         });
       });
-  Value starts = forLoop(
-      b, loc, numTasks, counts,
-      [&](OpBuilder &nb, Location nl, Value t, Value starts) {
-        Value next = arith::AddIOp::create(nb, nl, t, one);
-        Value sum = arith::AddIOp::create(nb, nl, element(nb, nl, starts, t),
+  Value starts =
+      forLoop(b, loc, numTasks, counts,
+              [&](OpBuilder &nb, Location nl, Value t, Value starts) {
+                Value next = arith::AddIOp::create(nb, nl, t, one);
+                Value sum =
+                    arith::AddIOp::create(nb, nl, element(nb, nl, starts, t),
                                           element(nb, nl, starts, next));
-        return insertElement(nb, nl, starts, next, sum);
-      });
+                return insertElement(nb, nl, starts, next, sum);
+              });
   // perm: each group at its task's cursor (a copy of starts, advanced).
   auto scan = scf::ForOp::create(
       b, loc, zero, numGroups, one,
@@ -225,8 +225,8 @@ std::optional<TaskAdapters> splitConstantBank(OpBuilder &b, Location loc,
   int64_t total = aType.getDimSize(0);
   SmallVector<int64_t> offsets = op.getRankOffsetValues();
   Type elementType = aType.getElementType();
-  std::string name =
-      aWeight->getName().empty() ? std::string("bank") : aWeight->getName().str();
+  std::string name = aWeight->getName().empty() ? std::string("bank")
+                                                : aWeight->getName().str();
   TaskAdapters tasks;
   for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t) {
     int64_t rank = offsets[t + 1] - offsets[t];
@@ -293,10 +293,10 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     std::optional<TaskAdapters> split;
     if (!op.isRuntime())
       split = splitConstantBank(rewriter, loc, op);
-    Value aT = split ? Value()
-                     : transposedAdapter(rewriter, loc, adaptor.getLoraA());
-    Value bT = split ? Value()
-                     : transposedAdapter(rewriter, loc, adaptor.getLoraB());
+    Value aT =
+        split ? Value() : transposedAdapter(rewriter, loc, adaptor.getLoraA());
+    Value bT =
+        split ? Value() : transposedAdapter(rewriter, loc, adaptor.getLoraB());
 
     Value one = indexConstant(rewriter, loc, 1);
     Value numGroups =
@@ -324,8 +324,8 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
         scaleAttrs.push_back(rewriter.getFloatAttr(c.accType, scale));
       auto type = RankedTensorType::get(
           {static_cast<int64_t>(scaleAttrs.size())}, c.accType);
-      scales = arith::ConstantOp::create(rewriter, loc, type,
-                                         DenseElementsAttr::get(type, scaleAttrs));
+      scales = arith::ConstantOp::create(
+          rewriter, loc, type, DenseElementsAttr::get(type, scaleAttrs));
       numTasks = indexConstant(rewriter, loc, op.getNumTasks());
     } else {
       scales = adaptor.getTaskScales();
@@ -349,13 +349,12 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     // Every routed row, gathered once in task order, and the buffers every
     // task's two products write their rows of: no allocation per task.
     Value routedGroups = element(rewriter, loc, c.starts, numTasks);
-    Value routedRows = arith::MulIOp::create(rewriter, loc, routedGroups,
-                                             c.groupRows);
+    Value routedRows =
+        arith::MulIOp::create(rewriter, loc, routedGroups, c.groupRows);
     c.xSorted = gatherRows(rewriter, loc, c, indexConstant(rewriter, loc, 0),
                            routedRows);
-    int64_t widest =
-        split ? *llvm::max_element(split->ranks)
-              : cast<RankedTensorType>(aT.getType()).getDimSize(1);
+    int64_t widest = split ? *llvm::max_element(split->ranks)
+                           : cast<RankedTensorType>(aT.getType()).getDimSize(1);
     Value buffers[2] = {
         tensor::EmptyOp::create(
             rewriter, loc,
@@ -380,10 +379,10 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
           bTask = split->bT[t];
           rank = split->ranks[t];
         } else {
-          aTask = slice2d(rewriter, loc, aT, rewriter.getIndexAttr(0),
-                          rewriter.getIndexAttr(offsets[t]),
-                          rewriter.getIndexAttr(in),
-                          rewriter.getIndexAttr(rank));
+          aTask =
+              slice2d(rewriter, loc, aT, rewriter.getIndexAttr(0),
+                      rewriter.getIndexAttr(offsets[t]),
+                      rewriter.getIndexAttr(in), rewriter.getIndexAttr(rank));
           bTask = slice2d(rewriter, loc, bT, rewriter.getIndexAttr(offsets[t]),
                           rewriter.getIndexAttr(0), rewriter.getIndexAttr(rank),
                           rewriter.getIndexAttr(out));
@@ -402,10 +401,10 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
                 b, l,
                 element(b, l, offsets, arith::AddIOp::create(b, l, t, one)),
                 offset);
-            Value aTask = slice2d(b, l, aT, b.getIndexAttr(0), offset, c.in,
-                                  rank);
-            Value bTask = slice2d(b, l, bT, offset, b.getIndexAttr(0), rank,
-                                  c.out);
+            Value aTask =
+                slice2d(b, l, aT, b.getIndexAttr(0), offset, c.in, rank);
+            Value bTask =
+                slice2d(b, l, bT, offset, b.getIndexAttr(0), rank, c.out);
             Value next[2] = {args[0], args[1]};
             computeTask(b, l, c, next, t, aTask, bTask, rank);
             scf::YieldOp::create(b, l, ValueRange(next));
@@ -423,8 +422,8 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
           Value t = element(b, l, c.ids, g);
           Value scale = element(b, l, scales, t, c.accType);
           Value to = arith::MulIOp::create(b, l, g, c.groupRows);
-          Value yRows = slice2d(b, l, yAll, to, b.getIndexAttr(0), c.groupRows,
-                                c.out);
+          Value yRows =
+              slice2d(b, l, yAll, to, b.getIndexAttr(0), c.groupRows, c.out);
           Value uRows = slice2d(
               b, l, u, arith::MulIOp::create(b, l, j, c.groupRows).getResult(),
               b.getIndexAttr(0), c.groupRows, c.out);
@@ -447,8 +446,8 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
                   .getResult(0);
           return insert2d(b, l, updated, yAll, to, c.groupRows, c.out);
         });
-    rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y,
-                                            adaptor.getBase(), resultType));
+    rewriter.replaceOp(
+        op, expandFromMatrix(rewriter, loc, y, adaptor.getBase(), resultType));
     return success();
   }
 
@@ -504,7 +503,8 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     Value one = indexConstant(b, loc, 1);
     Value first = element(b, loc, c.starts, t);
     Value count = arith::SubIOp::create(
-        b, loc, element(b, loc, c.starts, arith::AddIOp::create(b, loc, t, one)),
+        b, loc,
+        element(b, loc, c.starts, arith::AddIOp::create(b, loc, t, one)),
         first);
     Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, count,
                                       indexConstant(b, loc, 0));
@@ -513,27 +513,26 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
         [&](OpBuilder &b, Location l) {
           Value row0 = arith::MulIOp::create(b, l, first, c.groupRows);
           Value rows = arith::MulIOp::create(b, l, count, c.groupRows);
-          Value x = slice2d(b, l, c.xSorted, row0, b.getIndexAttr(0), rows,
-                            c.in);
+          Value x =
+              slice2d(b, l, c.xSorted, row0, b.getIndexAttr(0), rows, c.in);
           // x·A_tᵀ, rounded to the element type as peft.lora rounds it.
-          Value xaRows = slice2d(b, l, buffers[0], row0, b.getIndexAttr(0),
-                                 rows, rank);
+          Value xaRows =
+              slice2d(b, l, buffers[0], row0, b.getIndexAttr(0), rows, rank);
           Value zero = floatConstant(b, l, c.accType, 0.0);
           xaRows = linalg::FillOp::create(b, l, zero, xaRows).getResult(0);
-          xaRows = linalg::MatmulOp::create(b, l, TypeRange{xaRows.getType()},
-                                            ValueRange{x, aTask},
-                                            ValueRange{xaRows})
-                       .getResult(0);
+          xaRows =
+              linalg::MatmulOp::create(b, l, TypeRange{xaRows.getType()},
+                                       ValueRange{x, aTask}, ValueRange{xaRows})
+                  .getResult(0);
           if (c.elementType != c.accType)
             xaRows = elementwise(
                 b, l, xaRows, ValueRange{xaRows}, {},
                 [&](OpBuilder &eb, Location el, ValueRange args) {
-                  Value narrow =
-                      convertIfFloat(eb, el, args[0], c.elementType);
+                  Value narrow = convertIfFloat(eb, el, args[0], c.elementType);
                   return convertIfFloat(eb, el, narrow, c.accType);
                 });
-          Value uRows = slice2d(b, l, buffers[1], row0, b.getIndexAttr(0),
-                                rows, c.out);
+          Value uRows =
+              slice2d(b, l, buffers[1], row0, b.getIndexAttr(0), rows, c.out);
           uRows = linalg::FillOp::create(b, l, zero, uRows).getResult(0);
           uRows = linalg::MatmulOp::create(b, l, TypeRange{uRows.getType()},
                                            ValueRange{xaRows, bTask},
@@ -599,10 +598,11 @@ struct GatheredLoraBankOpLowering : OpConversionPattern<LoraBankOp> {
       for (double scale : *op.getScales())
         scaleAttrs.push_back(rewriter.getFloatAttr(accType, scale));
       auto vector = [&](Type type, ArrayRef<Attribute> attrs) {
-        auto tensorType = RankedTensorType::get(
-            {static_cast<int64_t>(attrs.size())}, type);
+        auto tensorType =
+            RankedTensorType::get({static_cast<int64_t>(attrs.size())}, type);
         return arith::ConstantOp::create(
-            rewriter, loc, tensorType, DenseElementsAttr::get(tensorType, attrs));
+            rewriter, loc, tensorType,
+            DenseElementsAttr::get(tensorType, attrs));
       };
       offsets = vector(rewriter.getI64Type(), offsetAttrs);
       scales = vector(accType, scaleAttrs);
@@ -651,8 +651,7 @@ struct GatheredLoraBankOpLowering : OpConversionPattern<LoraBankOp> {
       Value rank = arith::SubIOp::create(
           b, l, element(b, l, offsets, arith::AddIOp::create(b, l, t, one)),
           offset);
-      rank = arith::SelectOp::create(b, l, valid, rank,
-                                     indexConstant(b, l, 0));
+      rank = arith::SelectOp::create(b, l, valid, rank, indexConstant(b, l, 0));
       return RowTask{t, offset, rank};
     };
     // Inside a body: stack[r, c] (or [c, r] with `rowsFirst` false) at
@@ -741,8 +740,8 @@ struct GatheredLoraBankOpLowering : OpConversionPattern<LoraBankOp> {
               arith::MulFOp::create(b, l, s, args[1]));
           return convertIfFloat(b, l, sum, elementType);
         });
-    rewriter.replaceOp(op, expandFromMatrix(rewriter, loc, y,
-                                            adaptor.getBase(), resultType));
+    rewriter.replaceOp(
+        op, expandFromMatrix(rewriter, loc, y, adaptor.getBase(), resultType));
     return success();
   }
 };
@@ -750,7 +749,7 @@ struct GatheredLoraBankOpLowering : OpConversionPattern<LoraBankOp> {
 } // namespace
 
 void mlir::peft::populateLoraBankLoweringPatterns(RewritePatternSet &patterns,
-                                                   bool gathered) {
+                                                  bool gathered) {
   if (gathered)
     patterns.add<GatheredLoraBankOpLowering>(patterns.getContext());
   else

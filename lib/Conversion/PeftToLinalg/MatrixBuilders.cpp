@@ -102,8 +102,7 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
 /// result) zero-padded to a multiple of 8 (no 1-wide register tiles; the
 /// padding contributes exact zeros); a runtime one (peft-lora-as-inputs) by
 /// a linalg.transpose, r·(in+out) elements per call.
-Value transposedAdapter(OpBuilder &b, Location loc, Value value,
-                        int rankDim) {
+Value transposedAdapter(OpBuilder &b, Location loc, Value value, int rankDim) {
   auto type = cast<RankedTensorType>(value.getType());
   std::optional<Weight> weight = Weight::lookup(value);
   if (weight && type.hasStaticShape() &&

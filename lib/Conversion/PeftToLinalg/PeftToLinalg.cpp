@@ -22,9 +22,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -311,8 +311,12 @@ FailureOr<Value> packedBytesOf(OpBuilder &b, Location loc, Value value) {
 Value unpackSigned(OpBuilder &b, Location loc, Value bytes, Value linear,
                    int64_t bits, int64_t count) {
   Type i32 = b.getI32Type();
-  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
-  auto i32c = [&](int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); };
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto i32c = [&](int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, v, 32);
+  };
   Value bit = arith::MulIOp::create(b, loc, linear, index(bits));
   Value byte = arith::DivUIOp::create(b, loc, bit, index(8));
   Value offset = arith::IndexCastOp::create(
@@ -324,7 +328,8 @@ Value unpackSigned(OpBuilder &b, Location loc, Value bytes, Value linear,
     Value next = arith::MinUIOp::create(
         b, loc, arith::AddIOp::create(b, loc, byte, index(1)), index(last));
     Value high = arith::ExtUIOp::create(
-        b, loc, i32, tensor::ExtractOp::create(b, loc, bytes, ValueRange{next}));
+        b, loc, i32,
+        tensor::ExtractOp::create(b, loc, bytes, ValueRange{next}));
     window = arith::OrIOp::create(b, loc, window,
                                   arith::ShLIOp::create(b, loc, high, i32c(8)));
   }
@@ -412,9 +417,8 @@ struct QLinearOpLowering : OpConversionPattern<QLinearOp> {
     auto map = [&](ArrayRef<AffineExpr> exprs) {
       return AffineMap::get(3, 0, exprs, ctx);
     };
-    AffineExpr group = op.getGroupSize()
-                           ? k.floorDiv(*op.getGroupSize())
-                           : getAffineConstantExpr(0, ctx);
+    AffineExpr group = op.getGroupSize() ? k.floorDiv(*op.getGroupSize())
+                                         : getAffineConstantExpr(0, ctx);
     SmallVector<Value> inputs = {x, adaptor.getScales()};
     SmallVector<AffineMap> maps = {map({m, k}), map({n, group})};
     if (weight->isInput()) {
@@ -436,20 +440,18 @@ struct QLinearOpLowering : OpConversionPattern<QLinearOp> {
               Value row = linalg::IndexOp::create(nb, l, 1);
               Value col = linalg::IndexOp::create(nb, l, 2);
               unsigned next = 2;
-              Value q = weight->read(nb, l,
-                                     weight->isInput() ? args[next++] : Value(),
-                                     row, col);
+              Value q = weight->read(
+                  nb, l, weight->isInput() ? args[next++] : Value(), row, col);
               if (zp) {
-                Value g = op.getGroupSize()
-                              ? arith::DivUIOp::create(
-                                    nb, l, col,
-                                    arith::ConstantIndexOp::create(
-                                        nb, l, *op.getGroupSize()))
-                                    .getResult()
-                              : arith::ConstantIndexOp::create(nb, l, 0)
-                                    .getResult();
-                Value z = zp->read(nb, l, zp->isInput() ? args[next++] : Value(),
-                                   row, g);
+                Value g =
+                    op.getGroupSize()
+                        ? arith::DivUIOp::create(nb, l, col,
+                                                 arith::ConstantIndexOp::create(
+                                                     nb, l, *op.getGroupSize()))
+                              .getResult()
+                        : arith::ConstantIndexOp::create(nb, l, 0).getResult();
+                Value z = zp->read(
+                    nb, l, zp->isInput() ? args[next++] : Value(), row, g);
                 q = arith::SubIOp::create(nb, l, q, z);
               }
               Value w = arith::MulFOp::create(
@@ -514,9 +516,8 @@ struct LrqatLinearOpLowering : OpConversionPattern<LrqatLinearOp> {
     auto map = [&](ArrayRef<AffineExpr> exprs) {
       return AffineMap::get(2, 0, exprs, ctx);
     };
-    AffineExpr group = op.getGroupSize()
-                           ? i.floorDiv(*op.getGroupSize())
-                           : getAffineConstantExpr(0, ctx);
+    AffineExpr group = op.getGroupSize() ? i.floorDiv(*op.getGroupSize())
+                                         : getAffineConstantExpr(0, ctx);
     SmallVector<Value> inputs = {ab, adaptor.getScales()};
     SmallVector<AffineMap> maps = {map({o, i}), map({o, group})};
     bool phiInput = phiIsFloat || phiInt->isInput();
@@ -525,45 +526,42 @@ struct LrqatLinearOpLowering : OpConversionPattern<LrqatLinearOp> {
       maps.push_back(map({o, i}));
     }
     maps.push_back(map({o, i}));
-    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{out, in},
-                                          f32);
+    Value empty =
+        tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{out, in}, f32);
     double sLr = op.getLowRankScale();
     double qmin = -std::ldexp(1.0, int(bits) - 1),
            qmax = std::ldexp(1.0, int(bits) - 1) - 1;
     bool fixed = op.isFixedPointPhi();
-    Value what = linalg::GenericOp::create(
-                     b, loc, empty.getType(), inputs, ValueRange{empty}, maps,
-                     ArrayRef<IteratorType>{IteratorType::parallel,
-                                            IteratorType::parallel},
-                     [&](OpBuilder &nb, Location l, ValueRange args) {
-                       auto cst = [&](double v) {
-                         return floatConstant(nb, l, f64, v);
-                       };
-                       Value phi;
-                       if (phiIsFloat) {
-                         phi = convertIfFloat(nb, l, args[2], f64);
-                       } else {
-                         Value v = phiInt->read(
-                             nb, l, phiInput ? args[2] : Value(),
-                             linalg::IndexOp::create(nb, l, 0),
-                             linalg::IndexOp::create(nb, l, 1));
-                         phi = arith::SIToFPOp::create(nb, l, f64, v);
-                         if (fixed)
-                           phi = arith::MulFOp::create(
-                               nb, l, phi, cst(std::ldexp(1.0, int(bits) - 8)));
-                       }
-                       Value v = arith::AddFOp::create(
-                           nb, l, phi,
-                           arith::MulFOp::create(nb, l, cst(sLr), args[0]));
-                       Value q = math::RoundEvenOp::create(nb, l, v);
-                       q = arith::MaximumFOp::create(nb, l, q, cst(qmin));
-                       q = arith::MinimumFOp::create(nb, l, q, cst(qmax));
-                       Value w = arith::MulFOp::create(
-                           nb, l, convertIfFloat(nb, l, q, f32),
-                           convertIfFloat(nb, l, args[1], f32));
-                       linalg::YieldOp::create(nb, l, w);
-                     })
-                     .getResult(0);
+    Value what =
+        linalg::GenericOp::create(
+            b, loc, empty.getType(), inputs, ValueRange{empty}, maps,
+            ArrayRef<IteratorType>{IteratorType::parallel,
+                                   IteratorType::parallel},
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              auto cst = [&](double v) { return floatConstant(nb, l, f64, v); };
+              Value phi;
+              if (phiIsFloat) {
+                phi = convertIfFloat(nb, l, args[2], f64);
+              } else {
+                Value v = phiInt->read(nb, l, phiInput ? args[2] : Value(),
+                                       linalg::IndexOp::create(nb, l, 0),
+                                       linalg::IndexOp::create(nb, l, 1));
+                phi = arith::SIToFPOp::create(nb, l, f64, v);
+                if (fixed)
+                  phi = arith::MulFOp::create(
+                      nb, l, phi, cst(std::ldexp(1.0, int(bits) - 8)));
+              }
+              Value v = arith::AddFOp::create(
+                  nb, l, phi, arith::MulFOp::create(nb, l, cst(sLr), args[0]));
+              Value q = math::RoundEvenOp::create(nb, l, v);
+              q = arith::MaximumFOp::create(nb, l, q, cst(qmin));
+              q = arith::MinimumFOp::create(nb, l, q, cst(qmax));
+              Value w =
+                  arith::MulFOp::create(nb, l, convertIfFloat(nb, l, q, f32),
+                                        convertIfFloat(nb, l, args[1], f32));
+              linalg::YieldOp::create(nb, l, w);
+            })
+            .getResult(0);
     Type elementType = op.getResult().getType().getElementType();
     Value x = collapseToMatrix(b, loc, adaptor.getInput());
     if (elementType != f32)
@@ -597,10 +595,9 @@ struct ConvertPeftToLinalgPass
 } // namespace
 
 void mlir::peft::populatePeftToLinalgPatterns(RewritePatternSet &patterns,
-                                               bool gatheredBanks) {
+                                              bool gatheredBanks) {
   patterns.add<LinearOpLowering, LoraOpLowering, IA3OpLowering,
-               QLinearOpLowering, LrqatLinearOpLowering>(
-      patterns.getContext());
+               QLinearOpLowering, LrqatLinearOpLowering>(patterns.getContext());
   populateLoraBankLoweringPatterns(patterns, gatheredBanks);
 }
 

@@ -50,8 +50,7 @@ bool mlir::peft::detail::onlyFeedsQLinearParams(Value value) {
 LogicalResult ONNXExporter::exportQLinear(QLinearOp op, StringRef scope,
                                           onnx::GraphProto &graph) {
   Location loc = op.getLoc();
-  int64_t bits = op.getBits(), n = op.getOutFeatures(),
-          k = op.getInFeatures();
+  int64_t bits = op.getBits(), n = op.getOutFeatures(), k = op.getInFeatures();
   std::string layer = LinearLikeOpInterface(op).describeLayer();
   if (bits != 2 && bits != 4 && bits != 8)
     return op.emitError() << "layer " << layer << " has " << bits
@@ -112,13 +111,13 @@ LogicalResult ONNXExporter::exportQLinear(QLinearOp op, StringRef scope,
   Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
   std::string stem = op.getPath() ? op.getPath()->str() : scope.str();
   auto bType = RankedTensorType::get({n, kBlocks, blobBytes}, u8);
-  FailureOr<std::string> bName = addInitializer(
-      graph, stem + ".qweight",
-      DenseResourceElementsAttr::get(
-          bType, stem + ".matmulnbits",
-          HeapAsmResourceBlob::allocateAndCopyInferAlign(
-              ArrayRef<uint8_t>(packed))),
-      loc, /*allowExternal=*/true);
+  FailureOr<std::string> bName =
+      addInitializer(graph, stem + ".qweight",
+                     DenseResourceElementsAttr::get(
+                         bType, stem + ".matmulnbits",
+                         HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                             ArrayRef<uint8_t>(packed))),
+                     loc, /*allowExternal=*/true);
   Type floatType = op.getInput().getType().getElementType();
   auto sType = RankedTensorType::get({n * kBlocks}, floatType);
   FailureOr<std::string> sName = addInitializer(
@@ -130,13 +129,13 @@ LogicalResult ONNXExporter::exportQLinear(QLinearOp op, StringRef scope,
   std::string zName;
   if (!zps.empty()) {
     auto zType = RankedTensorType::get({n * zpRowBytes}, u8);
-    FailureOr<std::string> z = addInitializer(
-        graph, stem + ".zero_points",
-        DenseResourceElementsAttr::get(
-            zType, stem + ".zero_points_blocks",
-            HeapAsmResourceBlob::allocateAndCopyInferAlign(
-                ArrayRef<uint8_t>(zpPacked))),
-        loc, /*allowExternal=*/true);
+    FailureOr<std::string> z =
+        addInitializer(graph, stem + ".zero_points",
+                       DenseResourceElementsAttr::get(
+                           zType, stem + ".zero_points_blocks",
+                           HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                               ArrayRef<uint8_t>(zpPacked))),
+                       loc, /*allowExternal=*/true);
     if (failed(z))
       return failure();
     zName = *z;

@@ -333,7 +333,8 @@ SmallVector<int64_t> LoraBankOp::getRankOffsetValues() {
 
 std::optional<int64_t> LoraBankOp::lookupTask(StringRef task) {
   if (std::optional<ArrayAttr> tasks = getTasks())
-    for (auto [index, name] : llvm::enumerate(tasks->getAsValueRange<StringAttr>()))
+    for (auto [index, name] :
+         llvm::enumerate(tasks->getAsValueRange<StringAttr>()))
       if (name == task)
         return index;
   return std::nullopt;
@@ -383,8 +384,8 @@ LogicalResult LoraBankOp::verify() {
              << elementType;
     if (getTasks() && !ShapedType::isDynamic(slots) &&
         static_cast<int64_t>(getTasks()->size()) > slots)
-      return emitOpError("names ") << getTasks()->size()
-                                   << " tasks but has " << slots << " slots";
+      return emitOpError("names ")
+             << getTasks()->size() << " tasks but has " << slots << " slots";
     return success();
   }
   if (!getTasks() || !getRanks() || !getScales())

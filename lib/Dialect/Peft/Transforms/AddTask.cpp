@@ -90,12 +90,12 @@ void PeftAddTaskPass::apply(TaskLayer &plan, ArrayRef<std::string> tasks,
       linear.getModulePath() ? *linear.getModulePath() : StringRef();
   StringRef bankName = bank ? bank.getAdapterName() : StringRef("bank");
   Value newA = createWeight<double>(
-      builder, loc, getAdapterTensorName(path, AdapterTensorKind::LoraA,
-                                         bankName),
+      builder, loc,
+      getAdapterTensorName(path, AdapterTensorKind::LoraA, bankName),
       RankedTensorType::get({total, in}, elementType), a);
   Value newB = createWeight<double>(
-      builder, loc, getAdapterTensorName(path, AdapterTensorKind::LoraB,
-                                         bankName),
+      builder, loc,
+      getAdapterTensorName(path, AdapterTensorKind::LoraB, bankName),
       RankedTensorType::get({out, total}, elementType), b);
   SmallVector<StringRef> names(tasks.begin(), tasks.end());
   ArrayAttr taskAttr = builder.getStrArrayAttr(names);
@@ -171,7 +171,8 @@ void PeftAddTaskPass::runOnOperation() {
   llvm::DenseSet<Operation *> planned;
   for (const AdapterModule &module : (*adapter)->getModules()) {
     if (llvm::Error err = (*adapter)->checkModule(module)) {
-      emitError(root->getLoc(), kPass) << ": " << llvm::toString(std::move(err));
+      emitError(root->getLoc(), kPass)
+          << ": " << llvm::toString(std::move(err));
       ok = false;
       continue;
     }

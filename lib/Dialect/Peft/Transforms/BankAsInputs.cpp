@@ -87,9 +87,8 @@ void PeftBankAsInputsPass::runOnOperation() {
                                  "runtime bank inputs after";
       ok = false;
     } else if (!fn || !fn.isPublic() || fn->getParentOp() != module) {
-      layer->emitError(kPass)
-          << ": layer " << layer.describeLayer()
-          << " is not in a public function of the module";
+      layer->emitError(kPass) << ": layer " << layer.describeLayer()
+                              << " is not in a public function of the module";
       ok = false;
     } else if (failed(checkAdaptableLayer(kPass, layer))) {
       ok = false;
@@ -99,8 +98,8 @@ void PeftBankAsInputsPass::runOnOperation() {
       for (const std::string &name :
            {inputs.loraA, inputs.loraB, inputs.offsets, inputs.scales})
         if (!names.insert(name).second) {
-          layer->emitError(kPass) << ": runtime input '" << name
-                                  << "' is not unique";
+          layer->emitError(kPass)
+              << ": runtime input '" << name << "' is not unique";
           ok = false;
         }
     }
@@ -123,9 +122,8 @@ void PeftBankAsInputsPass::runOnOperation() {
     auto layer = cast<LinearLikeOpInterface>(op);
     auto fn = op->getParentOfType<func::FuncOp>();
     int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
-    Type elementType =
-        cast<RankedTensorType>(layer.getLinearOutput().getType())
-            .getElementType();
+    Type elementType = cast<RankedTensorType>(layer.getLinearOutput().getType())
+                           .getElementType();
     RuntimeBankInputNames inputs =
         getRuntimeBankInputNames(*layer.getModulePath());
     SmallVector<Type> types = {
@@ -164,8 +162,8 @@ void PeftBankAsInputsPass::runOnOperation() {
     OpBuilder builder(ctx);
     builder.setInsertionPointAfterValue(top);
     auto bank = LoraBankOp::create(
-        builder, op->getLoc(), top.getType(), layer.getLinearInput(), top, a,
-        b, routes.lookup(fn), offsets, scales, /*tasks=*/ArrayAttr(),
+        builder, op->getLoc(), top.getType(), layer.getLinearInput(), top, a, b,
+        routes.lookup(fn), offsets, scales, /*tasks=*/ArrayAttr(),
         /*ranks=*/DenseI64ArrayAttr(), /*scales=*/DenseF64ArrayAttr(),
         /*adapter=*/StringAttr());
     top.replaceAllUsesExcept(bank.getResult(), bank);

@@ -9,10 +9,10 @@
 
 #include "LoraUtils.h"
 #include "Report.h"
-#include "peft/Support/PeftAdapter.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
+#include "peft/Support/PeftAdapter.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -66,8 +66,10 @@ LoraFactors readBankTask(LoraBankOp bank, int64_t task) {
   SmallVector<int64_t> offsets = bank.getRankOffsetValues();
   int64_t offset = offsets[task], rank = offsets[task + 1] - offset;
   int64_t total = offsets.back();
-  std::vector<double> a = *Weight::lookup(bank.getLoraA())->readValues<double>();
-  std::vector<double> b = *Weight::lookup(bank.getLoraB())->readValues<double>();
+  std::vector<double> a =
+      *Weight::lookup(bank.getLoraA())->readValues<double>();
+  std::vector<double> b =
+      *Weight::lookup(bank.getLoraB())->readValues<double>();
   LoraFactors factors;
   factors.a = numerics::Matrix<double>(rank, in);
   factors.b = numerics::Matrix<double>(out, rank);
@@ -149,8 +151,8 @@ LogicalResult PeftSelectRankPass::choose(Plan &plan, const LoraFactors &factors,
   plan.choice = *choice;
   if (plan.choice.rank != plan.oldRank && plan.choice.rank > 0) {
     if (factors.scale == 0)
-      return at->emitError() << pass << ": adapter '" << plan.name
-                             << "' has scale 0";
+      return at->emitError()
+             << pass << ": adapter '" << plan.name << "' has scale 0";
     plan.factors = lowrank::truncate(*svd, plan.choice.rank, factors.scale);
   }
   return success();
@@ -165,8 +167,9 @@ LogicalResult PeftSelectRankPass::planBank(LinearLikeOpInterface layer,
   if (bank.isRuntime()) {
     if (adapters.empty())
       return success();
-    return bank.emitError() << pass << ": a runtime bank's tasks come at run "
-                                       "time and cannot be re-ranked";
+    return bank.emitError() << pass
+                            << ": a runtime bank's tasks come at run "
+                               "time and cannot be re-ranked";
   }
   std::optional<int64_t> referenceTask;
   std::optional<LoraFactors> referenceFactors;
@@ -236,18 +239,17 @@ void PeftSelectRankPass::rebuildBank(LoraBankOp bank, ArrayRef<Plan *> plans) {
   }
   OpBuilder builder(bank);
   Type elementType = bank.getBase().getType().getElementType();
-  StringRef path =
-      layer.getModulePath() ? *layer.getModulePath() : StringRef();
-  Value newA = createWeight<double>(
-      builder, bank.getLoc(),
-      getAdapterTensorName(path, AdapterTensorKind::LoraA,
-                           bank.getAdapterName()),
-      RankedTensorType::get({total, in}, elementType), a);
-  Value newB = createWeight<double>(
-      builder, bank.getLoc(),
-      getAdapterTensorName(path, AdapterTensorKind::LoraB,
-                           bank.getAdapterName()),
-      RankedTensorType::get({out, total}, elementType), b);
+  StringRef path = layer.getModulePath() ? *layer.getModulePath() : StringRef();
+  Value newA =
+      createWeight<double>(builder, bank.getLoc(),
+                           getAdapterTensorName(path, AdapterTensorKind::LoraA,
+                                                bank.getAdapterName()),
+                           RankedTensorType::get({total, in}, elementType), a);
+  Value newB =
+      createWeight<double>(builder, bank.getLoc(),
+                           getAdapterTensorName(path, AdapterTensorKind::LoraB,
+                                                bank.getAdapterName()),
+                           RankedTensorType::get({out, total}, elementType), b);
   Value oldA = bank.getLoraA(), oldB = bank.getLoraB();
   bank.getLoraAMutable().assign(newA);
   bank.getLoraBMutable().assign(newB);
