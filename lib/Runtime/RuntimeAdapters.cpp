@@ -42,6 +42,20 @@ llvm::Error copyAt(const SafeTensor &t, HostTensor &out, int64_t row0 = 0,
   return llvm::Error::success();
 }
 
+/// An error unless A [r, in] and B [out, r] fit the layer whose inputs are
+/// `aSpec` ([., in]) and `bSpec` ([out, .]).
+llvm::Error checkFits(const SafeTensor &a, const SafeTensor &b,
+                      const TensorSpec &aSpec, const TensorSpec &bSpec,
+                      StringRef weightsPath, StringRef path) {
+  if (a.shape[1] == aSpec.shape[1] && b.shape[0] == bSpec.shape[0])
+    return llvm::Error::success();
+  return makeError("'" + weightsPath + "': layer '" + path + "': " +
+                   a.describe() + " and " + b.describe() +
+                   " do not fit the layer's [r x " +
+                   llvm::Twine(aSpec.shape[1]) + "] and [" +
+                   llvm::Twine(bSpec.shape[0]) + " x r]");
+}
+
 HostTensor zeros(const TensorSpec &spec) {
   HostTensor t(spec.kind, spec.shape);
   std::memset(t.getData(), 0, t.getNumBytes());
@@ -86,12 +100,8 @@ llvm::Error loadOne(const FunctionSignature &sig, const AdapterSource &source,
         return err;
       const SafeTensor *a = module->loraA, *b = module->loraB;
       int64_t rank = a->shape[0], maxRank = aSpec.shape[0];
-      if (a->shape[1] != aSpec.shape[1] || b->shape[0] != bSpec.shape[0])
-        return makeError("'" + weightsPath + "': layer '" + path +
-                         "': " + a->describe() + " and " + b->describe() +
-                         " do not fit the layer's [r x " +
-                         llvm::Twine(aSpec.shape[1]) + "] and [" +
-                         llvm::Twine(bSpec.shape[0]) + " x r]");
+      if (llvm::Error err = checkFits(*a, *b, aSpec, bSpec, weightsPath, path))
+        return std::move(err);
       if (rank > maxRank)
         return makeError("'" + weightsPath + "': layer '" + path +
                          "' has rank " + llvm::Twine(rank) +
@@ -285,12 +295,8 @@ mlir::peft::runtime::loadRuntimeBanks(const FunctionSignature &sig,
         return std::move(err);
       const SafeTensor *a = module->loraA, *b = module->loraB;
       StringRef weightsPath = adapter->getFiles().tensorsPath;
-      if (a->shape[1] != aSpec.shape[1] || b->shape[0] != bSpec.shape[0])
-        return makeError("'" + weightsPath + "': layer '" + path +
-                         "': " + a->describe() + " and " + b->describe() +
-                         " do not fit the layer's [r x " +
-                         llvm::Twine(aSpec.shape[1]) + "] and [" +
-                         llvm::Twine(bSpec.shape[0]) + " x r]");
+      if (llvm::Error err = checkFits(*a, *b, aSpec, bSpec, weightsPath, path))
+        return std::move(err);
       int64_t rank = a->shape[0];
       ranks += (ranks.empty() ? "" : " + ") + std::to_string(rank) + " (" +
                tasks[t].adapter + ")";

@@ -682,48 +682,39 @@ struct GatheredLoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     OpFoldResult rowsSize = tensor::getMixedSize(rewriter, loc, x, 0);
     int64_t out = resultType.getShape().back();
 
-    // t' [rows, R]: (i, k, c), c reduced.
-    Value tInit = zeroMatrix(rewriter, loc, rowsSize,
-                             rewriter.getIndexAttr(width), accType);
-    Value tPrime =
-        linalg::GenericOp::create(
-            rewriter, loc, tInit.getType(), ValueRange{x}, ValueRange{tInit},
-            ArrayRef<AffineMap>{map3({d0, d2}), map3({d0, d1})},
-            ArrayRef<utils::IteratorType>{par, par, red},
-            [&](OpBuilder &b, Location l, ValueRange args) {
-              Value i = linalg::IndexOp::create(b, l, 0);
-              Value k = linalg::IndexOp::create(b, l, 1);
-              Value c = linalg::IndexOp::create(b, l, 2);
-              RowTask rt = rowTask(b, l, i);
-              Value a = gathered(b, l, aT, k, c, rt, /*rankIsRow=*/false);
-              Value xv = convertIfFloat(b, l, args[0], accType);
-              Value sum = arith::AddFOp::create(
-                  b, l, args[1], arith::MulFOp::create(b, l, xv, a));
-              linalg::YieldOp::create(b, l, sum);
-            })
-            .getResult(0);
-    // As peft.lora: x·Aᵀ rounded to the element type.
-    tPrime = convertElements(rewriter, loc, tPrime, elementType);
-    // u [rows, out]: (i, j, k), k reduced.
-    Value uInit = zeroMatrix(rewriter, loc, rowsSize,
-                             rewriter.getIndexAttr(out), accType);
-    Value u = linalg::GenericOp::create(
-                  rewriter, loc, uInit.getType(), ValueRange{tPrime},
-                  ValueRange{uInit},
-                  ArrayRef<AffineMap>{map3({d0, d2}), map3({d0, d1})},
-                  ArrayRef<utils::IteratorType>{par, par, red},
-                  [&](OpBuilder &b, Location l, ValueRange args) {
-                    Value i = linalg::IndexOp::create(b, l, 0);
-                    Value j = linalg::IndexOp::create(b, l, 1);
-                    Value k = linalg::IndexOp::create(b, l, 2);
-                    RowTask rt = rowTask(b, l, i);
-                    Value bv = gathered(b, l, bT, k, j, rt, /*rankIsRow=*/true);
-                    Value tv = convertIfFloat(b, l, args[0], accType);
-                    Value sum = arith::AddFOp::create(
-                        b, l, args[1], arith::MulFOp::create(b, l, tv, bv));
-                    linalg::YieldOp::create(b, l, sum);
-                  })
-                  .getResult(0);
+    // lhs [rows, K] times the rows' gathered task slices of `stack`:
+    // (i, j, k), k reduced. Aᵀ is read at [k, o_t + j] (the rank is the
+    // output column), Bᵀ at [o_t + k, j] (the rank is the reduction).
+    auto contract = [&](Value lhs, Value stack, int64_t cols,
+                        bool rankIsReduction) {
+      Value init = zeroMatrix(rewriter, loc, rowsSize,
+                              rewriter.getIndexAttr(cols), accType);
+      return linalg::GenericOp::create(
+                 rewriter, loc, init.getType(), ValueRange{lhs},
+                 ValueRange{init},
+                 ArrayRef<AffineMap>{map3({d0, d2}), map3({d0, d1})},
+                 ArrayRef<utils::IteratorType>{par, par, red},
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   Value i = linalg::IndexOp::create(b, l, 0);
+                   Value j = linalg::IndexOp::create(b, l, 1);
+                   Value k = linalg::IndexOp::create(b, l, 2);
+                   RowTask rt = rowTask(b, l, i);
+                   Value w = rankIsReduction
+                                 ? gathered(b, l, stack, k, j, rt, true)
+                                 : gathered(b, l, stack, j, k, rt, false);
+                   Value v = convertIfFloat(b, l, args[0], accType);
+                   Value sum = arith::AddFOp::create(
+                       b, l, args[1], arith::MulFOp::create(b, l, v, w));
+                   linalg::YieldOp::create(b, l, sum);
+                 })
+          .getResult(0);
+    };
+    // t' = x·A_tᵀ [rows, R], rounded to the element type as peft.lora
+    // rounds it; u = t'·B_tᵀ [rows, out].
+    Value tPrime = convertElements(
+        rewriter, loc, contract(x, aT, width, /*rankIsReduction=*/false),
+        elementType);
+    Value u = contract(tPrime, bT, out, /*rankIsReduction=*/true);
     // y = base + s_t · u (s = 0 for rows of no task).
     Value y = elementwise(
         rewriter, loc, base, ValueRange{base, u}, {},

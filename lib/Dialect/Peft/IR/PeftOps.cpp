@@ -207,27 +207,43 @@ bool LoraOp::isMerged() { return getMerged(); }
 bool LoraOp::passesBaseThrough() { return !getMagnitude(); }
 bool LoraOp::isReversible() { return true; }
 
+/// The checks every low-rank adapter shares: its input is its layer's,
+/// `lora_a` ([rank, in]) and `lora_b` ([out, rank]) have the layer's element
+/// type and sizes; `rank` names the rank dimension in messages.
+static LogicalResult verifyLowRankFactors(Operation *op,
+                                          LinearLikeOpInterface linear,
+                                          Value input, Value base, Value loraA,
+                                          Value loraB, StringRef rank) {
+  if (input != linear.getLinearInput())
+    return op->emitOpError("input must be the input of the adapted layer");
+  Type elementType = cast<ShapedType>(base.getType()).getElementType();
+  auto aType = cast<RankedTensorType>(loraA.getType());
+  auto bType = cast<RankedTensorType>(loraB.getType());
+  if (aType.getElementType() != elementType ||
+      bType.getElementType() != elementType)
+    return op->emitOpError("lora_a and lora_b must have the element type ")
+           << elementType << " of the layer";
+  int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
+  if (!areCompatibleDims(aType.getDimSize(1), in))
+    return op->emitOpError("lora_a ") << aType << " must be [" << rank << ", "
+                                      << in << "] (the layer's inputs)";
+  if (!areCompatibleDims(bType.getDimSize(0), out))
+    return op->emitOpError("lora_b ") << bType << " must be [" << out << ", "
+                                      << rank << "] (the layer's outputs)";
+  return success();
+}
+
 LogicalResult LoraOp::verify() {
   // The stack structure itself is checked by the AdapterOpInterface verifier.
   LinearLikeOpInterface linear = getAdapterLayer(*this);
   if (!linear)
     return success();
-  if (getInput() != linear.getLinearInput())
-    return emitOpError("input must be the input of the adapted layer");
-
+  if (failed(verifyLowRankFactors(*this, linear, getInput(), getBase(),
+                                  getLoraA(), getLoraB(), "rank")))
+    return failure();
   Type elementType = getBase().getType().getElementType();
   auto aType = getLoraA().getType(), bType = getLoraB().getType();
-  if (aType.getElementType() != elementType ||
-      bType.getElementType() != elementType)
-    return emitOpError("lora_a and lora_b must have the element type ")
-           << elementType << " of the layer";
-  int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
-  if (!areCompatibleDims(aType.getDimSize(1), in))
-    return emitOpError("lora_a ")
-           << aType << " must be [rank, " << in << "] (the layer's inputs)";
-  if (!areCompatibleDims(bType.getDimSize(0), out))
-    return emitOpError("lora_b ")
-           << bType << " must be [" << out << ", rank] (the layer's outputs)";
+  int64_t out = linear.getOutFeatures();
   if (!areCompatibleDims(aType.getDimSize(0), bType.getDimSize(1)))
     return emitOpError("rank mismatch: lora_a has ")
            << aType.getDimSize(0) << " rows but lora_b has "
@@ -344,21 +360,11 @@ LogicalResult LoraBankOp::verify() {
   LinearLikeOpInterface linear = getAdapterLayer(*this);
   if (!linear)
     return success(); // reported by the AdapterOpInterface verifier
-  if (getInput() != linear.getLinearInput())
-    return emitOpError("input must be the input of the adapted layer");
+  if (failed(verifyLowRankFactors(*this, linear, getInput(), getBase(),
+                                  getLoraA(), getLoraB(), "total rank")))
+    return failure();
   Type elementType = getBase().getType().getElementType();
   auto aType = getLoraA().getType(), bType = getLoraB().getType();
-  if (aType.getElementType() != elementType ||
-      bType.getElementType() != elementType)
-    return emitOpError("lora_a and lora_b must have the element type ")
-           << elementType << " of the layer";
-  int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
-  if (!areCompatibleDims(aType.getDimSize(1), in))
-    return emitOpError("lora_a ") << aType << " must be [total rank, " << in
-                                  << "] (the layer's inputs)";
-  if (!areCompatibleDims(bType.getDimSize(0), out))
-    return emitOpError("lora_b ") << bType << " must be [" << out
-                                  << ", total rank] (the layer's outputs)";
   int64_t rows = aType.getDimSize(0);
   if (!areCompatibleDims(rows, bType.getDimSize(1)))
     return emitOpError("lora_a has ")
