@@ -90,3 +90,13 @@ func.func @layernorm_stash(%x: tensor<2x4xf32>, %s: tensor<4xf32>) -> tensor<2x4
   %y, %m, %i = "onnx.LayerNormalization"(%x, %s, %none) <{stash_type = 7 : i64}> : (tensor<2x4xf32>, tensor<4xf32>, none) -> (tensor<2x4xf32>, none, none)
   return %y : tensor<2x4xf32>
 }
+
+// -----
+
+// Pads read at run time have no lowering (the output shape depends on them).
+func.func @pad_runtime_pads(%x: tensor<4xf32>, %p: tensor<2xi64>) -> tensor<?xf32> {
+  %none = onnx.none
+  // expected-error @+1 {{cannot lower ONNX node '' (Pad)}}
+  %y = "onnx.Pad"(%x, %p, %none, %none) : (tensor<4xf32>, tensor<2xi64>, none, none) -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}
