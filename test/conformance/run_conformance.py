@@ -34,7 +34,7 @@ Add Sub Mul Div Pow Sqrt Reciprocal Neg Abs Exp Log Erf Tanh Sigmoid Relu Cos Si
 Equal Less Greater Where Cast MatMul Gemm Einsum Softmax LayerNormalization ReduceMean
 ReduceSum Gather Reshape Transpose Unsqueeze Squeeze Concat Slice Split Shape Range
 ConstantOfShape Expand Trilu Identity Constant MatMulInteger QuantizeLinear
-DequantizeLinear DynamicQuantizeLinear
+DequantizeLinear DynamicQuantizeLinear ReduceMax ReduceMin ReduceProd Pad
 """.split())
 
 

@@ -274,6 +274,38 @@ Value sigmoid(OpBuilder &b, Location loc, ValueRange args,
   return arith::DivFOp::create(b, loc, one, denominator);
 }
 
+/// Gelu (opset 20), approximate "none": x/2 · (1 + erf(x/√2)).
+Value geluErf(OpBuilder &b, Location loc, ValueRange args,
+              const ScalarTypes &t) {
+  Value x = args[0];
+  Value scaled =
+      arith::MulFOp::create(b, loc, x, constant(b, loc, t.result, 0.7071067811865476));
+  Value erf = math::ErfOp::create(b, loc, scaled);
+  Value onePlus =
+      arith::AddFOp::create(b, loc, constant(b, loc, t.result, 1.0), erf);
+  Value half = arith::MulFOp::create(b, loc, x, constant(b, loc, t.result, 0.5));
+  return arith::MulFOp::create(b, loc, half, onePlus);
+}
+
+/// Gelu, approximate "tanh": x/2 · (1 + tanh(√(2/π) · (x + 0.044715·x³))).
+Value geluTanh(OpBuilder &b, Location loc, ValueRange args,
+               const ScalarTypes &t) {
+  Value x = args[0];
+  Value cube =
+      arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, x), x);
+  Value inner = arith::AddFOp::create(
+      b, loc, x,
+      arith::MulFOp::create(b, loc, cube, constant(b, loc, t.result, 0.044715)));
+  Value tanh = math::TanhOp::create(
+      b, loc,
+      arith::MulFOp::create(b, loc, inner,
+                            constant(b, loc, t.result, 0.7978845608028654)));
+  Value onePlus =
+      arith::AddFOp::create(b, loc, constant(b, loc, t.result, 1.0), tanh);
+  Value half = arith::MulFOp::create(b, loc, x, constant(b, loc, t.result, 0.5));
+  return arith::MulFOp::create(b, loc, half, onePlus);
+}
+
 /// `body` computed in f32 for f16/bf16 results and rounded once, as
 /// onnxruntime's and PyTorch's kernels do: a composite or approximated
 /// function (sigmoid, erf, ...) evaluated in half precision would round at
@@ -446,6 +478,22 @@ struct ClipLowering : OpConversionPattern<onnx_ir::ClipOp> {
   }
 };
 
+/// Gelu: the erf or tanh form by `approximate`, in f32 for f16/bf16.
+struct GeluLowering : OpConversionPattern<onnx_ir::GeluOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx_ir::GeluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    StringAttr approximate = op.getApproximateAttr();
+    bool tanh = approximate && approximate.getValue() == "tanh";
+    return lowerElementwise(op, adaptor.getOperands(), op->getOperands(),
+                            *getTypeConverter(), rewriter, sameFloat,
+                            tanh ? inAccumulatorType<geluTanh>
+                                 : inAccumulatorType<geluErf>);
+  }
+};
+
 template <typename OpTy>
 void addElementwise(RewritePatternSet &patterns, const TypeConverter &converter,
                     TypeCheck check, ScalarBody body) {
@@ -476,7 +524,7 @@ void mlir::peft::populateONNXElementwiseToLinalgPatterns(
                         variadicExtremum<true>);
   addElementwise<MinOp>(patterns, converter, sameNumeric,
                         variadicExtremum<false>);
-  patterns.add<ClipLowering>(converter, ctx);
+  patterns.add<ClipLowering, GeluLowering>(converter, ctx);
   // Float math (f16/bf16 evaluated in f32, rounded once).
   addElementwise<SqrtOp>(patterns, converter, sameFloat,
                          inAccumulatorType<unaryMath<math::SqrtOp>>);

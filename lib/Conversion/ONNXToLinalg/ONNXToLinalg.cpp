@@ -72,6 +72,7 @@ void mlir::peft::populateONNXToLinalgPatterns(const TypeConverter &converter,
   populateONNXContractionToLinalgPatterns(converter, patterns);
   populateONNXQuantizationToLinalgPatterns(converter, patterns);
   populateONNXDataMovementToLinalgPatterns(converter, patterns);
+  populateONNXPadToLinalgPatterns(converter, patterns);
   populateONNXShapeToLinalgPatterns(converter, patterns);
 }
 

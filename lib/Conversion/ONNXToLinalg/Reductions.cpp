@@ -1,6 +1,6 @@
 //===- Reductions.cpp - onnx reductions and normalizations to linalg ------===//
 //
-// ReduceMean/Sum/L2, Softmax and LayerNormalization as linalg.generic
+// ReduceMean/Sum/L2/Max/Min/Prod, Softmax and LayerNormalization as linalg.generic
 // reductions over the reduced dims followed by all-parallel generics that
 // read the per-row results. Floats narrower than f32 accumulate in f32.
 //
@@ -189,15 +189,17 @@ std::optional<SmallVector<int64_t>> getConstantInts(Value value) {
 }
 
 //===----------------------------------------------------------------------===//
-// ReduceMean, ReduceSum, ReduceL2
+// ReduceMean, ReduceSum, ReduceL2, ReduceMax, ReduceMin, ReduceProd
 //===----------------------------------------------------------------------===//
 
-enum class ReduceKind { Sum, Mean, L2 };
+enum class ReduceKind { Sum, Mean, L2, Max, Min, Prod };
 
 /// Reductions over constant `axes` (attribute, or constant `axes_input`
 /// since opsets 13/18): sum, then divide by the element count (Mean; integer
 /// means truncate) or take the square root of the sum of squares (L2;
-/// integers through f64, as ONNX's numpy reference).
+/// integers through f64, as ONNX's numpy reference); Max/Min start from the
+/// type's lowest/highest value (an empty reduction gives -inf/+inf, as
+/// opset 18 defines), Prod from 1.
 template <typename OpTy, ReduceKind kind>
 struct ReduceLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
@@ -257,19 +259,21 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     bool isUnsigned = cast<ShapedType>(op.getData().getType())
                           .getElementType()
                           .isUnsignedInteger();
-    Type accType = getAccumulatorType(elementType);
-    Value result =
-        buildReduction(rewriter, loc, input, {}, reduced, accType,
-                       rewriter.getZeroAttr(accType),
-                       [&](OpBuilder &b, Location loc, Value x, ValueRange,
-                           Value acc) { return accumulate(b, loc, x, acc); });
+    Type accType = accumulatorType(elementType);
+    Value result = buildReduction(
+        rewriter, loc, input, {}, reduced, accType,
+        initialValue(rewriter, accType, isUnsigned),
+        [&](OpBuilder &b, Location loc, Value x, ValueRange, Value acc) {
+          return combine(b, loc, acc, term(b, loc, x, acc.getType()),
+                         isUnsigned);
+        });
     Value count;
     if (kind == ReduceKind::Mean)
       count = indexToScalar(
           rewriter, loc,
           createDimProduct(rewriter, loc, input, getReducedDimList(reduced)),
           accType);
-    if (kind != ReduceKind::Sum || accType != elementType)
+    if (needsFinish(elementType, accType))
       result = mapElements(rewriter, loc, result, elementType,
                            [&](OpBuilder &b, Location loc, Value sum) {
                              return finish(b, loc, sum, count, elementType,
@@ -299,7 +303,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     SmallVector<Value> reducedMask =
         onnx_to_linalg::getRuntimeAxisMask(b, loc, axes, rank);
     Type elementType = inputType.getElementType();
-    Type accType = getAccumulatorType(elementType);
+    Type accType = accumulatorType(elementType);
     bool isUnsigned = cast<ShapedType>(op.getData().getType())
                           .getElementType()
                           .isUnsignedInteger();
@@ -334,10 +338,10 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
           b, loc, reducedMask[dim],
           [&](OpBuilder &nb, Location nl) {
             Value partial = buildReduction(
-                nb, nl, sum, {}, reduced, accType, nb.getZeroAttr(accType),
-                [](OpBuilder &bb, Location bl, Value x, ValueRange, Value acc) {
-                  return onnx_to_linalg::createAdd(bb, bl, acc, x);
-                });
+                nb, nl, sum, {}, reduced, accType,
+                initialValue(nb, accType, isUnsigned),
+                [&](OpBuilder &bb, Location bl, Value x, ValueRange,
+                    Value acc) { return combine(bb, bl, acc, x, isUnsigned); });
             partial = expandReducedDims(nb, nl, partial, reduced);
             scf::YieldOp::create(nb, nl,
                                  castToType(nb, nl, partial, dynamicType));
@@ -348,7 +352,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
       sum = ifOp.getResult(0);
     }
     Value result = sum;
-    if (kind != ReduceKind::Sum || accType != elementType) {
+    if (needsFinish(elementType, accType)) {
       Value countScalar;
       if (kind == ReduceKind::Mean)
         countScalar = indexToScalar(b, loc, count, accType);
@@ -366,7 +370,42 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     return success();
   }
 
-  /// What one element adds: x (Sum, Mean) or x * x (L2), in `accType`.
+  /// Max and Min are exact in the element type; sums and products of
+  /// f16/bf16 accumulate in f32.
+  static Type accumulatorType(Type elementType) {
+    if (kind == ReduceKind::Max || kind == ReduceKind::Min)
+      return elementType;
+    return getAccumulatorType(elementType);
+  }
+
+  /// Whether the accumulated value needs `finish` to become the result.
+  static bool needsFinish(Type elementType, Type accType) {
+    return kind == ReduceKind::Mean || kind == ReduceKind::L2 ||
+           accType != elementType;
+  }
+
+  /// The identity of the reduction in `accType`.
+  static TypedAttr initialValue(OpBuilder &b, Type accType, bool isUnsigned) {
+    if (kind != ReduceKind::Max && kind != ReduceKind::Min) {
+      if (kind == ReduceKind::Prod)
+        return isa<FloatType>(accType)
+                   ? TypedAttr(b.getFloatAttr(accType, 1.0))
+                   : TypedAttr(b.getIntegerAttr(accType, 1));
+      return b.getZeroAttr(accType);
+    }
+    bool lowest = kind == ReduceKind::Max;
+    if (auto floatType = dyn_cast<FloatType>(accType))
+      return b.getFloatAttr(accType, APFloat::getInf(floatType.getFloatSemantics(),
+                                                     /*Negative=*/lowest));
+    unsigned width = accType.getIntOrFloatBitWidth();
+    APInt value = isUnsigned ? (lowest ? APInt::getMinValue(width)
+                                       : APInt::getMaxValue(width))
+                             : (lowest ? APInt::getSignedMinValue(width)
+                                       : APInt::getSignedMaxValue(width));
+    return b.getIntegerAttr(accType, value);
+  }
+
+  /// What one element contributes: x, or x * x (L2), in `accType`.
   static Value term(OpBuilder &b, Location loc, Value x, Type accType) {
     if (isa<FloatType>(accType))
       x = convertFloat(b, loc, x, accType);
@@ -375,10 +414,26 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     return onnx_to_linalg::createMul(b, loc, x, x);
   }
 
-  /// acc + x (Sum, Mean) or acc + x * x (L2) in the accumulator type.
-  static Value accumulate(OpBuilder &b, Location loc, Value x, Value acc) {
-    return onnx_to_linalg::createAdd(b, loc, acc,
-                                     term(b, loc, x, acc.getType()));
+  /// The accumulator after one more term.
+  static Value combine(OpBuilder &b, Location loc, Value acc, Value x,
+                       bool isUnsigned) {
+    bool isFloat = isa<FloatType>(acc.getType());
+    switch (kind) {
+    case ReduceKind::Max:
+      if (isFloat)
+        return arith::MaximumFOp::create(b, loc, acc, x);
+      return isUnsigned ? arith::MaxUIOp::create(b, loc, acc, x).getResult()
+                        : arith::MaxSIOp::create(b, loc, acc, x).getResult();
+    case ReduceKind::Min:
+      if (isFloat)
+        return arith::MinimumFOp::create(b, loc, acc, x);
+      return isUnsigned ? arith::MinUIOp::create(b, loc, acc, x).getResult()
+                        : arith::MinSIOp::create(b, loc, acc, x).getResult();
+    case ReduceKind::Prod:
+      return onnx_to_linalg::createMul(b, loc, acc, x);
+    default:
+      return onnx_to_linalg::createAdd(b, loc, acc, x);
+    }
   }
 
   /// The result element of `elementType` from the accumulated `sum`: divided
@@ -397,7 +452,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
       return arith::DivUIOp::create(b, loc, sum, count);
     if (kind == ReduceKind::Mean)
       return arith::DivSIOp::create(b, loc, sum, count);
-    if (kind == ReduceKind::Sum)
+    if (kind != ReduceKind::L2)
       return sum;
     Type f64 = b.getF64Type();
     Value wide = isUnsigned
@@ -691,6 +746,9 @@ void mlir::peft::populateONNXReductionToLinalgPatterns(
   MLIRContext *ctx = patterns.getContext();
   patterns.add<ReduceLowering<ReduceSumOp, ReduceKind::Sum>,
                ReduceLowering<ReduceMeanOp, ReduceKind::Mean>,
-               ReduceLowering<ReduceL2Op, ReduceKind::L2>, SoftmaxLowering,
+               ReduceLowering<ReduceL2Op, ReduceKind::L2>,
+               ReduceLowering<ReduceMaxOp, ReduceKind::Max>,
+               ReduceLowering<ReduceMinOp, ReduceKind::Min>,
+               ReduceLowering<ReduceProdOp, ReduceKind::Prod>, SoftmaxLowering,
                LayerNormalizationLowering>(converter, ctx);
 }

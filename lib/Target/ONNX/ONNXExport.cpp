@@ -17,6 +17,7 @@
 
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
+#include "peft/Dialect/ONNX/IR/ONNXShapes.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Target/ONNX/DataType.h"
 
@@ -351,6 +352,55 @@ std::string mlir::peft::detail::nodeName(Location loc) {
   return "";
 }
 
+bool ONNXExporter::isReduceWithAxes(Operation *op) {
+  return isa<onnx_ir::ReduceMeanOp, onnx_ir::ReduceSumOp, onnx_ir::ReduceL2Op,
+             onnx_ir::ReduceMaxOp, onnx_ir::ReduceMinOp, onnx_ir::ReduceProdOp>(
+      op);
+}
+
+/// A reduction's `axes` in the form of the model's opset, whichever form the
+/// op holds: an attribute before opset 18 (13 for ReduceSum), an int64 input
+/// from then on.
+LogicalResult ONNXExporter::exportReduceAxes(Operation *op,
+                                             onnx::GraphProto &graph,
+                                             onnx::NodeProto &node,
+                                             SmallVectorImpl<std::string> &inputs) {
+  int64_t inputOpset = isa<onnx_ir::ReduceSumOp>(op) ? 13 : 18;
+  auto attr = op->getPropertiesAsAttribute();
+  auto props = dyn_cast_or_null<DictionaryAttr>(attr);
+  auto axes = props ? props.getAs<DenseI64ArrayAttr>("axes") : nullptr;
+  if (opsetVersion() >= inputOpset) {
+    if (!axes)
+      return success();
+    Builder builder(op->getContext());
+    auto type = RankedTensorType::get({static_cast<int64_t>(axes.size())},
+                                      builder.getI64Type());
+    FailureOr<std::string> name = addInitializer(
+        graph, node.name() + "_axes",
+        cast<ElementsAttr>(DenseElementsAttr::get(type, axes.asArrayRef())),
+        op->getLoc());
+    if (failed(name))
+      return failure();
+    inputs[1] = *name;
+    return success();
+  }
+  if (axes) {
+    addIntsAttribute(node, "axes", axes.asArrayRef());
+    return success();
+  }
+  if (inputs[1].empty())
+    return success();
+  std::optional<onnx_ir::Shape> values =
+      onnx_ir::getConstantIntValues(op->getOperand(1), 1 << 16);
+  if (!values)
+    return op->emitError("a run-time 'axes' input needs opset ")
+           << inputOpset << " or later; the model imports opset "
+           << opsetVersion();
+  addIntsAttribute(node, "axes", *values);
+  inputs[1].clear();
+  return success();
+}
+
 LogicalResult ONNXExporter::exportOp(Operation *op, onnx::GraphProto &graph) {
   Location loc = op->getLoc();
   if (isa<onnx_ir::NoneOp>(op)) {
@@ -408,7 +458,8 @@ LogicalResult ONNXExporter::exportOp(Operation *op, onnx::GraphProto &graph) {
     if (auto props =
             dyn_cast_or_null<DictionaryAttr>(op->getPropertiesAsAttribute()))
       for (NamedAttribute attr : props)
-        if (failed(exportAttribute(attr.getName(), attr.getValue(), loc,
+        if (!(isReduceWithAxes(op) && attr.getName() == "axes") &&
+            failed(exportAttribute(attr.getName(), attr.getValue(), loc,
                                    *node->add_attribute())))
           return failure();
   } else {
@@ -422,6 +473,8 @@ LogicalResult ONNXExporter::exportOp(Operation *op, onnx::GraphProto &graph) {
   SmallVector<std::string> inputs;
   for (Value operand : op->getOperands())
     inputs.push_back(nameOf(operand));
+  if (isReduceWithAxes(op) && failed(exportReduceAxes(op, graph, *node, inputs)))
+    return failure();
   while (!inputs.empty() && inputs.back().empty())
     inputs.pop_back();
   for (const std::string &input : inputs)

@@ -91,6 +91,11 @@ private:
                                      const std::string &input, int64_t axis,
                                      Location loc);
   int64_t opsetVersion();
+  /// Reductions: `axes` as an attribute or an input, as the opset requires.
+  static bool isReduceWithAxes(Operation *op);
+  LogicalResult exportReduceAxes(Operation *op, onnx::GraphProto &graph,
+                                 onnx::NodeProto &node,
+                                 SmallVectorImpl<std::string> &inputs);
 
   //===--------------------------------------------------------------------===//
   // Elementwise linalg ops (ONNXExportLinalg.cpp)

@@ -326,3 +326,49 @@ func.func @reduce_sum_empty_axes_noop(%x: tensor<3x2xf32>, %a: tensor<0xi64>) ->
   %y = "onnx.ReduceSum"(%x, %a) <{noop_with_empty_axes = 1 : i64}> : (tensor<3x2xf32>, tensor<0xi64>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
+
+// -----
+
+// ReduceMax (opset 18: axes as a constant input) starts from -inf and takes
+// arith.maximumf (NaN propagates); no division, no rounding step.
+// CHECK-LABEL: func.func @reduce_max_axes_input
+// CHECK: %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[F:.+]] = linalg.fill ins(%[[NEG_INF]] : f32)
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: outs(%[[F]] : tensor<2xf32>)
+// CHECK: ^bb0(%[[X:.+]]: f32, %[[ACC:.+]]: f32):
+// CHECK: arith.maximumf %[[ACC]], %[[X]] : f32
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @reduce_max_axes_input(%a: tensor<2x5xf32>) -> tensor<2xf32> {
+  %axes = onnx.initializer "axes" dense<-1> : tensor<1xi64>
+  %y = "onnx.ReduceMax"(%a, %axes) <{keepdims = 0 : i64}> : (tensor<2x5xf32>, tensor<1xi64>) -> tensor<2xf32>
+  return %y : tensor<2xf32>
+}
+
+// -----
+
+// ReduceMin of unsigned integers: starts from the largest value, arith.minui.
+// CHECK-LABEL: func.func @reduce_min_unsigned
+// CHECK: arith.constant -1 : i8
+// CHECK: arith.minui
+func.func @reduce_min_unsigned(%a: tensor<2x5xui8>) -> tensor<2x1xui8> {
+  %none = onnx.none
+  %y = "onnx.ReduceMin"(%a, %none) <{axes = array<i64: 1>}> : (tensor<2x5xui8>, none) -> tensor<2x1xui8>
+  return %y : tensor<2x1xui8>
+}
+
+// -----
+
+// ReduceProd of f16 multiplies in f32 from 1 and rounds once.
+// CHECK-LABEL: func.func @reduce_prod_f16
+// CHECK: arith.constant 1.000000e+00 : f32
+// CHECK: arith.extf %{{.+}} : f16 to f32
+// CHECK: arith.mulf %{{.+}}, %{{.+}} : f32
+// CHECK: arith.truncf %{{.+}} : f32 to f16
+func.func @reduce_prod_f16(%a: tensor<2x5xf16>) -> tensor<2xf16> {
+  %axes = onnx.initializer "axes" dense<1> : tensor<1xi64>
+  %y = "onnx.ReduceProd"(%a, %axes) <{keepdims = 0 : i64}> : (tensor<2x5xf16>, tensor<1xi64>) -> tensor<2xf16>
+  return %y : tensor<2xf16>
+}

@@ -59,6 +59,10 @@ void populateONNXQuantizationToLinalgPatterns(const TypeConverter &converter,
 void populateONNXDataMovementToLinalgPatterns(const TypeConverter &converter,
                                               RewritePatternSet &patterns);
 
+/// Pad in every mode, constant pads and axes (Pad.cpp).
+void populateONNXPadToLinalgPatterns(const TypeConverter &converter,
+                                     RewritePatternSet &patterns);
+
 /// Shapes: Shape, Reshape, Flatten, Unsqueeze, Squeeze, Expand,
 /// ConstantOfShape, Range (Shape.cpp).
 void populateONNXShapeToLinalgPatterns(const TypeConverter &converter,

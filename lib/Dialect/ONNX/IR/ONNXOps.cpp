@@ -1,6 +1,7 @@
 //===- ONNXOps.cpp - onnx op verifiers, folders and helpers ---------------===//
 
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
+#include "peft/Dialect/ONNX/IR/ONNXShapes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -66,6 +67,60 @@ static LogicalResult verifyFlag(Operation *op, StringRef name,
            << name << "' must be 0 or 1, got " << attr.getInt();
   return success();
 }
+
+/// Checks a list of axes for rank `rank`: each in [-rank, rank), none twice.
+static LogicalResult verifyAxesList(Operation *op, ArrayRef<int64_t> axes,
+                                    int64_t rank) {
+  SmallVector<bool> seen(rank, false);
+  for (int64_t axis : axes) {
+    if (axis < -rank || axis >= rank)
+      return op->emitOpError("axis ")
+             << axis << " is out of range [" << -rank << ", " << rank
+             << ") for rank " << rank;
+    int64_t dim = axis < 0 ? axis + rank : axis;
+    if (seen[dim])
+      return op->emitOpError("axis ") << axis << " is given twice";
+    seen[dim] = true;
+  }
+  return success();
+}
+
+/// Reductions: `axes` as an attribute (older opsets) or as an input (opset
+/// 13 for ReduceSum, 18 for the others), never both; known axes in range.
+static LogicalResult verifyReduce(Operation *op, Value data, Value axesInput,
+                                  std::optional<ArrayRef<int64_t>> axesAttr) {
+  bool hasInput = !isNone(axesInput);
+  if (hasInput && axesAttr)
+    return op->emitOpError(
+        "has both the 'axes' attribute and an 'axes' input; at most one may "
+        "be given");
+  if (RankedTensorType type = ranked(axesInput)) {
+    if (type.getRank() != 1 || !type.getElementType().isSignlessInteger(64))
+      return op->emitOpError("'axes' input must be a 1-D tensor of i64, got ")
+             << type;
+  }
+  RankedTensorType dataType = ranked(data);
+  if (!dataType)
+    return success();
+  if (axesAttr)
+    return verifyAxesList(op, *axesAttr, dataType.getRank());
+  if (hasInput)
+    if (std::optional<Shape> axes = getConstantIntValues(axesInput, 1 << 16))
+      return verifyAxesList(op, *axes, dataType.getRank());
+  return success();
+}
+
+#define PEFT_REDUCE_VERIFIER(Op)                                               \
+  LogicalResult Op::verify() {                                                 \
+    return verifyReduce(*this, getData(), getAxesInput(), getAxes());          \
+  }
+PEFT_REDUCE_VERIFIER(ReduceMeanOp)
+PEFT_REDUCE_VERIFIER(ReduceSumOp)
+PEFT_REDUCE_VERIFIER(ReduceL2Op)
+PEFT_REDUCE_VERIFIER(ReduceMaxOp)
+PEFT_REDUCE_VERIFIER(ReduceMinOp)
+PEFT_REDUCE_VERIFIER(ReduceProdOp)
+#undef PEFT_REDUCE_VERIFIER
 
 static LogicalResult verifyBoolResult(Operation *op) {
   Type elementType = elementTypeOf(op->getResult(0));
@@ -238,6 +293,15 @@ LogicalResult IfOp::verify() {
 LogicalResult EqualOp::verify() { return verifyBoolResult(*this); }
 LogicalResult LessOp::verify() { return verifyBoolResult(*this); }
 LogicalResult GreaterOp::verify() { return verifyBoolResult(*this); }
+
+LogicalResult GeluOp::verify() {
+  if (StringAttr approximate = getApproximateAttr();
+      approximate && !llvm::is_contained({"none", "tanh"},
+                                         approximate.getValue()))
+    return emitOpError("'approximate' must be \"none\" or \"tanh\", got \"")
+           << approximate.getValue() << "\"";
+  return success();
+}
 
 LogicalResult WhereOp::verify() {
   Type condElement = elementTypeOf(getCondition());
@@ -460,16 +524,90 @@ LogicalResult SplitOp::verify() {
   if (failed(verifyAxis(*this, "axis", getAxisAttr(), getInput())))
     return failure();
   int64_t numResults = getNumResults();
-  if (IntegerAttr numOutputs = getNumOutputsAttr())
-    if (numOutputs.getInt() != numResults)
+  bool hasSplitInput = !isNone(getSplitInput());
+  if (hasSplitInput && (getNumOutputsAttr() || getSplit()))
+    return emitOpError("has a 'split' input and the '")
+           << (getNumOutputsAttr() ? "num_outputs" : "split")
+           << "' attribute; at most one may be given";
+  if (getNumOutputsAttr() && getSplit())
+    return emitOpError("has both 'num_outputs' and 'split' attributes");
+  // The extent being split, when the input's rank and that dim are static.
+  int64_t extent = ShapedType::kDynamic, axis = getAxisOrDefault();
+  if (RankedTensorType type = ranked(getInput())) {
+    int64_t rank = type.getRank();
+    extent = type.getDimSize(axis < 0 ? axis + rank : axis);
+  }
+  if (IntegerAttr numOutputs = getNumOutputsAttr()) {
+    int64_t n = numOutputs.getInt();
+    if (n != numResults)
       return emitOpError("'num_outputs' = ")
-             << numOutputs.getInt() << " but the op has " << numResults
-             << " results";
+             << n << " but the op has " << numResults << " results";
+    // Opset 18: chunks of ceil(extent / n), the last one what is left.
+    int64_t chunk = n > 0 && !ShapedType::isDynamic(extent)
+                        ? llvm::divideCeil(extent, n)
+                        : 0;
+    if (chunk * (n - 1) > extent)
+      return emitOpError("'num_outputs' = ")
+             << n << " does not split dimension " << axis << " of extent "
+             << extent << ": chunks of " << chunk << " leave "
+             << extent - chunk * (n - 1) << " for the last output";
+  }
+  std::optional<Shape> sizes;
   if (std::optional<ArrayRef<int64_t>> split = getSplit())
-    if (static_cast<int64_t>(split->size()) != numResults)
-      return emitOpError("'split' has ")
-             << split->size() << " entries but the op has " << numResults
-             << " results";
+    sizes = Shape(split->begin(), split->end());
+  else if (hasSplitInput)
+    sizes = getConstantIntValues(getSplitInput(), 1 << 16);
+  if (sizes) {
+    StringRef what = hasSplitInput ? "the 'split' input" : "'split'";
+    if (static_cast<int64_t>(sizes->size()) != numResults)
+      return emitOpError() << what << " has " << sizes->size()
+                           << " entries but the op has " << numResults
+                           << " results";
+    int64_t total = 0;
+    for (int64_t size : *sizes) {
+      if (size < 0)
+        return emitOpError() << what << " has a negative size " << size;
+      total += size;
+    }
+    if (!ShapedType::isDynamic(extent) && total != extent)
+      return emitOpError() << what << " sums to " << total
+                           << " but dimension " << axis << " has extent "
+                           << extent;
+  } else if (!hasSplitInput && !getNumOutputsAttr() &&
+             !ShapedType::isDynamic(extent) && extent % numResults != 0) {
+    return emitOpError("dimension ")
+           << axis << " of extent " << extent << " does not split into "
+           << numResults << " equal parts";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Pad
+//===----------------------------------------------------------------------===//
+
+LogicalResult PadOp::verify() {
+  StringRef mode = getModeOrDefault();
+  if (!llvm::is_contained({"constant", "reflect", "edge", "wrap"}, mode))
+    return emitOpError("unknown 'mode' \"")
+           << mode << "\" (constant, reflect, edge or wrap)";
+  RankedTensorType data = ranked(getData());
+  RankedTensorType pads = ranked(getPads());
+  if (pads && pads.getRank() != 1)
+    return emitOpError("'pads' must be 1-D, got ") << pads;
+  int64_t numAxes = data ? data.getRank() : ShapedType::kDynamic;
+  if (!isNone(getAxes())) {
+    numAxes = ShapedType::kDynamic;
+    if (std::optional<Shape> axes = getConstantIntValues(getAxes(), 1 << 16)) {
+      numAxes = axes->size();
+      if (data && failed(verifyAxesList(*this, *axes, data.getRank())))
+        return failure();
+    }
+  }
+  if (pads && !ShapedType::isDynamic(numAxes) && !pads.isDynamicDim(0) &&
+      pads.getDimSize(0) != 2 * numAxes)
+    return emitOpError("'pads' has ")
+           << pads.getDimSize(0) << " entries, expected 2 x " << numAxes;
   return success();
 }
 

@@ -103,6 +103,40 @@ template <typename ReduceOpT> static OptShape inferReduce(ReduceOpT op) {
   return result;
 }
 
+/// Pad: each padded dim grows by its begin and end pads (negative ones crop).
+static OptShape inferPad(PadOp op) {
+  OptShape input = shapeOf(op.getData());
+  if (!input)
+    return std::nullopt;
+  int64_t rank = input->size();
+  Shape axes;
+  if (isNone(op.getAxes())) {
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  } else if (std::optional<Shape> given =
+                 getConstantIntValues(op.getAxes(), 256)) {
+    axes = *given;
+  } else {
+    return Shape(rank, ShapedType::kDynamic);
+  }
+  int64_t n = axes.size();
+  std::optional<Shape> pads =
+      getConstantIntValues(op.getPads(), 256);
+  Shape result(*input);
+  for (auto [i, axis] : llvm::enumerate(axes)) {
+    std::optional<int64_t> dim = normalizeAxis(axis, rank);
+    if (!dim)
+      return std::nullopt;
+    if (!pads || static_cast<int64_t>(pads->size()) != 2 * n ||
+        ShapedType::isDynamic(result[*dim])) {
+      result[*dim] = ShapedType::kDynamic;
+      continue;
+    }
+    int64_t extent = result[*dim] + (*pads)[i] + (*pads)[i + n];
+    result[*dim] = extent < 0 ? ShapedType::kDynamic : extent;
+  }
+  return result;
+}
+
 static OptShape inferFlatten(FlattenOp op) {
   OptShape input = shapeOf(op.getInput());
   if (!input)
@@ -329,7 +363,8 @@ static OptShape inferSingleResult(Operation *op) {
   return llvm::TypeSwitch<Operation *, OptShape>(op)
       .Case<SqrtOp, ReciprocalOp, NegOp, AbsOp, SigmoidOp, ReluOp, NotOp, ExpOp,
             LogOp, ErfOp, TanhOp, CosOp, SinOp, IdentityOp, CastOp, SoftmaxOp,
-            TriluOp, ClipOp>([](auto op) { return shapeOf(op->getOperand(0)); })
+            TriluOp, ClipOp, GeluOp>(
+          [](auto op) { return shapeOf(op->getOperand(0)); })
       .Case<AddOp, SubOp, MulOp, DivOp, PowOp, EqualOp, LessOp, GreaterOp,
             WhereOp, MaxOp, MinOp>(
           [](auto op) { return broadcastAll(op->getOperands()); })
@@ -350,8 +385,9 @@ static OptShape inferSingleResult(Operation *op) {
                             : std::nullopt);
         return Shape{end - start};
       })
-      .Case<ReduceMeanOp, ReduceSumOp, ReduceL2Op>(
-          [](auto op) { return inferReduce(op); })
+      .Case<ReduceMeanOp, ReduceSumOp, ReduceL2Op, ReduceMaxOp, ReduceMinOp,
+            ReduceProdOp>([](auto op) { return inferReduce(op); })
+      .Case(inferPad)
       .Case([](UnsqueezeOp op) { return inferSqueezeLike(op, true); })
       .Case([](SqueezeOp op) { return inferSqueezeLike(op, false); })
       .Case(inferMatMul)
@@ -425,8 +461,9 @@ Type mlir::peft::onnx_ir::inferResultElementType(Operation *op) {
       .Case([&](WhereOp where) { return elementOf(where.getOperand(1)); })
       .Case<SqrtOp, ReciprocalOp, NegOp, AbsOp, SigmoidOp, ReluOp, ExpOp, LogOp,
             ErfOp, TanhOp, CosOp, SinOp, IdentityOp, SoftmaxOp, TriluOp, ClipOp,
-            AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ReduceMeanOp,
-            ReduceSumOp, ReduceL2Op, UnsqueezeOp, SqueezeOp, MatMulOp, GemmOp,
+            GeluOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp,
+            ReduceMeanOp, ReduceSumOp, ReduceL2Op, ReduceMaxOp, ReduceMinOp,
+            ReduceProdOp, PadOp, UnsqueezeOp, SqueezeOp, MatMulOp, GemmOp,
             FlattenOp, ConcatOp, GatherOp, SliceOp, ReshapeOp, ExpandOp,
             TransposeOp, SplitOp, LayerNormalizationOp, MatMulNBitsOp>(
           [&](Operation *op) {

@@ -436,3 +436,116 @@ func.func @operand_count(%a: tensor<2x3xf32>) {
   %0 = "onnx.Gemm"(%a, %a) : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x2xf32>
   return
 }
+
+// -----
+
+// Opset 18: `axes` is an input; the attribute and the input together are not
+// an ONNX node.
+func.func @reduce_axes_twice(%x: tensor<2x3xf32>, %axes: tensor<1xi64>) {
+  // expected-error @+1 {{'onnx.ReduceMean' op has both the 'axes' attribute and an 'axes' input; at most one may be given}}
+  %0 = "onnx.ReduceMean"(%x, %axes) <{axes = array<i64: 1>}> : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axes_out_of_range(%x: tensor<2x3xf32>) {
+  %axes = onnx.initializer "axes" dense<2> : tensor<1xi64>
+  // expected-error @+1 {{'onnx.ReduceMax' op axis 2 is out of range [-2, 2) for rank 2}}
+  %0 = "onnx.ReduceMax"(%x, %axes) : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axes_repeated(%x: tensor<2x3xf32>) {
+  %none = onnx.none
+  // expected-error @+1 {{'onnx.ReduceMean' op axis -1 is given twice}}
+  %0 = "onnx.ReduceMean"(%x, %none) <{axes = array<i64: 1, -1>}> : (tensor<2x3xf32>, none) -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axes_type(%x: tensor<2x3xf32>, %axes: tensor<1xi32>) {
+  // expected-error @+1 {{'onnx.ReduceProd' op 'axes' input must be a 1-D tensor of i64, got 'tensor<1xi32>'}}
+  %0 = "onnx.ReduceProd"(%x, %axes) : (tensor<2x3xf32>, tensor<1xi32>) -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+// Opset 18 chunks of ceil(5 / 4) = 2 leave -1 for the fourth output.
+func.func @split_num_outputs_chunks(%x: tensor<5xf32>) {
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.Split' op 'num_outputs' = 4 does not split dimension 0 of extent 5: chunks of 2 leave -1 for the last output}}
+  %0:4 = "onnx.Split"(%x, %n) <{num_outputs = 4 : i64}> : (tensor<5xf32>, none) -> (tensor<?xf32>, tensor<?xf32>, tensor<?xf32>, tensor<?xf32>)
+  return
+}
+
+// -----
+
+func.func @split_num_outputs_and_input(%x: tensor<4xf32>) {
+  %s = onnx.initializer "s" dense<2> : tensor<2xi64>
+  // expected-error @+1 {{'onnx.Split' op has a 'split' input and the 'num_outputs' attribute; at most one may be given}}
+  %0:2 = "onnx.Split"(%x, %s) <{num_outputs = 2 : i64}> : (tensor<4xf32>, tensor<2xi64>) -> (tensor<2xf32>, tensor<2xf32>)
+  return
+}
+
+// -----
+
+func.func @split_input_sum(%x: tensor<4xf32>) {
+  %s = onnx.initializer "s" dense<[1, 2]> : tensor<2xi64>
+  // expected-error @+1 {{'onnx.Split' op the 'split' input sums to 3 but dimension 0 has extent 4}}
+  %0:2 = "onnx.Split"(%x, %s) : (tensor<4xf32>, tensor<2xi64>) -> (tensor<1xf32>, tensor<2xf32>)
+  return
+}
+
+// -----
+
+// Opset 13: without `split` the parts are equal.
+func.func @split_unequal(%x: tensor<5xf32>) {
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.Split' op dimension 0 of extent 5 does not split into 2 equal parts}}
+  %0:2 = "onnx.Split"(%x, %n) : (tensor<5xf32>, none) -> (tensor<?xf32>, tensor<?xf32>)
+  return
+}
+
+// -----
+
+func.func @pad_mode(%x: tensor<4xf32>) {
+  %p = onnx.initializer "p" dense<1> : tensor<2xi64>
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.Pad' op unknown 'mode' "mirror" (constant, reflect, edge or wrap)}}
+  %0 = "onnx.Pad"(%x, %p, %n, %n) <{mode = "mirror"}> : (tensor<4xf32>, tensor<2xi64>, none, none) -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @pad_length(%x: tensor<2x4xf32>) {
+  %p = onnx.initializer "p" dense<1> : tensor<2xi64>
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.Pad' op 'pads' has 2 entries, expected 2 x 2}}
+  %0 = "onnx.Pad"(%x, %p, %n, %n) : (tensor<2x4xf32>, tensor<2xi64>, none, none) -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @pad_axes(%x: tensor<2x4xf32>) {
+  %p = onnx.initializer "p" dense<1> : tensor<2xi64>
+  %a = onnx.initializer "a" dense<-3> : tensor<1xi64>
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.Pad' op axis -3 is out of range [-2, 2) for rank 2}}
+  %0 = "onnx.Pad"(%x, %p, %n, %a) : (tensor<2x4xf32>, tensor<2xi64>, none, tensor<1xi64>) -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @gelu_approximate(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'onnx.Gelu' op 'approximate' must be "none" or "tanh", got "fast"}}
+  %0 = "onnx.Gelu"(%x) <{approximate = "fast"}> : (tensor<4xf32>) -> tensor<4xf32>
+  return
+}

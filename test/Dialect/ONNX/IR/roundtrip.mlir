@@ -15,6 +15,30 @@ func.func @structural(%x: tensor<4xf32>) -> (tensor<4x8xf32>, none, tensor<4xf32
   return %w, %n#1, %n#0, %b : tensor<4x8xf32>, none, tensor<4xf32>, tensor<2xf32>
 }
 
+// -----
+
+// Opset 18-20 forms: Reduce* axes as an input, Split num_outputs, Pad with
+// axes and the wrap mode (19), Gelu (20).
+// CHECK-LABEL: func.func @opset18_forms
+func.func @opset18_forms(%x: tensor<2x5xf32>) {
+  %axes = onnx.initializer "axes" dense<1> : tensor<1xi64>
+  %pads = onnx.initializer "pads" dense<[1, 2]> : tensor<2xi64>
+  %none = onnx.none
+  // CHECK: "onnx.ReduceMax"(%{{.*}}, %{{.*}}) <{keepdims = 0 : i64}> : (tensor<2x5xf32>, tensor<1xi64>) -> tensor<2xf32>
+  %0 = "onnx.ReduceMax"(%x, %axes) <{keepdims = 0 : i64}> : (tensor<2x5xf32>, tensor<1xi64>) -> tensor<2xf32>
+  // CHECK: "onnx.ReduceMin"(%{{.*}}, %{{.*}}) : (tensor<2x5xf32>, tensor<1xi64>) -> tensor<2x1xf32>
+  %1 = "onnx.ReduceMin"(%x, %axes) : (tensor<2x5xf32>, tensor<1xi64>) -> tensor<2x1xf32>
+  // CHECK: "onnx.ReduceProd"(%{{.*}}, %{{.*}}) <{axes = array<i64: 0>}> : (tensor<2x5xf32>, none) -> tensor<1x5xf32>
+  %2 = "onnx.ReduceProd"(%x, %none) <{axes = array<i64: 0>}> : (tensor<2x5xf32>, none) -> tensor<1x5xf32>
+  // CHECK: "onnx.Split"(%{{.*}}, %{{.*}}) <{axis = 1 : i64, num_outputs = 2 : i64}> : (tensor<2x5xf32>, none) -> (tensor<2x3xf32>, tensor<2x2xf32>)
+  %3:2 = "onnx.Split"(%x, %none) <{axis = 1 : i64, num_outputs = 2 : i64}> : (tensor<2x5xf32>, none) -> (tensor<2x3xf32>, tensor<2x2xf32>)
+  // CHECK: "onnx.Pad"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{mode = "wrap"}> : (tensor<2x5xf32>, tensor<2xi64>, none, tensor<1xi64>) -> tensor<2x8xf32>
+  %4 = "onnx.Pad"(%x, %pads, %none, %axes) <{mode = "wrap"}> : (tensor<2x5xf32>, tensor<2xi64>, none, tensor<1xi64>) -> tensor<2x8xf32>
+  // CHECK: "onnx.Gelu"(%{{.*}}) <{approximate = "tanh"}> : (tensor<2x5xf32>) -> tensor<2x5xf32>
+  %5 = "onnx.Gelu"(%x) <{approximate = "tanh"}> : (tensor<2x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
 {-#
   dialect_resources: {
     builtin: {

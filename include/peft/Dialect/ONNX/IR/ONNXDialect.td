@@ -111,7 +111,8 @@ class ONNX_BinaryOp<string opType, string summaryText,
   let results = (outs AnyTensor:$C);
 }
 // Reductions (opset 13/18): `axes` is an attribute in older opsets and an
-// optional input in newer ones; both are declared.
+// optional input in newer ones (ReduceSum from 13, the others from 18); both
+// are declared, and at most one may be given.
 class ONNX_ReduceOp<string opType, string summaryText>
     : ONNX_Op<opType, 2, 1, [Pure]> {
   let summary = summaryText;
@@ -119,6 +120,7 @@ class ONNX_ReduceOp<string opType, string summaryText>
                    ONNX_IntsAttr:$axes, ONNX_IntAttr:$keepdims,
                    ONNX_IntAttr:$noop_with_empty_axes);
   let results = (outs AnyTensor:$reduced);
+  let hasVerifier = 1;
   let onnxExtraClassDeclaration = [{
     int64_t getKeepdimsOrDefault() {
       return getKeepdimsAttr() ? getKeepdimsAttr().getInt() : 1;

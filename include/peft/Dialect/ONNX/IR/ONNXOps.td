@@ -142,6 +142,13 @@ def ONNX_NotOp : ONNX_UnaryXYOp<"Not", "logical not"> {
   let hasFolder = 1;
 }
 def ONNX_ExpOp : ONNX_UnaryIOOp<"Exp", "exponential">;
+def ONNX_GeluOp : ONNX_UnaryXYOp<"Gelu", "Gaussian error linear unit (opset 20)"> {
+  let description = [{
+    `approximate` is `none` (default: x·Φ(x) with erf) or `tanh`.
+  }];
+  let arguments = (ins AnyTensor:$X, ONNX_StringAttr:$approximate);
+  let hasVerifier = 1;
+}
 def ONNX_LogOp : ONNX_UnaryIOOp<"Log", "natural logarithm">;
 def ONNX_ErfOp : ONNX_UnaryIOOp<"Erf", "error function">;
 def ONNX_TanhOp : ONNX_UnaryIOOp<"Tanh", "hyperbolic tangent">;
@@ -313,6 +320,9 @@ def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization", 3, 3, [Pure]> {
 def ONNX_ReduceMeanOp : ONNX_ReduceOp<"ReduceMean", "mean over `axes`">;
 def ONNX_ReduceSumOp : ONNX_ReduceOp<"ReduceSum", "sum over `axes`">;
 def ONNX_ReduceL2Op : ONNX_ReduceOp<"ReduceL2", "L2 norm over `axes`">;
+def ONNX_ReduceMaxOp : ONNX_ReduceOp<"ReduceMax", "maximum over `axes`">;
+def ONNX_ReduceMinOp : ONNX_ReduceOp<"ReduceMin", "minimum over `axes`">;
+def ONNX_ReduceProdOp : ONNX_ReduceOp<"ReduceProd", "product over `axes`">;
 
 //===----------------------------------------------------------------------===//
 // Shape manipulation and indexing
@@ -425,6 +435,27 @@ def ONNX_SplitOp : ONNX_Op<"Split", 2, -1, [Pure]> {
   let onnxExtraClassDeclaration = [{
     int64_t getAxisOrDefault() {
       return getAxisAttr() ? getAxisAttr().getInt() : 0;
+    }
+  }];
+}
+
+def ONNX_PadOp : ONNX_Op<"Pad", 4, 1, [Pure]> {
+  let summary = "pads (or, with negative pads, crops) each dimension";
+  let description = [{
+    `pads` is a 1-D i64 input `[begin_0, ..., begin_n, end_0, ..., end_n]`
+    over the dimensions named by the optional `axes` input (opset 18; all
+    dimensions when absent). `mode` is `constant` (default, filled with the
+    optional scalar `constant_value`, else 0), `reflect`, `edge` or `wrap`
+    (opset 19).
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$pads,
+                   ONNX_OptTensor:$constant_value, ONNX_OptTensor:$axes,
+                   ONNX_StringAttr:$mode);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    ::llvm::StringRef getModeOrDefault() {
+      return getModeAttr() ? getModeAttr().getValue() : "constant";
     }
   }];
 }

@@ -1,0 +1,205 @@
+//===- Pad.cpp - onnx Pad to linalg ---------------------------------------===//
+//
+// Pad (opsets 13-21: constant, reflect, edge and wrap modes, the optional
+// `axes` input of opset 18, negative pads that crop) as one linalg.generic
+// over the output that reads the input at a source index computed per dim.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ShapeUtils.h"
+#include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
+#include "peft/Dialect/ONNX/IR/ONNXOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::peft;
+using namespace mlir::peft::onnx_to_linalg;
+
+namespace {
+
+enum class PadMode { Constant, Reflect, Edge, Wrap };
+
+/// `x mod n` in [0, n) for index values (n > 0).
+Value positiveRem(OpBuilder &b, Location loc, Value x, Value n) {
+  Value rem = arith::RemSIOp::create(b, loc, x, n);
+  Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                         rem, indexConstant(b, loc, 0));
+  return arith::SelectOp::create(b, loc, negative,
+                                 arith::AddIOp::create(b, loc, rem, n), rem);
+}
+
+/// min(max(x, 0), n - 1).
+Value clampIndex(OpBuilder &b, Location loc, Value x, Value n) {
+  Value last = arith::SubIOp::create(b, loc, n, indexConstant(b, loc, 1));
+  Value low = arith::MaxSIOp::create(b, loc, x, indexConstant(b, loc, 0));
+  return arith::MinSIOp::create(b, loc, low, last);
+}
+
+/// The input index that output index `src` (already shifted by the begin
+/// pad) reads in `mode` for an extent `n`.
+Value sourceIndex(OpBuilder &b, Location loc, PadMode mode, Value src,
+                  Value n) {
+  switch (mode) {
+  case PadMode::Constant:
+  case PadMode::Edge:
+    return clampIndex(b, loc, src, n);
+  case PadMode::Wrap:
+    return positiveRem(b, loc, src, n);
+  case PadMode::Reflect: {
+    // Period 2(n - 1): 0 1 .. n-1 n-2 .. 1 | 0 1 ..; a single element
+    // reflects onto itself.
+    Value one = indexConstant(b, loc, 1);
+    Value nMinus1 = arith::SubIOp::create(b, loc, n, one);
+    Value period = arith::MaxSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, nMinus1, nMinus1), one);
+    Value m = positiveRem(b, loc, src, period);
+    Value inFirstHalf =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, m, n);
+    return arith::SelectOp::create(
+        b, loc, inFirstHalf, m, arith::SubIOp::create(b, loc, period, m));
+  }
+  }
+  llvm_unreachable("unknown pad mode");
+}
+
+/// Pad with constant `pads` (and `axes`); `constant_value` may be a run-time
+/// scalar.
+struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
+  using ONNXConversion::ONNXConversion;
+
+  LogicalResult
+  matchAndRewrite(onnx_ir::PadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value data = adaptor.getData();
+    auto dataType = dyn_cast<RankedTensorType>(data.getType());
+    RankedTensorType type = convertResult(op.getOutput());
+    if (!dataType || !type)
+      return rewriter.notifyMatchFailure(op, "unranked operand or result");
+    int64_t rank = dataType.getRank();
+    std::optional<PadMode> mode =
+        llvm::StringSwitch<std::optional<PadMode>>(op.getModeOrDefault())
+            .Case("constant", PadMode::Constant)
+            .Case("reflect", PadMode::Reflect)
+            .Case("edge", PadMode::Edge)
+            .Case("wrap", PadMode::Wrap)
+            .Default(std::nullopt);
+    if (!mode)
+      return rewriter.notifyMatchFailure(op, "unknown mode");
+
+    SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    if (!onnx_ir::isNone(op.getAxes())) {
+      std::optional<SmallVector<int64_t>> given =
+          getConstantInts(op.getAxes(), adaptor.getAxes());
+      if (!given)
+        return rewriter.notifyMatchFailure(op, "axes is not a constant");
+      axes = *given;
+    }
+    int64_t n = axes.size();
+    std::optional<SmallVector<int64_t>> pads =
+        getConstantInts(op.getPads(), adaptor.getPads());
+    if (!pads || static_cast<int64_t>(pads->size()) != 2 * n)
+      return rewriter.notifyMatchFailure(op, "pads is not a constant of 2 x "
+                                             "len(axes) entries");
+    SmallVector<int64_t> begin(rank, 0), end(rank, 0);
+    for (auto [i, axis] : llvm::enumerate(axes)) {
+      std::optional<int64_t> dim = normalizeAxis(axis, rank);
+      if (!dim)
+        return rewriter.notifyMatchFailure(op, "axis out of range");
+      begin[*dim] = (*pads)[i];
+      end[*dim] = (*pads)[i + n];
+    }
+
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    Type elementType = dataType.getElementType();
+    Value fill;
+    if (*mode == PadMode::Constant) {
+      if (onnx_ir::isNone(op.getConstantValue())) {
+        fill = createZero(b, loc, elementType);
+      } else {
+        auto valueType =
+            dyn_cast<RankedTensorType>(adaptor.getConstantValue().getType());
+        if (!valueType || !valueType.hasStaticShape() ||
+            valueType.getNumElements() != 1 ||
+            valueType.getElementType() != elementType)
+          return rewriter.notifyMatchFailure(op, "constant_value not a scalar");
+        fill = extractElement(b, loc, adaptor.getConstantValue(), 0);
+      }
+    }
+
+    SmallVector<OpFoldResult> sizes;
+    SmallVector<Value> extents;
+    for (int64_t d = 0; d < rank; ++d) {
+      OpFoldResult size = getSize(b, loc, data, d);
+      extents.push_back(toIndex(b, loc, size));
+      int64_t grow = begin[d] + end[d];
+      if (std::optional<int64_t> known = getConstantIntValue(size)) {
+        if (*known + grow < 0)
+          return rewriter.notifyMatchFailure(op, "pads crop below zero");
+        sizes.push_back(b.getIndexAttr(*known + grow));
+      } else {
+        sizes.push_back(b.createOrFold<arith::AddIOp>(
+            loc, extents.back(), indexConstant(b, loc, grow)));
+      }
+    }
+    Value empty = createEmpty(b, loc, sizes, elementType);
+    auto map = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+    Value result =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{empty.getType()}, ValueRange{},
+            ValueRange{empty}, ArrayRef<AffineMap>{map},
+            parallelIterators(rank),
+            [&](OpBuilder &nb, Location l, ValueRange) {
+              SmallVector<Value> indices;
+              Value inside;
+              for (int64_t d = 0; d < rank; ++d) {
+                Value i = linalg::IndexOp::create(nb, l, d);
+                if (begin[d] <= 0 && end[d] <= 0) {
+                  // Only cropped (or untouched): a shifted read.
+                  indices.push_back(nb.createOrFold<arith::AddIOp>(
+                      l, i, indexConstant(nb, l, -begin[d])));
+                  continue;
+                }
+                // Negative pads crop first; the mode then pads the cropped
+                // extent (as onnxruntime does).
+                int64_t cropBegin = std::max<int64_t>(-begin[d], 0);
+                int64_t cropEnd = std::max<int64_t>(-end[d], 0);
+                Value extent = nb.createOrFold<arith::SubIOp>(
+                    l, extents[d], indexConstant(nb, l, cropBegin + cropEnd));
+                Value src = arith::SubIOp::create(
+                    nb, l, i,
+                    indexConstant(nb, l, std::max<int64_t>(begin[d], 0)));
+                indices.push_back(nb.createOrFold<arith::AddIOp>(
+                    l, sourceIndex(nb, l, *mode, src, extent),
+                    indexConstant(nb, l, cropBegin)));
+                if (*mode != PadMode::Constant)
+                  continue;
+                Value low = arith::CmpIOp::create(
+                    nb, l, arith::CmpIPredicate::sge, src,
+                    indexConstant(nb, l, 0));
+                Value high = arith::CmpIOp::create(
+                    nb, l, arith::CmpIPredicate::slt, src, extent);
+                Value both = arith::AndIOp::create(nb, l, low, high);
+                inside =
+                    inside ? arith::AndIOp::create(nb, l, inside, both) : both;
+              }
+              Value v = tensor::ExtractOp::create(nb, l, data, indices);
+              if (inside)
+                v = arith::SelectOp::create(nb, l, inside, v, fill);
+              linalg::YieldOp::create(nb, l, v);
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, castTo(b, loc, result, type));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::peft::populateONNXPadToLinalgPatterns(
+    const TypeConverter &converter, RewritePatternSet &patterns) {
+  patterns.add<PadLowering>(converter, patterns.getContext());
+}

@@ -1,0 +1,240 @@
+"""Models at current opsets (18-21): onnx's own version converter, and single ops.
+
+Each generated model of test/models/gen_models.py exported at opset 17 is
+converted to opsets 18 and 21 by `onnx.version_converter` (its IR version
+kept, as a user's converted model would be), then imported, run on our CPU
+JIT against onnxruntime (<= 1e-4 of the largest reference magnitude), exported
+(onnx.checker full_check; onnxruntime on the export equals onnxruntime on the
+original), and raised: `raise_linear` finds the same linears and roles as at
+opset 17.
+
+The operators whose form changed at opsets 18-20 (Reduce* with an `axes`
+input, Split with `num_outputs`, Pad with `axes` and the `wrap` mode, Gelu)
+run as single-node models against onnxruntime, and the bad forms give
+located errors.
+
+  PYTHONPATH=build/python_packages ~/.cache/peft-mlir/venv/bin/python \\
+      -m pytest -q -p no:cacheprovider test/models/test_current_opsets.py
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnx.checker
+import onnx.helper as oh
+import onnx.numpy_helper
+import onnx.shape_inference
+import onnx.version_converter
+import peft_mlir
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import gen_models  # noqa: E402
+
+RTOL = 1e-4
+MODELS = ["llama_opset17", "llama_opset17_nofold", "gpt2_conv1d_opset17",
+          "gpt2_matmul_opset17", "bert_opset17"]
+OPSETS = [18, 21]
+
+
+def max_rel_error(actual, expected):
+    assert sorted(actual) == sorted(expected)
+    worst = 0.0
+    for name, ref in expected.items():
+        got = actual[name]
+        assert got.dtype == ref.dtype and got.shape == ref.shape, name
+        if ref.size == 0:
+            continue
+        scale = max(float(np.max(np.abs(ref.astype(np.float64)))), 1e-30)
+        err = float(np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64))))
+        worst = max(worst, err / scale)
+    return worst
+
+
+def linears(module):
+    module.raise_linear()
+    return sorted((l.path, l.role) for l in module.linears())
+
+
+@pytest.fixture(scope="module")
+def converted(onnx_models, model_entry, tmp_path_factory):
+    """converted(name, opset) -> (path, inputs) of the model raised to `opset`."""
+    out = tmp_path_factory.mktemp("current_opsets")
+    cache = {}
+
+    def get(name, opset):
+        if (name, opset) not in cache:
+            entry = model_entry(name)
+            model = onnx.load(str(onnx_models / entry["file"]))
+            raised = onnx.version_converter.convert_version(model, opset)
+            raised.ir_version = model.ir_version
+            onnx.checker.check_model(raised, full_check=True)
+            path = out / f"{name}_to{opset}.onnx"
+            onnx.save(raised, str(path))
+            cache[name, opset] = (path, dict(np.load(onnx_models / entry["inputs_file"])))
+        return cache[name, opset]
+
+    return get
+
+
+@pytest.mark.parametrize("opset", OPSETS)
+@pytest.mark.parametrize("name", MODELS)
+def test_converted_model(converted, run_ort, onnx_models, model_entry, tmp_path, name, opset):
+    path, inputs = converted(name, opset)
+    model = onnx.load(str(path))
+    assert [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] == [opset]
+
+    module = peft_mlir.import_onnx(str(path))
+    text = str(module)
+    # Every value is typed after import: no unranked tensor, no unknown element type.
+    assert "tensor<*x" not in text and "xnone>" not in text, name
+    reference = run_ort(path, inputs)
+    assert max_rel_error(module.run(inputs), reference) <= RTOL
+
+    exported = tmp_path / "exported.onnx"
+    peft_mlir.import_onnx(str(path)).export_onnx(str(exported))
+    written = onnx.load(str(exported))
+    onnx.checker.check_model(written, full_check=True)
+    assert [o.version for o in written.opset_import if o.domain in ("", "ai.onnx")] == [opset]
+    again = run_ort(exported, inputs)
+    for key, ref in reference.items():
+        np.testing.assert_array_equal(again[key], ref)
+
+    base = peft_mlir.import_onnx(str(onnx_models / model_entry(name)["file"]))
+    assert linears(peft_mlir.import_onnx(str(path))) == linears(base)
+
+
+#
+# Single operators in their opset-18+ forms, against onnxruntime.
+#
+
+def single_node_model(path, opset, node, inputs, outputs, initializers=()):
+    graph = oh.make_graph([node], "g", inputs, outputs, list(initializers))
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", opset)])
+    model.ir_version = 8 if opset <= 18 else 9
+    # Outputs declared without a shape get the one ONNX infers.
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    for out, typed in zip(model.graph.output, inferred.graph.output):
+        out.type.CopyFrom(typed.type)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
+    return path
+
+
+def i64(name, values):
+    return onnx.numpy_helper.from_array(np.asarray(values, np.int64), name)
+
+
+def f32_info(name, shape):
+    return oh.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shape)
+
+
+def check_single(tmp_path, run_ort, path, feeds):
+    module = peft_mlir.import_onnx(str(path))
+    reference = run_ort(path, feeds)
+    assert max_rel_error(module.run(feeds), reference) <= RTOL
+    exported = tmp_path / "exported.onnx"
+    peft_mlir.import_onnx(str(path)).export_onnx(str(exported))
+    onnx.checker.check_model(onnx.load(str(exported)), full_check=True)
+    again = run_ort(exported, feeds)
+    for key, ref in reference.items():
+        np.testing.assert_array_equal(again[key], ref)
+
+
+RNG = np.random.default_rng(18)
+X = RNG.standard_normal((2, 3, 5)).astype(np.float32)
+
+
+@pytest.mark.parametrize("op", ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
+                                "ReduceProd", "ReduceL2"])
+@pytest.mark.parametrize("axes,keepdims", [([1], 1), ([-1, 0], 0), ([], 1)])
+def test_reduce_axes_input(tmp_path, run_ort, op, axes, keepdims):
+    node = oh.make_node(op, ["x", "axes"], ["y"], keepdims=keepdims)
+    path = single_node_model(tmp_path / "m.onnx", 18, node, [f32_info("x", ["a", 3, 5])],
+                             [f32_info("y", None)], [i64("axes", axes)])
+    check_single(tmp_path, run_ort, path, {"x": X})
+
+
+@pytest.mark.parametrize("op", ["ReduceMax", "ReduceMin", "ReduceProd"])
+def test_reduce_axes_attribute(tmp_path, run_ort, op):
+    node = oh.make_node(op, ["x"], ["y"], axes=[2], keepdims=0)
+    path = single_node_model(tmp_path / "m.onnx", 17, node, [f32_info("x", [2, 3, 5])],
+                             [f32_info("y", None)])
+    check_single(tmp_path, run_ort, path, {"x": X})
+
+
+@pytest.mark.parametrize("extent,n", [(6, 3), (5, 3), (7, 4)])
+def test_split_num_outputs(tmp_path, run_ort, extent, n):
+    names = [f"y{i}" for i in range(n)]
+    node = oh.make_node("Split", ["x"], names, axis=1, num_outputs=n)
+    path = single_node_model(tmp_path / "m.onnx", 18, node, [f32_info("x", [2, extent])],
+                             [f32_info(y, None) for y in names])
+    check_single(tmp_path, run_ort, path,
+                 {"x": RNG.standard_normal((2, extent)).astype(np.float32)})
+
+
+@pytest.mark.parametrize("mode,opset", [("constant", 18), ("reflect", 18), ("edge", 18),
+                                        ("wrap", 19)])
+@pytest.mark.parametrize("axes,pads", [(None, [0, 1, 2, 0, 2, 1]), ([-1], [2, 3]),
+                                       ([1, 2], [1, -1, 0, 2])])
+def test_pad(tmp_path, run_ort, mode, opset, axes, pads):
+    inputs = ["x", "pads", "value" if mode == "constant" else ""]
+    inits = [i64("pads", pads)]
+    if mode == "constant":
+        inits.append(onnx.numpy_helper.from_array(np.array(1.5, np.float32), "value"))
+    if axes is not None:
+        inputs.append("axes")
+        inits.append(i64("axes", axes))
+    node = oh.make_node("Pad", inputs, ["y"], mode=mode)
+    path = single_node_model(tmp_path / "m.onnx", opset, node, [f32_info("x", ["a", 3, 5])],
+                             [f32_info("y", None)], inits)
+    check_single(tmp_path, run_ort, path, {"x": X})
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu(tmp_path, run_ort, approximate):
+    node = oh.make_node("Gelu", ["x"], ["y"], approximate=approximate)
+    path = single_node_model(tmp_path / "m.onnx", 20, node, [f32_info("x", ["a", 3, 5])],
+                             [f32_info("y", None)])
+    check_single(tmp_path, run_ort, path, {"x": 3 * X})
+
+
+#
+# Bad input: located diagnostics, never a crash.
+#
+
+def test_reduce_runtime_axes_of_unknown_length(tmp_path):
+    node = oh.make_node("ReduceMean", ["x", "axes"], ["y"], name="/model/norm/ReduceMean")
+    path = single_node_model(
+        tmp_path / "m.onnx", 18, node,
+        [f32_info("x", [2, 3, 5]), oh.make_tensor_value_info("axes", onnx.TensorProto.INT64, ["n"])],
+        [f32_info("y", ["p", "q", "r"])])
+    module = peft_mlir.import_onnx(str(path))
+    with pytest.raises(peft_mlir.PeftError, match="/model/norm/ReduceMean"):
+        module.run({"x": X, "axes": np.array([1], np.int64)})
+
+
+def test_reduce_axes_out_of_range(tmp_path):
+    node = oh.make_node("ReduceMax", ["x", "axes"], ["y"], name="/bad/ReduceMax")
+    graph = oh.make_graph([node], "g", [f32_info("x", [2, 3, 5])], [f32_info("y", None)],
+                          [i64("axes", [3])])
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 18)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(peft_mlir.PeftError, match=r"/bad/ReduceMax.*axis 3 is out of range"):
+        peft_mlir.import_onnx(str(tmp_path / "m.onnx"))
+
+
+def test_split_num_outputs_too_many(tmp_path):
+    node = oh.make_node("Split", ["x"], ["a", "b", "c", "d"], axis=1, num_outputs=4,
+                        name="/bad/Split")
+    graph = oh.make_graph([node], "g", [f32_info("x", [2, 5])],
+                          [f32_info(n, None) for n in "abcd"])
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 18)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(peft_mlir.PeftError, match=r"/bad/Split.*does not split dimension 1"):
+        peft_mlir.import_onnx(str(tmp_path / "m.onnx"))
