@@ -493,3 +493,30 @@ def test_lora_bank_runtime(export_and_run, rng, offsets):
     want = bank_reference(x, base, a, b, offsets, scales, ids)
     np.testing.assert_allclose(ort_y, want, **TOL)
     np.testing.assert_allclose(jit_y, ort_y, **TOL)
+
+
+def test_f16_bank_in_onnxruntime(export_and_run):
+    """An f16 routed bank (ranks 2 and 3, one row group without a task):
+    onnxruntime on the export and our JIT both give the float64 formula
+    within f16 rounding (2 ulps of the largest output)."""
+    text = '''func.func @main(%x: tensor<?x3x8xf16> {onnx.name = "x"}, %ids: tensor<?xi64> {onnx.name = "task_ids"}) -> (tensor<?x3x8xf16> {onnx.name = "y"}) {
+  %w = arith.constant dense<0.125> : tensor<8x8xf16>
+  %a = arith.constant dense<0.25> : tensor<5x8xf16>
+  %b = arith.constant dense<0.5> : tensor<8x5xf16>
+  %y = peft.linear %x, %w layout out_in role q path "m.q" : tensor<?x3x8xf16>, tensor<8x8xf16> -> tensor<?x3x8xf16>
+  %z = peft.lora_bank %x, %y, %a, %b task_ids %ids tasks ["a", "b"] ranks [2, 3] scales [2.0, 0.5]
+         : tensor<?x3x8xf16>, tensor<?x3x8xf16>, tensor<5x8xf16>, tensor<8x5xf16>, tensor<?xi64>
+  return %z : tensor<?x3x8xf16>
+}
+'''
+    x = np.random.default_rng(0).standard_normal((3, 3, 8)).astype(np.float16)
+    ids = np.array([1, -1, 0], np.int64)
+    _, ort_y, jit_y = export_and_run(text, {"x": x, "task_ids": ids})
+    xd = x.astype(np.float64)
+    want = xd @ np.full((8, 8), 0.125).T
+    for g, (rank, scale) in ((0, (3, 0.5)), (2, (2, 2.0))):
+        want[g] += scale * (xd[g] @ np.full((rank, 8), 0.25).T) @ np.full((8, rank), 0.5).T
+    tol = 2 * 2.0 ** -10 * float(np.max(np.abs(want)))
+    for got in (ort_y, jit_y):
+        assert got.dtype == np.float16
+        assert float(np.max(np.abs(got.astype(np.float64) - want))) <= tol
