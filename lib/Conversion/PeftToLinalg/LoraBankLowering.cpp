@@ -194,22 +194,35 @@ GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids, Value numGroups,
   return {starts, scan.getResult(0)};
 }
 
-/// The transposed adapters of a static bank with constant A and B, one
-/// contiguous constant per task (a column slice of one stacked Aᵀ would be
-/// strided, which the CPU micro-kernel reads through a packing copy on every
-/// call), each task's rank zero-padded to a multiple of 8 (the micro-kernel's
+/// The transposed adapters of a static bank with constant A and B, each
+/// task's contiguous (a column slice of one stacked Aᵀ would be strided,
+/// which the CPU micro-kernel reads through a packing copy on every call),
+/// each task's rank zero-padded to a multiple of 8 (the micro-kernel's
 /// narrowest register tile: a rank of 51 would otherwise end in 1-wide
-/// tiles); the padding contributes exact zeros. Null when A or B is not a
+/// tiles); the padding contributes exact zeros. Either one constant per
+/// task (`perTask`, for the unrolled form) or, for the loop form, all
+/// tasks' padded Aᵀ side by side in one [in, Σ r'] constant (read through
+/// strided slices: a contiguous flat layout needs a memref.expand_shape of
+/// a dynamic extent, which crashes MLIR 22's expand-strided-metadata) and
+/// their Bᵀ rows in one [Σ r', out] constant. Null when A or B is not a
 /// readable constant.
 struct TaskAdapters {
-  SmallVector<Value> aT, bT;  // per task: [in, r'], [r', out]; null: rank 0
-  SmallVector<int64_t> ranks; // r', the padded ranks
+  SmallVector<Value> aT, bT;    // perTask: [in, r'], [r', out]; null: rank 0
+  Value aStack, bStack;         // else: [in, Σ r'], [Σ r', out]
+  SmallVector<int64_t> ranks;   // r', the padded ranks
+  SmallVector<int64_t> offsets; // Σ_{u<t} r'_u
 };
 
 constexpr int64_t kRankTile = 8;
 
+/// Static banks of more tasks than this are lowered as a loop over tasks
+/// (dynamic ranks) rather than unrolled: the unrolled form chains every
+/// task's writes to the shared buffers, which one-shot bufferization
+/// analyses in time quadratic in the tasks.
+constexpr int64_t kUnrollTasks = 8;
+
 std::optional<TaskAdapters> splitConstantBank(OpBuilder &b, Location loc,
-                                              LoraBankOp op) {
+                                              LoraBankOp op, bool perTask) {
   std::optional<Weight> aWeight = Weight::lookup(op.getLoraA());
   std::optional<Weight> bWeight = Weight::lookup(op.getLoraB());
   auto aType = op.getLoraA().getType(), bType = op.getLoraB().getType();
@@ -227,11 +240,41 @@ std::optional<TaskAdapters> splitConstantBank(OpBuilder &b, Location loc,
   Type elementType = aType.getElementType();
   std::string name = aWeight->getName().empty() ? std::string("bank")
                                                 : aWeight->getName().str();
+  auto constant = [&](ArrayRef<int64_t> shape, ArrayRef<double> values,
+                      const Twine &suffix) {
+    return arith::ConstantOp::create(
+        b, loc,
+        cast<TypedAttr>(
+            createWeightBlob<double>(RankedTensorType::get(shape, elementType),
+                                     values, (name + suffix).str())));
+  };
   TaskAdapters tasks;
+  int64_t width = 0;
   for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t) {
-    int64_t rank = offsets[t + 1] - offsets[t];
-    int64_t padded = llvm::divideCeil(rank, kRankTile) * kRankTile;
-    tasks.ranks.push_back(padded);
+    tasks.offsets.push_back(width);
+    tasks.ranks.push_back(
+        llvm::divideCeil(offsets[t + 1] - offsets[t], kRankTile) * kRankTile);
+    width += tasks.ranks.back();
+  }
+  // The stacked form: at least one column, for a bank of rank-0 tasks.
+  int64_t columns = std::max<int64_t>(width, 1);
+  std::vector<double> aStack, bStack;
+  if (!perTask) {
+    aStack.assign(in * columns, 0.0);
+    bStack.assign(columns * out, 0.0);
+  }
+  for (int64_t t = 0, e = op.getNumTasks(); t < e; ++t) {
+    int64_t rank = offsets[t + 1] - offsets[t], padded = tasks.ranks[t];
+    if (!perTask) {
+      for (int64_t k = 0; k < rank; ++k) {
+        int64_t from = offsets[t] + k, to = tasks.offsets[t] + k;
+        for (int64_t i = 0; i < in; ++i)
+          aStack[i * columns + to] = (*a)[from * in + i];
+        for (int64_t o = 0; o < out; ++o)
+          bStack[to * out + o] = (*bValues)[o * total + from];
+      }
+      continue;
+    }
     if (rank == 0) {
       tasks.aT.push_back(Value());
       tasks.bT.push_back(Value());
@@ -245,17 +288,13 @@ std::optional<TaskAdapters> splitConstantBank(OpBuilder &b, Location loc,
       for (int64_t o = 0; o < out; ++o)
         bT[k * out + o] = (*bValues)[o * total + from];
     }
-    auto constant = [&](ArrayRef<int64_t> shape, ArrayRef<double> values,
-                        const Twine &suffix) {
-      return arith::ConstantOp::create(
-          b, loc,
-          cast<TypedAttr>(createWeightBlob<double>(
-              RankedTensorType::get(shape, elementType), values,
-              (name + suffix).str())));
-    };
     tasks.aT.push_back(constant({in, padded}, aT, ".task" + Twine(t) + "_t"));
     tasks.bT.push_back(
         constant({padded, out}, bT, ".task" + Twine(t) + "_b_t"));
+  }
+  if (!perTask) {
+    tasks.aStack = constant({in, columns}, aStack, "_t_padded");
+    tasks.bStack = constant({columns, out}, bStack, "_b_t_padded");
   }
   return tasks;
 }
@@ -291,8 +330,9 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     // One contiguous, padded constant per task for a constant static bank;
     // else the transposed stacks [in, R] and [R, out], sliced per task.
     std::optional<TaskAdapters> split;
+    bool unrolled = !op.isRuntime() && op.getNumTasks() <= kUnrollTasks;
     if (!op.isRuntime())
-      split = splitConstantBank(rewriter, loc, op);
+      split = splitConstantBank(rewriter, loc, op, /*perTask=*/unrolled);
     Value aT =
         split ? Value() : transposedAdapter(rewriter, loc, adaptor.getLoraA());
     Value bT =
@@ -364,7 +404,7 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
                                 ArrayRef<OpFoldResult>{routedRows, c.out},
                                 c.accType)};
 
-    if (!op.isRuntime()) {
+    if (unrolled) {
       // Unrolled over the tasks: static ranks and shapes.
       SmallVector<int64_t> offsets = op.getRankOffsetValues();
       int64_t in = cast<RankedTensorType>(c.x.getType()).getDimSize(1);
@@ -391,20 +431,47 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
                     aTask, bTask, rewriter.getIndexAttr(rank));
       }
     } else {
+      // A loop over the tasks, their ranks read from vectors: the runtime
+      // bank's offsets, or a large static bank's padded blocks.
+      auto i64Vector = [&](ArrayRef<int64_t> values) -> Value {
+        SmallVector<Attribute> attrs;
+        for (int64_t v : values)
+          attrs.push_back(rewriter.getI64IntegerAttr(v));
+        auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                          rewriter.getI64Type());
+        return arith::ConstantOp::create(rewriter, loc, type,
+                                         DenseElementsAttr::get(type, attrs));
+      };
       Value offsets = adaptor.getRankOffsets();
+      Value taskOffsets, ranks;
+      if (split) {
+        taskOffsets = i64Vector(split->offsets);
+        ranks = i64Vector(split->ranks);
+      } else if (!op.isRuntime()) {
+        offsets = offsetVector;
+      }
       Value zero = indexConstant(rewriter, loc, 0);
       auto loop = scf::ForOp::create(
           rewriter, loc, zero, numTasks, one, ValueRange(buffers),
           [&](OpBuilder &b, Location l, Value t, ValueRange args) {
-            Value offset = element(b, l, offsets, t);
-            Value rank = arith::SubIOp::create(
-                b, l,
-                element(b, l, offsets, arith::AddIOp::create(b, l, t, one)),
-                offset);
-            Value aTask =
-                slice2d(b, l, aT, b.getIndexAttr(0), offset, c.in, rank);
-            Value bTask =
-                slice2d(b, l, bT, offset, b.getIndexAttr(0), rank, c.out);
+            Value aTask, bTask, rank;
+            if (split) {
+              // Task t's padded columns of Aᵀ and rows of Bᵀ.
+              rank = element(b, l, ranks, t);
+              Value offset = element(b, l, taskOffsets, t);
+              aTask = slice2d(b, l, split->aStack, b.getIndexAttr(0), offset,
+                              c.in, rank);
+              bTask = slice2d(b, l, split->bStack, offset, b.getIndexAttr(0),
+                              rank, c.out);
+            } else {
+              Value offset = element(b, l, offsets, t);
+              rank = arith::SubIOp::create(
+                  b, l,
+                  element(b, l, offsets, arith::AddIOp::create(b, l, t, one)),
+                  offset);
+              aTask = slice2d(b, l, aT, b.getIndexAttr(0), offset, c.in, rank);
+              bTask = slice2d(b, l, bT, offset, b.getIndexAttr(0), rank, c.out);
+            }
             Value next[2] = {args[0], args[1]};
             computeTask(b, l, c, next, t, aTask, bTask, rank);
             scf::YieldOp::create(b, l, ValueRange(next));
@@ -532,10 +599,10 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     Value uRows =
         slice2d(b, l, buffers[1], row0, b.getIndexAttr(0), rows, c.out);
     uRows = linalg::FillOp::create(b, l, zero, uRows).getResult(0);
-    uRows = linalg::MatmulOp::create(b, l, TypeRange{uRows.getType()},
-                                     ValueRange{xaRows, bTask},
-                                     ValueRange{uRows})
-                .getResult(0);
+    uRows =
+        linalg::MatmulOp::create(b, l, TypeRange{uRows.getType()},
+                                 ValueRange{xaRows, bTask}, ValueRange{uRows})
+            .getResult(0);
     buffers[0] = insert2d(b, l, xaRows, buffers[0], row0, rows, rank);
     buffers[1] = insert2d(b, l, uRows, buffers[1], row0, rows, c.out);
   }
