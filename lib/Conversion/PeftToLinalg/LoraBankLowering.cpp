@@ -219,7 +219,7 @@ constexpr int64_t kRankTile = 8;
 /// (dynamic ranks) rather than unrolled: the unrolled form chains every
 /// task's writes to the shared buffers, which one-shot bufferization
 /// analyses in time quadratic in the tasks.
-constexpr int64_t kUnrollTasks = 8;
+constexpr int64_t kUnrollTasks = 16;
 
 std::optional<TaskAdapters> splitConstantBank(OpBuilder &b, Location loc,
                                               LoraBankOp op, bool perTask) {

@@ -119,28 +119,30 @@ func.func @padded(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %ids: tensor<?xi6
 
 // -----
 
-// More than 8 tasks: a loop over the tasks (the unrolled form chains every
-// task's writes, which bufferization analyses in quadratic time), reading
-// each task's padded columns of one [in, Σ r'] constant (3 -> 8, 0, 2 -> 8,
-// ..., 5 -> 8) at offsets and ranks from constant vectors.
+// More than 16 tasks: a loop over the tasks (the unrolled form chains
+// every task's writes, which bufferization analyses in quadratic time),
+// reading each task's padded columns of one [in, Σ r'] constant (3 -> 8, 0,
+// 2 -> 8, ..., 5 -> 8) at offsets and ranks from constant vectors.
 // CHECK-LABEL: func.func @many
-// CHECK-DAG:  %[[AS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<64x64xf32>
-// CHECK-DAG:  %[[BS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<64x96xf32>
-// CHECK-DAG:  %[[OFF:.*]] = arith.constant dense<[0, 8, 8, 16, 24, 32, 40, 48, 56]> : tensor<9xi64>
-// CHECK-DAG:  %[[RANKS:.*]] = arith.constant dense<[8, 0, 8, 8, 8, 8, 8, 8, 8]> : tensor<9xi64>
+// CHECK-DAG:  %[[AS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<64x128xf32>
+// CHECK-DAG:  %[[BS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<128x96xf32>
+// CHECK-DAG:  %[[OFF:.*]] = arith.constant dense<[0, 8, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120]> : tensor<17xi64>
+// CHECK-DAG:  %[[RANKS:.*]] = arith.constant dense<[8, 0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]> : tensor<17xi64>
 // CHECK:      scf.for %[[T:[a-z0-9]+]] = {{.*}} -> (tensor<?x8xf32>, tensor<?x96xf32>)
 // CHECK:        tensor.extract %[[RANKS]][%[[T]]]
 // CHECK:        tensor.extract %[[OFF]][%[[T]]]
-// CHECK:        tensor.extract_slice %[[AS]][0, %{{.*}}] [64, %{{.*}}] [1, 1] : tensor<64x64xf32> to tensor<64x?xf32>
-// CHECK:        tensor.extract_slice %[[BS]][%{{.*}}, 0] [%{{.*}}, 96] [1, 1] : tensor<64x96xf32> to tensor<?x96xf32>
+// CHECK:        tensor.extract_slice %[[AS]][0, %{{.*}}] [64, %{{.*}}] [1, 1] : tensor<64x128xf32> to tensor<64x?xf32>
+// CHECK:        tensor.extract_slice %[[BS]][%{{.*}}, 0] [%{{.*}}, 96] [1, 1] : tensor<128x96xf32> to tensor<?x96xf32>
 // CHECK:        linalg.matmul
 // CHECK:        linalg.matmul
 func.func @many(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %ids: tensor<?xi64>) -> tensor<?x96xf32> {
-  %a = arith.constant dense<0.5> : tensor<20x64xf32>
-  %b = arith.constant dense<0.25> : tensor<96x20xf32>
+  %a = arith.constant dense<0.5> : tensor<36x64xf32>
+  %b = arith.constant dense<0.25> : tensor<96x36xf32>
   %y = peft.linear %x, %w layout out_in role q : tensor<?x64xf32>, tensor<96x64xf32> -> tensor<?x96xf32>
-  %z = peft.lora_bank %x, %y, %a, %b task_ids %ids tasks ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
-         ranks [3, 0, 2, 2, 2, 2, 2, 2, 5] scales [2.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-         : tensor<?x64xf32>, tensor<?x96xf32>, tensor<20x64xf32>, tensor<96x20xf32>, tensor<?xi64>
+  %z = peft.lora_bank %x, %y, %a, %b task_ids %ids
+         tasks ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q"]
+         ranks [3, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 5]
+         scales [2.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+         : tensor<?x64xf32>, tensor<?x96xf32>, tensor<36x64xf32>, tensor<96x36xf32>, tensor<?xi64>
   return %z : tensor<?x96xf32>
 }

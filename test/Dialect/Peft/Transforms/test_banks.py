@@ -195,16 +195,16 @@ def test_select_rank_on_a_bank_matches_each_task_alone(setup, policy):
 
 
 def test_many_tasks_loop_form(setup):
-    """A bank of more tasks than the lowering unrolls (ten; the three PEFT
-    adapters again under other names): the loop over the tasks' contiguous
-    padded blocks routes as the unrolled form does."""
+    """A bank of more tasks than the lowering unrolls (eighteen; the three
+    PEFT adapters again under other names): the loop over the tasks' padded
+    stacks routes as the unrolled form does."""
     onnx_path, adapters, feeds, expected = setup
     names = list(TASKS)
     m = peft_mlir.import_onnx(str(onnx_path))
-    for t in range(10):
+    for t in range(18):
         m.add_task(f"t{t}", adapters / names[t % 3])
     m.route_tasks()
-    ids = np.array([9, 4, -1, 7, 0], dtype=np.int64)
+    ids = np.array([17, 4, -1, 13, 0], dtype=np.int64)
     out = m.run({**feeds, "task_ids": ids})["logits"]
     for g, t in enumerate(ids):
         ref = expected[names[t % 3] if t >= 0 else None][g]
