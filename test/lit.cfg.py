@@ -58,6 +58,7 @@ tools = [
     "peft-opt",
     "peft-translate",
     "peft-run",
+    "peft-calibrate",
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
 ]

@@ -80,6 +80,10 @@ llvm::Error Module::exportONNX(llvm::StringRef path,
   return llvm::Error::success();
 }
 
+Module Module::clone() const {
+  return Module(context, OwningOpRef<ModuleOp>(module.get().clone()));
+}
+
 llvm::Error Module::runPipeline(llvm::StringRef pipeline) {
   DiagnosticCollector diags(*context);
   PassManager pm(context.get(), ModuleOp::getOperationName());

@@ -15,6 +15,7 @@ Example:
     >>> model.lora_as_inputs(max_rank=16)     # or: adapters as run-time inputs
     >>> model.quantize_weights(bits=4)        # see peft_mlir.quantization
     >>> model.run({"input_ids": ids}, adapters="adapters/sst2")  # no recompile
+    >>> model.calibrate(samples, out="stats.safetensors")  # see peft_mlir.modegpt
 
 Module.run JIT-compiles the module for the CPU on first use (peft-lower-to-llvm,
 then MLIR's ExecutionEngine) and keeps the compiled code until run_pipeline
@@ -30,8 +31,10 @@ from ._peft_mlir import Module, PeftError, import_onnx, mlir_version, onnx_versi
 from .lora import Linear  # also adds the LoRA methods to Module
 from . import quantization  # noqa: F401  (adds the quantization methods)
 from . import banks  # noqa: F401  (adds the adapter bank methods)
+from . import modegpt  # noqa: F401  (adds Module.calibrate)
+from ._peft_mlir import Calibrator
 
 __version__ = version().split()[-1]
 
-__all__ = ["Module", "Linear", "PeftError", "import_onnx", "version", "mlir_version",
+__all__ = ["Module", "Calibrator", "Linear", "PeftError", "import_onnx", "version", "mlir_version",
            "onnx_version", "__version__"]

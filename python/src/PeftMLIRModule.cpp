@@ -1,16 +1,20 @@
 //===- PeftMLIRModule.cpp - the peft_mlir Python extension ----------------===//
 
 #include "peft/API/API.h"
+#include "peft/API/Calibration.h"
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/vector.h>
 
 #include <optional>
 
 namespace nb = nanobind;
 using mlir::peft::ElementKind;
 using mlir::peft::HostTensor;
+using mlir::peft::api::Calibrator;
 using mlir::peft::api::Module;
 
 namespace {
@@ -152,25 +156,16 @@ getAdapterSources(nb::handle adapters, const char *what = "adapters") {
   return sources;
 }
 
-/// Module.run: numpy arrays in, numpy arrays out. Inputs are viewed, not
-/// copied; outputs take over the buffers the generated code allocated.
-nb::dict runModule(Module &self, const nb::dict &inputs,
-                   const std::string &entry, nb::handle adapters,
-                   nb::handle tasks) {
-  std::vector<mlir::peft::runtime::AdapterSource> sources =
-      getAdapterSources(adapters);
-  std::vector<mlir::peft::runtime::AdapterSource> taskSources =
-      getAdapterSources(tasks, "tasks");
-  for (auto [i, task] : llvm::enumerate(taskSources))
-    if (task.adapter == "default")
-      task.adapter = "task " + std::to_string(i);
-  // Converted (e.g. made contiguous) arrays are new objects: `arrays` keeps
-  // them, and the caller's dict the others, alive for the whole call.
-  std::vector<InputArray> arrays;
+/// Named views of the numpy arrays of `inputs` ({name: array}); converted
+/// (e.g. made contiguous) arrays are new objects, which `arrays` keeps alive
+/// (the caller's dict keeps the others).
+std::vector<std::pair<std::string, HostTensor>>
+getNamedInputs(const nb::dict &inputs, std::vector<InputArray> &arrays,
+               const char *what) {
   std::vector<std::pair<std::string, HostTensor>> named;
   for (auto [key, value] : inputs) {
     if (!nb::isinstance<nb::str>(key))
-      throw PeftError("Module.run: input names must be strings");
+      throw PeftError(std::string(what) + ": input names must be strings");
     std::string name = nb::cast<std::string>(key);
     InputArray array;
     if (!nb::try_cast(value, array))
@@ -188,6 +183,56 @@ nb::dict runModule(Module &self, const nb::dict &inputs,
                                               const_cast<void *>(array.data()),
                                               /*owner=*/nullptr));
   }
+  return named;
+}
+
+/// A numpy array that takes over `tensor`'s buffer.
+nb::object toNumpy(HostTensor tensor) {
+  auto *owned = new HostTensor(std::move(tensor));
+  nb::capsule owner(
+      owned, [](void *p) noexcept { delete static_cast<HostTensor *>(p); });
+  llvm::SmallVector<size_t, 4> shape(owned->getShape().begin(),
+                                     owned->getShape().end());
+  nb::ndarray<nb::numpy> array(owned->getData(), shape.size(), shape.data(),
+                               owner, /*strides=*/nullptr,
+                               getDType(owned->getKind()));
+  return array.cast();
+}
+
+/// The statistics as {key: numpy array} (f64 or i64 copies).
+nb::dict getStatistics(Calibrator &self) {
+  const mlir::peft::CalibrationStats &stats = self.getStatistics();
+  nb::dict result;
+  for (const std::string &key : stats.keys()) {
+    auto [dtype, shape] = unwrap(stats.describe(key));
+    bool isF64 = dtype == "F64";
+    HostTensor tensor(isF64 ? ElementKind::F64 : ElementKind::I64, shape);
+    if (isF64)
+      llvm::copy(unwrap(stats.getF64(key, shape)),
+                 tensor.getMutableValues<double>().begin());
+    else
+      llvm::copy(unwrap(stats.getI64(key, shape)),
+                 tensor.getMutableValues<int64_t>().begin());
+    result[nb::str(key.c_str())] = toNumpy(std::move(tensor));
+  }
+  return result;
+}
+
+/// Module.run: numpy arrays in, numpy arrays out. Inputs are viewed, not
+/// copied; outputs take over the buffers the generated code allocated.
+nb::dict runModule(Module &self, const nb::dict &inputs,
+                   const std::string &entry, nb::handle adapters,
+                   nb::handle tasks) {
+  std::vector<mlir::peft::runtime::AdapterSource> sources =
+      getAdapterSources(adapters);
+  std::vector<mlir::peft::runtime::AdapterSource> taskSources =
+      getAdapterSources(tasks, "tasks");
+  for (auto [i, task] : llvm::enumerate(taskSources))
+    if (task.adapter == "default")
+      task.adapter = "task " + std::to_string(i);
+  std::vector<InputArray> arrays;
+  std::vector<std::pair<std::string, HostTensor>> named =
+      getNamedInputs(inputs, arrays, "Module.run");
   llvm::Expected<std::vector<std::pair<std::string, HostTensor>>> outputs =
       [&] {
         nb::gil_scoped_release release;
@@ -200,15 +245,7 @@ nb::dict runModule(Module &self, const nb::dict &inputs,
   for (auto &[name, tensor] : *outputs) {
     if (tensor.getKind() == ElementKind::BF16)
       throw PeftError("output '" + name + "' is bf16, which numpy lacks");
-    auto *owned = new HostTensor(std::move(tensor));
-    nb::capsule owner(
-        owned, [](void *p) noexcept { delete static_cast<HostTensor *>(p); });
-    llvm::SmallVector<size_t, 4> shape(owned->getShape().begin(),
-                                       owned->getShape().end());
-    nb::ndarray<nb::numpy> array(owned->getData(), shape.size(), shape.data(),
-                                 owner, /*strides=*/nullptr,
-                                 getDType(owned->getKind()));
-    result[nb::str(name.c_str())] = array.cast();
+    result[nb::str(name.c_str())] = toNumpy(std::move(tensor));
   }
   return result;
 }
@@ -306,4 +343,52 @@ NB_MODULE(_peft_mlir, m) {
       .def("to_string", &Module::str, nb::arg("generic") = false,
            "MLIR text; generic=True prints the generic op form.")
       .def("__str__", [](const Module &self) { return self.str(); });
+
+  nb::class_<Calibrator>(
+      m, "Calibrator",
+      "Calibration statistics of a module (peft-calibrate): a copy of the "
+      "module instrumented by peft-instrument-calibration and JIT-compiled "
+      "once; add() runs one sample and adds its statistics in f64.")
+      .def(nb::new_([](Module &module, const std::string &entry,
+                       const std::string &modelName) {
+             mlir::peft::api::CalibrationOptions options;
+             options.entry = entry;
+             options.modelName = modelName;
+             auto created = [&] {
+               nb::gil_scoped_release release;
+               return Calibrator::create(module, options);
+             }();
+             return unwrap(std::move(created));
+           }),
+           nb::arg("module"), nb::arg("entry") = "",
+           nb::arg("model_name") = "",
+           "Instruments a copy of `module` (its linear layers raised, with "
+           "module paths) and compiles it; the module is left as it is.")
+      .def(
+          "add",
+          [](Calibrator &self, const nb::dict &inputs) {
+            std::vector<InputArray> arrays;
+            auto named = getNamedInputs(inputs, arrays, "Calibrator.add");
+            llvm::Error err = [&] {
+              nb::gil_scoped_release release;
+              return self.add(named);
+            }();
+            check(std::move(err));
+          },
+          nb::arg("inputs"),
+          "Runs one sample ({input name: numpy array}) and adds its "
+          "statistics.")
+      .def_prop_ro("num_samples", &Calibrator::getNumSamples)
+      .def_prop_ro("num_tokens", &Calibrator::getNumTokens)
+      .def_prop_ro("warnings", &Calibrator::getWarnings,
+                   "Layers calibrated on fewer tokens than input features.")
+      .def("statistics", &getStatistics,
+           "{key: numpy array} of the statistics file's tensors.")
+      .def(
+          "write",
+          [](Calibrator &self, const std::string &path) {
+            check(self.write(path));
+          },
+          nb::arg("path"),
+          "Writes the statistics file (safetensors) atomically.");
 }

@@ -42,6 +42,9 @@ public:
                          int64_t externalDataThreshold = -1,
                          llvm::StringRef externalDataFile = "");
 
+  /// A copy of the module in the same context: weights (resource blobs) are
+  /// shared, not copied.
+  Module clone() const;
   /// Runs a textual pass pipeline (`builtin.module(...)` or a bare list of
   /// module passes) on the module in place.
   llvm::Error runPipeline(llvm::StringRef pipeline);

@@ -474,6 +474,68 @@ def PeftSelectTask : Pass<"peft-select-task"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def PeftInstrumentCalibration
+    : Pass<"peft-instrument-calibration", "ModuleOp"> {
+  let summary = "Add calibration statistics to a model's outputs";
+  let description = [{
+    Makes every public function compute, next to its own results, the
+    statistics that MoDeGPT and activation-whitened SVD calibrate on, so that
+    nothing but these sums leaves the compiled graph. For the input `X` of
+    every linear-like layer that has a module path, with its rows (all
+    dimensions but the last) flattened:
+
+    - `<path>.input_xtx`: `Σ XᵀX` over the rows, `[in, in]`, accumulated in
+      f32 (f64 for an f64 model) whatever the model's precision;
+    - `<path>.input_tokens`: the number of rows, `tensor<1xi64>`.
+
+    Layers that read the same value (q, k and v) share one sum. Each new
+    result carries `peft.calibration = [keys...]`: the statistics it adds
+    to, as the calibration driver (`peft-calibrate`, `Module.calibrate`)
+    sums them in f64 over calibration inputs and writes them to the
+    statistics file (docs/modegpt.md). Its `onnx.name` is the first key.
+
+    With `keep-outputs=false` the function returns the statistics only, so
+    that what computes nothing but the model's own outputs (an LM head) is
+    removed as dead code: the calibration driver compiles it that way.
+
+    Errors: two layers with the same module path, no layer to calibrate.
+    Layers without a module path are skipped with a warning.
+
+    Example:
+
+    ```mlir
+    func.func @main(%x: tensor<?x8x64xf32>) -> tensor<?x8x64xf32> {
+      %0 = peft.linear %x, %w layout out_in role q path "attn.q_proj" ...
+      return %0 : tensor<?x8x64xf32>
+    }
+    ```
+
+    becomes
+
+    ```mlir
+    func.func @main(%x: tensor<?x8x64xf32>) -> (tensor<?x8x64xf32>,
+        tensor<64x64xf32> {onnx.name = "attn.q_proj.input_xtx",
+                           peft.calibration = ["attn.q_proj.input_xtx"]},
+        tensor<1xi64> {onnx.name = "attn.q_proj.input_tokens",
+                       peft.calibration = ["attn.q_proj.input_tokens"]}) {
+      %0 = peft.linear %x, %w ...
+      %rows = tensor.collapse_shape %x [[0, 1], [2]] ...
+      %xtx = linalg.generic ... // Σ_r x[r, i]·x[r, j]
+      ...
+      return %0, %xtx, %count : ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"keepOutputs", "keep-outputs", "bool", /*default=*/"true",
+           "Keep the function's own results before the statistics">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
 def PeftRouteTasks : Pass<"peft-route-tasks", "ModuleOp"> {
   let summary = "Route each row of a batch to its own task (a task_ids input)";
   let description = [{

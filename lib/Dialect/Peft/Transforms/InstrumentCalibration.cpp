@@ -1,0 +1,122 @@
+//===- InstrumentCalibration.cpp - calibration statistics as outputs ------===//
+//
+// peft-instrument-calibration appends to every public function results that
+// hold the calibration statistics of one call: Σ XᵀX at the input of every
+// linear-like layer and the number of rows it summed. The driver
+// (lib/API/Calibration.cpp) adds each result into the statistics named by its
+// `peft.calibration` attribute, in f64, over all calibration inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CalibrationIR.h"
+#include "peft/Dialect/Peft/IR/PeftOps.h"
+#include "peft/Dialect/Peft/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace mlir::peft {
+#define GEN_PASS_DEF_PEFTINSTRUMENTCALIBRATION
+#include "peft/Dialect/Peft/Transforms/Passes.h.inc"
+} // namespace mlir::peft
+
+using namespace mlir;
+using namespace mlir::peft;
+
+namespace {
+constexpr StringLiteral kPass = "peft-instrument-calibration";
+
+struct PeftInstrumentCalibrationPass
+    : public peft::impl::PeftInstrumentCalibrationBase<
+          PeftInstrumentCalibrationPass> {
+  using Base::Base;
+  void runOnOperation() override;
+
+  /// Instruments one function; false after an error.
+  bool instrument(func::FuncOp fn, llvm::StringSet<> &paths);
+};
+} // namespace
+
+bool PeftInstrumentCalibrationPass::instrument(func::FuncOp fn,
+                                               llvm::StringSet<> &paths) {
+  // The layers of each distinct input value, in program order.
+  llvm::MapVector<Value, SmallVector<std::string, 3>> layersByInput;
+  DenseMap<Value, int64_t> featuresByInput;
+  bool ok = true;
+  fn.walk([&](LinearLikeOpInterface layer) {
+    std::optional<StringRef> path = layer.getModulePath();
+    if (!path || path->empty()) {
+      layer.emitWarning(kPass)
+          << ": the layer has no module path; it is not calibrated";
+      return;
+    }
+    if (!paths.insert(*path).second) {
+      layer.emitError(kPass) << ": two layers have the module path '" << *path
+                             << "'; statistics are keyed by path";
+      ok = false;
+      return;
+    }
+    auto type = dyn_cast<RankedTensorType>(layer.getLinearInput().getType());
+    if (!type || type.getRank() == 0 ||
+        ShapedType::isDynamic(layer.getInFeatures()) ||
+        !isa<FloatType>(type.getElementType())) {
+      layer.emitError(kPass) << ": the layer's input must be a ranked float "
+                                "tensor with a known number of features";
+      ok = false;
+      return;
+    }
+    layersByInput[layer.getLinearInput()].push_back(path->str());
+    featuresByInput[layer.getLinearInput()] = layer.getInFeatures();
+  });
+  if (!ok || layersByInput.empty())
+    return ok;
+
+  auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+  if (!keepOutputs) {
+    llvm::BitVector all(fn.getNumResults(), true);
+    if (failed(fn.eraseResults(all)))
+      return false;
+    ret.getOperandsMutable().clear();
+  }
+  OpBuilder b(ret);
+  CalibrationStatistics stats;
+  for (auto [input, layers] : layersByInput) {
+    SmallVector<std::string> gramKeys, countKeys;
+    for (const std::string &path : layers) {
+      gramKeys.push_back(path + ".input_xtx");
+      countKeys.push_back(path + ".input_tokens");
+    }
+    Location loc = input.getLoc();
+    // The features may be known from the weight only (a reshape computed
+    // at run time feeds o_proj).
+    auto type = cast<RankedTensorType>(input.getType());
+    if (type.isDynamicDim(type.getRank() - 1)) {
+      SmallVector<int64_t> shape(type.getShape());
+      shape.back() = featuresByInput[input];
+      input = tensor::CastOp::create(b, loc, type.clone(shape), input);
+    }
+    stats.add(buildGram(b, loc, input), gramKeys);
+    stats.add(buildRowCount(b, loc, input), countKeys);
+  }
+  return succeeded(stats.appendTo(fn, ret));
+}
+
+void PeftInstrumentCalibrationPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  llvm::StringSet<> paths;
+  bool ok = true;
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (fn.isPublic() && !fn.isExternal())
+      ok &= instrument(fn, paths);
+  if (!ok)
+    return signalPassFailure();
+  if (paths.empty()) {
+    emitError(module.getLoc(), kPass)
+        << ": no linear layer with a module path to calibrate (run "
+           "peft-raise-linear first)";
+    return signalPassFailure();
+  }
+}

@@ -1,0 +1,79 @@
+"""Calibration for MoDeGPT and activation-whitened SVD (docs/modegpt.md).
+
+    >>> m = peft_mlir.import_onnx("model.onnx")
+    >>> cal = m.calibrate([{"input_ids": ids} for ids in batches],
+    ...                   out="stats.safetensors")
+    >>> cal.num_tokens, cal.statistics()["model.layers.0.mlp.down_proj.input_xtx"]
+
+`Module.calibrate` runs the model on the CPU JIT over calibration samples,
+compiled once, and sums in f64, whatever the model's precision, the
+statistics of docs/modegpt.md: Σ XᵀX at the input of every linear layer with
+a module path and the token counts. Only the running sums are kept, so memory
+does not grow with the number of samples. The module itself is left as it
+is (a copy is instrumented by peft-instrument-calibration).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+
+from ._peft_mlir import Calibrator, Module
+from .lora import _ensure_raised
+
+
+def _progress_line(done: int, total: int | None, tokens: int, seconds: float) -> str:
+    width = 30
+    if total:
+        filled = done * width // total
+        bar = "=" * filled + (">" + " " * (width - filled - 1) if filled < width else "")
+        count = f"{done}/{total}"
+    else:
+        bar, count = "=" * width, str(done)
+    rate = seconds / done if done else 0.0
+    return f"[{bar}] {count} samples, {tokens} tokens, {rate:.3f} s/sample"
+
+
+def calibrate(self: Module, samples: Mapping | Iterable[Mapping],
+              out: str | os.PathLike | None = None, *, entry: str = "",
+              model_name: str = "", progress: bool | None = None) -> Calibrator:
+    """Gathers calibration statistics (peft-calibrate) over `samples`.
+
+    `samples` is one {input name: numpy array} dict or an iterable of them,
+    run one after another; shapes may differ between samples (the model is
+    compiled once, with its dynamic dimensions). Linear layers are raised
+    first if the module has none. Writes the statistics file to `out`
+    (atomically) when given and returns the Calibrator (`statistics()`,
+    `num_samples`, `num_tokens`, `warnings`, `write(path)`). Layers with fewer
+    calibration tokens than input features get a warning: their Σ XᵀX is
+    rank-deficient. `progress` (default: when stderr is a terminal) prints a
+    progress bar to stderr.
+    """
+    _ensure_raised(self)
+    calibrator = Calibrator(self, entry, model_name)
+    if isinstance(samples, Mapping):
+        samples = [samples]
+    total = len(samples) if hasattr(samples, "__len__") else None
+    show = sys.stderr.isatty() if progress is None else progress
+    start = time.monotonic()
+    for sample in samples:
+        calibrator.add(dict(sample))
+        if show:
+            line = _progress_line(calibrator.num_samples, total, calibrator.num_tokens,
+                                  time.monotonic() - start)
+            print("\r" + line, end="", file=sys.stderr, flush=True)
+    if show:
+        print(file=sys.stderr)
+    if calibrator.num_samples == 0:
+        raise ValueError("calibrate: no samples")
+    for message in calibrator.warnings:
+        warnings.warn(message, stacklevel=2)
+    if out is not None:
+        calibrator.write(os.fspath(out))
+    return calibrator
+
+
+setattr(Module, "calibrate", calibrate)
