@@ -16,8 +16,8 @@ machine, nothing to download):
   sequences with GPL-3. `test/models/test_textdata.py` checks the split.
 
 The files are hard-wrapped and indented; `read_license` joins each paragraph
-into one line (paragraphs stay separated by a blank line), so that a language
-model sees ordinary prose.
+into one line with single spaces (paragraphs stay separated by a blank line),
+so that a language model sees ordinary prose.
 """
 
 from __future__ import annotations
@@ -36,12 +36,13 @@ __all__ = ["LICENSE_DIR", "EVALUATION_FILES", "CALIBRATION_FILES", "read_license
 
 
 def read_license(name: str) -> str:
-    """The text of /usr/share/common-licenses/NAME, one line a paragraph."""
+    """The text of /usr/share/common-licenses/NAME, one line a paragraph, words
+    separated by single spaces."""
     path = LICENSE_DIR / name
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found (Debian's base-files package provides it)")
     paragraphs = re.split(r"\n\s*\n", path.read_text(encoding="utf-8"))
-    joined = (" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in paragraphs)
+    joined = (" ".join(p.split()) for p in paragraphs)
     return "\n\n".join(p for p in joined if p)
 
 
