@@ -164,9 +164,10 @@ def unpermute_qk(w: np.ndarray, n_head: int) -> np.ndarray:
     Hugging Face's rotate_half layout (first half / second half of the head
     dims rotated together) to GGML's interleaved rope layout (pairs 2i, 2i+1):
         w.reshape(n_head, 2, head_dim // 2, in).swapaxes(1, 2).reshape(w.shape)
-    with n_head = the kv head count for k_proj. This is its inverse. A wrong
-    permutation gives a perplexity in the thousands on English text
-    (test_smollm2.py checks it is below 30)."""
+    with n_head = the kv head count for k_proj. This is its inverse. Without
+    it the model still runs but the perplexity on the first three 128-token
+    windows of the evaluation text is 96 instead of 24 (test_smollm2.py
+    checks it is below 40)."""
     rows, cols = w.shape
     if rows % (2 * n_head):
         raise RuntimeError(f"cannot unpermute {w.shape} over {n_head} heads")
