@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import sys
-import time
 
 import peft_mlir
 from peft_mlir import evaluate, textdata
@@ -35,9 +34,7 @@ def main(argv=None):
     ap.add_argument("--out", default=RESULTS)
     a = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
-    t = time.perf_counter()
     d = smollm2.ensure_model(log=log)
-    cached = time.perf_counter() - t
     meta = smollm2.load_config(d)
     tok = smollm2.load_tokenizer(d)
     windows = textdata.token_windows(tok, textdata.evaluation_text(), a.seq_len)

@@ -204,7 +204,8 @@ def read_weights(reader, cfg) -> dict:
             p + "self_attn.k_proj.weight": (cfg["kv_heads"] * hd, h),
             p + "self_attn.v_proj.weight": (cfg["kv_heads"] * hd, h),
             p + "self_attn.o_proj.weight": (h, cfg["heads"] * hd),
-            p + "mlp.gate_proj.weight": (cfg["inter"], h), p + "mlp.up_proj.weight": (cfg["inter"], h),
+            p + "mlp.gate_proj.weight": (cfg["inter"], h),
+            p + "mlp.up_proj.weight": (cfg["inter"], h),
             p + "mlp.down_proj.weight": (h, cfg["inter"]),
         })
     got = {k: v.shape for k, v in out.items()}
@@ -430,7 +431,8 @@ def check(directory: Path, seq_len: int = 64, log=print) -> dict:
     ox = sess.run(["logits"], {"input_ids": ids})[0]
     scale = float(np.max(np.abs(hf)))
     res = dict(gen_models_vs_transformers=float(np.max(np.abs(ours - hf))) / scale,
-               onnxruntime_vs_gen_models=float(np.max(np.abs(ox - ours))) / float(np.max(np.abs(ours))),
+               onnxruntime_vs_gen_models=(float(np.max(np.abs(ox - ours)))
+                                          / float(np.max(np.abs(ours)))),
                onnxruntime_vs_transformers=float(np.max(np.abs(ox - hf))) / scale)
     log(f"[smollm2] relative logit differences on {ids.shape} tokens: {res}")
     return res

@@ -73,7 +73,8 @@ def test_config_from_gguf_metadata(config, ort_runner):
 def test_unpermute_inverts_llama_cpp_permute():
     # llama.cpp convert_hf_to_gguf.py, LlamaModel.permute (HF -> GGUF).
     def permute(w, n_head):
-        return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+        return (w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:])
+                .swapaxes(1, 2).reshape(w.shape))
 
     w = np.random.default_rng(0).standard_normal((3 * 64, 10)).astype(np.float32)
     np.testing.assert_array_equal(smollm2.unpermute_qk(permute(w, 3), 3), w)
