@@ -34,7 +34,7 @@ def _progress_line(done: int, total: int | None, tokens: int, seconds: float) ->
     else:
         bar, count = "=" * width, str(done)
     rate = seconds / done if done else 0.0
-    return f"[{bar}] {count} samples, {tokens} tokens, {rate:.3f} s/sample"
+    return f"[{bar}] {count} samples, {tokens} tokens, {1e3 * rate:.1f} ms/sample"
 
 
 def calibrate(self: Module, samples: Mapping | Iterable[Mapping],

@@ -140,7 +140,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-/// "[=====>    ] 12/40 samples, 3072 tokens, 0.52 s/sample".
+/// "[=====>    ] 12/40 samples, 3072 tokens, 520.0 ms/sample".
 void printProgress(unsigned done, unsigned total, int64_t tokens,
                    double seconds, bool overwrite) {
   constexpr unsigned kWidth = 30;
@@ -150,7 +150,7 @@ void printProgress(unsigned done, unsigned total, int64_t tokens,
     bar += '>' + std::string(kWidth - filled - 1, ' ');
   llvm::errs() << (overwrite ? "\r" : "") << "[" << bar << "] " << done << "/"
                << total << " samples, " << tokens << " tokens, "
-               << llvm::format("%.2f s/sample", done ? seconds / done : 0.0)
+               << llvm::format("%.1f ms/sample", done ? 1e3 * seconds / done : 0.0)
                << (overwrite ? "" : "\n");
 }
 } // namespace
