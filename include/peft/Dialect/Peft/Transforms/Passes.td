@@ -38,6 +38,51 @@ def PeftListLinears : Pass<"peft-list-linears"> {
   ];
 }
 
+def PeftListModules : Pass<"peft-list-modules"> {
+  let summary = "Print the transformer blocks: attention and MLP modules";
+  let description = [{
+    Runs module recognition (`peft/Dialect/Peft/Analysis/ModuleRecognition.h`)
+    on a raised graph (after `peft-raise-linear`) and prints one row per
+    module: block index, the module path prefix its linears share, the kind
+    (`attention`, `mlp`, or `none` for a linear in no module), for attention
+    the query heads, key/value heads, head dim, query heads per key/value
+    head, the rotary embedding (`none`, `half` for rotate_half, `interleaved`)
+    and the shape of its cos table, and the softmax scale; for an MLP the
+    activation (`silu`, `gelu_erf`, `gelu_tanh`, `gelu`, `relu`) and the
+    intermediate size; last the linears as `role=path` (paths relative to the
+    prefix; a fused projection as `q=path[begin:end]`). Head counts come from
+    the head split Reshape shapes and the weight widths, never from names. An
+    ambiguous graph (inconsistent head shapes, a q/k/v/o/gate/up/down linear
+    in no module, an o fed by two attentions, ...) is an error at the
+    offending op. The IR is not changed.
+
+    Example: for a raised LLaMA layer
+
+    ```mlir
+    %q = peft.linear %x, %wq layout in_out role q
+           path "model.layers.0.self_attn.q_proj" : ...
+    %qh = "onnx.Reshape"(%q, %shape) : (tensor<?x?x64xf32>, tensor<4xi64>)
+            -> tensor<?x?x4x16xf32>
+    // ... k, v (2 heads), rotary, repeat_kv, softmax, o_proj, SwiGLU MLP
+    ```
+
+    `peft-opt model.onnx --peft-raise-linear --peft-list-modules -o /dev/null`
+    prints
+
+    ```
+    block  prefix          module     heads  kv_heads  head_dim  groups  rotary  table     scale  activation  inter  linears
+    0      model.layers.0  attention  4      2         16        2       half    1x1x?x16  0.25   -           -      q=self_attn.q_proj,k=self_attn.k_proj,v=self_attn.v_proj,o=self_attn.o_proj
+    0      model.layers.0  mlp        -      -         -         -       -       -         -      silu        128    gate=mlp.gate_proj,up=mlp.up_proj,down=mlp.down_proj
+    -      -               none       -      -         -         -       -       -         -      -           -      other=lm_head
+    1 block, 1 attention, 1 mlp, 1 linear in no module
+    ```
+  }];
+  let options = [
+    Option<"outputFile", "output", "std::string", /*default=*/"\"-\"",
+           "Where to write the table ('-' for standard output)">
+  ];
+}
+
 def PeftRaiseLinear : Pass<"peft-raise-linear", "func::FuncOp"> {
   let summary = "Recognize linear layers of an imported ONNX graph as peft.linear";
   let description = [{
