@@ -58,6 +58,17 @@ std::string formatScale(double scale) {
   return text;
 }
 
+/// Where a residual stream value comes from: its op's location (for an
+/// imported model, the ONNX node name), or the function argument.
+std::string valueName(Value value) {
+  if (auto arg = dyn_cast<BlockArgument>(value))
+    return "arg" + std::to_string(arg.getArgNumber());
+  std::string name = describeLocation(value.getDefiningOp()->getLoc());
+  if (value.getDefiningOp()->getNumResults() > 1)
+    name += "#" + std::to_string(cast<OpResult>(value).getResultNumber());
+  return name;
+}
+
 std::string plural(size_t n, StringRef word) {
   return std::to_string(n) + " " + word.str() + (n == 1 ? "" : "s");
 }
@@ -72,11 +83,12 @@ struct PeftListModulesPass
       return signalPassFailure();
     TableReport table({"block", "prefix", "module", "heads", "kv_heads",
                        "head_dim", "groups", "rotary", "table", "scale",
-                       "activation", "inter", "linears"});
+                       "activation", "inter", "x_in", "x_out", "linears"});
     size_t attentions = 0, mlps = 0;
     for (const TransformerBlock &block : modules->blocks) {
       std::string index = std::to_string(block.index);
       std::string prefix = block.pathPrefix.empty() ? "-" : block.pathPrefix;
+      std::string in = valueName(block.input), out = valueName(block.output);
       if (const std::optional<AttentionModule> &a = block.attention) {
         ++attentions;
         SmallVector<std::string> linears;
@@ -98,7 +110,7 @@ struct PeftListModulesPass
                       stringifyRotaryKind(a->rotary.kind).str(),
                       rotary ? shapeString(a->rotary.cos) : "-",
                       a->scale ? formatScale(*a->scale) : "?",
-                      "-", "-", llvm::join(linears, ",")});
+                      "-", "-", in, out, llvm::join(linears, ",")});
       }
       if (const std::optional<MLPModule> &m = block.mlp) {
         ++mlps;
@@ -109,13 +121,13 @@ struct PeftListModulesPass
         linears.push_back(member("down", m->down, block.pathPrefix));
         table.addRow({index, prefix, "mlp", "-", "-", "-", "-", "-", "-", "-",
                       stringifyActivationKind(m->activation).str(),
-                      std::to_string(m->getIntermediateSize()),
+                      std::to_string(m->getIntermediateSize()), in, out,
                       llvm::join(linears, ",")});
       }
     }
     for (LinearLikeOpInterface linear : modules->unassigned)
       table.addRow({"-", "-", "none", "-", "-", "-", "-", "-", "-", "-", "-",
-                    "-",
+                    "-", "-", "-",
                     member(stringifyEnum(linear.getLinearRole()), linear, "")});
     std::string footer =
         plural(modules->blocks.size(), "block") + ", " +
