@@ -120,13 +120,13 @@ std::optional<double> evalScalar(Value value, int depth = 0) {
       f.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &loses);
       return f.convertToDouble();
     }
-    return static_cast<double>((*dense.getValues<APInt>().begin()).getSExtValue());
+    return static_cast<double>(
+        (*dense.getValues<APInt>().begin()).getSExtValue());
   }
   if (type.getElementType().isInteger())
     if (std::optional<onnx_ir::ShapeVector> vec =
             onnx_ir::getShapeVector(value))
-      if (vec->elements.size() == 1 &&
-          !ShapedType::isDynamic(vec->elements[0]))
+      if (vec->elements.size() == 1 && !ShapedType::isDynamic(vec->elements[0]))
         return static_cast<double>(vec->elements[0]);
   Operation *def = value.getDefiningOp();
   if (!def)
@@ -134,8 +134,7 @@ std::optional<double> evalScalar(Value value, int depth = 0) {
   if (auto fill = dyn_cast<onnx_ir::ConstantOfShapeOp>(def)) {
     if (!fill.getValueAttr())
       return 0.0;
-    DenseElementsAttr dense =
-        onnx_ir::getDenseElements(fill.getValueAttr(), 1);
+    DenseElementsAttr dense = onnx_ir::getDenseElements(fill.getValueAttr(), 1);
     if (!dense || !isa<FloatType>(dense.getElementType()))
       return std::nullopt;
     return (*dense.getValues<APFloat>().begin()).convertToDouble();
@@ -349,9 +348,8 @@ FailureOr<Trace> traceToLinear(Value value, Operation *at, StringRef what) {
       }
     }
     return def->emitError()
-           << "module recognition: the " << what
-           << " path of the attention at " << at->getLoc()
-           << " passes through '" << def->getName()
+           << "module recognition: the " << what << " path of the attention at "
+           << at->getLoc() << " passes through '" << def->getName()
            << "', which is neither data movement, a scaling, a rotary "
               "embedding nor a split of a fused projection";
   }
@@ -445,10 +443,6 @@ void collectShapeConstants(Operation *op, SmallVectorImpl<Operation *> &out) {
   }
 }
 
-int64_t axisOf(ShapedType type, int64_t axis) {
-  return axis < 0 && type.hasRank() ? axis + type.getRank() : axis;
-}
-
 /// Recognizes the attention around `softmax`; nullopt (no error) when the
 /// softmax is not between two products.
 FailureOr<std::optional<AttentionModule>>
@@ -475,8 +469,8 @@ recognizeAttention(onnx_ir::SoftmaxOp softmax) {
       return nullptr;
     }
     if (isa<onnx_ir::CastOp, onnx_ir::IdentityOp, onnx_ir::AddOp,
-            onnx_ir::SubOp, onnx_ir::WhereOp, onnx_ir::MulOp,
-            onnx_ir::DivOp>(def)) {
+            onnx_ir::SubOp, onnx_ir::WhereOp, onnx_ir::MulOp, onnx_ir::DivOp>(
+            def)) {
       Operation *found = nullptr;
       for (Value operand : def->getOperands())
         if (Operation *f = findScores(operand, depth + 1)) {
@@ -527,8 +521,9 @@ recognizeAttention(onnx_ir::SoftmaxOp softmax) {
   attention.v = vTrace->projection;
 
   // Heads from the head split Reshape of each path.
-  auto heads = [&](Trace &trace, StringRef what)
-      -> FailureOr<std::tuple<size_t, int64_t, int64_t>> {
+  auto heads =
+      [&](Trace &trace,
+          StringRef what) -> FailureOr<std::tuple<size_t, int64_t, int64_t>> {
     std::optional<std::tuple<size_t, int64_t, int64_t>> split =
         findHeadSplit(trace);
     LinearLikeOpInterface linear = trace.projection.linear;
@@ -544,9 +539,9 @@ recognizeAttention(onnx_ir::SoftmaxOp softmax) {
              << " is not determined by the shape of this Reshape";
     if (n * d != width)
       return trace.steps[index].op->emitError()
-             << "module recognition: " << n << " heads of " << d
-             << " for the " << what << " projection " << describe(linear)
-             << " of width " << width;
+             << "module recognition: " << n << " heads of " << d << " for the "
+             << what << " projection " << describe(linear) << " of width "
+             << width;
     return *split;
   };
   auto qHeads = heads(*qTrace, "query");
@@ -569,10 +564,9 @@ recognizeAttention(onnx_ir::SoftmaxOp softmax) {
            << "module recognition: inconsistent heads: query "
            << describe(attention.q.linear) << " " << attention.numQueryHeads
            << "x" << attention.headDim << ", key "
-           << describe(attention.k.linear) << " " << std::get<1>(*kHeads)
-           << "x" << std::get<2>(*kHeads) << ", value "
-           << describe(attention.v.linear) << " " << std::get<1>(*vHeads)
-           << "x" << std::get<2>(*vHeads);
+           << describe(attention.k.linear) << " " << std::get<1>(*kHeads) << "x"
+           << std::get<2>(*kHeads) << ", value " << describe(attention.v.linear)
+           << " " << std::get<1>(*vHeads) << "x" << std::get<2>(*vHeads);
   attention.groups = attention.numQueryHeads / attention.numKVHeads;
 
   // States: Q unscaled as the product reads it; K before repeat_kv and the
@@ -587,8 +581,9 @@ recognizeAttention(onnx_ir::SoftmaxOp softmax) {
   attention.key = followHeads(
       *kTrace, std::get<0>(*kHeads),
       [&](const PathStep &step, const HeadStates &next) {
-        if (isScale(step) || isa<onnx_ir::UnsqueezeOp, onnx_ir::ExpandOp,
-                                 onnx_ir::ReshapeOp>(step.op))
+        if (isScale(step) ||
+            isa<onnx_ir::UnsqueezeOp, onnx_ir::ExpandOp, onnx_ir::ReshapeOp>(
+                step.op))
           return true;
         int64_t rank = cast<ShapedType>(step.result.getType()).getRank();
         return isa<onnx_ir::TransposeOp>(step.op) && next.dimAxis == rank - 2;
@@ -634,8 +629,7 @@ recognizeAttention(onnx_ir::SoftmaxOp softmax) {
   if (!attention.o)
     return context->emitError()
            << "module recognition: the attention of "
-           << describe(attention.q.linear)
-           << " reaches no output projection";
+           << describe(attention.q.linear) << " reaches no output projection";
   attention.output = value;
 
   // Ops and constants that carry the head shapes.
@@ -656,8 +650,8 @@ recognizeAttention(onnx_ir::SoftmaxOp softmax) {
   for (Operation *op : constants) {
     std::optional<onnx_ir::Shape> values =
         onnx_ir::getConstantIntValues(op->getResult(0), 16);
-    if (values && llvm::any_of(*values,
-                               [&](int64_t x) { return widths.contains(x); }) &&
+    if (values &&
+        llvm::any_of(*values, [&](int64_t x) { return widths.contains(x); }) &&
         !llvm::is_contained(attention.headDimConstants, op))
       attention.headDimConstants.push_back(op);
   }
@@ -680,13 +674,12 @@ FailureOr<MLPModule> recognizeMLP(LinearLikeOpInterface down) {
       continue;
     }
     Operation *def = value.getDefiningOp();
-    if (!def || matchPattern(value, m_Constant()) ||
-        !seen.insert(def).second)
+    if (!def || matchPattern(value, m_Constant()) || !seen.insert(def).second)
       continue;
     if (seen.size() > 64)
-      return down->emitError() << "module recognition: the input of "
-                               << describe(down)
-                               << " is no activation of nearby linears";
+      return down->emitError()
+             << "module recognition: the input of " << describe(down)
+             << " is no activation of nearby linears";
     mlp.activationOps.push_back(def);
     for (Value operand : def->getOperands())
       work.push_back(operand);
@@ -721,10 +714,10 @@ FailureOr<MLPModule> recognizeMLP(LinearLikeOpInterface down) {
     if (kind == ActivationKind::Unknown)
       continue;
     if (mlp.activation != ActivationKind::Unknown && mlp.activation != kind)
-      return op->emitError() << "module recognition: two activations ("
-                             << stringifyActivationKind(mlp.activation)
-                             << ", " << stringifyActivationKind(kind)
-                             << ") before " << describe(down);
+      return op->emitError()
+             << "module recognition: two activations ("
+             << stringifyActivationKind(mlp.activation) << ", "
+             << stringifyActivationKind(kind) << ") before " << describe(down);
     mlp.activation = kind;
   }
   return mlp;
@@ -739,9 +732,8 @@ findResidualAdd(LinearLikeOpInterface linear) {
     Operation *next = nullptr;
     for (OpOperand &use : value.getUses()) {
       if (isa<onnx_ir::AddOp>(use.getOwner()))
-        return std::make_pair(
-            use.getOwner(),
-            use.getOwner()->getOperand(1 - use.getOperandNumber()));
+        return std::make_pair(use.getOwner(), use.getOwner()->getOperand(
+                                                  1 - use.getOperandNumber()));
       if (isDataMovement(use.getOwner()))
         next = use.getOwner();
     }
@@ -921,9 +913,8 @@ FailureOr<ModelModules> mlir::peft::recognizeModules(Operation *root) {
       continue;
     AttentionModule &a = **attention;
     if (owner.contains(a.o))
-      return a.o->emitError()
-             << "module recognition: " << describe(a.o)
-             << " is the output projection of two attentions";
+      return a.o->emitError() << "module recognition: " << describe(a.o)
+                              << " is the output projection of two attentions";
     for (LinearLikeOpInterface linear :
          {a.q.linear, a.k.linear, a.v.linear, a.o})
       if (failed(claim(linear, a.o, a.scores)))

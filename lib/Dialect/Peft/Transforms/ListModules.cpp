@@ -34,8 +34,7 @@ std::string member(StringRef role, LinearLikeOpInterface linear,
   return (role + "=" + relativePath(linear, prefix)).str();
 }
 
-std::string projection(StringRef role, const Projection &p,
-                       StringRef prefix) {
+std::string projection(StringRef role, const Projection &p, StringRef prefix) {
   std::string text = member(role, p.linear, prefix);
   if (p.isFused())
     text += llvm::formatv("[{0}:{1}]", p.begin, p.end).str();
@@ -105,12 +104,12 @@ struct PeftListModulesPass
         bool rotary = a->rotary.kind != RotaryKind::None;
         table.addRow({index, prefix, "attention",
                       std::to_string(a->numQueryHeads),
-                      std::to_string(a->numKVHeads),
-                      std::to_string(a->headDim), std::to_string(a->groups),
+                      std::to_string(a->numKVHeads), std::to_string(a->headDim),
+                      std::to_string(a->groups),
                       stringifyRotaryKind(a->rotary.kind).str(),
                       rotary ? shapeString(a->rotary.cos) : "-",
-                      a->scale ? formatScale(*a->scale) : "?",
-                      "-", "-", in, out, llvm::join(linears, ",")});
+                      a->scale ? formatScale(*a->scale) : "?", "-", "-", in,
+                      out, llvm::join(linears, ",")});
       }
       if (const std::optional<MLPModule> &m = block.mlp) {
         ++mlps;
@@ -129,11 +128,11 @@ struct PeftListModulesPass
       table.addRow({"-", "-", "none", "-", "-", "-", "-", "-", "-", "-", "-",
                     "-", "-", "-",
                     member(stringifyEnum(linear.getLinearRole()), linear, "")});
-    std::string footer =
-        plural(modules->blocks.size(), "block") + ", " +
-        std::to_string(attentions) + " attention, " + std::to_string(mlps) +
-        " mlp, " + plural(modules->unassigned.size(), "linear") +
-        " in no module";
+    std::string footer = plural(modules->blocks.size(), "block") + ", " +
+                         std::to_string(attentions) + " attention, " +
+                         std::to_string(mlps) + " mlp, " +
+                         plural(modules->unassigned.size(), "linear") +
+                         " in no module";
     if (failed(table.write(outputFile, "stdout", getOperation()->getLoc(),
                            "peft-list-modules", footer)))
       return signalPassFailure();

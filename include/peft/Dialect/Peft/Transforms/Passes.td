@@ -49,32 +49,28 @@ def PeftListModules : Pass<"peft-list-modules"> {
     head, the rotary embedding (`none`, `half` for rotate_half, `interleaved`)
     and the shape of its cos table, and the softmax scale; for an MLP the
     activation (`silu`, `gelu_erf`, `gelu_tanh`, `gelu`, `relu`) and the
-    intermediate size; last the linears as `role=path` (paths relative to the
-    prefix; a fused projection as `q=path[begin:end]`). Head counts come from
+    intermediate size; the block's residual stream values `x_in`, `x_out`
+    (the ops computing them); last the linears as `role=path` (paths relative
+    to the prefix; a fused projection as `q=path[begin:end]`). Head counts come from
     the head split Reshape shapes and the weight widths, never from names. An
     ambiguous graph (inconsistent head shapes, a q/k/v/o/gate/up/down linear
     in no module, an o fed by two attentions, ...) is an error at the
     offending op. The IR is not changed.
 
-    Example: for a raised LLaMA layer
-
-    ```mlir
-    %q = peft.linear %x, %wq layout in_out role q
-           path "model.layers.0.self_attn.q_proj" : ...
-    %qh = "onnx.Reshape"(%q, %shape) : (tensor<?x?x64xf32>, tensor<4xi64>)
-            -> tensor<?x?x4x16xf32>
-    // ... k, v (2 heads), rotary, repeat_kv, softmax, o_proj, SwiGLU MLP
-    ```
-
-    `peft-opt model.onnx --peft-raise-linear --peft-list-modules -o /dev/null`
-    prints
+    Example: for the LLaMA test model (`test/models/gen_models.py`,
+    `llama_opset17`: 2 layers, 4 query / 2 key-value heads of 16, rotary,
+    SwiGLU MLP of 128),
+    `peft-opt llama_opset17.onnx --peft-raise-linear --peft-list-modules -o /dev/null`
+    prints (block 1 elided; `x_in` / `x_out` name the ops computing the
+    residual stream, here by ONNX node name)
 
     ```
-    block  prefix          module     heads  kv_heads  head_dim  groups  rotary  table     scale  activation  inter  linears
-    0      model.layers.0  attention  4      2         16        2       half    1x1x?x16  0.25   -           -      q=self_attn.q_proj,k=self_attn.k_proj,v=self_attn.v_proj,o=self_attn.o_proj
-    0      model.layers.0  mlp        -      -         -         -       -       -         -      silu        128    gate=mlp.gate_proj,up=mlp.up_proj,down=mlp.down_proj
-    -      -               none       -      -         -         -       -       -         -      -           -      other=lm_head
-    1 block, 1 attention, 1 mlp, 1 linear in no module
+    block  prefix          module     heads  kv_heads  head_dim  groups  rotary  table     scale  activation  inter  x_in                                  x_out                  linears
+    0      model.layers.0  attention  4      2         16        2       half    1x1x?x16  0.25   -           -      /model/layers.0/input_layernorm/Cast  /model/layers.0/Add_1  q=self_attn.q_proj,k=self_attn.k_proj,v=self_attn.v_proj,o=self_attn.o_proj
+    0      model.layers.0  mlp        -      -         -         -       -       -         -      silu        128    /model/layers.0/input_layernorm/Cast  /model/layers.0/Add_1  gate=mlp.gate_proj,up=mlp.up_proj,down=mlp.down_proj
+    ...
+    -      -               none       -      -         -         -       -       -         -      -           -      -                                     -                      other=lm_head
+    2 blocks, 2 attention, 2 mlp, 1 linear in no module
     ```
   }];
   let options = [
