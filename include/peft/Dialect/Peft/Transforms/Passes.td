@@ -38,6 +38,47 @@ def PeftListLinears : Pass<"peft-list-linears"> {
   ];
 }
 
+def PeftListModules : Pass<"peft-list-modules"> {
+  let summary = "Print the transformer blocks: attention and MLP modules";
+  let description = [{
+    Runs module recognition (`peft/Dialect/Peft/Analysis/ModuleRecognition.h`)
+    on a raised graph (after `peft-raise-linear`) and prints one row per
+    module: block index, the module path prefix its linears share, the kind
+    (`attention`, `mlp`, or `none` for a linear in no module), for attention
+    the query heads, key/value heads, head dim, query heads per key/value
+    head, the rotary embedding (`none`, `half` for rotate_half, `interleaved`)
+    and the shape of its cos table, and the softmax scale; for an MLP the
+    activation (`silu`, `gelu_erf`, `gelu_tanh`, `gelu`, `relu`) and the
+    intermediate size; the block's residual stream values `x_in`, `x_out`
+    (the ops computing them); last the linears as `role=path` (paths relative
+    to the prefix; a fused projection as `q=path[begin:end]`). Head counts come from
+    the head split Reshape shapes and the weight widths, never from names. An
+    ambiguous graph (inconsistent head shapes, a q/k/v/o/gate/up/down linear
+    in no module, an o fed by two attentions, ...) is an error at the
+    offending op. The IR is not changed.
+
+    Example: for the LLaMA test model (`test/models/gen_models.py`,
+    `llama_opset17`: 2 layers, 4 query / 2 key-value heads of 16, rotary,
+    SwiGLU MLP of 128),
+    `peft-opt llama_opset17.onnx --peft-raise-linear --peft-list-modules -o /dev/null`
+    prints (block 1 elided; `x_in` / `x_out` name the ops computing the
+    residual stream, here by ONNX node name)
+
+    ```
+    block  prefix          module     heads  kv_heads  head_dim  groups  rotary  table     scale  activation  inter  x_in                                  x_out                  linears
+    0      model.layers.0  attention  4      2         16        2       half    1x1x?x16  0.25   -           -      /model/layers.0/input_layernorm/Cast  /model/layers.0/Add_1  q=self_attn.q_proj,k=self_attn.k_proj,v=self_attn.v_proj,o=self_attn.o_proj
+    0      model.layers.0  mlp        -      -         -         -       -       -         -      silu        128    /model/layers.0/input_layernorm/Cast  /model/layers.0/Add_1  gate=mlp.gate_proj,up=mlp.up_proj,down=mlp.down_proj
+    ...
+    -      -               none       -      -         -         -       -       -         -      -           -      -                                     -                      other=lm_head
+    2 blocks, 2 attention, 2 mlp, 1 linear in no module
+    ```
+  }];
+  let options = [
+    Option<"outputFile", "output", "std::string", /*default=*/"\"-\"",
+           "Where to write the table ('-' for standard output)">
+  ];
+}
+
 def PeftRaiseLinear : Pass<"peft-raise-linear", "func::FuncOp"> {
   let summary = "Recognize linear layers of an imported ONNX graph as peft.linear";
   let description = [{
