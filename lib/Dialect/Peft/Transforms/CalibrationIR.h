@@ -28,6 +28,21 @@ Value buildGram(OpBuilder &b, Location loc, Value x);
 /// `tensor<1xi64>`.
 Value buildRowCount(OpBuilder &b, Location loc, Value x);
 
+/// Per-head Σ xᵀx of head states `x` whose heads are on `headAxis` and head
+/// dims on `dimAxis` (the other dimensions are rows): `tensor<H x d x d x
+/// acc>`.
+Value buildHeadGram(OpBuilder &b, Location loc, Value x, int64_t headAxis,
+                    int64_t dimAxis);
+
+/// The number of rows per head of such states: `tensor<1xi64>`.
+Value buildHeadRowCount(OpBuilder &b, Location loc, Value x, int64_t headAxis,
+                        int64_t dimAxis);
+
+/// {Σ_rows (1 − cos(a_r, b_r)), rows} of two tensors of one shape (rows:
+/// all dimensions but the last; a zero row counts as cos = 1):
+/// `tensor<2 x acc>`.
+Value buildCosineDistance(OpBuilder &b, Location loc, Value a, Value x);
+
 /// The results a function gains, each with the statistics it adds to.
 class CalibrationStatistics {
 public:

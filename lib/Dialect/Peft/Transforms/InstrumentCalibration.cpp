@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CalibrationIR.h"
+#include "peft/Dialect/Peft/Analysis/ModuleRecognition.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 
@@ -37,6 +38,10 @@ struct PeftInstrumentCalibrationPass
 
   /// Instruments one function; false after an error.
   bool instrument(func::FuncOp fn, llvm::StringSet<> &paths);
+
+  bool wants(StringRef what) const {
+    return statistics.empty() || llvm::is_contained(statistics, what);
+  }
 };
 } // namespace
 
@@ -74,6 +79,19 @@ bool PeftInstrumentCalibrationPass::instrument(func::FuncOp fn,
   if (!ok || layersByInput.empty())
     return ok;
 
+  // Heads and blocks need the modules of the graph.
+  std::optional<ModelModules> modules;
+  if (wants("heads") || wants("blocks")) {
+    FailureOr<ModelModules> recognized = recognizeModules(fn);
+    if (failed(recognized)) {
+      fn.emitError(kPass) << ": per-head and block statistics need the "
+                             "graph's modules (statistics=inputs gathers "
+                             "the layer inputs only)";
+      return false;
+    }
+    modules = std::move(*recognized);
+  }
+
   auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
   if (!keepOutputs) {
     llvm::BitVector all(fn.getNumResults(), true);
@@ -100,6 +118,40 @@ bool PeftInstrumentCalibrationPass::instrument(func::FuncOp fn,
     }
     stats.add(buildGram(b, loc, input), gramKeys);
     stats.add(buildRowCount(b, loc, input), countKeys);
+  }
+  if (modules) {
+    for (TransformerBlock &block : modules->blocks) {
+      std::optional<AttentionModule> &attention = block.attention;
+      if (wants("heads") && attention) {
+        LinearLikeOpInterface qLayer = attention->q.linear;
+        LinearLikeOpInterface kLayer = attention->k.linear;
+        std::optional<StringRef> qPath = qLayer.getModulePath();
+        std::optional<StringRef> kPath = kLayer.getModulePath();
+        if (!qPath || !kPath) {
+          qLayer.emitError(kPass)
+              << ": the attention's q and k layers need module paths";
+          return false;
+        }
+        // A fused qkv has one path: the keys say which states they hold.
+        std::string qKey = qPath->str(), kKey = kPath->str();
+        const HeadStates &q = attention->query, &k = attention->key;
+        Location loc = q.value.getLoc();
+        stats.add(buildHeadGram(b, loc, q.value, q.headAxis, q.dimAxis),
+                  {qKey + ".q_gram"});
+        stats.add(buildHeadGram(b, loc, k.value, k.headAxis, k.dimAxis),
+                  {kKey + ".k_gram"});
+        stats.add(buildHeadRowCount(b, loc, q.value, q.headAxis, q.dimAxis),
+                  {qKey + ".qk_tokens"});
+      }
+      if (wants("blocks") && block.input && block.output) {
+        std::string key = block.pathPrefix.empty()
+                              ? "blocks." + std::to_string(block.index)
+                              : block.pathPrefix;
+        stats.add(buildCosineDistance(b, block.output.getLoc(), block.input,
+                                      block.output),
+                  {key + ".block_influence"});
+      }
+    }
   }
   return succeeded(stats.appendTo(fn, ret));
 }

@@ -1,4 +1,4 @@
-// RUN: peft-opt %s -split-input-file -peft-instrument-calibration -verify-diagnostics
+// RUN: peft-opt %s -split-input-file -peft-instrument-calibration="statistics=inputs" -verify-diagnostics
 
 func.func @same_path(%x: tensor<4x16xf32>, %w: tensor<16x16xf32>) -> tensor<4x16xf32> {
   %0 = peft.linear %x, %w layout out_in role q path "attn.q_proj" : tensor<4x16xf32>, tensor<16x16xf32> -> tensor<4x16xf32>

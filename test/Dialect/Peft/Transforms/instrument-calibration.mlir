@@ -1,5 +1,5 @@
-// RUN: peft-opt %s -split-input-file -peft-instrument-calibration | FileCheck %s
-// RUN: peft-opt %s -split-input-file -peft-instrument-calibration="keep-outputs=false" | FileCheck %s --check-prefix=DROP
+// RUN: peft-opt %s -split-input-file -peft-instrument-calibration="statistics=inputs" | FileCheck %s
+// RUN: peft-opt %s -split-input-file -peft-instrument-calibration="statistics=inputs keep-outputs=false" | FileCheck %s --check-prefix=DROP
 
 // q and k read the same value: one sum, two keys. The count is the product
 // of the leading dimensions.

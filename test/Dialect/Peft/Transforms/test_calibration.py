@@ -8,6 +8,7 @@ the CPU JIT (per-call sums in f32, added in f64).
 """
 
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +94,9 @@ def samples_for(name, entry_inputs, count):
 
 
 def check_stats(ours, reference, rtol):
+    """The layer-input statistics (the per-head and block ones are checked
+    against torch in test_heads_and_blocks_match_torch)."""
+    ours = {k: v for k, v in ours.items() if k.endswith(("input_xtx", "input_tokens"))}
     assert set(ours) == set(reference)
     for key, want in reference.items():
         got = ours[key]
@@ -195,3 +199,76 @@ def test_rank_deficient_warning(onnx_models):
     m = peft_mlir.import_onnx(str(path))
     with pytest.warns(UserWarning, match=r"down_proj: 5 calibration tokens for 128 input"):
         m.calibrate({"input_ids": np.arange(1, 6, dtype=np.int64)[None]}, progress=False)
+
+
+def test_heads_and_blocks_match_torch(onnx_models):
+    """Per-head Σ QᵀQ / Σ KᵀK on post-rotary states and block influence,
+    against the generator's own torch LLaMA: apply_rotary_pos_emb's outputs
+    (K before repeat_kv) and each decoder layer's input and output, summed in
+    float64 by numpy."""
+    import torch
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "test" / "models"))
+    import gen_models
+
+    name = "llama_opset17"
+    spec = gen_models.MODELS[name]
+    model = spec.build(spec.seed).eval()
+    inputs = dict(np.load(onnx_models / f"{name}.inputs.npz"))
+    samples = samples_for(name, inputs, 2)
+
+    captured = {"q": [], "k": [], "x": {}}
+    original = gen_models.apply_rotary_pos_emb
+
+    def recording(q, k, cos, sin):
+        q, k = original(q, k, cos, sin)
+        captured["q"].append(q.double().numpy())
+        captured["k"].append(k.double().numpy())
+        return q, k
+
+    def hook(index):
+        def record(module, args, output):
+            captured["x"].setdefault(index, []).append(
+                (args[0].double().numpy(), output.double().numpy()))
+        return record
+
+    layers = model.model.layers
+    handles = [layer.register_forward_hook(hook(i)) for i, layer in enumerate(layers)]
+    gen_models.apply_rotary_pos_emb = recording
+    try:
+        with torch.no_grad():
+            for s in samples:
+                model(torch.from_numpy(s["input_ids"]))
+    finally:
+        gen_models.apply_rotary_pos_emb = original
+        for h in handles:
+            h.remove()
+
+    cal = peft_mlir.import_onnx(str(onnx_models / f"{name}.onnx"))
+    with pytest.warns(UserWarning):
+        cal = cal.calibrate(samples, progress=False)
+    ours = cal.statistics()
+    n = len(layers)
+    for i in range(n):
+        qs = captured["q"][i::n]  # call order: layer 0, 1, ... per sample
+        ks = captured["k"][i::n]
+        q_ref = sum(np.einsum("bhsi,bhsj->hij", q, q) for q in qs)
+        k_ref = sum(np.einsum("bhsi,bhsj->hij", k, k) for k in ks)
+        prefix = f"model.layers.{i}.self_attn"
+        got_q, got_k = ours[f"{prefix}.q_proj.q_gram"], ours[f"{prefix}.k_proj.k_gram"]
+        assert got_q.shape == q_ref.shape and got_k.shape == k_ref.shape
+        assert np.abs(got_q - q_ref).max() <= 1e-4 * np.abs(q_ref).max()
+        assert np.abs(got_k - k_ref).max() <= 1e-4 * np.abs(k_ref).max()
+        rows = sum(q.shape[0] * q.shape[2] for q in qs)
+        assert ours[f"{prefix}.q_proj.qk_tokens"][0] == rows
+
+        distance, count = 0.0, 0
+        for x_in, x_out in captured["x"][i]:
+            a = x_in.reshape(-1, x_in.shape[-1])
+            b = x_out.reshape(-1, x_out.shape[-1])
+            cos = (a * b).sum(1) / np.sqrt((a * a).sum(1) * (b * b).sum(1))
+            distance += float((1 - cos).sum())
+            count += a.shape[0]
+        got = ours[f"model.layers.{i}.block_influence"]
+        assert got[1] == count
+        assert abs(got[0] - distance) <= 1e-5 * count, (got, distance)

@@ -529,6 +529,21 @@ def PeftInstrumentCalibration
       f32 (f64 for an f64 model) whatever the model's precision;
     - `<path>.input_tokens`: the number of rows, `tensor<1xi64>`.
 
+    With module recognition (peft-list-modules), for every attention
+    module and transformer block:
+
+    - `<q_path>.q_gram`: per query head `Σ QᵀQ` on the post-rotary query
+      states the score product reads, `[heads, d, d]`; `<k_path>.k_gram`:
+      per key/value head `Σ KᵀK` on the post-rotary keys (before
+      repeat_kv), `[kv_heads, d, d]`; `<q_path>.qk_tokens`: rows per head;
+    - `<block>.block_influence`: `{Σ (1 − cos(x_in, x_out)), rows}` over
+      the block's residual stream in and out, `<block>` the block's module
+      path prefix (`model.layers.3`).
+
+    `statistics` picks among `inputs`, `heads` and `blocks` (default: all;
+    `heads` and `blocks` need the graph's modules recognized, and a graph
+    that is ambiguous for recognition is an error).
+
     Layers that read the same value (q, k and v) share one sum. Each new
     result carries `peft.calibration = [keys...]`: the statistics it adds
     to, as the calibration driver (`peft-calibrate`, `Module.calibrate`)
@@ -569,11 +584,13 @@ def PeftInstrumentCalibration
   }];
   let options = [
     Option<"keepOutputs", "keep-outputs", "bool", /*default=*/"true",
-           "Keep the function's own results before the statistics">
+           "Keep the function's own results before the statistics">,
+    ListOption<"statistics", "statistics", "std::string",
+               "What to gather: inputs, heads, blocks (default: all)">
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
-    "mlir::tensor::TensorDialect"
+    "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
   ];
 }
 
