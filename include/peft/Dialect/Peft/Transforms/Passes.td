@@ -594,6 +594,78 @@ def PeftInstrumentCalibration
   ];
 }
 
+def PeftModegpt : Pass<"peft-modegpt", "ModuleOp"> {
+  let summary = "MoDeGPT: training-free compression of the modules of a transformer";
+  let description = [{
+    Shrinks the inner dimensions of the recognized transformer modules
+    (peft-list-modules) from calibration statistics (`peft-calibrate`,
+    docs/calibration.md), reconstructing each module's output on the
+    calibration data (REFERENCE §4, docs/modegpt.md):
+
+    - `mlp` (Type I, Nyström): keeps the intermediate columns of largest
+      ridge leverage score of `C = Σ HᵀH` (slicing the gate and up
+      projections and their biases) and refits the down projection,
+      `Ŵ_down = (SᵀCS)⁺·SᵀC·W_down`.
+
+    `ratio` is the fraction of the modules' parameters to remove. With
+    `allocation=global`, block i loses `φᵢ` of its parameters, `φ =
+    L·ratio·softmax(−s/eps)` from the block-influence scores `s` of the
+    statistics, each capped at `max-layer-ratio` with the excess shared by
+    the others (the mean is `ratio`); `allocation=uniform` gives every block
+    `ratio`. The graph is rewritten with the smaller shapes: weights (new
+    resource blobs), biases and the types of the values between the
+    projections.
+
+    A per-module report (to `report`, default standard error): block,
+    module, sparsity, dimension before and after, parameters before and
+    after, and the module's output error on the calibration data, absolute
+    and relative to the module's output energy.
+
+    Errors: no statistics file or a statistic missing or of the wrong shape
+    (naming the key), a graph whose modules are ambiguous, a layer carrying
+    adapters, options out of range.
+
+    Example: with `ratio=0.25 stats=stats.safetensors types=mlp`,
+
+    ```mlir
+    %g = peft.linear %x, %wg layout out_in role gate ... -> tensor<?x?x1536xf32>
+    %u = peft.linear %x, %wu layout out_in role up ... -> tensor<?x?x1536xf32>
+    ... // silu(g) · u
+    %d = peft.linear %h, %wd layout out_in role down ... -> tensor<?x?x576xf32>
+    ```
+
+    becomes (block 0 at φ = 0.25)
+
+    ```mlir
+    %g = peft.linear %x, %wg_1 layout out_in role gate ... -> tensor<?x?x1152xf32>
+    %u = peft.linear %x, %wu_1 layout out_in role up ... -> tensor<?x?x1152xf32>
+    ... // silu(g) · u on 1152 columns
+    %d = peft.linear %h, %wd_1 layout out_in role down ... -> tensor<?x?x576xf32>
+    ```
+  }];
+  let options = [
+    Option<"ratio", "ratio", "double", /*default=*/"0.25",
+           "Fraction of the modules' parameters to remove (0 ≤ ratio < 1)">,
+    Option<"statsFile", "stats", "std::string", /*default=*/"\"\"",
+           "Calibration statistics file (peft-calibrate)">,
+    Option<"lambda", "lambda", "double", /*default=*/"0.01",
+           "Ridge of the leverage scores and covariance regularization, "
+           "relative to the covariance's mean diagonal">,
+    Option<"eps", "eps", "double", /*default=*/"0.015",
+           "Temperature of the global allocation">,
+    Option<"maxLayerRatio", "max-layer-ratio", "double", /*default=*/"0.8",
+           "Largest sparsity of one block">,
+    Option<"allocation", "allocation", "std::string", /*default=*/"\"global\"",
+           "global (from block influence) or uniform">,
+    ListOption<"types", "types", "std::string",
+               "Module types to compress: mlp (default: all)">,
+    Option<"report", "report", "std::string", /*default=*/"\"-\"",
+           "Where to print the per-module report ('-': standard error, "
+           "'none')">
+  ];
+  let dependentDialects = ["mlir::peft::PeftDialect"];
+}
+
 def PeftRouteTasks : Pass<"peft-route-tasks", "ModuleOp"> {
   let summary = "Route each row of a batch to its own task (a task_ids input)";
   let description = [{
