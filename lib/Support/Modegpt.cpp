@@ -88,11 +88,38 @@ mlir::peft::modegpt::ridgeLeverageScores(MatrixRef<const double> c,
     return std::move(err);
   if (llvm::Error err = checkLambda(lambda))
     return std::move(err);
+  int64_t n = c.rows;
+  double shift = lambda * meanDiagonal(c);
+  // With a ridge: diag(C·(C + λ'I)⁻¹) = 1 − λ'·diag((C + λ'I)⁻¹), and with
+  // C + λ'I = L·Lᵀ, diag((C + λ'I)⁻¹)_i = Σ_k (L⁻¹)_ki². A Cholesky and a
+  // triangular solve (n³/3 + n³/3 flops) instead of an eigendecomposition:
+  // a 11008-wide MLP in seconds, not minutes.
+  if (shift > 0) {
+    auto ridged = regularize(c, lambda);
+    if (!ridged)
+      return ridged.takeError();
+    auto l = numerics::cholesky<double>(*ridged);
+    if (l) {
+      Matrix<double> inverse(n, n);
+      for (int64_t i = 0; i < n; ++i)
+        inverse(i, i) = 1.0;
+      numerics::solveTriangular<double>(*l, numerics::Triangle::Lower, Op::N,
+                                        numerics::Side::Left, inverse.view());
+      std::vector<double> scores(n, 0.0);
+      for (int64_t k = 0; k < n; ++k)
+        for (int64_t i = 0; i <= k; ++i)
+          scores[i] += inverse(k, i) * inverse(k, i);
+      for (double &score : scores)
+        score = std::clamp(1.0 - shift * score, 0.0, 1.0);
+      return scores;
+    }
+    // Not positive definite after the ridge (C had negative eigenvalues):
+    // the eigendecomposition clamps them.
+    llvm::consumeError(l.takeError());
+  }
   auto eigen = numerics::symmetricEigen(c);
   if (!eigen)
     return eigen.takeError();
-  int64_t n = c.rows;
-  double shift = lambda * meanDiagonal(c);
   double largest = std::max(0.0, eigen->values.back());
   // Without a ridge, the scores are those of the projection onto C's range.
   double tolerance =
@@ -159,10 +186,35 @@ mlir::peft::modegpt::compressMlp(MatrixRef<const double> c,
     for (int64_t col = 0; col < down.cols; ++col)
       csw(a, col) = cw(result.kept[a], col);
   }
-  auto inverse = numerics::pseudoInverse<double>(css);
-  if (!inverse)
-    return inverse.takeError();
-  result.down = numerics::matmul<double>(*inverse, csw);
+  // SᵀCS is positive definite unless C is singular on the kept columns:
+  // then the Cholesky solve equals the pseudo-inverse's, at a fraction of
+  // the cost; otherwise the pseudo-inverse.
+  auto l = numerics::cholesky<double>(css);
+  if (l) {
+    // A pivot at rounding level means numerically singular: pseudo-inverse.
+    double largest = 0, smallest = std::numeric_limits<double>::infinity();
+    for (int64_t a = 0; a < k; ++a) {
+      largest = std::max(largest, css(a, a));
+      smallest = std::min(smallest, (*l)(a, a) * (*l)(a, a));
+    }
+    if (smallest <=
+        double(k) * std::numeric_limits<double>::epsilon() * largest) {
+      l = makeError("numerically singular");
+    }
+  }
+  if (l) {
+    result.down = csw;
+    numerics::solveTriangular<double>(*l, numerics::Triangle::Lower, Op::N,
+                                      numerics::Side::Left, result.down.view());
+    numerics::solveTriangular<double>(*l, numerics::Triangle::Lower, Op::T,
+                                      numerics::Side::Left, result.down.view());
+  } else {
+    llvm::consumeError(l.takeError());
+    auto inverse = numerics::pseudoInverse<double>(css);
+    if (!inverse)
+      return inverse.takeError();
+    result.down = numerics::matmul<double>(*inverse, csw);
+  }
 
   // tr(ΔᵀCΔ) with Δ = W_down − S·Ŵ: tr(WᵀCW) − 2·tr((SᵀCW)ᵀŴ) + tr(ŴᵀSᵀCSŴ).
   Matrix<double> cssw = numerics::matmul<double>(css, result.down);

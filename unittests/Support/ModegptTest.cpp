@@ -260,3 +260,25 @@ TEST(ModegptTest, GlobalAllocation) {
   EXPECT_NE(llvm::toString(bad.takeError()).find("must be in [0, cap"),
             std::string::npos);
 }
+
+TEST(ModegptTest, MlpWithFewerTokensThanColumns) {
+  // 5 rows for 12 columns: C has rank 5. The refit is the pseudo-inverse's
+  // (SᵀCS is singular once more than 5 columns are kept), the error is still
+  // the measured one, and it is zero once the kept columns span the rows.
+  const int64_t n = 5, d = 12, out = 3;
+  Matrix<double> h = randomMatrix(n, d, 7);
+  Matrix<double> down = randomMatrix(d, out, 8);
+  Matrix<double> c = gram(h);
+  Matrix<double> reference = product(h, down);
+  for (int64_t k : {2, 5, 8, 12}) {
+    auto r = compressMlp(c, down, k, 1e-2);
+    ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
+    double measured =
+        squaredDistance(product(columns(h, r->kept), r->down), reference);
+    EXPECT_NEAR(r->error, measured, 1e-8 * r->total) << "k = " << k;
+    for (double v : r->down.values())
+      EXPECT_TRUE(std::isfinite(v) && std::abs(v) < 1e6) << "k = " << k;
+    if (k >= 5)
+      EXPECT_LE(measured, 1e-10 * r->total) << "k = " << k;
+  }
+}
