@@ -41,11 +41,12 @@ lowrank::chooseRank(const RankSpec &spec, int64_t out, int64_t in,
   int64_t full = std::min(out, in);
   switch (spec.rule) {
   case RankRule::Rank: {
-    if (spec.value != std::floor(spec.value) || spec.value < 1 ||
-        spec.value > double(full))
+    if (spec.value != std::floor(spec.value))
+      return makeError(llvm::formatv("rank {0} is not an integer", spec.value));
+    if (spec.value < 1 || spec.value > double(full))
       return makeError(llvm::formatv("rank {0} is outside [1, min(out, in) = "
                                      "{1}] for a {2}x{3} weight",
-                                     spec.value, full, out, in));
+                                     int64_t(spec.value), full, out, in));
     return int64_t(spec.value);
   }
   case RankRule::Ratio:
@@ -141,7 +142,8 @@ lowrank::whiteningFactor(MatrixRef<const double> covariance, double lambda) {
   if (!s)
     return makeError(llvm::formatv(
         "the input covariance is not positive definite even after "
-        "regularization with lambda = {0} (mean diagonal {1}): {2}; use a "
+        "regularization with lambda = {0:e2} (mean diagonal {1:e3}): {2}; use "
+        "a "
         "larger lambda or more calibration tokens",
         lambda, meanDiagonal, llvm::toString(s.takeError())));
   return std::move(*s);

@@ -82,7 +82,8 @@ struct PeftLowRankSvdPass
                             << given << ")";
     if (rank.hasValue()) {
       if (rank < 1)
-        return emitError(loc) << kPass << ": rank must be >= 1, got " << rank;
+        return emitError(loc)
+               << kPass << ": rank must be >= 1, got " << int64_t(rank);
       return lowrank::RankSpec{lowrank::RankRule::Rank, double(rank)};
     }
     if (ratio.hasValue()) {
@@ -90,13 +91,13 @@ struct PeftLowRankSvdPass
         return emitError(loc) << kPass
                               << ": ratio must be in [0, 1) (the "
                                  "fraction of parameters removed), got "
-                              << ratio;
-      return lowrank::RankSpec{lowrank::RankRule::Ratio, ratio};
+                              << double(ratio);
+      return lowrank::RankSpec{lowrank::RankRule::Ratio, double(ratio)};
     }
     if (!(energy > 0 && energy <= 1))
       return emitError(loc)
-             << kPass << ": energy must be in (0, 1], got " << energy;
-    return lowrank::RankSpec{lowrank::RankRule::Energy, energy};
+             << kPass << ": energy must be in (0, 1], got " << double(energy);
+    return lowrank::RankSpec{lowrank::RankRule::Energy, double(energy)};
   }
 
   /// The factorization of `layer`'s weight `w`, whitened with the
@@ -131,7 +132,7 @@ struct PeftLowRankSvdPass
                            << " tokens, fewer than its " << in
                            << " input features: its covariance is "
                               "rank-deficient (lambda = "
-                           << lambda << " regularizes it)";
+                           << double(lambda) << " regularizes it)";
     auto s = lowrank::whiteningFactor(cov->xtx, lambda);
     if (!s)
       return fail(s.takeError());
@@ -161,7 +162,7 @@ struct PeftLowRankSvdPass
     }
     if (!(lambda >= 0) || !std::isfinite(lambda)) {
       emitError(loc) << kPass << ": lambda must be finite and >= 0, got "
-                     << lambda;
+                     << double(lambda);
       return signalPassFailure();
     }
     FailureOr<SmallVector<LinearLikeOpInterface>> layers =
