@@ -14,6 +14,7 @@ Example:
     >>> model.load_adapter("adapter_dir"); model.merge_lora()
     >>> model.lora_as_inputs(max_rank=16)     # or: adapters as run-time inputs
     >>> model.quantize_weights(bits=4)        # see peft_mlir.quantization
+    >>> model.lowrank_svd(ratio=0.25)         # see peft_mlir.lowrank
     >>> model.run({"input_ids": ids}, adapters="adapters/sst2")  # no recompile
 
 Module.run JIT-compiles the module for the CPU on first use (peft-lower-to-llvm,
@@ -30,6 +31,7 @@ from ._peft_mlir import Module, PeftError, import_onnx, mlir_version, onnx_versi
 from .lora import Linear  # also adds the LoRA methods to Module
 from . import quantization  # noqa: F401  (adds the quantization methods)
 from . import banks  # noqa: F401  (adds the adapter bank methods)
+from . import lowrank  # noqa: F401  (adds Module.lowrank_svd)
 
 __version__ = version().split()[-1]
 
