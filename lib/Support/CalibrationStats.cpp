@@ -46,15 +46,15 @@ llvm::Expected<CalibrationStats> CalibrationStats::read(llvm::StringRef path) {
   const auto &meta = (*file)->metadata();
   auto format = meta.find("format");
   if (format == meta.end() || format->second != calib::kFormat)
-    return makeError(path + ": not a calibration statistics file (its "
-                            "__metadata__ must have \"format\": \"" +
+    return makeError(path +
+                     ": not a calibration statistics file (its "
+                     "__metadata__ must have \"format\": \"" +
                      calib::kFormat + "\")");
   auto version = meta.find("version");
   if (version == meta.end() || version->second != calib::kVersion)
     return makeError(path + ": calibration statistics version '" +
                      (version == meta.end() ? "" : version->second) +
-                     "' is not supported (expected '" + calib::kVersion +
-                     "')");
+                     "' is not supported (expected '" + calib::kVersion + "')");
   if (auto d = meta.find("description"); d != meta.end())
     stats.description = d->second;
   for (const SafeTensor &t : (*file)->tensors()) {
@@ -104,8 +104,7 @@ CalibrationStats::lookup(llvm::StringRef key, bool isF64,
   return &t;
 }
 
-template <typename T>
-static std::vector<T> decode(llvm::ArrayRef<char> bytes) {
+template <typename T> static std::vector<T> decode(llvm::ArrayRef<char> bytes) {
   std::vector<T> values(bytes.size() / sizeof(T));
   if (!values.empty())
     std::memcpy(values.data(), bytes.data(), values.size() * sizeof(T));
@@ -159,8 +158,9 @@ CalibrationStats::getInputCovariance(llvm::StringRef path, int64_t n) const {
   return c;
 }
 
-static llvm::Expected<HeadGrams> splitHeads(llvm::Expected<std::vector<double>> values,
-                                            int64_t heads, int64_t d) {
+static llvm::Expected<HeadGrams>
+splitHeads(llvm::Expected<std::vector<double>> values, int64_t heads,
+           int64_t d) {
   if (!values)
     return values.takeError();
   HeadGrams grams;
@@ -176,8 +176,9 @@ llvm::Expected<HeadGrams> CalibrationStats::getQueryGrams(llvm::StringRef qPath,
                                                           int64_t heads,
                                                           int64_t d) const {
   std::string key = (qPath + calib::kQGram).str();
-  if (auto t = lookup(key, true, {heads, d, d}, "the attention was not "
-                                                "calibrated?");
+  if (auto t = lookup(key, true, {heads, d, d},
+                      "the attention was not "
+                      "calibrated?");
       !t)
     return t.takeError();
   auto grams = splitHeads(getF64(key, {heads, d, d}), heads, d);
@@ -196,8 +197,9 @@ llvm::Expected<HeadGrams> CalibrationStats::getKeyGrams(llvm::StringRef kPath,
                                                         int64_t kvHeads,
                                                         int64_t d) const {
   std::string key = (kPath + calib::kKGram).str();
-  if (auto t = lookup(key, true, {kvHeads, d, d}, "the attention was not "
-                                                  "calibrated?");
+  if (auto t = lookup(key, true, {kvHeads, d, d},
+                      "the attention was not "
+                      "calibrated?");
       !t)
     return t.takeError();
   auto grams = splitHeads(getF64(key, {kvHeads, d, d}), kvHeads, d);
@@ -297,7 +299,7 @@ llvm::Error CalibrationStats::addInputCovariance(llvm::StringRef path,
                                    name, path, xtx.rows, xtx.cols));
   Matrix<double> copy = Matrix<double>::copyOf(xtx);
   if (llvm::Error err = accumulateF64((path + calib::kInputXtx).str(),
-                                     {xtx.rows, xtx.cols}, copy.values()))
+                                      {xtx.rows, xtx.cols}, copy.values()))
     return err;
   return accumulateI64((path + calib::kInputTokens).str(), {1}, {tokens});
 }
@@ -314,10 +316,11 @@ stackHeads(llvm::ArrayRef<Matrix<double>> grams, llvm::StringRef what) {
   return values;
 }
 
-llvm::Error CalibrationStats::addQueryKeyGrams(
-    llvm::StringRef qPath, llvm::StringRef kPath,
-    llvm::ArrayRef<Matrix<double>> qGrams,
-    llvm::ArrayRef<Matrix<double>> kGrams, int64_t tokens) {
+llvm::Error
+CalibrationStats::addQueryKeyGrams(llvm::StringRef qPath, llvm::StringRef kPath,
+                                   llvm::ArrayRef<Matrix<double>> qGrams,
+                                   llvm::ArrayRef<Matrix<double>> kGrams,
+                                   int64_t tokens) {
   if (qGrams.empty() || kGrams.empty())
     return makeError(name + ": no per-head Gram matrices for '" + qPath + "'");
   auto q = stackHeads(qGrams, qPath);
@@ -328,10 +331,10 @@ llvm::Error CalibrationStats::addQueryKeyGrams(
     return k.takeError();
   int64_t d = qGrams[0].getRows(), dk = kGrams[0].getRows();
   if (llvm::Error err = accumulateF64((qPath + calib::kQGram).str(),
-                                     {int64_t(qGrams.size()), d, d}, *q))
+                                      {int64_t(qGrams.size()), d, d}, *q))
     return err;
   if (llvm::Error err = accumulateF64((kPath + calib::kKGram).str(),
-                                     {int64_t(kGrams.size()), dk, dk}, *k))
+                                      {int64_t(kGrams.size()), dk, dk}, *k))
     return err;
   return accumulateI64((qPath + calib::kQKTokens).str(), {1}, {tokens});
 }
@@ -361,9 +364,10 @@ llvm::Error CalibrationStats::write(llvm::StringRef path) const {
         j.attribute("version", calib::kVersion);
       });
       int64_t offset = 0;
-      for (const auto &[key, t] : tensors) {
+      for (const auto &entry : tensors) {
+        const Tensor &t = entry.second;
         int64_t size = int64_t(t.bytes().size());
-        j.attributeObject(key, [&] {
+        j.attributeObject(entry.first, [&] {
           j.attribute("dtype", t.isF64 ? "F64" : "I64");
           j.attributeArray("shape", [&] {
             for (int64_t d : t.shape)

@@ -15,8 +15,8 @@ using numerics::MatrixRef;
 using numerics::Op;
 
 int64_t lowrank::rankForParameterRatio(double ratio, int64_t out, int64_t in) {
-  double k = std::floor((1.0 - ratio) * double(out) * double(in) /
-                        double(out + in));
+  double k =
+      std::floor((1.0 - ratio) * double(out) * double(in) / double(out + in));
   return std::max<int64_t>(1, int64_t(k));
 }
 
@@ -41,11 +41,12 @@ lowrank::chooseRank(const RankSpec &spec, int64_t out, int64_t in,
   int64_t full = std::min(out, in);
   switch (spec.rule) {
   case RankRule::Rank: {
-    if (spec.value != std::floor(spec.value) || spec.value < 1 ||
-        spec.value > double(full))
+    if (spec.value != std::floor(spec.value))
+      return makeError(llvm::formatv("rank {0} is not an integer", spec.value));
+    if (spec.value < 1 || spec.value > double(full))
       return makeError(llvm::formatv("rank {0} is outside [1, min(out, in) = "
                                      "{1}] for a {2}x{3} weight",
-                                     spec.value, full, out, in));
+                                     int64_t(spec.value), full, out, in));
     return int64_t(spec.value);
   }
   case RankRule::Ratio:
@@ -106,8 +107,8 @@ static llvm::Error checkFinite(MatrixRef<const double> m,
   return llvm::Error::success();
 }
 
-llvm::Expected<Factorization>
-lowrank::truncatedSvd(MatrixRef<const double> w, const RankSpec &spec) {
+llvm::Expected<Factorization> lowrank::truncatedSvd(MatrixRef<const double> w,
+                                                    const RankSpec &spec) {
   if (llvm::Error err = checkFinite(w, "the weight"))
     return std::move(err);
   auto svd = numerics::svd(w);
@@ -126,8 +127,8 @@ lowrank::whiteningFactor(MatrixRef<const double> covariance, double lambda) {
     return makeError(llvm::formatv("the covariance is {0}x{1}, not square", n,
                                    covariance.cols));
   if (!(lambda >= 0) || !std::isfinite(lambda))
-    return makeError(llvm::formatv("lambda must be finite and >= 0, got {0}",
-                                   lambda));
+    return makeError(
+        llvm::formatv("lambda must be finite and >= 0, got {0}", lambda));
   if (llvm::Error err = checkFinite(covariance, "the covariance"))
     return std::move(err);
   double meanDiagonal = 0;
@@ -141,15 +142,16 @@ lowrank::whiteningFactor(MatrixRef<const double> covariance, double lambda) {
   if (!s)
     return makeError(llvm::formatv(
         "the input covariance is not positive definite even after "
-        "regularization with lambda = {0} (mean diagonal {1}): {2}; use a "
+        "regularization with lambda = {0:e2} (mean diagonal {1:e3}): {2}; use "
+        "a "
         "larger lambda or more calibration tokens",
         lambda, meanDiagonal, llvm::toString(s.takeError())));
   return std::move(*s);
 }
 
-llvm::Expected<Factorization>
-lowrank::whitenedSvd(MatrixRef<const double> w, MatrixRef<const double> s,
-                     const RankSpec &spec) {
+llvm::Expected<Factorization> lowrank::whitenedSvd(MatrixRef<const double> w,
+                                                   MatrixRef<const double> s,
+                                                   const RankSpec &spec) {
   if (s.rows != w.cols || s.cols != w.cols)
     return makeError(llvm::formatv("the whitening factor is {0}x{1}, expected "
                                    "{2}x{2} for a {3}x{2} weight",

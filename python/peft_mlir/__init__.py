@@ -14,6 +14,7 @@ Example:
     >>> model.load_adapter("adapter_dir"); model.merge_lora()
     >>> model.lora_as_inputs(max_rank=16)     # or: adapters as run-time inputs
     >>> model.quantize_weights(bits=4)        # see peft_mlir.quantization
+    >>> model.lowrank_svd(ratio=0.25)         # see peft_mlir.lowrank
     >>> model.run({"input_ids": ids}, adapters="adapters/sst2")  # no recompile
     >>> model.calibrate(samples, out="stats.safetensors")  # see peft_mlir.modegpt
 
@@ -33,6 +34,7 @@ from . import quantization  # noqa: F401  (adds the quantization methods)
 from . import banks  # noqa: F401  (adds the adapter bank methods)
 from . import modegpt  # noqa: F401  (adds Module.calibrate)
 from ._peft_mlir import Calibrator
+from . import lowrank  # noqa: F401  (adds Module.lowrank_svd)
 
 __version__ = version().split()[-1]
 

@@ -2,6 +2,7 @@
 
 #include "peft/API/API.h"
 #include "peft/API/Calibration.h"
+#include "peft/Support/CalibrationStats.h"
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
@@ -249,6 +250,35 @@ nb::dict runModule(Module &self, const nb::dict &inputs,
   }
   return result;
 }
+
+/// Writes {key: float64 or int64 array} as a calibration statistics file
+/// (peft/Support/CalibrationStats.h), atomically.
+void writeCalibrationStats(const std::string &path, nb::dict tensors,
+                           const std::string &description) {
+  mlir::peft::CalibrationStats stats;
+  stats.setDescription(description);
+  for (auto [key, value] : tensors) {
+    std::string name = nb::cast<std::string>(key);
+    auto array = nb::cast<InputArray>(value);
+    llvm::SmallVector<int64_t, 3> shape;
+    size_t count = 1;
+    for (size_t i = 0; i < array.ndim(); ++i) {
+      shape.push_back(int64_t(array.shape(i)));
+      count *= array.shape(i);
+    }
+    nb::dlpack::dtype dtype = array.dtype();
+    if (dtype == nb::dtype<double>())
+      check(stats.accumulateF64(
+          name, shape, {static_cast<const double *>(array.data()), count}));
+    else if (dtype == nb::dtype<int64_t>())
+      check(stats.accumulateI64(
+          name, shape, {static_cast<const int64_t *>(array.data()), count}));
+    else
+      throw PeftError("calibration statistics '" + name +
+                      "' must be float64 or int64");
+  }
+  check(stats.write(path));
+}
 } // namespace
 
 NB_MODULE(_peft_mlir, m) {
@@ -259,6 +289,10 @@ NB_MODULE(_peft_mlir, m) {
       "import_onnx",
       [](const std::string &path) { return unwrap(Module::importONNX(path)); },
       nb::arg("path"), "Same as Module.import_onnx(path).");
+  m.def("write_calibration_stats", &writeCalibrationStats, nb::arg("path"),
+        nb::arg("tensors"), nb::arg("description") = "{}",
+        "Writes {key: float64/int64 array} as a calibration statistics file "
+        "(docs/modegpt.md), atomically.");
   m.def("version", &mlir::peft::api::getVersion,
         "peft-mlir's version, e.g. 'peft-mlir 0.1.0'.");
   m.def("mlir_version", &mlir::peft::api::getMLIRVersion,

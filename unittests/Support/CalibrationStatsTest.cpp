@@ -130,7 +130,8 @@ TEST(CalibrationStats, RejectsOtherSafetensors) {
   TempDir dir;
   std::string path = dir.file("adapter.safetensors");
   // A valid safetensors file without the format metadata.
-  std::string header = R"({"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})";
+  std::string header =
+      R"({"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})";
   header.append((8 - header.size() % 8) % 8, ' ');
   std::string bytes(8, '\0');
   uint64_t n = header.size();

@@ -187,7 +187,7 @@ TEST(LowRankFactorization, RankRules) {
   // floor((1 − ρ)·out·in / (out + in)), at least 1.
   EXPECT_EQ(rankForParameterRatio(0.5, 64, 64), 16);
   EXPECT_EQ(rankForParameterRatio(0.0, 64, 64), 32);
-  EXPECT_EQ(rankForParameterRatio(0.25, 3, 5), 1); // 1.40625
+  EXPECT_EQ(rankForParameterRatio(0.25, 3, 5), 1);       // 1.40625
   EXPECT_EQ(rankForParameterRatio(0.2, 384, 1536), 245); // 245.76
   EXPECT_EQ(rankForParameterRatio(0.99, 8, 8), 1);
   // σ = (3, 2, 1): Σσ² = 14; cumulative 9, 13, 14.

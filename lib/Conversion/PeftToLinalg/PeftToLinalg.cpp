@@ -579,6 +579,34 @@ struct LrqatLinearOpLowering : OpConversionPattern<LrqatLinearOp> {
   }
 };
 
+/// peft.lowrank -> t = x·Vᵀ [rows, k], then t·Uᵀ + bias [rows, out]: two
+/// skinny matmuls reading the factors transposed through their indexing
+/// maps (no copy, never U·V). For f16/bf16, t is rounded to the element
+/// type, as the first of two ONNX MatMuls rounds it.
+struct LowRankOpLowering : OpConversionPattern<LowRankOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LowRankOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (ShapedType::isDynamic(op.getOutFeatures()))
+      return rewriter.notifyMatchFailure(op, "dynamic output features");
+    Location loc = op.getLoc();
+    Type elementType = op.getResult().getType().getElementType();
+    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    Value t = convertElements(
+        rewriter, loc,
+        matmul(rewriter, loc, x, adaptor.getV(), /*transposeRhs=*/true),
+        elementType);
+    Value y = matmul(rewriter, loc, t, adaptor.getU(), /*transposeRhs=*/true);
+    y = addBiasAndRound(rewriter, loc, y, adaptor.getBias(), elementType);
+    rewriter.replaceOp(op,
+                       expandFromMatrix(rewriter, loc, y, adaptor.getInput(),
+                                        op.getResult().getType()));
+    return success();
+  }
+};
+
 struct ConvertPeftToLinalgPass
     : public peft::impl::ConvertPeftToLinalgBase<ConvertPeftToLinalgPass> {
   using Base::Base;
@@ -597,7 +625,8 @@ struct ConvertPeftToLinalgPass
 void mlir::peft::populatePeftToLinalgPatterns(RewritePatternSet &patterns,
                                               bool gatheredBanks) {
   patterns.add<LinearOpLowering, LoraOpLowering, IA3OpLowering,
-               QLinearOpLowering, LrqatLinearOpLowering>(patterns.getContext());
+               QLinearOpLowering, LrqatLinearOpLowering, LowRankOpLowering>(
+      patterns.getContext());
   populateLoraBankLoweringPatterns(patterns, gatheredBanks);
 }
 

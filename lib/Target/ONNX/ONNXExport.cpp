@@ -409,7 +409,8 @@ LogicalResult ONNXExporter::exportOp(Operation *op, onnx::GraphProto &graph) {
   }
   if (isa<onnx_ir::InitializerOp, arith::ConstantOp>(op) &&
       (onlyFeedsMergedAdapters(op->getResult(0)) ||
-       onlyFeedsQLinearParams(op->getResult(0))))
+       onlyFeedsQLinearParams(op->getResult(0)) ||
+       onlyFeedsLowRankFactors(op->getResult(0))))
     return success();
   if (auto init = dyn_cast<onnx_ir::InitializerOp>(op)) {
     onnx::TensorProto *tensor = graph.add_initializer();

@@ -72,6 +72,9 @@ private:
                               onnx::GraphProto &graph);
   LogicalResult exportLoraBank(LoraBankOp op, StringRef scope,
                                onnx::GraphProto &graph);
+  FailureOr<std::string> addTransposedFactor(onnx::GraphProto &graph,
+                                             Value value, StringRef name,
+                                             StringRef nodeScope, Location loc);
   /// Adds `domain` at `version` to the model's opset imports if missing.
   void requireOpset(StringRef domain, int64_t version);
   std::string addNode(onnx::GraphProto &graph, StringRef opType,
@@ -118,6 +121,10 @@ private:
 /// Whether `value` is used only as the weight, scales or zero points of
 /// peft.qlinear ops, which export new initializers of their own.
 bool onlyFeedsQLinearParams(Value value);
+
+/// Whether `value` is a constant used only as a factor (U or V) of
+/// peft.lowrank ops, which export its transpose as an initializer instead.
+bool onlyFeedsLowRankFactors(Value value);
 
 /// Adds an INT (one value) or INTS attribute to `node`.
 void addIntAttribute(onnx::NodeProto &node, StringRef name, int64_t value);

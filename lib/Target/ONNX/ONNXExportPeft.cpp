@@ -15,6 +15,7 @@
 
 #include "ONNXExportImpl.h"
 
+#include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Support/Naming.h"
 
 using namespace mlir;
@@ -31,6 +32,39 @@ bool isReplacedByIA3(LinearOp op) {
   });
 }
 } // namespace
+
+bool mlir::peft::detail::onlyFeedsLowRankFactors(Value value) {
+  return !value.use_empty() && llvm::all_of(value.getUses(), [](OpOperand &u) {
+    auto op = dyn_cast<LowRankOp>(u.getOwner());
+    return op && (&u == &op.getUMutable() || &u == &op.getVMutable());
+  }) && Weight::lookup(value).has_value();
+}
+
+/// The transpose of the 2-D factor `value` as an initializer `name` when it
+/// is a readable constant, else a Transpose node reading it.
+FailureOr<std::string>
+ONNXExporter::addTransposedFactor(onnx::GraphProto &graph, Value value,
+                                  StringRef name, StringRef nodeScope,
+                                  Location loc) {
+  auto type = cast<RankedTensorType>(value.getType());
+  std::optional<Weight> weight = Weight::lookup(value);
+  if (!weight || !onlyFeedsLowRankFactors(value))
+    return addNode(graph, "Transpose", nodeScope + "/Transpose",
+                   {nameOf(value)});
+  FailureOr<std::vector<double>> values = weight->readValues<double>();
+  if (failed(values))
+    return emitError(loc) << "cannot read the factor '" << name
+                          << "' for export";
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  std::vector<double> transposed(values->size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      transposed[c * rows + r] = (*values)[r * cols + c];
+  auto tType = RankedTensorType::get({cols, rows}, type.getElementType());
+  return addInitializer(graph, name,
+                        createWeightBlob<double>(tType, transposed, name), loc,
+                        /*allowExternal=*/true);
+}
 
 std::string ONNXExporter::addNode(onnx::GraphProto &graph, StringRef opType,
                                   const Twine &name,
@@ -207,6 +241,37 @@ LogicalResult ONNXExporter::exportPeftOp(Operation *op,
     std::string scope =
         q.getPath() ? getNodeScope(*q.getPath()) : scopeFor(LinearOp());
     return exportQLinear(q, scope, graph);
+  }
+
+  if (auto lowRank = dyn_cast<LowRankOp>(op)) {
+    // y = (x·Vᵀ)·Uᵀ (+ b): two MatMuls on transposed initializers.
+    std::string scope = lowRank.getPath() ? getNodeScope(*lowRank.getPath())
+                                          : scopeFor(LinearOp());
+    std::string stem = lowRank.getPath() ? lowRank.getPath()->str() : scope;
+    Location loc = lowRank.getLoc();
+    FailureOr<std::string> vt =
+        addTransposedFactor(graph, lowRank.getV(), stem + ".lowrank_v_t",
+                            scope + "/lowrank_v", loc);
+    FailureOr<std::string> ut =
+        addTransposedFactor(graph, lowRank.getU(), stem + ".lowrank_u_t",
+                            scope + "/lowrank_u", loc);
+    if (failed(vt) || failed(ut))
+      return failure();
+    std::string outputName = graphOutputName(lowRank.getResult());
+    std::string t = addNode(graph, "MatMul", scope + "/lowrank_v/MatMul",
+                            {nameOf(lowRank.getInput()), *vt});
+    if (!lowRank.getBias()) {
+      names[lowRank.getResult()] =
+          addNode(graph, "MatMul", scope + "/lowrank_u/MatMul", {t, *ut},
+                  nullptr, outputName);
+      return success();
+    }
+    std::string y =
+        addNode(graph, "MatMul", scope + "/lowrank_u/MatMul", {t, *ut});
+    names[lowRank.getResult()] =
+        addNode(graph, "Add", scope + "/Add", {y, nameOf(lowRank.getBias())},
+                nullptr, outputName);
+    return success();
   }
 
   if (auto lora = dyn_cast<LoraOp>(op)) {

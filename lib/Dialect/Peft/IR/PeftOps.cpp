@@ -191,6 +191,37 @@ LogicalResult LrqatLinearOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// LowRankOp
+//===----------------------------------------------------------------------===//
+
+int64_t LowRankOp::getInFeatures() { return getV().getType().getDimSize(1); }
+int64_t LowRankOp::getOutFeatures() { return getU().getType().getDimSize(0); }
+
+LogicalResult LowRankOp::verify() {
+  auto inputType = getInput().getType();
+  auto resultType = getResult().getType();
+  Type elementType = inputType.getElementType();
+  if (getU().getType().getElementType() != elementType ||
+      getV().getType().getElementType() != elementType ||
+      resultType.getElementType() != elementType ||
+      (getBias() && getBias().getType().getElementType() != elementType))
+    return emitOpError("input, u, v, bias and result must share the element "
+                       "type ")
+           << elementType;
+  auto u = getU().getType(), v = getV().getType();
+  if (ShapedType::isDynamic(u.getDimSize(1)) ||
+      ShapedType::isDynamic(v.getDimSize(0)))
+    return emitOpError("the rank (columns of u, rows of v) must be static");
+  if (u.getDimSize(1) != v.getDimSize(0))
+    return emitOpError("u ")
+           << u << " and v " << v << " must be [out, k] and [k, in] with one k";
+  if (getRank() < 1)
+    return emitOpError("the rank must be >= 1, got ") << getRank();
+  return verifyLinearShapes(*this, inputType, resultType, getInFeatures(),
+                            getOutFeatures(), getBias(), getPath(), "v", v);
+}
+
+//===----------------------------------------------------------------------===//
 // LoraOp
 //===----------------------------------------------------------------------===//
 

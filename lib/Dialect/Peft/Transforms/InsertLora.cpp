@@ -50,8 +50,8 @@ struct PeftInsertLoraPass
 
 private:
   /// Draws the adapter of one layer (reads its weight for PiSSA/OLoRA).
-  FailureOr<LoraInit> initAdapter(LinearOp linear, InitKind kind, int64_t rank,
-                                  double scale, Random &rng);
+  FailureOr<LoraInit> initAdapter(LinearLikeOpInterface layer, InitKind kind,
+                                  int64_t rank, double scale, Random &rng);
 };
 
 /// The layer's weight as a row-major [out, in] matrix in double.
@@ -69,10 +69,10 @@ FailureOr<numerics::Matrix<double>> readWeightOutIn(LinearOp linear) {
                : numerics::transpose<double>(stored);
 }
 
-FailureOr<LoraInit> PeftInsertLoraPass::initAdapter(LinearOp linear,
+FailureOr<LoraInit> PeftInsertLoraPass::initAdapter(LinearLikeOpInterface layer,
                                                     InitKind kind, int64_t rank,
                                                     double scale, Random &rng) {
-  int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
+  int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
   LoraInit init;
   init.a.assign(rank * in, 0.0);
   init.b.assign(out * rank, 0.0);
@@ -96,11 +96,19 @@ FailureOr<LoraInit> PeftInsertLoraPass::initAdapter(LinearOp linear,
     break;
   }
 
-  std::string layer = linear.describeLayer();
+  // PiSSA and OLoRA factor the layer's dense float weight.
+  auto linear = dyn_cast<LinearOp>(layer.getOperation());
+  if (!linear || !layer.getDenseWeightOperand())
+    return layer->emitError()
+           << "peft-insert-lora: init="
+           << (kind == InitKind::PiSSA ? "pissa" : "olora")
+           << " factors the layer's dense float weight, and layer "
+           << layer.describeLayer() << " (" << layer->getName() << ") has none";
+  std::string description = layer.describeLayer();
   if (rank > std::min(in, out))
     return linear.emitError()
            << "rank " << rank << " exceeds min(in, out) = " << std::min(in, out)
-           << " of layer " << layer << ": "
+           << " of layer " << description << ": "
            << (kind == InitKind::PiSSA ? "PiSSA" : "OLoRA")
            << " takes the adapter from the weight's factors";
   FailureOr<numerics::Matrix<double>> w = readWeightOutIn(linear);
@@ -111,7 +119,7 @@ FailureOr<LoraInit> PeftInsertLoraPass::initAdapter(LinearOp linear,
     // W = U Σ Vᵀ; B = U_r √(Σ_r/s), A = √(Σ_r/s) V_rᵀ.
     auto f = numerics::svd<double>(w->view());
     if (!f)
-      return linear.emitError() << "SVD of the weight of layer " << layer
+      return linear.emitError() << "SVD of the weight of layer " << description
                                 << " failed: " << llvm::toString(f.takeError());
     for (int64_t j = 0; j < rank; ++j) {
       double root = std::sqrt(f->s[j] / scale);
@@ -125,7 +133,7 @@ FailureOr<LoraInit> PeftInsertLoraPass::initAdapter(LinearOp linear,
   // W = Q R; B = Q[:, :r], A = R[:r].
   auto f = numerics::qr<double>(w->view());
   if (!f)
-    return linear.emitError() << "QR of the weight of layer " << layer
+    return linear.emitError() << "QR of the weight of layer " << description
                               << " failed: " << llvm::toString(f.takeError());
   for (int64_t j = 0; j < rank; ++j) {
     for (int64_t o = 0; o < out; ++o)
@@ -185,8 +193,8 @@ void PeftInsertLoraPass::runOnOperation() {
   for (const AlphaPatternEntry &entry : alphaPattern)
     alphaMap.emplace_back(entry.key, entry.value);
 
-  SmallVector<LinearOp> selected;
-  root->walk([&](LinearOp linear) {
+  SmallVector<LinearLikeOpInterface> selected;
+  root->walk([&](LinearLikeOpInterface linear) {
     if (selection->contains(linear))
       selected.push_back(linear);
   });
@@ -198,8 +206,9 @@ void PeftInsertLoraPass::runOnOperation() {
 
   Random rng(seed);
   unsigned index = 0;
-  for (LinearOp linear : selected) {
-    StringRef path = linear.getPath() ? *linear.getPath() : StringRef();
+  for (LinearLikeOpInterface linear : selected) {
+    StringRef path =
+        linear.getModulePath() ? *linear.getModulePath() : StringRef();
     RankAndAlpha ra = resolveRankAndAlpha(rankMap, alphaMap, rank, alpha, path);
     int64_t r = ra.rank;
     double scale = loraScale(ra.alpha, r, rslora);
@@ -214,7 +223,9 @@ void PeftInsertLoraPass::runOnOperation() {
     OpBuilder builder(linear->getContext());
     builder.setInsertionPointAfterValue(top);
     Location loc = linear.getLoc();
-    Type elementType = linear.getResult().getType().getElementType();
+    Type elementType =
+        cast<RankedTensorType>(linear.getLinearOutput().getType())
+            .getElementType();
     int64_t in = linear.getInFeatures(), out = linear.getOutFeatures();
     auto aType = RankedTensorType::get({r, in}, elementType);
     auto bType = RankedTensorType::get({out, r}, elementType);
@@ -227,12 +238,14 @@ void PeftInsertLoraPass::runOnOperation() {
         getAdapterTensorName(prefix, AdapterTensorKind::LoraB, adapterName),
         bType, init->b);
     if (init->subtractFromBase &&
-        failed(subtractAdapter(linear, aValue, bValue, r, scale)))
+        failed(subtractAdapter(cast<LinearOp>(linear.getOperation()), aValue,
+                               bValue, r, scale)))
       return signalPassFailure();
-    auto lora = LoraOp::create(
-        builder, loc, top.getType(), linear.getInput(), top, aValue, bValue,
-        /*magnitude=*/Value(), /*weight_norm=*/Value(),
-        builder.getF64FloatAttr(scale), builder.getStringAttr(adapterName));
+    auto lora = LoraOp::create(builder, loc, top.getType(),
+                               linear.getLinearInput(), top, aValue, bValue,
+                               /*magnitude=*/Value(), /*weight_norm=*/Value(),
+                               builder.getF64FloatAttr(scale),
+                               builder.getStringAttr(adapterName));
     top.replaceAllUsesExcept(lora.getResult(), lora);
   }
 }

@@ -394,4 +394,58 @@ def Peft_LrqatLinearOp : Peft_Op<"lrqat_linear", [Pure,
   }];
 }
 
+def Peft_LowRankOp : Peft_Op<"lowrank", [Pure,
+    DeclareOpInterfaceMethods<Peft_LinearLikeOpInterface>]> {
+  let summary = "a factored linear layer: y = x·Vᵀ·Uᵀ + b";
+  let description = [{
+    A linear layer whose weight is the product of two factors, `W ≈ U·V`
+    with `U ∈ R^{out×k}` and `V ∈ R^{k×in}` (k ≥ 1), on the last dimension
+    of `input`:
+
+    ```
+    y = (x · Vᵀ) · Uᵀ + bias
+    ```
+
+    `peft-lowrank-svd` creates it from a `peft.linear` (truncated or
+    activation-whitened SVD, docs/modegpt.md); it holds k·(out + in)
+    parameters instead of out·in. Lowering computes the two skinny products
+    and never forms `U·V`; f16/bf16 layers accumulate in f32 and round
+    `x·Vᵀ` to the element type before the second product (as two ONNX
+    MatMuls do). The layer has no dense weight: merges refuse it, LoRA
+    adapters stack on its output as on any linear layer. `role` and `path`
+    are those of the layer it replaced.
+
+    Example (k = 16):
+
+    ```mlir
+    %y = peft.lowrank %x, %u, %v, %b role down
+           path "model.layers.0.mlp.down_proj"
+           : tensor<?x128xf32>, tensor<64x16xf32>, tensor<16x128xf32>,
+             tensor<64xf32> -> tensor<?x64xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    RankedTensorOf<[AnyFloat]>:$input,
+    2DTensorOf<[AnyFloat]>:$u,
+    2DTensorOf<[AnyFloat]>:$v,
+    Optional<1DTensorOf<[AnyFloat]>>:$bias,
+    Peft_LinearRoleAttr:$role,
+    OptionalAttr<StrAttr>:$path
+  );
+  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
+
+  let assemblyFormat = [{
+    $input `,` $u `,` $v (`,` $bias^)? `role` `` $role (`path` $path^)?
+    attr-dict `:` type($input) `,` type($u) `,` type($v)
+    (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// The rank k (columns of U, rows of V).
+    int64_t getRank() { return getU().getType().getDimSize(1); }
+  }];
+}
+
 #endif // PEFT_DIALECT_PEFT_IR_PEFTOPS_TD

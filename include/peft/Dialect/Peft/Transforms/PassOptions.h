@@ -32,6 +32,8 @@ enum class ScaleMethod { MinMax, Lp };
 /// `peft-combine-adapters{mode=}`: PEFT's add_weighted_adapter combination
 /// types (peft/Support/LowRank.h, lowrank::CombineMode).
 enum class AdapterCombineMode { Cat, Svd, Linear };
+/// `peft-lowrank-svd{whitening=}`: plain or activation-whitened SVD.
+enum class LowRankWhitening { None, Activation };
 /// `peft-select-rank{policy=}`: the rank policies of peft/Support/LowRank.h.
 enum class RankPolicyKind { Energy, Distance, Threshold };
 

@@ -1180,4 +1180,88 @@ def PeftMergeLoraQuantized : Pass<"peft-merge-lora-quantized"> {
   let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
+def PeftLowRankSvd : Pass<"peft-lowrank-svd"> {
+  let summary = "Factor linear layers by truncated SVD (plain or "
+                "activation-whitened) into peft.lowrank";
+  let description = [{
+    The SVD baselines of MoDeGPT (docs/modegpt.md, "SVD baselines"): each
+    selected float `peft.linear` (either layout) becomes a `peft.lowrank`
+    computing `x·V'ᵀ·U'ᵀ + b` with `U' [out, k]`, `V' [k, in]` (new
+    `dense_resource` blobs in the weight's element type, computed in f64 by
+    peft/Support/LowRankFactorization.h):
+
+    - `whitening=none`: truncated SVD `W = U·diag(σ)·Vᵀ`, `U' = U_k·diag(σ_k)`,
+      `V' = V_kᵀ`; the squared error `‖W − U'V'‖_F²` is `Σ_{i≥k} σᵢ²`.
+    - `whitening=activation` (SVD-LLM): with `C = Σ xᵀx` from the
+      calibration statistics file `stats` (key `<path>.input_xtx`),
+      regularized to `C + lambda·mean(diag C)·I`, and its Cholesky factor
+      `S`, the SVD of `W·S` truncated to k gives `U' = U_k·diag(σ_k)`,
+      `V' = V_kᵀ·S⁻¹`; `Σ_{i≥k} σᵢ²` is then the output error on the
+      calibration data, `tr((W − Ŵ)·C·(W − Ŵ)ᵀ)`.
+
+    Exactly one of `rank` (k; at most min(out, in)), `ratio` (ρ in [0, 1),
+    the fraction of each layer's parameters removed: k = floor((1 − ρ)·
+    out·in / (out + in)), at least 1) or `energy` (τ in (0, 1]: the smallest
+    k keeping τ of Σσ²) must be given. Without `targets`, `target-regex` or
+    `roles`, every linear layer but the model's output head is factored. A
+    layer calibrated on fewer tokens than its input features gets a warning
+    (its covariance is rank-deficient; `lambda` regularizes it).
+
+    A table goes to `report`: layer, rank, parameters before and after,
+    energy kept, the predicted squared error Σ dropped σ², and with
+    whitening the relative whitened error (Σ dropped σ² / Σ σ²).
+
+    Example (`rank=16`):
+
+    ```mlir
+    %y = peft.linear %x, %w, %b layout out_in role down path "l.down_proj"
+           : tensor<?x128xf32>, tensor<64x128xf32>, tensor<64xf32>
+           -> tensor<?x64xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %u = arith.constant dense_resource<l.down_proj.lowrank_u> : tensor<64x16xf32>
+    %v = arith.constant dense_resource<l.down_proj.lowrank_v> : tensor<16x128xf32>
+    %y = peft.lowrank %x, %u, %v, %b role down path "l.down_proj"
+           : tensor<?x128xf32>, tensor<64x16xf32>, tensor<16x128xf32>,
+             tensor<64xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"rank", "rank", "int64_t", /*default=*/"0",
+           "The rank k of every selected layer">,
+    Option<"ratio", "ratio", "double", /*default=*/"0.0",
+           "Fraction of each layer's parameters removed, in [0, 1)">,
+    Option<"energy", "energy", "double", /*default=*/"1.0",
+           "Share of sum sigma^2 to keep, in (0, 1]">,
+    Option<"whitening", "whitening", "::mlir::peft::LowRankWhitening",
+           /*default=*/"::mlir::peft::LowRankWhitening::None",
+           "Plain SVD of W, or SVD of W whitened by the input covariance",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::peft::LowRankWhitening::None, "none",
+                        "truncated SVD of the weight"),
+             clEnumValN(::mlir::peft::LowRankWhitening::Activation,
+                        "activation",
+                        "SVD-LLM: SVD of W·S, C = S·Sᵀ from stats"))}]>,
+    Option<"stats", "stats", "std::string", /*default=*/"\"\"",
+           "Calibration statistics file (whitening=activation)">,
+    Option<"lambda", "lambda", "double", /*default=*/"1e-3",
+           "Covariance regularization, relative to its mean diagonal">,
+    ListOption<"targets", "targets", "std::string",
+               "Module names (exact path or dotted suffix), or 'all-linear'">,
+    Option<"targetRegex", "target-regex", "std::string", /*default=*/"\"\"",
+           "Regex that must match a whole module path">,
+    ListOption<"roles", "roles", "::mlir::peft::LinearRole",
+               "Roles to select, as peft-raise-linear inferred them: q, k, "
+               "v, o, qkv, gate, up, down, other">,
+    Option<"report", "report", "std::string", /*default=*/"\"-\"",
+           "Where to write the per-layer table: '-' for standard error, a "
+           "file, or 'none'">
+  ];
+  let dependentDialects = ["mlir::peft::PeftDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif // PEFT_DIALECT_PEFT_TRANSFORMS_PASSES_TD
