@@ -360,7 +360,9 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
     Value numTasks;
     if (!op.isRuntime()) {
       SmallVector<Attribute> scaleAttrs;
-      for (double scale : *op.getScales())
+      // A named copy: the optional getScales() returns is a temporary.
+      auto scaleValues = *op.getScales();
+      for (double scale : scaleValues)
         scaleAttrs.push_back(rewriter.getFloatAttr(c.accType, scale));
       auto type = RankedTensorType::get(
           {static_cast<int64_t>(scaleAttrs.size())}, c.accType);
@@ -653,7 +655,9 @@ struct GatheredLoraBankOpLowering : OpConversionPattern<LoraBankOp> {
         if (t + 1 < values.size())
           width = std::max(width, values[t + 1] - offset);
       }
-      for (double scale : *op.getScales())
+      // A named copy: the optional getScales() returns is a temporary.
+      auto scaleValues = *op.getScales();
+      for (double scale : scaleValues)
         scaleAttrs.push_back(rewriter.getFloatAttr(accType, scale));
       auto vector = [&](Type type, ArrayRef<Attribute> attrs) {
         auto tensorType =

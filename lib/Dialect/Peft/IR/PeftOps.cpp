@@ -169,7 +169,7 @@ LogicalResult LrqatLinearOp::verify() {
     return emitOpError("phi0 must have a static shape");
   Type phi = getPhi0().getType().getElementType();
   if (auto i = dyn_cast<IntegerType>(phi);
-      i && i.getWidth() != 8 && int64_t(i.getWidth()) != getBits())
+      i && i.getWidth() != 8 && int64_t(i.getWidth()) != int64_t(getBits()))
     return emitOpError("an integer phi0 must be i8 (fixed point) or have "
                        "the width of bits = ")
            << getBits() << ", got " << phi;
