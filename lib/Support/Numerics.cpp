@@ -257,6 +257,37 @@ llvm::Expected<Matrix<T>> numerics::cholesky(MatrixRef<const T> a) {
   return l;
 }
 
+static lapack_int trtri(lapack_int n, float *a) {
+  return LAPACKE_strtri(LAPACK_ROW_MAJOR, 'L', 'N', n, a, n);
+}
+static lapack_int trtri(lapack_int n, double *a) {
+  return LAPACKE_dtrtri(LAPACK_ROW_MAJOR, 'L', 'N', n, a, n);
+}
+
+template <typename T>
+llvm::Expected<Matrix<T>>
+numerics::lowerTriangularInverse(MatrixRef<const T> l) {
+  if (l.rows != l.cols)
+    return makeError("lowerTriangularInverse: the matrix is " +
+                     llvm::Twine(l.rows) + "x" + llvm::Twine(l.cols) +
+                     ", not square");
+  int64_t n = l.rows;
+  Matrix<T> inverse(n, n);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c <= r; ++c)
+      inverse(r, c) = l(r, c);
+  if (n == 0)
+    return inverse;
+  lapack_int info = trtri(n, inverse.data());
+  if (info > 0)
+    return makeError("lowerTriangularInverse: the matrix is singular "
+                     "(diagonal element " +
+                     llvm::Twine(info) + " is zero)");
+  if (info < 0)
+    return lapackError("?trtri (triangular inverse)", info);
+  return inverse;
+}
+
 static void trsm(CBLAS_SIDE side, CBLAS_UPLO uplo, CBLAS_TRANSPOSE trans, int m,
                  int n, const float *a, int lda, float *b, int ldb) {
   cblas_strsm(CblasRowMajor, side, uplo, trans, CblasNonUnit, m, n, 1.0f, a,
@@ -431,6 +462,8 @@ NonFinite<T> numerics::findNonFinite(MatrixRef<const T> w) {
   template llvm::Expected<SymmetricEigen<T>> numerics::symmetricEigen<T>(      \
       MatrixRef<const T>, bool);                                               \
   template llvm::Expected<Matrix<T>> numerics::cholesky<T>(                    \
+      MatrixRef<const T>);                                                     \
+  template llvm::Expected<Matrix<T>> numerics::lowerTriangularInverse<T>(      \
       MatrixRef<const T>);                                                     \
   template void numerics::solveTriangular<T>(MatrixRef<const T>, Triangle, Op, \
                                              Side, MatrixRef<T>);              \

@@ -364,3 +364,21 @@ TEST(Random, UniformStaysInRange) {
 }
 
 } // namespace
+
+TEST(NumericsTest, LowerTriangularInverse) {
+  // [[2, 0], [1, 4]]⁻¹ = [[1/2, 0], [−1/8, 1/4]]; the upper triangle of the
+  // input is not read.
+  double values[] = {2, 99, 1, 4};
+  numerics::MatrixRef<const double> l(values, 2, 2);
+  auto inverse = numerics::lowerTriangularInverse(l);
+  ASSERT_TRUE(bool(inverse)) << llvm::toString(inverse.takeError());
+  EXPECT_DOUBLE_EQ((*inverse)(0, 0), 0.5);
+  EXPECT_DOUBLE_EQ((*inverse)(0, 1), 0.0);
+  EXPECT_DOUBLE_EQ((*inverse)(1, 0), -0.125);
+  EXPECT_DOUBLE_EQ((*inverse)(1, 1), 0.25);
+  double singular[] = {1, 0, 3, 0};
+  auto bad = numerics::lowerTriangularInverse(
+      numerics::MatrixRef<const double>(singular, 2, 2));
+  ASSERT_FALSE(bool(bad));
+  EXPECT_NE(llvm::toString(bad.takeError()).find("singular"), std::string::npos);
+}

@@ -173,6 +173,12 @@ llvm::Expected<SymmetricEigen<T>> symmetricEigen(MatrixRef<const T> a,
 /// when A is not positive definite.
 template <typename T> llvm::Expected<Matrix<T>> cholesky(MatrixRef<const T> a);
 
+/// The inverse of a lower triangular matrix (the upper triangle is not
+/// read; the result's is zero) through ?trtri, n³/3 flops. Fails on a zero
+/// diagonal element.
+template <typename T>
+llvm::Expected<Matrix<T>> lowerTriangularInverse(MatrixRef<const T> l);
+
 /// Solves op(L) · X = B (side left) or X · op(L) = B (side right) in place
 /// of `b`, for a triangular `l` (lower or upper as said; the other triangle
 /// is not read).
