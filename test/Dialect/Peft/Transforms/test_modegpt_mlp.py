@@ -146,3 +146,40 @@ def test_errors(onnx_models, tmp_path):
     calibrated(onnx_models / "bert_opset17.onnx", bert_samples(1, 1, 4), tmp_path)
     with pytest.raises(peft_mlir.PeftError, match="model.layers.0"):
         m.modegpt(ratio=0.2, stats=tmp_path / "stats.safetensors", types=["mlp"])
+
+
+def write_adapter(directory, rank, targets, tensors):
+    """A LoRA adapter in Hugging Face PEFT's save_pretrained layout."""
+    import json
+    from safetensors.numpy import save_file
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file({k: np.ascontiguousarray(v, np.float32) for k, v in tensors.items()},
+              str(directory / "adapter_model.safetensors"))
+    (directory / "adapter_config.json").write_text(json.dumps(
+        {"peft_type": "LORA", "r": rank, "lora_alpha": 2 * rank,
+         "target_modules": targets, "bias": "none"}))
+
+
+def test_adapters_on_compressed_model(onnx_models, tmp_path):
+    """LoRA adapters load onto the layers whose shapes compression kept
+    (q_proj) and are refused, naming the layer and the shapes, where the MLP
+    shrank (down_proj reads 96 of 128 features)."""
+    path = onnx_models / "llama_opset17.onnx"
+    calibrated(path, lm_samples(4, 2, 16), tmp_path)
+    m, rows = compress(path, tmp_path / "stats.safetensors", tmp_path, ratio=0.25,
+                       allocation="uniform")
+    rng = np.random.default_rng(0)
+    key = "base_model.model.model.layers.0"
+    fits = tmp_path / "q_adapter"
+    write_adapter(fits, 4, ["q_proj"], {
+        f"{key}.self_attn.q_proj.lora_A.weight": rng.standard_normal((4, 64)),
+        f"{key}.self_attn.q_proj.lora_B.weight": rng.standard_normal((64, 4))})
+    m.load_adapter(str(fits))
+    inputs = dict(np.load(onnx_models / "llama_opset17.inputs.npz"))
+    assert np.all(np.isfinite(list(m.run(inputs).values())[0]))
+    stale = tmp_path / "down_adapter"
+    write_adapter(stale, 4, ["down_proj"], {
+        f"{key}.mlp.down_proj.lora_A.weight": rng.standard_normal((4, 128)),
+        f"{key}.mlp.down_proj.lora_B.weight": rng.standard_normal((64, 4))})
+    with pytest.raises(peft_mlir.PeftError, match=r"down_proj.*(128|96)"):
+        m.load_adapter(str(stale), adapter="stale")
