@@ -606,6 +606,13 @@ def PeftModegpt : Pass<"peft-modegpt", "ModuleOp"> {
       ridge leverage score of `C = Σ HᵀH` (slicing the gate and up
       projections and their biases) and refits the down projection,
       `Ŵ_down = (SᵀCS)⁺·SᵀC·W_down`.
+    - `vo` (Type III, whitened SVD): per key/value head j, the SVD of
+      `C_λ^{1/2}·W_v,j·[W_o,h…]` over the query heads that read it
+      (`C = Σ XᵀX` at v's input) keeps k = round((1 − φ)·d) of the head dim:
+      `Ŵ_v,j = C_λ^{−1/2}·U_k`, `Ŵ_o = Σ_k·V_kᵀ`. v's bias is folded into
+      o's bias (attention rows sum to 1); the value path's head-shape
+      constants and types become k, the softmax scale is untouched.
+    - `qk` (Type II) is not supported yet: an error.
 
     `ratio` is the fraction of the modules' parameters to remove. With
     `allocation=global`, block i loses `φᵢ` of its parameters, `φ =
@@ -658,7 +665,8 @@ def PeftModegpt : Pass<"peft-modegpt", "ModuleOp"> {
     Option<"allocation", "allocation", "std::string", /*default=*/"\"global\"",
            "global (from block influence) or uniform">,
     ListOption<"types", "types", "std::string",
-               "Module types to compress: mlp (default: all)">,
+               "Module types to compress: mlp, vo (qk: not supported yet) "
+               "(default: mlp,vo)">,
     Option<"report", "report", "std::string", /*default=*/"\"-\"",
            "Where to print the per-module report ('-': standard error, "
            "'none')">
