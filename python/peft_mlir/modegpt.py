@@ -77,18 +77,21 @@ def calibrate(self: Module, samples: Mapping | Iterable[Mapping],
 
 
 def modegpt(self: Module, *, ratio: float, stats: str | os.PathLike,
-            lambda_: float = 0.01, eps: float = 0.015, max_layer_ratio: float = 0.8,
+            lambda_: float = 0.01, ridge: float = 1.0, eps: float = 0.015,
+            max_layer_ratio: float = 0.8,
             allocation: str = "global", types: Iterable[str] | None = None,
             report: str | os.PathLike | None = None) -> None:
     """peft-modegpt: compress the recognized modules by `ratio` of their
     parameters from the statistics file `stats` (Module.calibrate /
     peft-calibrate). `allocation` is "global" (per-block sparsity from block
     influence) or "uniform"; `types` picks among "mlp", "qk", "vo" (default:
-    all). The report goes to standard error unless `report` names a file
+    all implemented: mlp, vo). `ridge` is Type I's leverage-score ridge and
+    `lambda_` the covariance regularization of Type III, both relative to the
+    covariance's mean diagonal. The report goes to standard error unless `report` names a file
     ("none": no report)."""
     _ensure_raised(self)
     opts = _options(ratio=ratio, stats=_quote(os.fspath(stats)), **{"lambda": lambda_},
-                    eps=eps, max_layer_ratio=max_layer_ratio, allocation=allocation,
+                    ridge=ridge, eps=eps, max_layer_ratio=max_layer_ratio, allocation=allocation,
                     types=list(types or []),
                     report=_quote(os.fspath(report)) if report else None)
     self.run_pipeline(f"peft-modegpt{opts}")

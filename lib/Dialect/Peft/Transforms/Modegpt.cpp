@@ -76,6 +76,8 @@ LogicalResult PeftModegptPass::checkOptions(Location loc) {
     return fail("ratio must be in [0, 1), got " + formatDouble(ratio));
   if (!(lambda >= 0) || !std::isfinite(lambda))
     return fail("lambda must be ≥ 0, got " + formatDouble(lambda));
+  if (!(ridge >= 0) || !std::isfinite(ridge))
+    return fail("ridge must be ≥ 0, got " + formatDouble(ridge));
   if (allocation != "global" && allocation != "uniform")
     return fail("allocation must be global or uniform, got '" + allocation +
                 "'");
@@ -117,7 +119,7 @@ LogicalResult PeftModegptPass::compressMlp(MLPModule &mlp, double phi,
   FailureOr<Matrix<double>> w = readLinearWeight(down, kPass, /*inOut=*/true);
   if (failed(w))
     return failure();
-  auto result = modegpt::compressMlp(covariance->xtx, *w, k, lambda);
+  auto result = modegpt::compressMlp(covariance->xtx, *w, k, ridge);
   if (!result)
     return down->emitError(kPass)
            << ": " << *path << ": " << llvm::toString(result.takeError());

@@ -95,7 +95,7 @@ def test_llama_error_is_measured_error(onnx_models, tmp_path):
     errors = []
     for ratio in (0.5, 0.25, 0.1):
         m, rows = compress(path, stats, tmp_path, ratio=ratio, allocation="uniform",
-                           lambda_=0.01)
+                           ridge=1.0)
         out = tmp_path / f"c{ratio}.onnx"
         m.export_onnx(str(out))
         ours = ort_tensors(out, [tensor], samples)

@@ -656,8 +656,11 @@ def PeftModegpt : Pass<"peft-modegpt", "ModuleOp"> {
     Option<"statsFile", "stats", "std::string", /*default=*/"\"\"",
            "Calibration statistics file (peft-calibrate)">,
     Option<"lambda", "lambda", "double", /*default=*/"0.01",
-           "Ridge of the leverage scores and covariance regularization, "
-           "relative to the covariance's mean diagonal">,
+           "Covariance regularization (Type III whitening), relative to the "
+           "covariance's mean diagonal">,
+    Option<"ridge", "ridge", "double", /*default=*/"1.0",
+           "Ridge of Type I's leverage scores, relative to the covariance's "
+           "mean diagonal">,
     Option<"eps", "eps", "double", /*default=*/"0.015",
            "Temperature of the global allocation">,
     Option<"maxLayerRatio", "max-layer-ratio", "double", /*default=*/"0.8",
