@@ -27,11 +27,11 @@ Calibrator::create(const Module &model, const CalibrationOptions &options) {
     std::optional<StringRef> path = layer.getModulePath();
     if (!path)
       return;
-    layers.push_back(llvm::json::Object{
-        {"path", *path},
-        {"role", stringifyEnum(layer.getLinearRole())},
-        {"in", layer.getInFeatures()},
-        {"out", layer.getOutFeatures()}});
+    layers.push_back(
+        llvm::json::Object{{"path", *path},
+                           {"role", stringifyEnum(layer.getLinearRole())},
+                           {"in", layer.getInFeatures()},
+                           {"out", layer.getOutFeatures()}});
   });
 
   std::unique_ptr<Calibrator> calibrator(new Calibrator(model.clone()));

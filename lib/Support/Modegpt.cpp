@@ -142,9 +142,8 @@ std::vector<int64_t> mlir::peft::modegpt::topK(llvm::ArrayRef<double> scores,
                                                int64_t k) {
   std::vector<int64_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return scores[a] > scores[b];
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return scores[a] > scores[b]; });
   order.resize(std::min<size_t>(k, order.size()));
   llvm::sort(order);
   return order;
@@ -283,8 +282,9 @@ mlir::peft::modegpt::symmetricSqrt(MatrixRef<const double> c, double lambda) {
   if (!(eigen->values.front() > tolerance))
     return makeError(
         "the covariance is not positive definite (smallest eigenvalue " +
-        llvm::Twine(formatNumber(eigen->values.front())) + " with lambda = " +
-        llvm::Twine(formatNumber(lambda)) + "); use a larger lambda or more tokens");
+        llvm::Twine(formatNumber(eigen->values.front())) +
+        " with lambda = " + llvm::Twine(formatNumber(lambda)) +
+        "); use a larger lambda or more tokens");
   SymmetricSqrt result{Matrix<double>(n, n), Matrix<double>(n, n)};
   // Q·diag(f(λ))·Qᵀ, as (Q·diag(f)) times Qᵀ.
   Matrix<double> scaledSqrt(n, n), scaledInverse(n, n);
@@ -302,8 +302,7 @@ mlir::peft::modegpt::symmetricSqrt(MatrixRef<const double> c, double lambda) {
   return result;
 }
 
-llvm::Expected<ValueOutputCompression>
-mlir::peft::modegpt::compressValueOutput(
+llvm::Expected<ValueOutputCompression> mlir::peft::modegpt::compressValueOutput(
     MatrixRef<const double> whiten, MatrixRef<const double> unwhiten,
     MatrixRef<const double> wv, llvm::ArrayRef<MatrixRef<const double>> wo,
     int64_t k) {
@@ -317,8 +316,8 @@ mlir::peft::modegpt::compressValueOutput(
   int64_t out = wo.front().cols;
   for (MatrixRef<const double> block : wo)
     if (block.rows != d || block.cols != out)
-      return makeError("an output block is [" + llvm::Twine(block.rows) +
-                       ", " + llvm::Twine(block.cols) + "], expected [" +
+      return makeError("an output block is [" + llvm::Twine(block.rows) + ", " +
+                       llvm::Twine(block.cols) + "], expected [" +
                        llvm::Twine(d) + ", " + llvm::Twine(out) + "]");
   if (k < 1 || k > std::min(d, hidden))
     return makeError("the kept value dim " + llvm::Twine(k) +
@@ -372,8 +371,9 @@ mlir::peft::modegpt::allocateSparsity(llvm::ArrayRef<double> scores,
     return makeError("the per-layer cap must be in (0, 1], got " +
                      llvm::Twine(formatNumber(cap)));
   if (!(phiAvg >= 0 && phiAvg <= cap))
-    return makeError("the target sparsity " + llvm::Twine(formatNumber(phiAvg)) +
-                     " must be in [0, cap = " + llvm::Twine(formatNumber(cap)) + "]");
+    return makeError(
+        "the target sparsity " + llvm::Twine(formatNumber(phiAvg)) +
+        " must be in [0, cap = " + llvm::Twine(formatNumber(cap)) + "]");
   if (!(eps > 0) || !std::isfinite(eps))
     return makeError("eps must be > 0, got " + llvm::Twine(formatNumber(eps)));
   for (double s : scores)

@@ -394,8 +394,7 @@ NB_MODULE(_peft_mlir, m) {
              }();
              return unwrap(std::move(created));
            }),
-           nb::arg("module"), nb::arg("entry") = "",
-           nb::arg("model_name") = "",
+           nb::arg("module"), nb::arg("entry") = "", nb::arg("model_name") = "",
            "Instruments a copy of `module` (its linear layers raised, with "
            "module paths) and compiles it; the module is left as it is.")
       .def(

@@ -74,8 +74,8 @@ static cl::opt<std::string>
           cl::value_desc("name"), cl::cat(category));
 static cl::opt<unsigned>
     maxSamples("max-samples",
-               cl::desc("Use at most this many samples (0: all)"),
-               cl::init(0), cl::cat(category));
+               cl::desc("Use at most this many samples (0: all)"), cl::init(0),
+               cl::cat(category));
 enum class Progress { Auto, Always, Never };
 static cl::opt<Progress> progress(
     "progress", cl::desc("Progress bar on standard error"),
@@ -150,7 +150,8 @@ void printProgress(unsigned done, unsigned total, int64_t tokens,
     bar += '>' + std::string(kWidth - filled - 1, ' ');
   llvm::errs() << (overwrite ? "\r" : "") << "[" << bar << "] " << done << "/"
                << total << " samples, " << tokens << " tokens, "
-               << llvm::format("%.1f ms/sample", done ? 1e3 * seconds / done : 0.0)
+               << llvm::format("%.1f ms/sample",
+                               done ? 1e3 * seconds / done : 0.0)
                << (overwrite ? "" : "\n");
 }
 } // namespace
@@ -201,8 +202,7 @@ int main(int argc, char **argv) {
   if (!module)
     return fail(module.takeError());
   if (isONNX)
-    if (llvm::Error err =
-            module->runPipeline("func.func(peft-raise-linear)"))
+    if (llvm::Error err = module->runPipeline("func.func(peft-raise-linear)"))
       return fail(std::move(err));
 
   api::CalibrationOptions options;
@@ -245,8 +245,8 @@ int main(int argc, char **argv) {
     llvm::WithColor::warning(llvm::errs(), "peft-calibrate") << warning << "\n";
   if (llvm::Error err = (*calibrator)->write(outputFile))
     return fail(std::move(err));
-  llvm::errs() << "wrote '" << outputFile << "': "
-               << (*calibrator)->getNumSamples() << " samples, "
+  llvm::errs() << "wrote '" << outputFile
+               << "': " << (*calibrator)->getNumSamples() << " samples, "
                << (*calibrator)->getNumTokens() << " tokens, "
                << (*calibrator)->getStatistics().keys().size()
                << " statistics\n";

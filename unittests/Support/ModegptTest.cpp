@@ -177,8 +177,8 @@ TEST(ModegptTest, ValueOutputErrorIsTheDroppedEnergy) {
   std::vector<numerics::MatrixRef<const double>> blocks = {wo[0], wo[1]};
 
   for (int64_t k = 1; k <= d; ++k) {
-    auto r = compressValueOutput(roots->sqrt, roots->inverseSqrt, wv, blocks,
-                                 k);
+    auto r =
+        compressValueOutput(roots->sqrt, roots->inverseSqrt, wv, blocks, k);
     ASSERT_TRUE(bool(r)) << llvm::toString(r.takeError());
     ASSERT_EQ(r->value.getCols(), k);
     ASSERT_EQ(int64_t(r->outputs.size()), g);

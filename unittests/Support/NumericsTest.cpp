@@ -380,5 +380,6 @@ TEST(NumericsTest, LowerTriangularInverse) {
   auto bad = numerics::lowerTriangularInverse(
       numerics::MatrixRef<const double>(singular, 2, 2));
   ASSERT_FALSE(bool(bad));
-  EXPECT_NE(llvm::toString(bad.takeError()).find("singular"), std::string::npos);
+  EXPECT_NE(llvm::toString(bad.takeError()).find("singular"),
+            std::string::npos);
 }

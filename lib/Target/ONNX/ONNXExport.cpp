@@ -361,10 +361,10 @@ bool ONNXExporter::isReduceWithAxes(Operation *op) {
 /// A reduction's `axes` in the form of the model's opset, whichever form the
 /// op holds: an attribute before opset 18 (13 for ReduceSum), an int64 input
 /// from then on.
-LogicalResult ONNXExporter::exportReduceAxes(Operation *op,
-                                             onnx::GraphProto &graph,
-                                             onnx::NodeProto &node,
-                                             SmallVectorImpl<std::string> &inputs) {
+LogicalResult
+ONNXExporter::exportReduceAxes(Operation *op, onnx::GraphProto &graph,
+                               onnx::NodeProto &node,
+                               SmallVectorImpl<std::string> &inputs) {
   int64_t inputOpset = isa<onnx_ir::ReduceSumOp>(op) ? 13 : 18;
   auto attr = op->getPropertiesAsAttribute();
   auto props = dyn_cast_or_null<DictionaryAttr>(attr);
@@ -474,7 +474,8 @@ LogicalResult ONNXExporter::exportOp(Operation *op, onnx::GraphProto &graph) {
   SmallVector<std::string> inputs;
   for (Value operand : op->getOperands())
     inputs.push_back(nameOf(operand));
-  if (isReduceWithAxes(op) && failed(exportReduceAxes(op, graph, *node, inputs)))
+  if (isReduceWithAxes(op) &&
+      failed(exportReduceAxes(op, graph, *node, inputs)))
     return failure();
   while (!inputs.empty() && inputs.back().empty())
     inputs.pop_back();

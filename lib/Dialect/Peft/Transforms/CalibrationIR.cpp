@@ -3,9 +3,9 @@
 #include "CalibrationIR.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -29,10 +29,10 @@ Value collapseRows(OpBuilder &b, Location loc, Value x) {
   if (rank == 2)
     return x;
   if (rank == 1) {
-    auto rowType = RankedTensorType::get({1, type.getDimSize(0)},
-                                         type.getElementType());
-    return tensor::ExpandShapeOp::create(b, loc, rowType, x,
-                                         ArrayRef<ReassociationIndices>{{0, 1}});
+    auto rowType =
+        RankedTensorType::get({1, type.getDimSize(0)}, type.getElementType());
+    return tensor::ExpandShapeOp::create(
+        b, loc, rowType, x, ArrayRef<ReassociationIndices>{{0, 1}});
   }
   ReassociationIndices rows;
   for (int64_t d = 0; d + 1 < rank; ++d)
@@ -68,11 +68,11 @@ Value mlir::peft::buildGram(OpBuilder &b, Location loc, Value x) {
   AffineExpr i, j, r;
   bindDims(ctx, i, j, r);
   SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {r, i}, ctx),
-                                  AffineMap::get(3, 0, {r, j}, ctx),
-                                  AffineMap::get(3, 0, {i, j}, ctx)};
-  SmallVector<utils::IteratorType> iterators = {
-      utils::IteratorType::parallel, utils::IteratorType::parallel,
-      utils::IteratorType::reduction};
+                                 AffineMap::get(3, 0, {r, j}, ctx),
+                                 AffineMap::get(3, 0, {i, j}, ctx)};
+  SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel,
+                                                utils::IteratorType::reduction};
   auto generic = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{rows, rows}, ValueRange{init}, maps,
       iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
@@ -121,8 +121,7 @@ Value mlir::peft::buildHeadGram(OpBuilder &b, Location loc, Value x,
   Value collapsed = moved;
   if (rank != 3)
     collapsed = tensor::CollapseShapeOp::create(
-        b, loc, moved,
-        ArrayRef<ReassociationIndices>{{0}, rows, {rank - 1}});
+        b, loc, moved, ArrayRef<ReassociationIndices>{{0}, rows, {rank - 1}});
   int64_t heads = type.getDimSize(headAxis), dim = type.getDimSize(dimAxis);
   FloatType acc = getAccumulatorType(type.getElementType());
   Value empty =
@@ -180,8 +179,8 @@ Value mlir::peft::buildCosineDistance(OpBuilder &b, Location loc, Value a,
   AffineMap element = AffineMap::get(2, 0, {r, c}, ctx);
   AffineMap row = AffineMap::get(2, 0, {r}, ctx);
   auto rowDot = [&](Value u, Value v) -> Value {
-    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{rows},
-                                          acc);
+    Value empty =
+        tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{rows}, acc);
     Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
     return linalg::GenericOp::create(
                b, loc, init.getType(), ValueRange{u, v}, ValueRange{init},
@@ -225,7 +224,8 @@ Value mlir::peft::buildCosineDistance(OpBuilder &b, Location loc, Value a,
                 nb, nloc, arith::CmpFPredicate::OGT, norms, zeroF);
             Value root = math::SqrtOp::create(nb, nloc, norms);
             Value cosine = arith::DivFOp::create(nb, nloc, args[0], root);
-            Value cos = arith::SelectOp::create(nb, nloc, positive, cosine, one);
+            Value cos =
+                arith::SelectOp::create(nb, nloc, positive, cosine, one);
             Value distance = arith::SubFOp::create(nb, nloc, one, cos);
             Value sum = arith::AddFOp::create(nb, nloc, args[3], distance);
             linalg::YieldOp::create(nb, nloc, sum);
@@ -235,8 +235,8 @@ Value mlir::peft::buildCosineDistance(OpBuilder &b, Location loc, Value a,
   Value count = getValueOrCreateConstantIndexOp(b, loc, rows);
   Value count64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), count);
   Value countF = arith::SIToFPOp::create(b, loc, acc, count64);
-  return tensor::FromElementsOp::create(
-      b, loc, RankedTensorType::get({2}, acc), ValueRange{sum, countF});
+  return tensor::FromElementsOp::create(b, loc, RankedTensorType::get({2}, acc),
+                                        ValueRange{sum, countF});
 }
 
 void CalibrationStatistics::add(Value value, ArrayRef<std::string> keys) {

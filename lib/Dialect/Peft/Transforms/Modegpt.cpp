@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "peft/Support/Modegpt.h"
 #include "ModegptRewrite.h"
 #include "Report.h"
 #include "peft/Dialect/Peft/Analysis/ModuleRecognition.h"
@@ -15,7 +16,6 @@
 #include "peft/Dialect/Peft/Transforms/Passes.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Support/CalibrationStats.h"
-#include "peft/Support/Modegpt.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/Format.h"
@@ -88,16 +88,16 @@ LogicalResult PeftModegptPass::checkOptions(Location loc) {
     return fail("max-layer-ratio must be in (0, 1], got " +
                 formatDouble(maxLayerRatio));
   if (ratio > maxLayerRatio)
-    return fail("ratio " + formatDouble(ratio) +
-                " exceeds max-layer-ratio " + formatDouble(maxLayerRatio));
+    return fail("ratio " + formatDouble(ratio) + " exceeds max-layer-ratio " +
+                formatDouble(maxLayerRatio));
   return success();
 }
 
 LogicalResult PeftModegptPass::compressMlp(MLPModule &mlp, double phi,
                                            unsigned block,
                                            const CalibrationStats &stats,
-                                           TableReport &table,
-                                           int64_t &before, int64_t &after) {
+                                           TableReport &table, int64_t &before,
+                                           int64_t &after) {
   LinearLikeOpInterface down = mlp.down;
   int64_t d = mlp.getIntermediateSize();
   int64_t k = std::clamp<int64_t>(std::llround((1.0 - phi) * double(d)), 1, d);
@@ -112,8 +112,8 @@ LogicalResult PeftModegptPass::compressMlp(MLPModule &mlp, double phi,
            << ": " << llvm::toString(covariance.takeError());
   if (covariance->tokens < d)
     down->emitWarning(kPass)
-        << ": " << covariance->tokens << " calibration tokens for the "
-        << d << "-wide MLP of " << *path
+        << ": " << covariance->tokens << " calibration tokens for the " << d
+        << "-wide MLP of " << *path
         << ": Σ HᵀH is rank-deficient; the selection relies on lambda";
 
   FailureOr<Matrix<double>> w = readLinearWeight(down, kPass, /*inOut=*/true);
@@ -220,8 +220,8 @@ void PeftModegptPass::runOnOperation() {
       if ((wants("qk") || wants("vo")) && block.attention) {
         AttentionOptions options{wants("qk"), wants("vo"), lambda, kPass};
         AttentionReport report;
-        if (failed(compressAttention(*block.attention, phi[i], *stats,
-                                     options, report)))
+        if (failed(compressAttention(*block.attention, phi[i], *stats, options,
+                                     report)))
           return signalPassFailure();
         for (const AttentionReport::Row &row : report.rows) {
           before += row.paramsBefore;

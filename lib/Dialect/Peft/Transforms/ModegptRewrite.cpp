@@ -50,9 +50,9 @@ void setWeight(LinearLikeOpInterface layer, const Matrix<double> &w) {
   SmallVector<int64_t> shape =
       outIn ? SmallVector<int64_t>{out, in} : SmallVector<int64_t>{in, out};
   OpBuilder builder(layer);
-  Value weight = createWeight<double>(
-      builder, layer->getLoc(), weightName(layer, old, ".weight"),
-      oldType.clone(shape), values);
+  Value weight = createWeight<double>(builder, layer->getLoc(),
+                                      weightName(layer, old, ".weight"),
+                                      oldType.clone(shape), values);
   operand->set(weight);
   eraseWeightIfDead(old);
 }
@@ -63,22 +63,22 @@ void setBias(LinearLikeOpInterface layer, ArrayRef<double> bias) {
   Value old = operand->get();
   auto oldType = cast<RankedTensorType>(old.getType());
   OpBuilder builder(layer);
-  Value value = createWeight<double>(
-      builder, layer->getLoc(), weightName(layer, old, ".bias"),
-      withLastDim(oldType, bias.size()), bias);
+  Value value = createWeight<double>(builder, layer->getLoc(),
+                                     weightName(layer, old, ".bias"),
+                                     withLastDim(oldType, bias.size()), bias);
   operand->set(value);
   eraseWeightIfDead(old);
 }
 
 void narrowOutput(LinearLikeOpInterface layer, int64_t size) {
   Value output = layer.getLinearOutput();
-  output.setType(
-      withLastDim(cast<RankedTensorType>(output.getType()), size));
+  output.setType(withLastDim(cast<RankedTensorType>(output.getType()), size));
 }
 } // namespace
 
-FailureOr<Matrix<double>> mlir::peft::readLinearWeight(
-    LinearLikeOpInterface layer, StringRef pass, bool inOut) {
+FailureOr<Matrix<double>>
+mlir::peft::readLinearWeight(LinearLikeOpInterface layer, StringRef pass,
+                             bool inOut) {
   OpOperand *operand = layer.getDenseWeightOperand();
   if (!operand)
     return layer->emitError(pass)
@@ -132,9 +132,9 @@ LogicalResult mlir::peft::replaceOutputFeatures(LinearLikeOpInterface layer,
                                                 ArrayRef<double> bias,
                                                 StringRef pass) {
   if (w.getRows() != layer.getInFeatures())
-    return layer->emitError(pass) << ": internal error: a new weight of "
-                                  << w.getRows() << " inputs for layer "
-                                  << layer.describeLayer();
+    return layer->emitError(pass)
+           << ": internal error: a new weight of " << w.getRows()
+           << " inputs for layer " << layer.describeLayer();
   if (layer.getBiasOperand() && int64_t(bias.size()) != w.getCols())
     return layer->emitError(pass)
            << ": internal error: the new bias of layer "
@@ -150,9 +150,9 @@ LogicalResult mlir::peft::replaceInputFeatures(LinearLikeOpInterface layer,
                                                const Matrix<double> &w,
                                                StringRef pass) {
   if (w.getCols() != layer.getOutFeatures())
-    return layer->emitError(pass) << ": internal error: a new weight of "
-                                  << w.getCols() << " outputs for layer "
-                                  << layer.describeLayer();
+    return layer->emitError(pass)
+           << ": internal error: a new weight of " << w.getCols()
+           << " outputs for layer " << layer.describeLayer();
   setWeight(layer, w);
   return success();
 }
@@ -165,8 +165,8 @@ LogicalResult mlir::peft::resizeValuesBetween(ArrayRef<Operation *> ops,
             onnx_ir::ConcatOp, onnx_ir::SplitOp, onnx_ir::TransposeOp,
             onnx_ir::GatherOp, onnx_ir::MatMulOp, onnx_ir::FlattenOp>(op))
       return op->emitError(pass)
-             << ": cannot follow the inner dimension through '"
-             << op->getName() << "' (only elementwise ops may lie between "
+             << ": cannot follow the inner dimension through '" << op->getName()
+             << "' (only elementwise ops may lie between "
              << "the projections)";
     for (Value result : op->getResults()) {
       auto type = dyn_cast<RankedTensorType>(result.getType());
