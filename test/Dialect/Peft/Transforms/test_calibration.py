@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from safetensors.numpy import load_file
 
 import peft_mlir
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "test" / "models"))
+from activations import ort_tensors  # noqa: E402
 
 
 
@@ -45,21 +47,8 @@ def linear_inputs(model):
 
 def ort_activations(path, feeds_list):
     """{module path: list of the layer input per sample} from onnxruntime."""
-    model = onnx.load(str(path))
-    layers = linear_inputs(model)
-    inferred = onnx.shape_inference.infer_shapes(model)
-    infos = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.input)}
-    outputs = {o.name for o in model.graph.output}
-    for tensor in sorted(set(layers.values())):
-        if tensor not in outputs:
-            model.graph.output.append(infos[tensor])
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(model.SerializeToString(), options,
-                                   providers=["CPUExecutionProvider"])
-    names = sorted(set(layers.values()))
-    per_sample = [dict(zip(names, session.run(names, feeds))) for feeds in feeds_list]
+    layers = linear_inputs(onnx.load(str(path)))
+    per_sample = ort_tensors(path, sorted(set(layers.values())), feeds_list)
     return {p: [s[t] for s in per_sample] for p, t in layers.items()}
 
 

@@ -24,6 +24,9 @@ from onnx import numpy_helper
 
 import peft_mlir
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "test" / "models"))
+from activations import ort_tensors  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
 
@@ -75,22 +78,6 @@ def linear_weights(model):
             layers[module_path(node.name)] = (inits[transposed[w]].T.astype(np.float64),
                                               node.input[0])
     return layers
-
-
-def ort_tensors(path, names, feeds_list):
-    model = onnx.load(str(path))
-    inferred = onnx.shape_inference.infer_shapes(model)
-    infos = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.input)}
-    outputs = {o.name for o in model.graph.output}
-    for t in names:
-        if t not in outputs:
-            model.graph.output.append(infos[t])
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(model.SerializeToString(), options,
-                                   providers=["CPUExecutionProvider"])
-    return [dict(zip(names, session.run(names, feeds))) for feeds in feeds_list]
 
 
 def ort_outputs(path, feeds):

@@ -7,27 +7,17 @@ down projection (its kept rows) and the error (the dropped rows' weighted
 energy) can be worked out by hand (see modegpt.mlir).
 """
 
-import json
 import os
-import struct
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_calibration_stats  # noqa: E402  (the file format's writer)
+
 
 def write(path, tensors):
-    header, data = {"__metadata__": {"format": "peft-calibration", "version": "1",
-                                     "description": json.dumps({"samples": 1})}}, b""
-    for name, array in sorted(tensors.items()):
-        dtype = "F64" if array.dtype == np.float64 else "I64"
-        raw = array.astype("<f8" if dtype == "F64" else "<i8").tobytes()
-        header[name] = {"dtype": dtype, "shape": list(array.shape),
-                        "data_offsets": [len(data), len(data) + len(raw)]}
-        data += raw
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + data)
+    make_calibration_stats.write(path, tensors)
 
 
 def main(out):
