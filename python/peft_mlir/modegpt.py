@@ -77,7 +77,8 @@ def calibrate(self: Module, samples: Mapping | Iterable[Mapping],
 
 
 def modegpt(self: Module, *, ratio: float, stats: str | os.PathLike,
-            lambda_: float = 0.01, ridge: float = 1.0, eps: float = 0.015,
+            lambda_: float = 0.01, ridge: float = 1.0, align: int = 16,
+            eps: float = 0.015,
             max_layer_ratio: float = 0.8,
             allocation: str = "global", types: Iterable[str] | None = None,
             report: str | os.PathLike | None = None) -> None:
@@ -91,7 +92,7 @@ def modegpt(self: Module, *, ratio: float, stats: str | os.PathLike,
     ("none": no report)."""
     _ensure_raised(self)
     opts = _options(ratio=ratio, stats=_quote(os.fspath(stats)), **{"lambda": lambda_},
-                    ridge=ridge, eps=eps, max_layer_ratio=max_layer_ratio, allocation=allocation,
+                    ridge=ridge, align=align, eps=eps, max_layer_ratio=max_layer_ratio, allocation=allocation,
                     types=list(types or []),
                     report=_quote(os.fspath(report)) if report else None)
     self.run_pipeline(f"peft-modegpt{opts}")

@@ -661,6 +661,10 @@ def PeftModegpt : Pass<"peft-modegpt", "ModuleOp"> {
     Option<"ridge", "ridge", "double", /*default=*/"1.0",
            "Ridge of Type I's leverage scores, relative to the covariance's "
            "mean diagonal">,
+    Option<"align", "align", "int64_t", /*default=*/"16",
+           "Round kept MLP widths to a multiple of this (CPU/GPU tiles) in "
+           "layers at least 50 times as wide, where it moves the layer's "
+           "parameters by at most 1 % (1: no rounding)">,
     Option<"eps", "eps", "double", /*default=*/"0.015",
            "Temperature of the global allocation">,
     Option<"maxLayerRatio", "max-layer-ratio", "double", /*default=*/"0.8",
