@@ -79,30 +79,31 @@ Calibrator::add(llvm::ArrayRef<std::pair<std::string, HostTensor>> inputs) {
   int64_t tokens = 0;
   for (auto [keys, output] : llvm::zip_equal(resultKeys, *outputs)) {
     const HostTensor &tensor = output.second;
+    ElementKind kind = tensor.getKind();
+    if (kind != ElementKind::F32 && kind != ElementKind::F64 &&
+        kind != ElementKind::I64)
+      return makeError("calibration: statistic '" + keys.front() + "' is " +
+                       tensor.describe() + ", not f32/f64/i64");
+    // Widened once, however many statistics the result adds to.
+    std::vector<double> wide;
+    if (kind == ElementKind::F32) {
+      llvm::ArrayRef<float> values = tensor.getValues<float>();
+      wide.assign(values.begin(), values.end());
+    }
     for (const std::string &key : keys) {
-      llvm::Error err = llvm::Error::success();
-      switch (tensor.getKind()) {
-      case ElementKind::F32: {
-        llvm::ArrayRef<float> values = tensor.getValues<float>();
-        std::vector<double> wide(values.begin(), values.end());
-        err = stats.accumulateF64(key, tensor.getShape(), wide);
-        break;
-      }
-      case ElementKind::F64:
-        err = stats.accumulateF64(key, tensor.getShape(),
-                                  tensor.getValues<double>());
-        break;
-      case ElementKind::I64:
-        err = stats.accumulateI64(key, tensor.getShape(),
-                                  tensor.getValues<int64_t>());
+      if (kind == ElementKind::I64) {
+        llvm::ArrayRef<int64_t> counts = tensor.getValues<int64_t>();
+        if (llvm::Error err =
+                stats.accumulateI64(key, tensor.getShape(), counts))
+          return err;
         if (llvm::StringRef(key).ends_with(calib::kInputTokens))
-          tokens = std::max(tokens, tensor.getValues<int64_t>().front());
-        break;
-      default:
-        return makeError("calibration: statistic '" + key + "' is " +
-                         tensor.describe() + ", not f32/f64/i64");
+          tokens = std::max(tokens, counts.front());
+        continue;
       }
-      if (err)
+      llvm::ArrayRef<double> values = kind == ElementKind::F32
+                                          ? llvm::ArrayRef<double>(wide)
+                                          : tensor.getValues<double>();
+      if (llvm::Error err = stats.accumulateF64(key, tensor.getShape(), values))
         return err;
     }
   }

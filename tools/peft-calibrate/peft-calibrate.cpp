@@ -221,15 +221,36 @@ int main(int argc, char **argv) {
                    llvm::sys::Process::StandardErrIsDisplayed();
   bool showProgress = progress == Progress::Always || overwrite;
   auto runStart = std::chrono::steady_clock::now();
+  // A file input is the same for every sample: read once.
+  auto readInput = [&](const InputSource &source,
+                       const std::string &path) -> llvm::Expected<HostTensor> {
+    auto tensor =
+        readTensorFile(path, sig.inputs[sig.lookupInput(source.name)].kind);
+    if (!tensor)
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "input '" + source.name + "' ('" + path +
+              "'): " + llvm::toString(tensor.takeError()));
+    return tensor;
+  };
+  std::vector<std::pair<std::string, HostTensor>> fixed;
+  for (const InputSource &source : sources) {
+    if (source.perSample)
+      continue;
+    auto tensor = readInput(source, source.files.front());
+    if (!tensor)
+      return fail(tensor.takeError());
+    fixed.emplace_back(source.name, std::move(*tensor));
+  }
   for (unsigned s = 0; s < numSamples; ++s) {
-    std::vector<std::pair<std::string, HostTensor>> named;
+    // Copies of a HostTensor share its buffer.
+    std::vector<std::pair<std::string, HostTensor>> named = fixed;
     for (const InputSource &source : sources) {
-      const std::string &path = source.files[source.perSample ? s : 0];
-      int index = sig.lookupInput(source.name);
-      auto tensor = readTensorFile(path, sig.inputs[index].kind);
+      if (!source.perSample)
+        continue;
+      auto tensor = readInput(source, source.files[s]);
       if (!tensor)
-        return fail("input '" + source.name + "' ('" + path +
-                    "'): " + llvm::toString(tensor.takeError()));
+        return fail(tensor.takeError());
       named.emplace_back(source.name, std::move(*tensor));
     }
     if (llvm::Error err = (*calibrator)->add(named))

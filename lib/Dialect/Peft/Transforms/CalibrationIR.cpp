@@ -51,6 +51,25 @@ Value convertFloat(OpBuilder &b, Location loc, Value value, FloatType type) {
   return arith::TruncFOp::create(b, loc, type, value);
 }
 
+/// A linalg.generic adding lhs·rhs, both converted to the element type of
+/// `init`, into `init` along the iteration space of `maps`.
+Value sumOfProducts(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                    Value init, ArrayRef<AffineMap> maps,
+                    ArrayRef<utils::IteratorType> iterators) {
+  auto acc = cast<FloatType>(cast<ShapedType>(init.getType()).getElementType());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{lhs, rhs}, ValueRange{init},
+             maps, iterators,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value p = convertFloat(nb, nloc, args[0], acc);
+               Value q = convertFloat(nb, nloc, args[1], acc);
+               Value product = arith::MulFOp::create(nb, nloc, p, q);
+               Value sum = arith::AddFOp::create(nb, nloc, args[2], product);
+               linalg::YieldOp::create(nb, nloc, sum);
+             })
+      .getResult(0);
+}
+
 } // namespace
 
 Value mlir::peft::buildGram(OpBuilder &b, Location loc, Value x) {
@@ -73,16 +92,7 @@ Value mlir::peft::buildGram(OpBuilder &b, Location loc, Value x) {
   SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
                                                 utils::IteratorType::parallel,
                                                 utils::IteratorType::reduction};
-  auto generic = linalg::GenericOp::create(
-      b, loc, init.getType(), ValueRange{rows, rows}, ValueRange{init}, maps,
-      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value lhs = convertFloat(nb, nloc, args[0], acc);
-        Value rhs = convertFloat(nb, nloc, args[1], acc);
-        Value product = arith::MulFOp::create(nb, nloc, lhs, rhs);
-        Value sum = arith::AddFOp::create(nb, nloc, args[2], product);
-        linalg::YieldOp::create(nb, nloc, sum);
-      });
-  return generic.getResult(0);
+  return sumOfProducts(b, loc, rows, rows, init, maps, iterators);
 }
 
 Value mlir::peft::buildRowCount(OpBuilder &b, Location loc, Value x) {
@@ -136,17 +146,7 @@ Value mlir::peft::buildHeadGram(OpBuilder &b, Location loc, Value x,
                                  AffineMap::get(4, 0, {h, i, j}, ctx)};
   SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
-  return linalg::GenericOp::create(
-             b, loc, out.getType(), ValueRange{collapsed, collapsed},
-             ValueRange{out}, maps, iterators,
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value lhs = convertFloat(nb, nloc, args[0], acc);
-               Value rhs = convertFloat(nb, nloc, args[1], acc);
-               Value product = arith::MulFOp::create(nb, nloc, lhs, rhs);
-               Value sum = arith::AddFOp::create(nb, nloc, args[2], product);
-               linalg::YieldOp::create(nb, nloc, sum);
-             })
-      .getResult(0);
+  return sumOfProducts(b, loc, collapsed, collapsed, out, maps, iterators);
 }
 
 Value mlir::peft::buildHeadRowCount(OpBuilder &b, Location loc, Value x,
@@ -182,18 +182,9 @@ Value mlir::peft::buildCosineDistance(OpBuilder &b, Location loc, Value a,
     Value empty =
         tensor::EmptyOp::create(b, loc, ArrayRef<OpFoldResult>{rows}, acc);
     Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
-    return linalg::GenericOp::create(
-               b, loc, init.getType(), ValueRange{u, v}, ValueRange{init},
-               {element, element, row},
-               {utils::IteratorType::parallel, utils::IteratorType::reduction},
-               [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 Value p = convertFloat(nb, nloc, args[0], acc);
-                 Value q = convertFloat(nb, nloc, args[1], acc);
-                 Value product = arith::MulFOp::create(nb, nloc, p, q);
-                 Value sum = arith::AddFOp::create(nb, nloc, args[2], product);
-                 linalg::YieldOp::create(nb, nloc, sum);
-               })
-        .getResult(0);
+    return sumOfProducts(
+        b, loc, u, v, init, {element, element, row},
+        {utils::IteratorType::parallel, utils::IteratorType::reduction});
   };
   Value ab = rowDot(rowsA, rowsB);
   Value aa = rowDot(rowsA, rowsA);

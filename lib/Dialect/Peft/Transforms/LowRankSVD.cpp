@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ModegptRewrite.h"
 #include "QuantizationUtils.h"
 #include "Report.h"
 #include "peft/Dialect/Peft/Transforms/Passes.h"
@@ -28,25 +29,6 @@ using numerics::Matrix;
 namespace {
 
 constexpr StringLiteral kPass = "peft-lowrank-svd";
-
-/// The dense weight of `layer` as [out, in] in f64, or an error at it.
-FailureOr<Matrix<double>> readWeight(LinearLikeOpInterface layer) {
-  OpOperand *operand = layer.getDenseWeightOperand();
-  FailureOr<std::vector<double>> values = readConstantOperand<double>(
-      layer, operand->get(), "the weight of layer " + layer.describeLayer());
-  if (failed(values))
-    return failure();
-  int64_t in = layer.getInFeatures(), out = layer.getOutFeatures();
-  Matrix<double> w(out, in);
-  if (layer.getDenseWeightLayout() == WeightLayout::out_in) {
-    w.values() = std::move(*values);
-    return w;
-  }
-  for (int64_t i = 0; i < in; ++i)
-    for (int64_t o = 0; o < out; ++o)
-      w(o, i) = (*values)[i * out + o];
-  return w;
-}
 
 /// Adapters that read the layer's dense weight (DoRA, feedforward IA³) or
 /// are folded into it (merged) cannot stay on a factored layer.
@@ -195,7 +177,8 @@ struct PeftLowRankSvdPass
       }
       if (failed(checkAdapters(layer)))
         return signalPassFailure();
-      FailureOr<Matrix<double>> w = readWeight(layer);
+      FailureOr<Matrix<double>> w =
+          readLinearWeight(layer, kPass, /*inOut=*/false);
       if (failed(w))
         return signalPassFailure();
       FailureOr<lowrank::Factorization> f =

@@ -3,7 +3,8 @@
 // Shrinking the inner dimensions of recognized modules: slicing and
 // replacing the weights of linear layers (new resource blobs), and updating
 // the types of the values between them. Used by peft-modegpt (Modegpt.cpp
-// for the MLP, ModegptAttention.cpp for key-query and value-output).
+// for the MLP, ModegptAttention.cpp for key-query and value-output);
+// readLinearWeight also by its SVD baselines (peft-lowrank-svd).
 //
 //===----------------------------------------------------------------------===//
 
