@@ -557,6 +557,21 @@ LogicalResult ONNXExporter::exportGraph(Region &region, onnx::GraphProto &graph,
                           *output->mutable_type())))
       return failure();
   }
+
+  // Node names must be unique within a graph; a pass that splits or clones
+  // an op keeps its location, so later ones get a suffix.
+  llvm::StringSet<> nodeNames;
+  for (onnx::NodeProto &node : *graph.mutable_node()) {
+    if (node.name().empty() || nodeNames.insert(node.name()).second)
+      continue;
+    for (unsigned n = 1;; ++n) {
+      std::string candidate = node.name() + "_" + std::to_string(n);
+      if (nodeNames.insert(candidate).second) {
+        node.set_name(candidate);
+        break;
+      }
+    }
+  }
   return success();
 }
 

@@ -1,7 +1,7 @@
 //===- ModegptAttention.cpp - MoDeGPT on attention modules ----------------===//
 //
-// Type III (value-output, whitened SVD) of peft-modegpt; Type II (key-query,
-// CR) is not supported yet and fails with an error.
+// Type II (key-query, CR) and Type III (value-output, whitened SVD) of
+// peft-modegpt.
 //
 // Type III shrinks the head dim of v and o from d to k per key/value head.
 // The value path is found by walking forward from v's output through the
@@ -15,6 +15,17 @@
 // value-path tensor (Shape → Gather → Concat → Expand) follow by themselves,
 // but must only feed shapes of the value path: one that reaches a float
 // value (a softmax scale computed from the shape of v) is an error.
+//
+// Type II shrinks the head dim of q and k to k per key/value group (the
+// same dims for the group's query heads). The query and key paths run from
+// q's and k's outputs through the head-shape ops, the rotary embedding and
+// any scale on q or k to the score product, and are resized as the value
+// path is (constants cloned with ".qk" where v also reads them). With
+// rotate_half the kept dims are pairs (i, i + d/2), ordered so that they are
+// again pairs (j, j + k/2); rotate_half's split points follow (computed
+// from the shape, or constants d/2 → k/2), and the cos/sin tables, shared
+// by every head, become per-head tables: MatMul(table, S) with a one-hot
+// S [heads, d, k]. The softmax scale is untouched (1/√d of the original d).
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,12 +57,17 @@ bool isIntegerTensor(Value value) {
   return type && isa<IntegerType, IndexType>(type.getElementType());
 }
 
-/// The ops of the value path and the head-dim constants on their shapes.
-struct ValuePath {
-  /// From v's output to o's input, in program order.
+/// The ops of a head path (the value path, or the query and key paths) and
+/// the head-dim constants on their shapes.
+struct HeadPath {
+  /// In program order: from v's output to o's input, or from q's and k's
+  /// outputs to (not including) the score product.
   SmallVector<Operation *> ops;
   /// Head-dim constants that the path's shape operands read.
   SmallVector<Operation *> constants;
+  /// Integer constants on the split points of rotate_half's Slices (entries
+  /// d/2 become k/2).
+  SmallVector<Operation *> halfConstants;
   /// The integer ops between those constants and the path.
   llvm::SetVector<Operation *> shapeOps;
 };
@@ -71,20 +87,34 @@ struct WidthMap {
   }
 };
 
-/// Walks the value path of `attention`.
-FailureOr<ValuePath> findValuePath(AttentionModule &attention, StringRef pass) {
-  LinearLikeOpInterface v = attention.v.linear, o = attention.o;
-  llvm::DenseSet<Operation *> candidates(attention.headShapeOps.begin(),
-                                         attention.headShapeOps.end());
-  candidates.insert(attention.context);
+/// What a head path is, for diagnostics: "Type III (vo)" and "the value
+/// states of 'v'".
+struct PathLabel {
+  StringRef type;
+  std::string states;
+};
+
+/// Walks a head path of `attention` forward from `starts` through the ops in
+/// `candidates`, stopping at `stop` (an op the path feeds but that keeps its
+/// shape: the score product, or o reading the attention output).
+FailureOr<HeadPath> findHeadPath(AttentionModule &attention,
+                                 ArrayRef<Value> starts,
+                                 const llvm::DenseSet<Operation *> &candidates,
+                                 function_ref<bool(OpOperand &)> isStop,
+                                 Operation *mustReach, const PathLabel &label,
+                                 StringRef pass) {
   llvm::SetVector<Operation *> path;
-  SmallVector<Value> work{v.getLinearOutput()};
+  SmallVector<Value> work(starts.begin(), starts.end());
   SmallVector<Operation *> readers;
+  bool reached = false;
   while (!work.empty()) {
     Value value = work.pop_back_val();
-    for (Operation *user : value.getUsers()) {
-      if (user == o.getOperation() && value == attention.output)
+    for (OpOperand &use : value.getUses()) {
+      Operation *user = use.getOwner();
+      if (isStop(use)) {
+        reached = true;
         continue;
+      }
       if (candidates.contains(user)) {
         if (path.insert(user))
           for (Value result : user->getResults())
@@ -97,18 +127,18 @@ FailureOr<ValuePath> findValuePath(AttentionModule &attention, StringRef pass) {
         continue;
       }
       return user->emitError(pass)
-             << ": Type III (vo): the value states of " << v.describeLayer()
-             << " are read by '" << user->getName()
-             << "' off the path to the output projection; cannot rewrite "
-                "their head dim safely";
+             << ": " << label.type << ": " << label.states << " are read by '"
+             << user->getName()
+             << "' off the attention's head path; cannot rewrite their head "
+                "dim safely";
     }
   }
-  if (!path.contains(attention.context))
-    return attention.context->emitError(pass)
-           << ": internal error: the value path of " << v.describeLayer()
-           << " misses the context product";
+  if (!reached)
+    return mustReach->emitError(pass)
+           << ": internal error: " << label.states << " do not reach '"
+           << mustReach->getName() << "'";
 
-  // Shapes read from value-path tensors may only feed shapes of the path.
+  // Shapes read from path tensors may only feed shapes of the path.
   llvm::DenseSet<Operation *> visited;
   while (!readers.empty()) {
     Operation *op = readers.pop_back_val();
@@ -121,21 +151,23 @@ FailureOr<ValuePath> findValuePath(AttentionModule &attention, StringRef pass) {
         if (user->getNumResults() == 0 ||
             !llvm::all_of(user->getResults(), isIntegerTensor))
           return user->emitError(pass)
-                 << ": Type III (vo): the head dim of the value states of "
-                 << v.describeLayer() << " reaches '" << user->getName()
+                 << ": " << label.type << ": the head dim of " << label.states
+                 << " reaches '" << user->getName()
                  << "' through a computed shape (e.g. a softmax scale "
-                    "computed from the shape of v); cannot rewrite safely";
+                    "computed from the shape of the states); cannot rewrite "
+                    "safely";
         readers.push_back(user);
       }
   }
 
-  ValuePath result;
+  HeadPath result;
   result.ops.assign(path.begin(), path.end());
-  Block *block = v->getBlock();
+  Value first = starts.front();
+  Block *block = first.getParentBlock();
   for (Operation *op : result.ops)
     if (op->getBlock() != block)
       return op->emitError(pass)
-             << ": Type III (vo): the value path of " << v.describeLayer()
+             << ": " << label.type << ": the head path of " << label.states
              << " leaves the block of its projection";
   llvm::sort(result.ops,
              [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
@@ -143,18 +175,33 @@ FailureOr<ValuePath> findValuePath(AttentionModule &attention, StringRef pass) {
   // Backwards from the integer operands of the path to the constants.
   llvm::DenseSet<Operation *> headConstants(attention.headDimConstants.begin(),
                                             attention.headDimConstants.end());
+  llvm::DenseSet<Operation *> rotaryOps(attention.rotary.ops.begin(),
+                                        attention.rotary.ops.end());
   SmallVector<Value> shapes;
-  for (Operation *op : result.ops)
+  for (Operation *op : result.ops) {
+    if (rotaryOps.contains(op) && isa<onnx_ir::SliceOp>(op)) {
+      // rotate_half's split points: constants d/2, or computed from the
+      // shape of the states (which then follow by themselves).
+      for (Value operand : op->getOperands().drop_front()) {
+        Operation *def = operand.getDefiningOp();
+        if (def && def->getNumOperands() == 0 &&
+            onnx_ir::getConstantIntValues(operand, 16) &&
+            !llvm::is_contained(result.halfConstants, def))
+          result.halfConstants.push_back(def);
+      }
+    }
     for (Value operand : op->getOperands())
       if (isIntegerTensor(operand))
         shapes.push_back(operand);
+  }
   llvm::DenseSet<Value> seen;
   while (!shapes.empty()) {
     Value value = shapes.pop_back_val();
     if (!seen.insert(value).second)
       continue;
     Operation *def = value.getDefiningOp();
-    if (!def || path.contains(def))
+    if (!def || path.contains(def) ||
+        llvm::is_contained(result.halfConstants, def))
       continue;
     if (headConstants.contains(def)) {
       if (!llvm::is_contained(result.constants, def))
@@ -207,72 +254,97 @@ LogicalResult setIntValues(Operation *constant, ArrayRef<int64_t> values,
          << "')";
 }
 
-/// Rewrites the constants and result types of the value path for head dim
-/// `map.k`.
-LogicalResult resizeValuePath(ValuePath &path, const WidthMap &map,
-                              StringRef pass) {
+/// Rewrites `constant`'s entries by `map` (entries it does not map stay);
+/// a constant also read off `owners` is cloned first, the clone tagged
+/// `suffix`.
+LogicalResult
+rewriteShapeConstant(Operation *constant,
+                     function_ref<std::optional<int64_t>(int64_t)> map,
+                     const llvm::DenseSet<Operation *> &owners,
+                     StringRef suffix, StringRef pass) {
+  std::optional<onnx_ir::Shape> values =
+      onnx_ir::getConstantIntValues(constant->getResult(0), 16);
+  if (!values)
+    return constant->emitError(pass) << ": cannot read this head-dim constant";
+  onnx_ir::Shape mapped = *values;
+  for (int64_t &x : mapped)
+    if (std::optional<int64_t> to = map(x))
+      x = *to;
+  if (mapped == *values)
+    return success();
+  Value value = constant->getResult(0);
+  bool shared = llvm::any_of(value.getUsers(), [&](Operation *user) {
+    return !owners.contains(user);
+  });
+  Operation *target = constant;
+  if (shared) {
+    OpBuilder builder(constant);
+    target = builder.clone(*constant);
+    if (auto init = dyn_cast<onnx_ir::InitializerOp>(target))
+      init.setName((init.getName() + suffix).str());
+    value.replaceUsesWithIf(target->getResult(0), [&](OpOperand &use) {
+      return owners.contains(use.getOwner());
+    });
+  }
+  return setIntValues(target, mapped, pass);
+}
+
+/// Rewrites the constants and result types of `path` for head dim `map.k`.
+/// Result types come from the ONNX shape functions where they determine a
+/// dimension; a last dimension they leave open is mapped by `map` (d → k).
+LogicalResult resizeHeadPath(HeadPath &path, const WidthMap &map,
+                             const PathLabel &label, StringRef suffix,
+                             StringRef pass) {
   llvm::DenseSet<Operation *> owners(path.ops.begin(), path.ops.end());
   owners.insert(path.shapeOps.begin(), path.shapeOps.end());
-  for (Operation *constant : path.constants) {
-    std::optional<onnx_ir::Shape> values =
-        onnx_ir::getConstantIntValues(constant->getResult(0), 16);
-    if (!values)
-      return constant->emitError(pass)
-             << ": cannot read this head-dim constant";
-    onnx_ir::Shape mapped = *values;
-    for (int64_t &x : mapped)
-      if (std::optional<int64_t> to = map.map(x))
-        x = *to;
-    // A constant shared with q or k: give the value path its own copy.
-    Value value = constant->getResult(0);
-    bool shared = llvm::any_of(value.getUsers(), [&](Operation *user) {
-      return !owners.contains(user);
-    });
-    Operation *target = constant;
-    if (shared) {
-      OpBuilder builder(constant);
-      target = builder.clone(*constant);
-      if (auto init = dyn_cast<onnx_ir::InitializerOp>(target))
-        init.setName((init.getName() + ".vo").str());
-      value.replaceUsesWithIf(target->getResult(0), [&](OpOperand &use) {
-        return owners.contains(use.getOwner());
-      });
-    }
-    if (failed(setIntValues(target, mapped, pass)))
+  for (Operation *constant : path.constants)
+    if (failed(rewriteShapeConstant(
+            constant, [&](int64_t x) { return map.map(x); }, owners, suffix,
+            pass)))
       return failure();
-  }
+  for (Operation *constant : path.halfConstants)
+    if (failed(rewriteShapeConstant(
+            constant,
+            [&](int64_t x) -> std::optional<int64_t> {
+              if (x == map.d / 2)
+                return map.k / 2;
+              return std::nullopt;
+            },
+            owners, suffix, pass)))
+      return failure();
+
   for (Operation *op : path.ops) {
-    for (Value result : op->getResults()) {
-      auto type = dyn_cast<RankedTensorType>(result.getType());
-      if (!type || type.getRank() == 0 || isIntegerTensor(result) ||
-          type.isDynamicDim(type.getRank() - 1))
-        continue;
-      std::optional<int64_t> last = map.map(type.getShape().back());
-      if (!last)
-        return op->emitError(pass)
-               << ": Type III (vo): cannot follow the value head dim " << map.d
-               << " through this op (result " << type << ")";
-      SmallVector<int64_t> shape(type.getShape());
-      shape.back() = *last;
-      result.setType(type.clone(shape));
-    }
-    // The ONNX shape functions must agree with the new types.
     SmallVector<std::optional<onnx_ir::Shape>> inferred =
         onnx_ir::inferResultShapes(op);
-    for (auto [result, shape] : llvm::zip(op->getResults(), inferred)) {
+    for (auto [index, result] : llvm::enumerate(op->getResults())) {
       auto type = dyn_cast<RankedTensorType>(result.getType());
-      if (!type || !shape)
+      if (!type || type.getRank() == 0 || isIntegerTensor(result))
         continue;
-      if (int64_t(shape->size()) != type.getRank())
-        return op->emitError(pass) << ": Type III (vo): internal error: rank";
-      for (auto [want, have] : llvm::zip(*shape, type.getShape()))
-        if (!ShapedType::isDynamic(want) && !ShapedType::isDynamic(have) &&
-            want != have)
+      std::optional<onnx_ir::Shape> shape =
+          index < inferred.size() ? inferred[index] : std::nullopt;
+      if (shape && int64_t(shape->size()) != type.getRank())
+        return op->emitError(pass)
+               << ": " << label.type << ": internal error: rank";
+      SmallVector<int64_t> dims(type.getShape());
+      int64_t last = type.getRank() - 1;
+      std::optional<int64_t> mapped;
+      if (!type.isDynamicDim(last))
+        mapped = map.map(dims[last]);
+      for (int64_t axis = 0; axis <= last; ++axis) {
+        int64_t want = shape ? (*shape)[axis] : ShapedType::kDynamic;
+        if (axis == last && mapped && !ShapedType::isDynamic(want) &&
+            want != *mapped)
           return op->emitError(pass)
-                 << ": Type III (vo): after shrinking the head dim to " << map.k
-                 << " this op computes a result of another shape "
-                 << "than " << type << " (a head-dim shape the rewrite did "
-                 << "not find)";
+                 << ": " << label.type << ": after shrinking the head dim to "
+                 << map.k << " this op computes a result of another shape "
+                 << "than expected (" << type << " had head dim " << map.d
+                 << "; a head-dim shape the rewrite did not find)";
+        if (!ShapedType::isDynamic(want))
+          dims[axis] = want;
+        else if (axis == last && mapped)
+          dims[axis] = *mapped;
+      }
+      result.setType(type.clone(dims));
     }
   }
   return success();
@@ -392,9 +464,23 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
           newOBias[c] += b * (*wo)(h * d + r, c);
       }
 
-  FailureOr<ValuePath> path = findValuePath(attention, pass);
+  PathLabel label{"Type III (vo)", "the value states of " + v.describeLayer()};
+  llvm::DenseSet<Operation *> candidates(attention.headShapeOps.begin(),
+                                         attention.headShapeOps.end());
+  candidates.insert(attention.context);
+  Operation *oOp = o;
+  FailureOr<HeadPath> path = findHeadPath(
+      attention, {v.getLinearOutput()}, candidates,
+      [&](OpOperand &use) {
+        return use.getOwner() == oOp && use.get() == attention.output;
+      },
+      oOp, label, pass);
   if (failed(path))
     return failure();
+  if (!llvm::is_contained(path->ops, attention.context))
+    return attention.context->emitError(pass)
+           << ": internal error: the value path of " << v.describeLayer()
+           << " misses the context product";
   std::vector<double> newVBias(vBias->empty() ? 0 : kv * k, 0.0);
   if (failed(replaceOutputFeatures(v, newV, newVBias, pass)) ||
       failed(replaceInputFeatures(o, newO, pass)))
@@ -414,9 +500,253 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
                                       newOBias));
     eraseWeightIfDead(old);
   }
-  if (failed(resizeValuePath(*path, WidthMap{d, k, kv, heads}, pass)))
+  if (failed(
+          resizeHeadPath(*path, WidthMap{d, k, kv, heads}, label, ".vo", pass)))
     return failure();
   row.paramsAfter = countParameters(v) + countParameters(o);
+  report.rows.push_back(row);
+  return success();
+}
+
+/// The per-head rotary table `table` [.., 1, seq, d] (or [seq, d]) gathered
+/// at each head's kept dims: MatMul(table, S) with the one-hot S [heads, d,
+/// k], S[h, kept[h][c], c] = 1, giving [.., heads, seq, k]. The products are
+/// exact (one term is the table entry, the others are zeros).
+FailureOr<Value> gatherRotaryTable(OpBuilder &builder, Value table,
+                                   ArrayRef<std::vector<int64_t>> kept,
+                                   int64_t d, StringRef name, Value &select,
+                                   const PathLabel &label, Operation *user,
+                                   StringRef pass) {
+  auto type = dyn_cast<RankedTensorType>(table.getType());
+  int64_t heads = kept.size(), k = kept.front().size();
+  if (!type || type.getRank() < 2 || type.getShape().back() != d ||
+      (type.getRank() >= 3 && type.getShape()[type.getRank() - 3] != 1) ||
+      !isa<FloatType>(type.getElementType()))
+    return user->emitError(pass)
+           << ": " << label.type << ": the rotary table " << table.getType()
+           << " is not [.., 1, seq, " << d
+           << "] as broadcast against [.., heads, seq, " << d
+           << "] states; not supported yet";
+  Location loc =
+      NameLoc::get(builder.getStringAttr(name + "/MatMul"), user->getLoc());
+  auto selectType = RankedTensorType::get({heads, d, k}, type.getElementType());
+  if (!select || select.getType() != selectType) {
+    std::vector<double> values(heads * d * k, 0.0);
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t c = 0; c < k; ++c)
+        values[(h * d + kept[h][c]) * k + c] = 1.0;
+    select = createWeight<double>(builder, loc, name, selectType, values);
+  }
+  Value matrix = select;
+  SmallVector<int64_t> shape(type.getShape());
+  if (type.getRank() == 2)
+    shape.insert(shape.begin(), heads);
+  else
+    shape[type.getRank() - 3] = heads;
+  shape.back() = k;
+  return onnx_ir::MatMulOp::create(builder, loc, type.clone(shape), table,
+                                   matrix)
+      .getResult();
+}
+
+/// Whether `states` are [.., heads, seq, headDim].
+bool isHeadsSeqDim(const HeadStates &states) {
+  auto type = dyn_cast<RankedTensorType>(states.value.getType());
+  if (!type)
+    return false;
+  int64_t rank = type.getRank();
+  return states.headAxis == rank - 3 && states.dimAxis == rank - 1;
+}
+
+/// Type II on `attention` at head dim k: per key/value group, the k head
+/// dims of largest CR score √(Σ_h C_q,h,ii · C_k,ii) (in rotate_half pairs)
+/// are kept in W_q and W_k; the rotary tables become per-head tables
+/// gathered at those dims; the softmax scale is untouched.
+LogicalResult compressKeyQuery(AttentionModule &attention, int64_t k,
+                               const CalibrationStats &stats,
+                               const AttentionOptions &options,
+                               AttentionReport &report) {
+  StringRef pass = options.pass;
+  LinearLikeOpInterface q = attention.q.linear, kl = attention.k.linear;
+  int64_t d = attention.headDim, kv = attention.numKVHeads,
+          heads = attention.numQueryHeads, g = attention.groups;
+  if (attention.q.isFused() || attention.k.isFused())
+    return q->emitError(pass) << ": Type II (qk): a fused qkv projection ("
+                              << q.describeLayer() << ") is not supported yet";
+  if (q.getOutFeatures() != heads * d || kl.getOutFeatures() != kv * d)
+    return q->emitError(pass)
+           << ": Type II (qk): " << q.describeLayer() << " has "
+           << q.getOutFeatures() << " outputs and " << kl.describeLayer() << " "
+           << kl.getOutFeatures() << " for " << heads << " and " << kv
+           << " heads of " << d;
+  if (d == kv || d == heads || (kv > 1 && d == heads * kv))
+    return q->emitError(pass)
+           << ": Type II (qk): the head dim " << d
+           << " equals a head count; the shape constants are ambiguous";
+  bool rotaryHalf = attention.rotary.kind == RotaryKind::Half;
+  if (attention.rotary.kind == RotaryKind::Interleaved)
+    return q->emitError(pass)
+           << ": Type II (qk): interleaved rotary embeddings (pairs 2i, "
+              "2i+1) are not supported yet";
+  if (rotaryHalf &&
+      (!isHeadsSeqDim(attention.query) || !isHeadsSeqDim(attention.key)))
+    return q->emitError(pass)
+           << ": Type II (qk): rotary embeddings on states not laid out as "
+              "[.., heads, seq, head dim] are not supported yet";
+  std::optional<StringRef> qPath = q.getModulePath(),
+                           kPath = kl.getModulePath();
+  if (!qPath || !kPath)
+    return q->emitError(pass)
+           << ": Type II (qk): the query and key projections need module "
+              "paths (the statistics are keyed by path)";
+
+  auto qGrams = stats.getQueryGrams(*qPath, heads, d);
+  if (!qGrams)
+    return q->emitError(pass) << ": " << llvm::toString(qGrams.takeError())
+                              << " (Type II needs per-head Grams; calibrate "
+                                 "with statistics=heads)";
+  auto kGrams = stats.getKeyGrams(*kPath, *qPath, kv, d);
+  if (!kGrams)
+    return kl->emitError(pass) << ": " << llvm::toString(kGrams.takeError())
+                               << " (Type II needs per-head Grams; calibrate "
+                                  "with statistics=heads)";
+
+  // The path first, so that an unsupported graph is refused unchanged.
+  PathLabel label{"Type II (qk)", "the query and key states of " +
+                                      q.describeLayer() + " and " +
+                                      kl.describeLayer()};
+  llvm::DenseSet<Operation *> candidates(attention.headShapeOps.begin(),
+                                         attention.headShapeOps.end());
+  candidates.insert(attention.rotary.ops.begin(), attention.rotary.ops.end());
+  candidates.insert(attention.scaleOps.begin(), attention.scaleOps.end());
+  Operation *scores = attention.scores;
+  Value qOut = q.getLinearOutput(), kOut = kl.getLinearOutput();
+  FailureOr<HeadPath> path = findHeadPath(
+      attention, {qOut, kOut}, candidates,
+      [&](OpOperand &use) { return use.getOwner() == scores; }, scores, label,
+      pass);
+  if (failed(path))
+    return failure();
+
+  // The selection, one per key/value group, and the CR bound
+  // Σ_h Σ_{i dropped} ‖q_h,i‖·‖k_i‖ on ‖Q_h·Kᵀ − Q_h,S·K_Sᵀ‖_F.
+  AttentionReport::Row row;
+  row.module = "qk";
+  row.dimBefore = d;
+  row.dimAfter = k;
+  row.paramsBefore = countParameters(q) + countParameters(kl);
+  std::vector<std::vector<int64_t>> keptKV, keptQ;
+  for (int64_t j = 0; j < kv; ++j) {
+    std::vector<double> keyDiagonal(d);
+    for (int64_t i = 0; i < d; ++i)
+      keyDiagonal[i] = kGrams->heads[j](i, i);
+    std::vector<std::vector<double>> queryDiagonals;
+    for (int64_t h = j * g; h < (j + 1) * g; ++h) {
+      std::vector<double> diagonal(d);
+      for (int64_t i = 0; i < d; ++i)
+        diagonal[i] = qGrams->heads[h](i, i);
+      queryDiagonals.push_back(std::move(diagonal));
+    }
+    auto selected =
+        modegpt::selectKeyQueryDims(queryDiagonals, keyDiagonal, k, rotaryHalf);
+    if (!selected)
+      return q->emitError(pass) << ": " << *qPath << " group " << j << ": "
+                                << llvm::toString(selected.takeError());
+    std::vector<bool> keep(d, false);
+    for (int64_t i : *selected)
+      keep[i] = true;
+    for (const std::vector<double> &diagonal : queryDiagonals)
+      for (int64_t i = 0; i < d; ++i) {
+        double bound = std::sqrt(std::max(0.0, diagonal[i] * keyDiagonal[i]));
+        row.total += bound;
+        if (!keep[i])
+          row.error += bound;
+      }
+    keptKV.push_back(*selected);
+    for (int64_t i = 0; i < g; ++i)
+      keptQ.push_back(*selected);
+  }
+
+  // Weights: the kept columns of each head.
+  SmallVector<int64_t> qColumns, kColumns;
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t c : keptQ[h])
+      qColumns.push_back(h * d + c);
+  for (int64_t j = 0; j < kv; ++j)
+    for (int64_t c : keptKV[j])
+      kColumns.push_back(j * d + c);
+
+  // Which path ops carry query states (the rest carry key states).
+  llvm::DenseSet<Operation *> onPath(path->ops.begin(), path->ops.end());
+  llvm::DenseSet<Operation *> queryOps;
+  SmallVector<Value> work{qOut};
+  while (!work.empty())
+    for (Operation *user : work.pop_back_val().getUsers())
+      if (onPath.contains(user) && queryOps.insert(user).second)
+        for (Value result : user->getResults())
+          work.push_back(result);
+
+  // The rotary tables each Mul of the path reads: per-head tables for q
+  // (heads) and k (kv heads).
+  struct TableUse {
+    OpOperand *operand;
+    bool query;
+  };
+  SmallVector<TableUse> tableUses;
+  if (rotaryHalf) {
+    llvm::DenseSet<Operation *> rotaryOps(attention.rotary.ops.begin(),
+                                          attention.rotary.ops.end());
+    for (Operation *op : path->ops) {
+      if (!rotaryOps.contains(op) || !isa<onnx_ir::MulOp>(op))
+        continue;
+      for (OpOperand &operand : op->getOpOperands()) {
+        Value value = operand.get();
+        Operation *def = value.getDefiningOp();
+        if (value == qOut || value == kOut || (def && onPath.contains(def)))
+          continue;
+        tableUses.push_back({&operand, queryOps.contains(op)});
+      }
+    }
+    if (tableUses.empty())
+      return q->emitError(pass)
+             << ": Type II (qk): internal error: no rotary tables on the "
+                "query and key paths";
+  }
+
+  if (failed(keepOutputFeatures(q, qColumns, pass)) ||
+      failed(keepOutputFeatures(kl, kColumns, pass)))
+    return failure();
+
+  // Per table value, for key (0) and query (1) states.
+  llvm::DenseMap<Value, Value> gathered[2];
+  Value selects[2];
+  for (TableUse use : tableUses) {
+    Value table = use.operand->get();
+    Value &slot = gathered[use.query][table];
+    if (!slot) {
+      Operation *user = use.operand->getOwner();
+      // Before the first path op that reads this table.
+      for (Operation *op : path->ops)
+        if (llvm::is_contained(op->getOperands(), table)) {
+          user = op;
+          break;
+        }
+      OpBuilder builder(user);
+      std::string name = (use.query ? *qPath : *kPath).str() + ".rotary_select";
+      FailureOr<Value> per =
+          gatherRotaryTable(builder, table, use.query ? keptQ : keptKV, d, name,
+                            selects[use.query], label, user, pass);
+      if (failed(per))
+        return failure();
+      slot = *per;
+    }
+    use.operand->set(slot);
+  }
+
+  if (failed(
+          resizeHeadPath(*path, WidthMap{d, k, kv, heads}, label, ".qk", pass)))
+    return failure();
+  row.paramsAfter = countParameters(q) + countParameters(kl);
   report.rows.push_back(row);
   return success();
 }
@@ -427,14 +757,21 @@ LogicalResult mlir::peft::compressAttention(AttentionModule &attention,
                                             const CalibrationStats &stats,
                                             const AttentionOptions &options,
                                             AttentionReport &report) {
-  LinearLikeOpInterface o = attention.o;
-  if (options.keyQuery)
-    return o->emitError(options.pass)
-           << ": Type II (qk, key-query) is not supported yet; use "
-              "types=vo (and mlp)";
   int64_t d = attention.headDim;
-  int64_t k = std::clamp<int64_t>(std::llround((1.0 - phi) * double(d)), 1, d);
-  if (options.valueOutput)
+  if (options.keyQuery) {
+    // rotate_half pairs are kept together: an even k.
+    int64_t k =
+        attention.rotary.kind == RotaryKind::None
+            ? std::clamp<int64_t>(std::llround((1.0 - phi) * double(d)), 1, d)
+            : 2 * std::clamp<int64_t>(
+                      std::llround((1.0 - phi) * double(d) / 2.0), 1, d / 2);
+    if (failed(compressKeyQuery(attention, k, stats, options, report)))
+      return failure();
+  }
+  if (options.valueOutput) {
+    int64_t k =
+        std::clamp<int64_t>(std::llround((1.0 - phi) * double(d)), 1, d);
     return compressValueOutput(attention, k, stats, options, report);
+  }
   return success();
 }

@@ -6,8 +6,14 @@ the old and new W_v, W_o are read from the original and the exported
 compressed ONNX models; numpy measures the module error
 Σ_j ‖X·W_v,j·[W_o,h…] − X·Ŵ_v,j·[Ŵ_o,h…]‖² over the key/value heads j and the
 query heads h that read them, and computes the singular values of
-C^{1/2}·W_v,j·[W_o,h…] itself. Type II (qk) is not supported yet: a located
-error.
+C^{1/2}·W_v,j·[W_o,h…] itself.
+
+Type II (key-query): numpy scores the head dims from onnxruntime's score
+product inputs on the calibration data (√(Σ_h C_q,h,ii · C_k,ii) per key/value
+group, rotate_half pairs summed), keeps the top ones, and checks that the
+compressed model's first score product reads exactly those dims of the
+original post-rotary Q and K (on new inputs), scaled by the original 1/√d,
+and that the reported CR bound of every block is numpy's.
 """
 
 import re
@@ -212,10 +218,143 @@ def test_value_bias_is_folded(onnx_models, tmp_path):
         assert bias.shape == (4 * 4,) and not bias.any()  # 4 heads of k = 4
 
 
-def test_key_query_not_supported(onnx_models, tmp_path):
-    path, inputs, _, m, stats = calibrate("llama_opset17", onnx_models, tmp_path, 1)
-    with pytest.raises(peft_mlir.PeftError, match=r"Type II \(qk, key-query\) is not supported yet"):
-        m.run_pipeline(f"peft-modegpt{{ratio=0.25 stats={stats} types=qk allocation=uniform}}")
+def score_product(model):
+    """[(A, B, scaled output)] of each attention's score product A·B in
+    program order: the MatMul a Softmax reads through Where/Add/Div/Mul/Cast,
+    with the output of the Div/Mul that reads it (the scaled scores)."""
+    producer = {o: n for n in model.graph.node for o in n.output}
+    found = []
+    for node in model.graph.node:
+        if node.op_type != "Softmax":
+            continue
+        chain, frontier = [], [node.input[0]]
+        while frontier:
+            name = frontier.pop(0)
+            n = producer.get(name)
+            if n is None:
+                continue
+            if n.op_type == "MatMul":
+                scaled = next((c.output[0] for c in chain if c.op_type in ("Div", "Mul")
+                               and n.output[0] in c.input), n.output[0])
+                found.append((n.input[0], n.input[1], scaled))
+                break
+            if n.op_type in ("Where", "Add", "Div", "Mul", "Cast"):
+                chain.append(n)
+                frontier.extend(n.input)
+    return found
+
+
+def read_qk_report(path):
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        cols = line.split()
+        if len(cols) >= 9 and cols[1] == "qk":
+            rows.append({"block": int(cols[0]), "dim": (int(cols[3]), int(cols[5])),
+                         "params": int(cols[6]), "after": int(cols[7]),
+                         "error": float(cols[8])})
+    return rows
+
+
+# name -> (rotate_half pairs, ratio, expected k)
+KEY_QUERY = {"llama_opset17": (True, 0.25, 12), "bert_opset17": (False, 0.25, 6),
+             "minilm_opset14": (False, 0.25, 24)}
+
+
+@pytest.mark.parametrize("name", list(KEY_QUERY))
+def test_key_query_keeps_the_top_cr_dims(onnx_models, tmp_path, name):
+    heads, kv, d, _, _, _ = MODELS[name]
+    pairs, ratio, k = KEY_QUERY[name]
+    g = heads // kv
+    path, inputs, cal_samples, m, stats = calibrate(name, onnx_models, tmp_path, 6)
+    report = tmp_path / "report.txt"
+    m.run_pipeline(f"peft-modegpt{{ratio={ratio} stats={stats} types=qk "
+                   f"allocation=uniform report={report}}}")
+    out = tmp_path / "compressed.onnx"
+    m.export_onnx(str(out))
+
+    # onnxruntime on the export matches our CPU JIT.
+    ours = m.run(inputs)
+    theirs = ort_outputs(out, inputs)
+    for key in ours:
+        assert relative(ours[key], theirs[key]) <= 1e-4, key
+
+    old_model, new_model = onnx.load(str(path)), onnx.load(str(out))
+    old_products, new_products = score_product(old_model), score_product(new_model)
+    assert len(old_products) == len(new_products) > 0
+    rows = read_qk_report(report)
+    assert len(rows) == len(old_products)
+    cal = ort_tensors(path, [t for p in old_products for t in p[:2]], cal_samples)
+    test_feeds = samples(name, inputs, 2, seq=9)
+    old_test = ort_tensors(path, [t for p in old_products for t in p], test_feeds)
+    new_test = ort_tensors(out, [t for p in new_products for t in p], test_feeds)
+    for block, ((qa, kb, _), (nqa, nkb, nscaled), row) in enumerate(
+            zip(old_products, new_products, rows)):
+        # Q [b, heads, s, d]; Kᵀ [b, heads, d, s] (after repeat_kv).
+        q = np.concatenate([a[qa].astype(np.float64).transpose(1, 0, 2, 3).reshape(heads, -1, d)
+                            for a in cal], 1)
+        kt = np.concatenate([a[kb].astype(np.float64).transpose(1, 2, 0, 3).reshape(heads, d, -1)
+                             for a in cal], 2)
+        cq = (q ** 2).sum(1)             # [heads, d]: diag Σ QᵀQ
+        ck = (kt ** 2).sum(2)[::g]       # [kv, d]: diag Σ KᵀK
+        kept, bound, total = [], 0.0, 0.0
+        for j in range(kv):
+            score = np.sqrt(cq[j * g:(j + 1) * g].sum(0) * ck[j])
+            if pairs:
+                half = score[:d // 2] + score[d // 2:]
+                top = np.sort(np.argsort(-half, kind="stable")[:k // 2])
+                idx = np.concatenate([top, top + d // 2])
+            else:
+                idx = np.sort(np.argsort(-score, kind="stable")[:k])
+            kept.append(idx)
+            per = np.sqrt(cq[j * g:(j + 1) * g] * ck[j])
+            total += per.sum()
+            bound += per.sum() - per[:, idx].sum()
+        assert row["dim"] == (d, k)
+        assert abs(row["error"] - bound) <= 1e-3 * bound, (row, bound)
+        if block > 0:
+            continue  # later blocks read a residual stream block 0 changed
+        for old, new in zip(old_test, new_test):
+            oq, okt, nq, nkt = old[qa], old[kb], new[nqa], new[nkb]
+            assert nq.shape[-1] == k and nkt.shape[-2] == k
+            for h in range(heads):
+                idx = kept[h // g]
+                assert relative(nq[:, h], oq[:, h][..., idx]) <= 1e-5, (block, h)
+                assert relative(nkt[:, h], okt[:, h][:, idx, :]) <= 1e-5, (block, h)
+            # The scores are Q_S·K_Sᵀ with the original softmax scale 1/√d.
+            want = np.stack([oq[:, h][..., kept[h // g]] @ okt[:, h][:, kept[h // g], :]
+                             for h in range(heads)], 1) / np.sqrt(d)
+            assert relative(new[nscaled], want) <= 1e-5, block
+
+
+@pytest.mark.parametrize("name", list(KEY_QUERY))
+def test_key_query_full_dim_is_exact(onnx_models, tmp_path, name):
+    path, inputs, _, m, stats = calibrate(name, onnx_models, tmp_path, 2)
+    before = m.run(inputs)
+    m.run_pipeline(f"peft-modegpt{{ratio=0 stats={stats} types=qk,vo allocation=uniform "
+                   f"report=none}}")
+    after = m.run(inputs)
+    for key in before:
+        assert relative(after[key], before[key]) <= 1e-5, key
+
+
+def test_key_query_and_value_output_together(onnx_models, tmp_path):
+    """types=qk,vo shrinks q/k and v/o of the same attention to their own
+    widths (rotate_half keeps k even); onnxruntime runs the export."""
+    name = "llama_opset17"
+    path, inputs, _, m, stats = calibrate(name, onnx_models, tmp_path, 6)
+    m.run_pipeline(f"peft-modegpt{{ratio=0.4 stats={stats} types=qk,vo allocation=uniform "
+                   f"report=none}}")
+    out = tmp_path / "c.onnx"
+    m.export_onnx(str(out))
+    new = linear_weights(onnx.load(str(out)))
+    # d = 16: qk keeps 2·round(0.6·8) = 10, vo round(0.6·16) = 10.
+    assert new["model.layers.0.self_attn.q_proj"][0].shape == (64, 4 * 10)
+    assert new["model.layers.0.self_attn.k_proj"][0].shape == (64, 2 * 10)
+    assert new["model.layers.0.self_attn.v_proj"][0].shape == (64, 2 * 10)
+    ours = m.run(inputs)
+    theirs = ort_outputs(out, inputs)
+    for key in ours:
+        assert relative(ours[key], theirs[key]) <= 1e-4, key
 
 
 def test_fused_qkv_not_supported(onnx_models, tmp_path):
