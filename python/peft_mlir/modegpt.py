@@ -86,7 +86,7 @@ def modegpt(self: Module, *, ratio: float, stats: str | os.PathLike,
     parameters from the statistics file `stats` (Module.calibrate /
     peft-calibrate). `allocation` is "global" (per-block sparsity from block
     influence) or "uniform"; `types` picks among "mlp", "qk", "vo" (default:
-    all implemented: mlp, vo). `ridge` is Type I's leverage-score ridge and
+    all three). `ridge` is Type I's leverage-score ridge and
     `lambda_` the covariance regularization of Type III, both relative to the
     covariance's mean diagonal. The report goes to standard error unless `report` names a file
     ("none": no report)."""

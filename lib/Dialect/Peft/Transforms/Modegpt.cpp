@@ -51,12 +51,9 @@ struct PeftModegptPass : public peft::impl::PeftModegptBase<PeftModegptPass> {
   using Base::Base;
   void runOnOperation() override;
 
-  /// The module types to compress; the default is the implemented ones
-  /// (Type II, qk, is not yet).
+  /// The module types to compress (default: all of them).
   bool wants(StringRef type) const {
-    if (types.empty())
-      return type == "mlp" || type == "vo";
-    return llvm::is_contained(types, type);
+    return types.empty() || llvm::is_contained(types, type);
   }
   LogicalResult checkOptions(Location loc);
   /// Type I on one MLP at sparsity `phi`.

@@ -612,7 +612,15 @@ def PeftModegpt : Pass<"peft-modegpt", "ModuleOp"> {
       `Ŵ_v,j = C_λ^{−1/2}·U_k`, `Ŵ_o = Σ_k·V_kᵀ`. v's bias is folded into
       o's bias (attention rows sum to 1); the value path's head-shape
       constants and types become k, the softmax scale is untouched.
-    - `qk` (Type II) is not supported yet: an error.
+    - `qk` (Type II, CR): per key/value group, the k head dims of W_q and
+      W_k of largest score `√(Σ_h C_q,h,ii · C_k,ii)` (`Σ QᵀQ`, `Σ KᵀK` per
+      head on post-rotary states) are kept, with no re-weighting; with
+      rotate_half the dims go in pairs (i, i + d/2) and k is even. Shared
+      cos/sin tables become per-head tables (a MatMul of the table with a
+      one-hot [heads, d, k] selection); the query and key paths' head-shape
+      constants and types become k; the softmax scale stays 1/√d of the
+      original d. Reported error: the CR bound
+      `Σ_h Σ_{i dropped} ‖q_h,i‖·‖k_i‖` on `‖Q_h·Kᵀ − Q_h,S·K_Sᵀ‖_F`.
 
     `ratio` is the fraction of the modules' parameters to remove. With
     `allocation=global`, block i loses `φᵢ` of its parameters, `φ =
@@ -672,8 +680,7 @@ def PeftModegpt : Pass<"peft-modegpt", "ModuleOp"> {
     Option<"allocation", "allocation", "std::string", /*default=*/"\"global\"",
            "global (from block influence) or uniform">,
     ListOption<"types", "types", "std::string",
-               "Module types to compress: mlp, vo (qk: not supported yet) "
-               "(default: mlp,vo)">,
+               "Module types to compress: mlp, qk, vo (default: all)">,
     Option<"report", "report", "std::string", /*default=*/"\"-\"",
            "Where to print the per-module report ('-': standard error, "
            "'none')">
