@@ -881,6 +881,10 @@ bool isModuleRole(LinearRole role) { return role != LinearRole::other; }
 
 } // namespace
 
+std::optional<double> mlir::peft::evaluateScalar(Value value) {
+  return evalScalar(value);
+}
+
 FailureOr<ModelModules> mlir::peft::recognizeModules(Operation *root) {
   DenseMap<Operation *, size_t> order;
   SmallVector<onnx_ir::SoftmaxOp> softmaxes;

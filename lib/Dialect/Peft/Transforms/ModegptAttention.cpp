@@ -36,6 +36,8 @@
 #include "peft/Support/Modegpt.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -50,6 +52,136 @@ namespace {
 int64_t countParameters(LinearLikeOpInterface layer) {
   return layer.getInFeatures() * layer.getOutFeatures() +
          (layer.getBiasOperand() ? layer.getOutFeatures() : 0);
+}
+
+/// The parameters of the output features `p` takes from its linear.
+int64_t countParameters(const Projection &p) {
+  LinearLikeOpInterface layer = p.linear;
+  int64_t width = p.end - p.begin;
+  return layer.getInFeatures() * width + (layer.getBiasOperand() ? width : 0);
+}
+
+/// Erases the pure ops that computed `value` once nothing reads them.
+void eraseDeadChain(Value value) {
+  SmallVector<Operation *> work;
+  if (Operation *def = value.getDefiningOp())
+    work.push_back(def);
+  llvm::DenseSet<Operation *> erased;
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (erased.contains(op) || !op->use_empty() || !isMemoryEffectFree(op))
+      continue;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        work.push_back(def);
+    erased.insert(op);
+    op->erase();
+  }
+}
+
+/// Replaces each scalar factor of the softmax scale that is computed at run
+/// time (e.g. √ of the last dim of Shape(v) in GPT-2's export) by a constant
+/// of its present value, so that shrinking a head dim keeps the scale at
+/// 1/√d of the original d.
+void pinScaleFactors(AttentionModule &attention) {
+  for (Operation *op : attention.scaleOps) {
+    if (!isa<onnx_ir::MulOp, onnx_ir::DivOp>(op))
+      continue;
+    for (OpOperand &operand : op->getOpOperands()) {
+      Value value = operand.get();
+      auto type = dyn_cast<RankedTensorType>(value.getType());
+      if (!type || !type.hasStaticShape() || type.getNumElements() != 1 ||
+          !isa<FloatType>(type.getElementType()) ||
+          matchPattern(value, m_Constant()))
+        continue;
+      std::optional<double> factor = evaluateScalar(value);
+      if (!factor)
+        continue;
+      OpBuilder builder(op);
+      auto attr = DenseElementsAttr::get(
+          type, builder.getFloatAttr(type.getElementType(), *factor));
+      Value constant = onnx_ir::ConstantOp::create(
+          builder, op->getLoc(), type, attr, /*value_float=*/nullptr,
+          /*value_floats=*/nullptr, /*value_int=*/nullptr,
+          /*value_ints=*/nullptr, /*value_string=*/nullptr,
+          /*value_strings=*/nullptr);
+      operand.set(constant);
+      eraseDeadChain(value);
+    }
+  }
+}
+
+/// The Split on the last axis that cuts a fused projection out of its
+/// linear's output (GPT-2's c_attn): the op, the index of the projection's
+/// part and the widths of all parts.
+struct FusedSplit {
+  onnx_ir::SplitOp split;
+  unsigned index = 0;
+  SmallVector<int64_t> sizes;
+};
+
+FailureOr<FusedSplit> findFusedSplit(const Projection &p, StringRef type,
+                                     StringRef pass) {
+  LinearLikeOpInterface layer = p.linear;
+  Value output = layer.getLinearOutput();
+  auto fail = [&](const Twine &why) {
+    return layer->emitError(pass)
+           << ": " << type << ": the fused projection " << layer.describeLayer()
+           << " [" << p.begin << ", " << p.end << ") " << why;
+  };
+  if (!output.hasOneUse())
+    return fail("is read by more than one op (a Split of its parts "
+                "expected)");
+  auto split = dyn_cast<onnx_ir::SplitOp>(*output.getUsers().begin());
+  auto inputType = dyn_cast<RankedTensorType>(output.getType());
+  if (!split || !inputType)
+    return fail("is not cut out by a Split (Slices are not supported yet)");
+  int64_t axis = split.getAxisOrDefault();
+  if (axis != -1 && axis != inputType.getRank() - 1)
+    return fail("is split on another axis than the last");
+  FusedSplit result{split, 0, {}};
+  int64_t offset = 0;
+  bool found = false;
+  for (auto [i, part] : llvm::enumerate(split.getOutputs())) {
+    auto partType = dyn_cast<RankedTensorType>(part.getType());
+    if (!partType || partType.isDynamicDim(partType.getRank() - 1))
+      return fail("is split into parts of unknown width");
+    int64_t width = partType.getShape().back();
+    if (offset == p.begin && offset + width == p.end) {
+      result.index = i;
+      found = true;
+    }
+    result.sizes.push_back(width);
+    offset += width;
+  }
+  if (!found)
+    return fail("is not one part of its Split");
+  return result;
+}
+
+/// Gives the parts of `split` the widths `sizes`: a new `split` input (or
+/// attribute, before opset 13) and result types.
+void setSplitSizes(onnx_ir::SplitOp split, ArrayRef<int64_t> sizes) {
+  for (auto [part, size] : llvm::zip(split.getOutputs(), sizes)) {
+    auto type = cast<RankedTensorType>(part.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape.back() = size;
+    part.setType(type.clone(shape));
+  }
+  OpBuilder builder(split);
+  if (split.getSplitAttr()) {
+    split.setSplitAttr(builder.getDenseI64ArrayAttr(sizes));
+    return;
+  }
+  auto type =
+      RankedTensorType::get({int64_t(sizes.size())}, builder.getI64Type());
+  Value constant = onnx_ir::ConstantOp::create(
+      builder, split.getLoc(), type, DenseIntElementsAttr::get(type, sizes),
+      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+  Value old = split.getSplitInput();
+  split->setOperand(1, constant);
+  split.removeNumOutputsAttr();
+  eraseDeadChain(old);
 }
 
 bool isIntegerTensor(Value value) {
@@ -94,6 +226,62 @@ struct PathLabel {
   std::string states;
 };
 
+/// Whether `shape` (a Shape of a path tensor) is only read at dimensions
+/// that do not carry the head dim (batch, heads, sequence lengths: a causal
+/// mask sliced by the key length), so that its values do not change when
+/// the head dim shrinks. `isHeadWidth` says whether a static size is d or a
+/// multiple of it that shrinks.
+bool readsOnlyFixedDims(onnx_ir::ShapeOp shape,
+                        function_ref<bool(int64_t)> isHeadWidth) {
+  auto type = dyn_cast<RankedTensorType>(shape.getData().getType());
+  if (!type || shape.getStartAttr() || shape.getEndAttr())
+    return false;
+  int64_t rank = type.getRank();
+  auto fixed = [&](int64_t axis) {
+    if (axis < 0)
+      axis += rank;
+    return axis >= 0 && axis < rank &&
+           (type.isDynamicDim(axis) || !isHeadWidth(type.getDimSize(axis)));
+  };
+  for (Operation *user : shape->getUsers()) {
+    if (auto gather = dyn_cast<onnx_ir::GatherOp>(user)) {
+      std::optional<onnx_ir::Shape> indices =
+          onnx_ir::getConstantIntValues(gather.getIndices(), 16);
+      if (gather.getData() != shape.getResult() || !indices ||
+          (gather.getAxisAttr() && gather.getAxisAttr().getInt() != 0) ||
+          !llvm::all_of(*indices, fixed))
+        return false;
+      continue;
+    }
+    if (auto slice = dyn_cast<onnx_ir::SliceOp>(user)) {
+      std::optional<onnx_ir::Shape> starts =
+          onnx_ir::getConstantIntValues(slice.getStarts(), 1);
+      std::optional<onnx_ir::Shape> ends =
+          onnx_ir::getConstantIntValues(slice.getEnds(), 1);
+      auto isConstant = [](Value value, int64_t want) {
+        if (onnx_ir::isNone(value))
+          return true;
+        std::optional<onnx_ir::Shape> values =
+            onnx_ir::getConstantIntValues(value, 1);
+        return values && values->size() == 1 && (*values)[0] == want;
+      };
+      if (slice.getData() != shape.getResult() || !starts || !ends ||
+          starts->size() != 1 || ends->size() != 1 ||
+          !isConstant(slice.getAxes(), 0) || !isConstant(slice.getSteps(), 1))
+        return false;
+      int64_t begin = (*starts)[0] < 0 ? (*starts)[0] + rank : (*starts)[0];
+      int64_t end = (*ends)[0] < 0 ? (*ends)[0] + rank
+                                   : std::min<int64_t>((*ends)[0], rank);
+      for (int64_t axis = std::max<int64_t>(begin, 0); axis < end; ++axis)
+        if (!fixed(axis))
+          return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
 /// Walks a head path of `attention` forward from `starts` through the ops in
 /// `candidates`, stopping at `stop` (an op the path feeds but that keeps its
 /// shape: the score product, or o reading the attention output).
@@ -105,8 +293,13 @@ FailureOr<HeadPath> findHeadPath(AttentionModule &attention,
                                  StringRef pass) {
   llvm::SetVector<Operation *> path;
   SmallVector<Value> work(starts.begin(), starts.end());
-  SmallVector<Operation *> readers;
+  SmallVector<Operation *> readers, dead;
   bool reached = false;
+  int64_t d = attention.headDim;
+  auto isHeadWidth = [&](int64_t size) {
+    return size == d || size == attention.numKVHeads * d ||
+           size == attention.numQueryHeads * d;
+  };
   while (!work.empty()) {
     Value value = work.pop_back_val();
     for (OpOperand &use : value.getUses()) {
@@ -115,7 +308,17 @@ FailureOr<HeadPath> findHeadPath(AttentionModule &attention,
         reached = true;
         continue;
       }
-      if (candidates.contains(user)) {
+      if (isOpTriviallyDead(user)) {
+        // Dead code (e.g. a permuted copy of the key states the exporter
+        // left behind) would keep the old head dim: drop it.
+        if (!llvm::is_contained(dead, user))
+          dead.push_back(user);
+        continue;
+      }
+      // Permutations and copies carry the head dim along (e.g. the key
+      // states GPT-2's export permutes only to read their length).
+      if (candidates.contains(user) ||
+          isa<onnx_ir::TransposeOp, onnx_ir::IdentityOp>(user)) {
         if (path.insert(user))
           for (Value result : user->getResults())
             work.push_back(result);
@@ -123,7 +326,9 @@ FailureOr<HeadPath> findHeadPath(AttentionModule &attention,
       }
       if (llvm::all_of(user->getResults(), isIntegerTensor) &&
           user->getNumResults() > 0) {
-        readers.push_back(user);
+        auto shape = dyn_cast<onnx_ir::ShapeOp>(user);
+        if (!shape || !readsOnlyFixedDims(shape, isHeadWidth))
+          readers.push_back(user);
         continue;
       }
       return user->emitError(pass)
@@ -133,6 +338,8 @@ FailureOr<HeadPath> findHeadPath(AttentionModule &attention,
                 "dim safely";
     }
   }
+  for (Operation *op : dead)
+    op->erase();
   if (!reached)
     return mustReach->emitError(pass)
            << ": internal error: " << label.states << " do not reach '"
@@ -367,16 +574,21 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
   LinearLikeOpInterface v = attention.v.linear, o = attention.o;
   int64_t d = attention.headDim, kv = attention.numKVHeads,
           heads = attention.numQueryHeads, g = attention.groups;
-  if (attention.v.isFused())
-    return v->emitError(pass) << ": Type III (vo): a fused qkv projection ("
-                              << v.describeLayer() << ") is not supported yet";
-  if (v.getOutFeatures() != kv * d || o.getInFeatures() != heads * d)
+  Projection &vp = attention.v;
+  int64_t vWidth = vp.end - vp.begin;
+  std::optional<FusedSplit> fused;
+  if (vp.isFused()) {
+    FailureOr<FusedSplit> split = findFusedSplit(vp, "Type III (vo)", pass);
+    if (failed(split))
+      return failure();
+    fused = *split;
+  }
+  if (vWidth != kv * d || o.getInFeatures() != heads * d)
     return v->emitError(pass)
-           << ": Type III (vo): " << v.describeLayer() << " has "
-           << v.getOutFeatures() << " outputs and " << o.describeLayer() << " "
-           << o.getInFeatures() << " inputs for " << kv << " and " << heads
-           << " heads of " << d;
-  if (d == kv || d == heads || (kv > 1 && d == heads * kv))
+           << ": Type III (vo): " << v.describeLayer() << " has " << vWidth
+           << " outputs and " << o.describeLayer() << " " << o.getInFeatures()
+           << " inputs for " << kv << " and " << heads << " heads of " << d;
+  if (d == kv || d == heads || (g > 1 && d == heads * kv))
     return v->emitError(pass)
            << ": Type III (vo): the head dim " << d
            << " equals a head count; the shape constants are ambiguous";
@@ -386,13 +598,21 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
            << ": Type III (vo): the value projection needs a module path "
               "(the statistics are keyed by path)";
 
-  FailureOr<Matrix<double>> wv = readLinearWeight(v, pass, /*inOut=*/true);
+  FailureOr<Matrix<double>> wFull = readLinearWeight(v, pass, /*inOut=*/true);
   FailureOr<Matrix<double>> wo = readLinearWeight(o, pass, /*inOut=*/true);
-  if (failed(wv) || failed(wo))
+  if (failed(wFull) || failed(wo))
     return failure();
-  FailureOr<std::vector<double>> vBias = readBias(v), oBias = readBias(o);
-  if (failed(vBias) || failed(oBias))
+  FailureOr<std::vector<double>> fullBias = readBias(v), oBias = readBias(o);
+  if (failed(fullBias) || failed(oBias))
     return failure();
+  // v's columns [begin, end) of its (possibly fused) linear.
+  std::optional<Matrix<double>> wv(std::in_place, wFull->getRows(), vWidth);
+  for (int64_t r = 0; r < wFull->getRows(); ++r)
+    for (int64_t c = 0; c < vWidth; ++c)
+      (*wv)(r, c) = (*wFull)(r, vp.begin + c);
+  std::optional<std::vector<double>> vBias(std::in_place);
+  if (!fullBias->empty())
+    vBias->assign(fullBias->begin() + vp.begin, fullBias->begin() + vp.end);
   if (!vBias->empty() && !o.getBiasOperand())
     return v->emitError(pass)
            << ": Type III (vo): " << v.describeLayer()
@@ -418,7 +638,7 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
   row.module = "vo";
   row.dimBefore = d;
   row.dimAfter = k;
-  row.paramsBefore = countParameters(v) + countParameters(o);
+  row.paramsBefore = countParameters(vp) + countParameters(o);
 
   Matrix<double> newV(hidden, kv * k), newO(heads * k, out);
   for (int64_t j = 0; j < kv; ++j) {
@@ -469,8 +689,10 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
                                          attention.headShapeOps.end());
   candidates.insert(attention.context);
   Operation *oOp = o;
+  Value vStates =
+      fused ? fused->split->getResult(fused->index) : v.getLinearOutput();
   FailureOr<HeadPath> path = findHeadPath(
-      attention, {v.getLinearOutput()}, candidates,
+      attention, {vStates}, candidates,
       [&](OpOperand &use) {
         return use.getOwner() == oOp && use.get() == attention.output;
       },
@@ -482,8 +704,35 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
            << ": internal error: the value path of " << v.describeLayer()
            << " misses the context product";
   std::vector<double> newVBias(vBias->empty() ? 0 : kv * k, 0.0);
-  if (failed(replaceOutputFeatures(v, newV, newVBias, pass)) ||
-      failed(replaceInputFeatures(o, newO, pass)))
+  if (fused) {
+    // The fused linear keeps its other columns; v's part of the Split
+    // narrows.
+    int64_t out = wFull->getCols(), newOut = out - vWidth + kv * k;
+    Matrix<double> w(wFull->getRows(), newOut);
+    for (int64_t r = 0; r < wFull->getRows(); ++r) {
+      int64_t c2 = 0;
+      for (int64_t c = 0; c < vp.begin; ++c)
+        w(r, c2++) = (*wFull)(r, c);
+      for (int64_t c = 0; c < kv * k; ++c)
+        w(r, c2++) = newV(r, c);
+      for (int64_t c = vp.end; c < out; ++c)
+        w(r, c2++) = (*wFull)(r, c);
+    }
+    std::vector<double> bias;
+    if (!fullBias->empty()) {
+      bias.assign(fullBias->begin(), fullBias->begin() + vp.begin);
+      bias.insert(bias.end(), newVBias.begin(), newVBias.end());
+      bias.insert(bias.end(), fullBias->begin() + vp.end, fullBias->end());
+    }
+    if (failed(replaceOutputFeatures(v, w, bias, pass)))
+      return failure();
+    fused->sizes[fused->index] = kv * k;
+    setSplitSizes(fused->split, fused->sizes);
+  } else if (failed(replaceOutputFeatures(v, newV, newVBias, pass))) {
+    return failure();
+  }
+  vp.end = vp.begin + kv * k;
+  if (failed(replaceInputFeatures(o, newO, pass)))
     return failure();
   if (!vBias->empty()) {
     // o keeps its size; only its bias changes.
@@ -503,7 +752,7 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
   if (failed(
           resizeHeadPath(*path, WidthMap{d, k, kv, heads}, label, ".vo", pass)))
     return failure();
-  row.paramsAfter = countParameters(v) + countParameters(o);
+  row.paramsAfter = countParameters(vp) + countParameters(o);
   report.rows.push_back(row);
   return success();
 }
@@ -570,16 +819,29 @@ LogicalResult compressKeyQuery(AttentionModule &attention, int64_t k,
   LinearLikeOpInterface q = attention.q.linear, kl = attention.k.linear;
   int64_t d = attention.headDim, kv = attention.numKVHeads,
           heads = attention.numQueryHeads, g = attention.groups;
-  if (attention.q.isFused() || attention.k.isFused())
-    return q->emitError(pass) << ": Type II (qk): a fused qkv projection ("
-                              << q.describeLayer() << ") is not supported yet";
-  if (q.getOutFeatures() != heads * d || kl.getOutFeatures() != kv * d)
+  // Fused projections: the Split parts of q and k, and of v when it moves
+  // with them.
+  std::optional<FusedSplit> splits[3];
+  Projection *projections[3] = {&attention.q, &attention.k, &attention.v};
+  for (int i = 0; i < 3; ++i) {
+    if (!projections[i]->isFused() ||
+        (i == 2 && attention.v.linear != attention.q.linear &&
+         attention.v.linear != attention.k.linear))
+      continue;
+    FailureOr<FusedSplit> found =
+        findFusedSplit(*projections[i], "Type II (qk)", pass);
+    if (failed(found))
+      return failure();
+    splits[i] = *found;
+  }
+  int64_t qWidth = attention.q.end - attention.q.begin,
+          kWidth = attention.k.end - attention.k.begin;
+  if (qWidth != heads * d || kWidth != kv * d)
     return q->emitError(pass)
-           << ": Type II (qk): " << q.describeLayer() << " has "
-           << q.getOutFeatures() << " outputs and " << kl.describeLayer() << " "
-           << kl.getOutFeatures() << " for " << heads << " and " << kv
-           << " heads of " << d;
-  if (d == kv || d == heads || (kv > 1 && d == heads * kv))
+           << ": Type II (qk): " << q.describeLayer() << " has " << qWidth
+           << " outputs and " << kl.describeLayer() << " " << kWidth << " for "
+           << heads << " and " << kv << " heads of " << d;
+  if (d == kv || d == heads || (g > 1 && d == heads * kv))
     return q->emitError(pass)
            << ": Type II (qk): the head dim " << d
            << " equals a head count; the shape constants are ambiguous";
@@ -620,7 +882,10 @@ LogicalResult compressKeyQuery(AttentionModule &attention, int64_t k,
   candidates.insert(attention.rotary.ops.begin(), attention.rotary.ops.end());
   candidates.insert(attention.scaleOps.begin(), attention.scaleOps.end());
   Operation *scores = attention.scores;
-  Value qOut = q.getLinearOutput(), kOut = kl.getLinearOutput();
+  Value qOut = splits[0] ? splits[0]->split->getResult(splits[0]->index)
+                         : q.getLinearOutput();
+  Value kOut = splits[1] ? splits[1]->split->getResult(splits[1]->index)
+                         : kl.getLinearOutput();
   FailureOr<HeadPath> path = findHeadPath(
       attention, {qOut, kOut}, candidates,
       [&](OpOperand &use) { return use.getOwner() == scores; }, scores, label,
@@ -634,7 +899,8 @@ LogicalResult compressKeyQuery(AttentionModule &attention, int64_t k,
   row.module = "qk";
   row.dimBefore = d;
   row.dimAfter = k;
-  row.paramsBefore = countParameters(q) + countParameters(kl);
+  row.paramsBefore =
+      countParameters(attention.q) + countParameters(attention.k);
   std::vector<std::vector<int64_t>> keptKV, keptQ;
   for (int64_t j = 0; j < kv; ++j) {
     std::vector<double> keyDiagonal(d);
@@ -713,9 +979,52 @@ LogicalResult compressKeyQuery(AttentionModule &attention, int64_t k,
                 "query and key paths";
   }
 
-  if (failed(keepOutputFeatures(q, qColumns, pass)) ||
-      failed(keepOutputFeatures(kl, kColumns, pass)))
-    return failure();
+  // Each linear keeps the selected columns of the projections it computes
+  // (q and k may share one, with v) and all its other columns.
+  std::pair<Projection *, ArrayRef<int64_t>> parts[] = {
+      {&attention.q, qColumns}, {&attention.k, kColumns}};
+  SmallVector<LinearLikeOpInterface, 2> layers{q};
+  if (kl != q)
+    layers.push_back(kl);
+  for (LinearLikeOpInterface layer : layers) {
+    SmallVector<int64_t> kept;
+    for (int64_t c = 0, out = layer.getOutFeatures(); c < out; ++c) {
+      bool keep = true;
+      for (auto [projection, columns] : parts)
+        if (projection->linear == layer && c >= projection->begin &&
+            c < projection->end)
+          keep = llvm::binary_search(columns, c - projection->begin);
+      if (keep)
+        kept.push_back(c);
+    }
+    if (failed(keepOutputFeatures(layer, kept, pass)))
+      return failure();
+  }
+  // The Splits of fused projections get the new widths, and the fused
+  // projections their new ranges.
+  llvm::MapVector<Operation *, SmallVector<int64_t>> newSizes;
+  int64_t widths[2] = {heads * k, kv * k};
+  for (int i = 0; i < 2; ++i)
+    if (splits[i])
+      newSizes.try_emplace(splits[i]->split, splits[i]->sizes)
+          .first->second[splits[i]->index] = widths[i];
+  for (auto &[op, sizes] : newSizes)
+    setSplitSizes(cast<onnx_ir::SplitOp>(op), sizes);
+  for (int i = 0; i < 3; ++i) {
+    if (!splits[i])
+      continue;
+    ArrayRef<int64_t> sizes = newSizes.lookup(splits[i]->split);
+    if (sizes.empty())
+      continue;
+    int64_t begin = 0;
+    for (unsigned j = 0; j < splits[i]->index; ++j)
+      begin += sizes[j];
+    projections[i]->begin = begin;
+    projections[i]->end = begin + sizes[splits[i]->index];
+  }
+  for (int i = 0; i < 2; ++i)
+    if (!splits[i])
+      projections[i]->end = projections[i]->begin + widths[i];
 
   // Per table value, for key (0) and query (1) states.
   llvm::DenseMap<Value, Value> gathered[2];
@@ -746,7 +1055,7 @@ LogicalResult compressKeyQuery(AttentionModule &attention, int64_t k,
   if (failed(
           resizeHeadPath(*path, WidthMap{d, k, kv, heads}, label, ".qk", pass)))
     return failure();
-  row.paramsAfter = countParameters(q) + countParameters(kl);
+  row.paramsAfter = countParameters(attention.q) + countParameters(attention.k);
   report.rows.push_back(row);
   return success();
 }
@@ -758,6 +1067,8 @@ LogicalResult mlir::peft::compressAttention(AttentionModule &attention,
                                             const AttentionOptions &options,
                                             AttentionReport &report) {
   int64_t d = attention.headDim;
+  if (options.keyQuery || options.valueOutput)
+    pinScaleFactors(attention);
   if (options.keyQuery) {
     // rotate_half pairs are kept together: an even k.
     int64_t k =

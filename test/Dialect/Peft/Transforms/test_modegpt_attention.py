@@ -44,6 +44,9 @@ MODELS = {
                      "encoder.layer.{}.attention.output.dense", 60),
     "minilm_opset14": (12, 12, 32, "encoder.layer.{}.attention.self.value",
                        "encoder.layer.{}.attention.output.dense", 30000),
+    # Fused qkv (c_attn, cut by a Split); the scale is computed from Shape(v).
+    "gpt2_matmul_opset17": (4, 4, 16, "transformer.h.{}.attn.c_attn",
+                            "transformer.h.{}.attn.c_proj", 100),
 }
 
 
@@ -257,7 +260,7 @@ def read_qk_report(path):
 
 # name -> (rotate_half pairs, ratio, expected k)
 KEY_QUERY = {"llama_opset17": (True, 0.25, 12), "bert_opset17": (False, 0.25, 6),
-             "minilm_opset14": (False, 0.25, 24)}
+             "minilm_opset14": (False, 0.25, 24), "gpt2_matmul_opset17": (False, 0.25, 12)}
 
 
 @pytest.mark.parametrize("name", list(KEY_QUERY))
@@ -357,17 +360,49 @@ def test_key_query_and_value_output_together(onnx_models, tmp_path):
         assert relative(ours[key], theirs[key]) <= 1e-4, key
 
 
-def test_fused_qkv_not_supported(onnx_models, tmp_path):
+def test_fused_qkv_value_output(onnx_models, tmp_path):
+    """GPT-2's c_attn computes q, k and v, cut apart by a Split: Type III
+    rewrites v's columns of the fused weight (q and k's stay bit for bit),
+    narrows v's part of the Split, folds v's bias into c_proj's, and pins
+    the scale GPT-2 computes from Shape(v) at 1/√16; the error numpy measures
+    is the reported Σ dropped σ²."""
     name = "gpt2_matmul_opset17"
-    m = peft_mlir.import_onnx(str(onnx_models / f"{name}.onnx"))
-    m.raise_linear()
-    inputs = dict(np.load(onnx_models / f"{name}.inputs.npz"))
-    stats = tmp_path / "s.safetensors"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        m.calibrate(inputs, out=stats, progress=False)
-    with pytest.raises(peft_mlir.PeftError, match="fused qkv projection .* is not supported yet"):
-        m.run_pipeline(f"peft-modegpt{{ratio=0.25 stats={stats} types=vo allocation=uniform}}")
+    heads, kv, d, vfmt, ofmt, _ = MODELS[name]
+    k = 12
+    path, inputs, cal_samples, m, stats = calibrate(name, onnx_models, tmp_path, 8)
+    report = tmp_path / "report.txt"
+    m.run_pipeline(f"peft-modegpt{{ratio=0.25 stats={stats} types=vo allocation=uniform "
+                   f"lambda=0 report={report}}}")
+    out = tmp_path / "c.onnx"
+    m.export_onnx(str(out))
+    ours = m.run(inputs)
+    theirs = ort_outputs(out, inputs)
+    for key in ours:
+        assert relative(ours[key], theirs[key]) <= 1e-4, key
+    old = linear_weights(onnx.load(str(path)))
+    new = linear_weights(onnx.load(str(out)))
+    rows = read_report(report)
+    assert [r["block"] for r in rows] == [0, 1]
+    acts = ort_tensors(path, [old[vfmt.format(b)][1] for b in (0, 1)], cal_samples)
+    for b, row in zip((0, 1), rows):
+        wqkv, x_name = old[vfmt.format(b)]
+        nqkv = new[vfmt.format(b)][0]
+        wo, no = old[ofmt.format(b)][0], new[ofmt.format(b)][0]
+        hidden = heads * d
+        assert nqkv.shape == (hidden, 2 * hidden + kv * k) and no.shape == (heads * k, hidden)
+        assert np.array_equal(nqkv[:, :2 * hidden], wqkv[:, :2 * hidden])
+        wv, nv = wqkv[:, 2 * hidden:], nqkv[:, 2 * hidden:]
+        x = np.concatenate([a[x_name].reshape(-1, hidden) for a in acts]).astype(np.float64)
+        evals, evecs = np.linalg.eigh(x.T @ x)
+        root = (evecs * np.sqrt(evals)) @ evecs.T
+        measured = predicted = 0.0
+        for j in range(kv):
+            ref, got = wv[:, j * d:(j + 1) * d] @ wo[j * d:(j + 1) * d], \
+                nv[:, j * k:(j + 1) * k] @ no[j * k:(j + 1) * k]
+            measured += ((x @ ref - x @ got) ** 2).sum()
+            predicted += (np.linalg.svd(root @ ref, compute_uv=False)[k:] ** 2).sum()
+        assert abs(measured - predicted) <= 1e-3 * predicted, (b, measured, predicted)
+        assert abs(row["error"] - predicted) <= 1e-3 * predicted, (b, row, predicted)
 
 
 def test_compressed_model_lowers_to_ptx(peft_bin, tmp_path):

@@ -180,6 +180,12 @@ struct ModelModules {
 /// an o linear fed by two attentions, ...) instead of guessing.
 FailureOr<ModelModules> recognizeModules(Operation *root);
 
+/// The value of a one-element tensor when constant folding through scalar
+/// arithmetic gives it: constants, elements of Shape on static dimensions,
+/// Cast, Squeeze/Unsqueeze/Reshape, Sqrt, Reciprocal, Neg, Add, Sub, Mul,
+/// Div, Pow (the softmax scales exporters compute from head shapes).
+std::optional<double> evaluateScalar(Value value);
+
 } // namespace mlir::peft
 
 #endif // PEFT_DIALECT_PEFT_ANALYSIS_MODULERECOGNITION_H

@@ -622,6 +622,11 @@ def PeftModegpt : Pass<"peft-modegpt", "ModuleOp"> {
       original d. Reported error: the CR bound
       `Σ_h Σ_{i dropped} ‖q_h,i‖·‖k_i‖` on `‖Q_h·Kᵀ − Q_h,S·K_Sᵀ‖_F`.
 
+    A fused qkv linear cut by a Split (GPT-2's c_attn) is rewritten in place:
+    its q, k or v columns change and the Split gets the new widths. Softmax
+    scale factors computed from shapes (GPT-2's `Shape(v)[-1] ** 0.5`) are
+    first replaced by constants of their values.
+
     `ratio` is the fraction of the modules' parameters to remove. With
     `allocation=global`, block i loses `φᵢ` of its parameters, `φ =
     L·ratio·softmax(−s/eps)` from the block-influence scores `s` of the
