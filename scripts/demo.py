@@ -31,7 +31,7 @@ RUNTIME = ",".join(os.path.join(LLVM, "lib", lib) for lib in
 
 rows = []
 # The MoDeGPT module types the demo compresses.
-MODEGPT_TYPES = ["mlp"]
+MODEGPT_TYPES = ["mlp", "qk", "vo"]
 
 
 def stage(name, fn):
