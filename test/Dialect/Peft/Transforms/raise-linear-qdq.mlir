@@ -110,16 +110,21 @@ func.func @per_tensor_uint4(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
 
 // [out, in] integers behind a Transpose (axis 0 = out is per channel) and
 // Gemm(transB = 1) with a bias C: the integers are already [out, in].
+// Gemm(transB = 0) takes [in, out] integers as MatMul does:
+// [[1, 4], [2, 5], [3, 6]] -> [[1, 2, 3], [4, 5, 6]].
 // CHECK-LABEL: func.func @transposed
 // CHECK: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} role other path "t" : tensor<3x3xf32>, tensor<2x3xi8>, tensor<2x1xf32> -> tensor<3x2xf32>
 // CHECK: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} bias %{{.*}} : tensor<2xf32> group_size 2 role other path "g" : tensor<3x3xf32>, tensor<2x3xi8>, tensor<2x2xf32> -> tensor<3x2xf32>
+// CHECK: peft.qlinear %{{.*}}, %{{.*}} scales %{{.*}} role other path "g0" : tensor<3x3xf32>, tensor<2x3xi8>, tensor<2x1xf32> -> tensor<3x2xf32>
 // CHECK-NOT: onnx.Transpose
 // CHECK-NOT: onnx.Gemm
 // CHECK: t.qweight: "0x01000000010203040506"
 // CHECK: g.qweight: "0x01000000010203040506"
 // Blocks along axis 1 (in) of the [out, in] integers: [[.5, 1], [2, 4]].
 // CHECK: g.scales: "0x040000000000003F0000803F0000004000008040"
-func.func @transposed(%x: tensor<3x3xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>) {
+// CHECK: g0.qweight: "0x01000000010203040506"
+// CHECK: g0.scales: "0x040000000000003F0000803E"
+func.func @transposed(%x: tensor<3x3xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>, tensor<3x2xf32>) {
   %none = onnx.none
   %q = onnx.initializer "q" dense<[[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi8>
   %s = onnx.initializer "s" dense<[0.5, 0.25]> : tensor<2xf32>
@@ -130,7 +135,10 @@ func.func @transposed(%x: tensor<3x3xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>)
   %y = "onnx.MatMul"(%x, %wt) : (tensor<3x3xf32>, tensor<3x2xf32>) -> tensor<3x2xf32> loc("/t/MatMul")
   %wb = "onnx.DequantizeLinear"(%q, %sb, %none) <{axis = 1 : i64, block_size = 2 : i64}> : (tensor<2x3xi8>, tensor<2x2xf32>, none) -> tensor<2x3xf32>
   %g = "onnx.Gemm"(%x, %wb, %b) <{transB = 1 : i64}> : (tensor<3x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<3x2xf32> loc("/g/Gemm")
-  return %y, %g : tensor<3x2xf32>, tensor<3x2xf32>
+  %qio = onnx.initializer "qio" dense<[[1, 4], [2, 5], [3, 6]]> : tensor<3x2xi8>
+  %w0 = "onnx.DequantizeLinear"(%qio, %s, %none) <{axis = 1 : i64}> : (tensor<3x2xi8>, tensor<2xf32>, none) -> tensor<3x2xf32>
+  %g0 = "onnx.Gemm"(%x, %w0, %none) : (tensor<3x3xf32>, tensor<3x2xf32>, none) -> tensor<3x2xf32> loc("/g0/Gemm")
+  return %y, %g, %g0 : tensor<3x2xf32>, tensor<3x2xf32>, tensor<3x2xf32>
 }
 
 // -----
