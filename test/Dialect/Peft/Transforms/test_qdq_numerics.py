@@ -411,3 +411,18 @@ def test_qdq_export_below_opset_13_is_an_error(tmp_path):
     with pytest.raises(peft_mlir.PeftError, match="quantized_form must be"):
         m.export_onnx(str(tmp_path / "q.onnx"), quantized_form="int4")
     m.export_onnx(str(tmp_path / "nbits.onnx"))  # MatMulNBits needs no raise
+
+
+def test_int4_in_int32_data_with_a_wrong_byte_count_is_an_error(tmp_path):
+    """INT4 in int32_data holds one packed byte per entry: 5 values need 3."""
+    tensor = helper.make_tensor("q", TensorProto.INT4, [5], [1, 2, 3, 4, 5])
+    assert len(tensor.int32_data) == 3
+    del tensor.int32_data[-1]
+    graph = helper.make_graph(
+        [helper.make_node("DequantizeLinear", ["q", "s"], ["y"], name="/dq")], "g", [],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [5])],
+        [tensor, numpy_helper.from_array(np.float32(0.5), "s")])
+    path = tmp_path / "bad.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)], ir_version=10), str(path))
+    with pytest.raises(peft_mlir.PeftError, match="tensor 'q' holds 2 packed bytes but 'tensor<5xi4>' needs 3"):
+        peft_mlir.import_onnx(str(path))
