@@ -70,11 +70,18 @@ llvm::Expected<Module> Module::importONNX(llvm::StringRef path) {
 
 llvm::Error Module::exportONNX(llvm::StringRef path,
                                int64_t externalDataThreshold,
-                               llvm::StringRef externalDataFile) {
+                               llvm::StringRef externalDataFile,
+                               llvm::StringRef quantizedForm) {
   DiagnosticCollector diags(*context);
   ONNXExportOptions options;
   options.externalDataThreshold = externalDataThreshold;
   options.externalDataFile = externalDataFile.str();
+  std::optional<ONNXQuantizedForm> form = parseONNXQuantizedForm(quantizedForm);
+  if (!form)
+    return llvm::createStringError(
+        "quantized_form must be 'matmulnbits' or 'qdq', not '" +
+        quantizedForm.str() + "'");
+  options.quantizedForm = *form;
   if (failed(exportONNXFile(*module, path, options)))
     return diags.error("failed to export " + path);
   return llvm::Error::success();

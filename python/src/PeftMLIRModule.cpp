@@ -327,14 +327,18 @@ NB_MODULE(_peft_mlir, m) {
       .def(
           "export_onnx",
           [](Module &self, const std::string &path, int64_t threshold,
-             const std::string &dataFile) {
-            check(self.exportONNX(path, threshold, dataFile));
+             const std::string &dataFile, const std::string &quantizedForm) {
+            check(self.exportONNX(path, threshold, dataFile, quantizedForm));
           },
           nb::arg("path"), nb::arg("external_data_threshold") = -1,
           nb::arg("external_data_file") = "",
+          nb::arg("quantized_form") = "matmulnbits",
           "Writes the module as an ONNX model. Initializers of at least "
           "external_data_threshold bytes go to external_data_file (default "
-          "<path>.data); -1 externalizes only when the model needs it.")
+          "<path>.data); -1 externalizes only when the model needs it. "
+          "quantized_form: quantized linears as 'matmulnbits' "
+          "(com.microsoft.MatMulNBits) or 'qdq' (DequantizeLinear -> MatMul, "
+          "the opset raised to 13 or 21 as the layers need).")
       .def(
           "run_pipeline",
           [](Module &self, const std::string &pipeline) -> Module & {

@@ -121,6 +121,13 @@ int main(int argc, char **argv) {
       "external-data-file",
       cl::desc("Export: external data file name, relative to the model "
                "(default: <model>.data)"));
+  static cl::opt<std::string> quantizedForm(
+      "quantized-form",
+      cl::desc("Export: how peft.qlinear layers are written: matmulnbits "
+               "(com.microsoft.MatMulNBits, default) or qdq "
+               "(DequantizeLinear -> MatMul; raises the opset to 13 or 21 "
+               "as the layers need)"),
+      cl::init("matmulnbits"));
   static cl::opt<std::string> gpuChip(
       "gpu-chip", cl::desc("--emit-ptx/--emit-cubin: GPU architecture"),
       cl::init("sm_90"));
@@ -197,8 +204,16 @@ int main(int argc, char **argv) {
     peft::ONNXExportOptions options;
     options.externalDataThreshold = externalThreshold;
     options.externalDataFile = externalFile;
+    if (auto form = peft::parseONNXQuantizedForm(quantizedForm)) {
+      options.quantizedForm = *form;
+    } else {
+      llvm::errs() << "peft-translate: --quantized-form must be matmulnbits "
+                      "or qdq, not '"
+                   << quantizedForm << "'\n";
+      return 1;
+    }
     if (output == "-")
-      return failed(peft::exportONNX(*module, llvm::outs())) ? 1 : 0;
+      return failed(peft::exportONNX(*module, llvm::outs(), options)) ? 1 : 0;
     return failed(peft::exportONNXFile(*module, output, options)) ? 1 : 0;
   }
   case Mode::EmitPTX:

@@ -38,9 +38,12 @@ public:
 
   /// Writes the module as an ONNX model. `externalDataThreshold` < 0 means
   /// external data only when the model needs it (> ~1.8 GB).
+  /// `quantizedForm`: how quantized linears are written, "matmulnbits"
+  /// (com.microsoft.MatMulNBits) or "qdq" (DequantizeLinear -> MatMul).
   llvm::Error exportONNX(llvm::StringRef path,
                          int64_t externalDataThreshold = -1,
-                         llvm::StringRef externalDataFile = "");
+                         llvm::StringRef externalDataFile = "",
+                         llvm::StringRef quantizedForm = "matmulnbits");
 
   /// A copy of the module in the same context: weights (resource blobs) are
   /// shared, not copied.

@@ -649,7 +649,8 @@ LogicalResult ONNXExporter::build(onnx::ModelProto &model,
                        *input->mutable_type())))
       return failure();
   }
-  if (failed(exportGraph(func.getBody(), *graph, /*isMain=*/true)))
+  if (failed(raiseOpsetForQuantizedForm()) ||
+      failed(exportGraph(func.getBody(), *graph, /*isMain=*/true)))
     return failure();
   // The recorded IR version (8 for a new model, the one that goes with opset
   // 17) moves up only when the model cannot be valid under it: a newer opset
@@ -675,8 +676,8 @@ static LogicalResult serialize(ModuleOp module, const onnx::ModelProto &model,
   return success();
 }
 
-LogicalResult mlir::peft::exportONNX(ModuleOp module, llvm::raw_ostream &os) {
-  ONNXExportOptions options;
+LogicalResult mlir::peft::exportONNX(ModuleOp module, llvm::raw_ostream &os,
+                                     const ONNXExportOptions &options) {
   ONNXExporter exporter(module, options);
   if (exporter.needsExternalData())
     return emitError(module.getLoc())

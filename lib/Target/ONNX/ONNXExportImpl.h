@@ -70,6 +70,13 @@ private:
                            StringRef outputName);
   LogicalResult exportQLinear(QLinearOp op, StringRef scope,
                               onnx::GraphProto &graph);
+  LogicalResult exportQLinearMatMulNBits(QLinearOp op, StringRef scope,
+                                         onnx::GraphProto &graph);
+  LogicalResult exportQLinearQDQ(QLinearOp op, StringRef scope,
+                                 onnx::GraphProto &graph);
+  /// With the QDQ form, raises the model's ai.onnx opset (before any node is
+  /// written) to what its quantized layers need.
+  LogicalResult raiseOpsetForQuantizedForm();
   LogicalResult exportLoraBank(LoraBankOp op, StringRef scope,
                                onnx::GraphProto &graph);
   FailureOr<std::string> addTransposedFactor(onnx::GraphProto &graph,

@@ -1,6 +1,9 @@
-//===- ONNXExportQuantized.cpp - peft.qlinear as MatMulNBits --------------===//
+//===- ONNXExportQuantized.cpp - peft.qlinear as MatMulNBits or QDQ -------===//
 //
-// A `peft.qlinear` exports as onnxruntime's `com.microsoft.MatMulNBits`
+// A `peft.qlinear` exports in one of two forms (ONNXExportOptions::
+// quantizedForm, docs/quantization.md "ONNX"):
+//
+// MatMulNBits (default): onnxruntime's `com.microsoft.MatMulNBits`
 // (../shared/REFERENCE.md §5): B [N, k_blocks, block·bits/8] uint8 holding
 // q + 2^(b−1) packed along K (first value in the low bits), scales
 // [N·k_blocks] in the activation type, zero points (asymmetric grids only)
@@ -8,7 +11,13 @@
 // sixth input. The block size is a power of two from 16 to 128 that divides
 // the group size (or any, per channel): a group spanning several blocks
 // repeats its scale. 3-bit weights and group sizes no such block divides
-// have no ONNX form and are an error.
+// have no MatMulNBits form and are an error.
+//
+// QDQ: DequantizeLinear(x [K, N] signed integers, scale, zero point) →
+// MatMul (+ Add bias). Per channel: scale [N], axis 1; groups: scale
+// [ceil(K/g), N], axis 0, block_size g (opset 21). 8-bit weights are INT8,
+// 2-, 3- and 4-bit weights INT4 (opset 21; their values fit, so the
+// widening is exact). Zero points (asymmetric grids) have x's type.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +33,12 @@ using namespace mlir::peft;
 using namespace mlir::peft::detail;
 
 namespace {
+/// The ai.onnx opset the QDQ form of `op` needs: DequantizeLinear's axis
+/// arrives in 13, INT4 and block_size in 21.
+int64_t qdqOpset(QLinearOp op) {
+  return op.getBits() == 8 && !op.getGroupSize() ? 13 : 21;
+}
+
 /// The MatMulNBits block size for `groupSize` (0: per channel) and K, or 0.
 int64_t chooseBlockSize(int64_t groupSize, int64_t k) {
   if (!groupSize) {
@@ -47,8 +62,25 @@ bool mlir::peft::detail::onlyFeedsQLinearParams(Value value) {
   });
 }
 
+std::optional<ONNXQuantizedForm>
+mlir::peft::parseONNXQuantizedForm(StringRef name) {
+  if (name == "matmulnbits")
+    return ONNXQuantizedForm::MatMulNBits;
+  if (name == "qdq")
+    return ONNXQuantizedForm::QDQ;
+  return std::nullopt;
+}
+
 LogicalResult ONNXExporter::exportQLinear(QLinearOp op, StringRef scope,
                                           onnx::GraphProto &graph) {
+  if (options.quantizedForm == ONNXQuantizedForm::QDQ)
+    return exportQLinearQDQ(op, scope, graph);
+  return exportQLinearMatMulNBits(op, scope, graph);
+}
+
+LogicalResult ONNXExporter::exportQLinearMatMulNBits(QLinearOp op,
+                                                     StringRef scope,
+                                                     onnx::GraphProto &graph) {
   Location loc = op.getLoc();
   int64_t bits = op.getBits(), n = op.getOutFeatures(), k = op.getInFeatures();
   std::string layer = LinearLikeOpInterface(op).describeLayer();
@@ -165,5 +197,123 @@ LogicalResult ONNXExporter::exportQLinear(QLinearOp op, StringRef scope,
   intAttr("bits", bits);
   intAttr("block_size", block);
   requireOpset("com.microsoft", 1);
+  return success();
+}
+
+LogicalResult ONNXExporter::raiseOpsetForQuantizedForm() {
+  if (options.quantizedForm != ONNXQuantizedForm::QDQ)
+    return success();
+  int64_t needed = 0;
+  Operation *first = nullptr;
+  module.walk([&](QLinearOp op) {
+    if (qdqOpset(op) > needed) {
+      needed = qdqOpset(op);
+      first = op;
+    }
+  });
+  int64_t current = opsetVersion();
+  if (needed <= current)
+    return success();
+  // From opset 13 on, the forms this exporter writes stay valid up to 21
+  // (reductions follow opsetVersion()); older graphs (Squeeze, Unsqueeze,
+  // Split with attributes) would need a conversion that is not done.
+  if (current < 13)
+    return first->emitError()
+           << "the QDQ form of layer "
+           << LinearLikeOpInterface(first).describeLayer() << " needs opset "
+           << needed << ", and a model at opset " << current
+           << " is not raised past 13 (convert it to opset 13 or later "
+              "first, or export MatMulNBits)";
+  for (onnx::OperatorSetIdProto &opset : *builtModel->mutable_opset_import())
+    if (opset.domain().empty() || opset.domain() == "ai.onnx")
+      opset.set_version(needed);
+  return success();
+}
+
+LogicalResult ONNXExporter::exportQLinearQDQ(QLinearOp op, StringRef scope,
+                                             onnx::GraphProto &graph) {
+  Location loc = op.getLoc();
+  int64_t bits = op.getBits(), n = op.getOutFeatures(), k = op.getInFeatures();
+  std::string layer = LinearLikeOpInterface(op).describeLayer();
+  auto read = [&](Value v, StringRef what) -> FailureOr<std::vector<double>> {
+    return readConstantOperand<double>(op, v, what + " of layer " + layer);
+  };
+  FailureOr<std::vector<double>> q = read(op.getWeight(), "the weight");
+  FailureOr<std::vector<double>> scales = read(op.getScales(), "the scales");
+  if (failed(q) || failed(scales))
+    return failure();
+  std::vector<double> zps;
+  if (op.getZeroPoints()) {
+    FailureOr<std::vector<double>> z = read(op.getZeroPoints(), "zero points");
+    if (failed(z))
+      return failure();
+    zps = std::move(*z);
+  }
+
+  // x [K, N]: the transpose of q; scales and zero points [groups, N] (or
+  // [N] per channel), the transpose of the op's [N, groups].
+  int64_t groups = op.getGroupsPerRow();
+  std::vector<int8_t> x(size_t(k * n));
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t col = 0; col < k; ++col)
+      x[col * n + row] = int8_t(int64_t((*q)[row * k + col]));
+  std::vector<double> s(size_t(groups * n));
+  std::vector<int8_t> z(zps.empty() ? 0 : size_t(groups * n));
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t g = 0; g < groups; ++g) {
+      s[g * n + row] = (*scales)[row * groups + g];
+      if (!zps.empty())
+        z[g * n + row] = int8_t(int64_t(zps[row * groups + g]));
+    }
+
+  MLIRContext *ctx = module.getContext();
+  Type intType = IntegerType::get(ctx, bits == 8 ? 8 : 4);
+  Type floatType = op.getInput().getType().getElementType();
+  SmallVector<int64_t> paramShape = {n};
+  if (op.getGroupSize())
+    paramShape = {groups, n};
+  std::string stem = op.getPath() ? op.getPath()->str() : scope.str();
+  FailureOr<std::string> xName = addInitializer(
+      graph, stem + ".qweight",
+      createIntegerWeightBlob(RankedTensorType::get({k, n}, intType), x,
+                              stem + ".qdq_weight"),
+      loc, /*allowExternal=*/true);
+  FailureOr<std::string> sName = addInitializer(
+      graph, stem + ".scales",
+      createWeightBlob<double>(RankedTensorType::get(paramShape, floatType), s,
+                               stem + ".qdq_scales"),
+      loc, /*allowExternal=*/true);
+  if (failed(xName) || failed(sName))
+    return failure();
+  SmallVector<std::string> inputs = {*xName, *sName};
+  if (!zps.empty()) {
+    FailureOr<std::string> zName = addInitializer(
+        graph, stem + ".zero_points",
+        createIntegerWeightBlob(RankedTensorType::get(paramShape, intType), z,
+                                stem + ".qdq_zero_points"),
+        loc, /*allowExternal=*/true);
+    if (failed(zName))
+      return failure();
+    inputs.push_back(*zName);
+  }
+  onnx::NodeProto *dq;
+  std::string weight = addNode(graph, "DequantizeLinear",
+                               scope + "/DequantizeLinear", inputs, &dq);
+  if (op.getGroupSize()) {
+    addIntAttribute(*dq, "axis", 0);
+    addIntAttribute(*dq, "block_size", *op.getGroupSize());
+  } else {
+    addIntAttribute(*dq, "axis", 1);
+  }
+  std::string input = nameOf(op.getInput());
+  std::string output = graphOutputName(op.getResult());
+  if (!op.getBias()) {
+    names[op.getResult()] = addNode(graph, "MatMul", scope + "/MatMul",
+                                    {input, weight}, nullptr, output);
+    return success();
+  }
+  std::string y = addNode(graph, "MatMul", scope + "/MatMul", {input, weight});
+  names[op.getResult()] = addNode(graph, "Add", scope + "/Add",
+                                  {y, nameOf(op.getBias())}, nullptr, output);
   return success();
 }

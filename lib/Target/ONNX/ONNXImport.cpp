@@ -336,6 +336,13 @@ ONNXImporter::importTensor(const onnx::TensorProto &tensor, Location loc) {
       appendAs<uint8_t>(packed, tensor.int32_data());
       count = tensor.int32_data_size();
       break;
+    case od::kInt4:
+    case od::kUInt4:
+      // One int32_data entry per byte: two values, the first in the low
+      // nibble (onnx.helper.make_tensor's layout).
+      appendAs<uint8_t>(packed, tensor.int32_data());
+      count = int64_t(packed.size()) == expectedBytes ? numElements : -1;
+      break;
     default:
       error(loc) << "tensor '" << tensor.name()
                  << "': " << od::getDataTypeName(dataType)
@@ -343,8 +350,13 @@ ONNXImporter::importTensor(const onnx::TensorProto &tensor, Location loc) {
       return failure();
     }
     if (count != numElements) {
-      error(loc) << "tensor '" << tensor.name() << "' holds " << count
-                 << " values but " << type << " has " << numElements;
+      if (dataType == od::kInt4 || dataType == od::kUInt4)
+        error(loc) << "tensor '" << tensor.name() << "' holds " << packed.size()
+                   << " packed bytes but " << type << " needs "
+                   << expectedBytes;
+      else
+        error(loc) << "tensor '" << tensor.name() << "' holds " << count
+                   << " values but " << type << " has " << numElements;
       return failure();
     }
     bytes = ArrayRef<char>(packed.data(), packed.size());

@@ -5,7 +5,23 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <optional>
+
 namespace mlir::peft {
+
+/// How `peft.qlinear` layers are written (docs/quantization.md, "ONNX").
+enum class ONNXQuantizedForm {
+  /// onnxruntime's `com.microsoft.MatMulNBits` (2, 4 or 8 bits).
+  MatMulNBits,
+  /// Standard ONNX: `DequantizeLinear` of a constant integer weight feeding
+  /// `MatMul` (+ `Add` for the bias). Per-channel int8 needs opset 13; int4
+  /// (2-, 3- and 4-bit weights) and groups (blocked scales) need opset 21:
+  /// the model's opset is raised to what its layers need.
+  QDQ,
+};
+
+/// The form named `name` ("matmulnbits" or "qdq"), or nullopt.
+std::optional<ONNXQuantizedForm> parseONNXQuantizedForm(llvm::StringRef name);
 
 struct ONNXExportOptions {
   /// Initializers of at least this many bytes go to the external data file.
@@ -15,6 +31,8 @@ struct ONNXExportOptions {
   /// External data file, relative to the model's directory. Empty: the model
   /// file name with ".data" appended.
   std::string externalDataFile;
+  /// How quantized linear layers are written.
+  ONNXQuantizedForm quantizedForm = ONNXQuantizedForm::MatMulNBits;
 };
 
 /// Writes the module (one func.func of `onnx` ops, as the importer makes it)
@@ -28,7 +46,8 @@ LogicalResult exportONNXFile(ModuleOp module, llvm::StringRef path,
 int64_t getONNXWeightBytes(ModuleOp module);
 
 /// Serializes to a stream; fails if any initializer would need external data.
-LogicalResult exportONNX(ModuleOp module, llvm::raw_ostream &os);
+LogicalResult exportONNX(ModuleOp module, llvm::raw_ostream &os,
+                         const ONNXExportOptions &options = {});
 
 /// Registers the `export-onnx` translation (peft-translate).
 void registerONNXExportTranslation();

@@ -261,6 +261,8 @@ std::string modulePath(Operation *node, Value weight) {
   if (!path.empty())
     return path;
   StringRef parameter = getInitializerName(weight);
+  // onnxruntime's quantizers name the integers `<weight>_quantized`.
+  parameter.consume_back("_quantized");
   if (parameter.consume_back(".weight") && !parameter.empty())
     return parameter.str();
   return "";
@@ -297,6 +299,8 @@ struct LinearMatch {
   Operation *node;              // the MatMul or Gemm, whose name gives the path
   SmallVector<Operation *> ops; // every op the layer replaces, node first
   std::string path;             // for new weights' names; set by checkMatch
+  /// Set when `weight` is this DequantizeLinear's result (or its transpose).
+  onnx_ir::DequantizeLinearOp dq;
 
   int64_t weightDim(WeightLayout of) {
     return cast<RankedTensorType>(weight.getType())
@@ -317,6 +321,143 @@ std::optional<std::pair<Value, WeightLayout>> matchWeight(Value b) {
       transpose.getPermOrDefault(2) == ArrayRef<int64_t>{1, 0})
     return std::make_pair(transpose.getData(), WeightLayout::out_in);
   return std::nullopt;
+}
+
+/// The constant-weight DequantizeLinear behind `b` as used in `x · b`: its
+/// result directly ([in, out]) or through a Transpose ([out, in]).
+std::optional<std::pair<onnx_ir::DequantizeLinearOp, WeightLayout>>
+matchQuantizedWeight(Value b) {
+  WeightLayout layout = WeightLayout::in_out;
+  if (auto transpose = b.getDefiningOp<onnx_ir::TransposeOp>();
+      transpose && transpose.getPermOrDefault(2) == ArrayRef<int64_t>{1, 0}) {
+    b = transpose.getData();
+    layout = WeightLayout::out_in;
+  }
+  auto dq = b.getDefiningOp<onnx_ir::DequantizeLinearOp>();
+  auto type = dq ? dyn_cast<RankedTensorType>(b.getType()) : nullptr;
+  if (!type || type.getRank() != 2 || !type.hasStaticShape() ||
+      !isa<FloatType>(type.getElementType()) || !constantOf(dq.getX()))
+    return std::nullopt;
+  return std::make_pair(dq, layout);
+}
+
+/// A DequantizeLinear'd weight as peft.qlinear parameters ([out, in], the
+/// signed grid of docs/quantization.md).
+struct QuantizedWeight {
+  int64_t bits = 0, groupSize = 0; // groupSize 0: per channel
+  std::vector<int8_t> q;           // [out, in]
+  std::vector<double> scales;      // [out, groups]
+  std::vector<int8_t> zeroPoints;  // [out, groups]; empty: symmetric
+};
+
+/// Reads `dq` (constant x, scale, zero point) whose [rows, cols] result is a
+/// weight of `layout`, when it maps exactly onto a peft.qlinear: x int8,
+/// uint8, int4 or uint4; scales per tensor, per output channel (`axis` the
+/// output dimension) or in blocks along the input dimension (`axis` the
+/// input dimension, `block_size`); zero points of x's type and the scales'
+/// shape. Unsigned values u become u − 2^(b−1), their zero points too.
+FailureOr<QuantizedWeight> readQuantizedWeight(onnx_ir::DequantizeLinearOp dq,
+                                               WeightLayout layout) {
+  auto xType = dyn_cast<RankedTensorType>(dq.getX().getType());
+  auto yType = cast<RankedTensorType>(dq.getY().getType());
+  auto intType =
+      xType ? dyn_cast<IntegerType>(xType.getElementType()) : nullptr;
+  if (!intType || intType.isSigned() ||
+      (intType.getWidth() != 8 && intType.getWidth() != 4) ||
+      xType.getShape() != yType.getShape())
+    return failure();
+  bool isUnsigned = intType.isUnsigned();
+  int64_t bits = intType.getWidth(), offset = isUnsigned ? 1 << (bits - 1) : 0;
+  // Dimensions of x: rows, cols; which one is out.
+  int64_t outAxis = layout == WeightLayout::in_out ? 1 : 0,
+          inAxis = 1 - outAxis;
+  int64_t out = xType.getDimSize(outAxis), in = xType.getDimSize(inAxis);
+
+  auto scaleType = dyn_cast<RankedTensorType>(dq.getXScale().getType());
+  ElementsAttr scaleAttr = constantOf(dq.getXScale());
+  if (!scaleType || !scaleAttr || !scaleType.hasStaticShape() ||
+      scaleType.getElementType() != yType.getElementType())
+    return failure();
+  Value zp = dq.getXZeroPoint();
+  bool hasZp = !onnx_ir::isNone(zp);
+  ElementsAttr zpAttr = hasZp ? constantOf(zp) : ElementsAttr();
+  if (hasZp &&
+      (!zpAttr ||
+       cast<ShapedType>(zpAttr.getType()).getShape() != scaleType.getShape() ||
+       getElementTypeOrSelf(zp) != intType))
+    return failure();
+
+  // How x's element (r, c) finds its scale in the scale tensor (row-major).
+  int64_t axis = dq.getAxisOrDefault(), block = dq.getBlockSizeOrDefault();
+  if (axis < 0)
+    axis += 2;
+  int64_t numScales = scaleType.getNumElements();
+  int64_t groupSize = 0, groups = 1;
+  enum class Kind { tensor, channel, blocked } kind;
+  if (block == 0 && numScales == 1 && scaleType.getRank() <= 1) {
+    kind = Kind::tensor;
+  } else if (block == 0 && scaleType.getRank() == 1 && axis == outAxis &&
+             numScales == out) {
+    kind = Kind::channel;
+  } else if (block > 0 && scaleType.getRank() == 2 && axis == inAxis &&
+             scaleType.getDimSize(outAxis) == out &&
+             scaleType.getDimSize(inAxis) == (in + block - 1) / block) {
+    kind = Kind::blocked;
+    if (block < in) {
+      groupSize = block;
+      groups = (in + block - 1) / block;
+    }
+  } else {
+    return failure();
+  }
+  auto scaleIndex = [&](int64_t o, int64_t i) -> int64_t {
+    switch (kind) {
+    case Kind::tensor:
+      return 0;
+    case Kind::channel:
+      return o;
+    case Kind::blocked:
+      int64_t kb = i / block, kBlocks = (in + block - 1) / block;
+      return outAxis == 1 ? kb * out + o : o * kBlocks + kb;
+    }
+    llvm_unreachable("kind");
+  };
+
+  std::optional<Weight> xWeight = Weight::fromAttr(constantOf(dq.getX()));
+  FailureOr<std::vector<double>> x = xWeight ? xWeight->readValues<double>()
+                                             : FailureOr<std::vector<double>>();
+  FailureOr<std::vector<double>> scales =
+      Weight::fromAttr(scaleAttr)->readValues<double>();
+  FailureOr<std::vector<double>> zps =
+      hasZp ? Weight::fromAttr(zpAttr)->readValues<double>()
+            : FailureOr<std::vector<double>>(std::vector<double>(numScales));
+  if (!xWeight || failed(x) || failed(scales) || failed(zps))
+    return failure();
+
+  QuantizedWeight result;
+  result.bits = bits;
+  result.groupSize = groupSize;
+  result.q.resize(size_t(out * in));
+  result.scales.resize(size_t(out * groups));
+  std::vector<int8_t> zeroPoints(size_t(out * groups));
+  bool symmetric = true;
+  int64_t span = groupSize ? groupSize : in;
+  for (int64_t o = 0; o < out; ++o) {
+    for (int64_t i = 0; i < in; ++i) {
+      int64_t flat = outAxis == 1 ? i * out + o : o * in + i;
+      result.q[o * in + i] = int8_t(int64_t((*x)[flat]) - offset);
+    }
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t index = scaleIndex(o, g * span);
+      int64_t z = int64_t((*zps)[index]) - offset;
+      result.scales[o * groups + g] = (*scales)[index];
+      zeroPoints[o * groups + g] = int8_t(z);
+      symmetric &= z == 0;
+    }
+  }
+  if (!symmetric)
+    result.zeroPoints = std::move(zeroPoints);
+  return result;
 }
 
 /// Extends `match` to the rows around it: Reshape(x) to [rows, in] →
@@ -349,13 +490,49 @@ LogicalResult checkMatch(PatternRewriter &rewriter, LinearMatch &match) {
   int64_t features = inputType.getShape().back();
   if (!ShapedType::isDynamic(features) && features != match.in())
     return rewriter.notifyMatchFailure(match.node, "input features differ");
-  match.path = modulePath(match.node, match.weight);
+  match.path =
+      modulePath(match.node, match.dq ? match.dq.getX() : match.weight);
   return success();
 }
 
-/// Creates the peft.linear of a checked `match` (role `other` until roles
-/// are inferred) and erases the ops it replaces.
-void raise(PatternRewriter &rewriter, LinearMatch &match) {
+/// The peft.qlinear of `match` with the integers and scales of `w`.
+Value createQLinear(PatternRewriter &rewriter, Location loc,
+                    RankedTensorType resultType, const LinearMatch &match,
+                    const QuantizedWeight &w) {
+  MLIRContext *ctx = rewriter.getContext();
+  auto weightType = cast<RankedTensorType>(match.weight.getType());
+  int64_t out =
+      weightType.getDimSize(match.layout == WeightLayout::out_in ? 0 : 1);
+  int64_t in =
+      weightType.getDimSize(match.layout == WeightLayout::out_in ? 1 : 0);
+  int64_t groups = int64_t(w.scales.size()) / out;
+  std::string stem = match.path.empty() ? "qdq" : match.path;
+  auto intType = IntegerType::get(ctx, unsigned(w.bits));
+  Value weight =
+      createIntegerWeight(rewriter, loc, stem + ".qweight",
+                          RankedTensorType::get({out, in}, intType), w.q);
+  Value scales = createWeight<double>(
+      rewriter, loc, stem + ".scales",
+      RankedTensorType::get({out, groups}, weightType.getElementType()),
+      w.scales);
+  Value zeroPoints;
+  if (!w.zeroPoints.empty())
+    zeroPoints = createIntegerWeight(
+        rewriter, loc, stem + ".zero_points",
+        RankedTensorType::get({out, groups}, intType), w.zeroPoints);
+  return QLinearOp::create(
+      rewriter, loc, resultType, match.input, weight, scales, zeroPoints,
+      match.bias,
+      w.groupSize ? rewriter.getI64IntegerAttr(w.groupSize) : IntegerAttr(),
+      LinearRoleAttr::get(ctx, LinearRole::other),
+      match.path.empty() ? StringAttr() : rewriter.getStringAttr(match.path));
+}
+
+/// Creates the peft.linear (or, with `quantized`, the peft.qlinear) of a
+/// checked `match` (role `other` until roles are inferred) and erases the ops
+/// it replaces.
+void raise(PatternRewriter &rewriter, LinearMatch &match,
+           const QuantizedWeight *quantized = nullptr) {
   auto inputType = cast<RankedTensorType>(match.input.getType());
   Shape shape(inputType.getShape());
   shape.back() = match.out();
@@ -370,11 +547,18 @@ void raise(PatternRewriter &rewriter, LinearMatch &match) {
   SmallVector<Location> locs = llvm::map_to_vector(
       match.ops, [](Operation *op) { return op->getLoc(); });
   rewriter.setInsertionPointAfter(match.result.getDefiningOp());
-  auto linear = LinearOp::create(
-      rewriter, rewriter.getFusedLoc(locs), resultType, match.input,
-      match.weight, match.bias, match.layout, LinearRole::other,
-      match.path.empty() ? StringAttr() : rewriter.getStringAttr(match.path));
-  replaceRefined(rewriter, match.result, linear.getResult());
+  Location loc = rewriter.getFusedLoc(locs);
+  StringAttr path =
+      match.path.empty() ? StringAttr() : rewriter.getStringAttr(match.path);
+  Value result;
+  if (quantized) {
+    result = createQLinear(rewriter, loc, resultType, match, *quantized);
+  } else {
+    result =
+        LinearOp::create(rewriter, loc, resultType, match.input, match.weight,
+                         match.bias, match.layout, LinearRole::other, path);
+  }
+  replaceRefined(rewriter, match.result, result);
   // Producers before consumers in `ops`: erase from the back once unused.
   SmallVector<Operation *> order(match.ops);
   llvm::sort(order,
@@ -382,21 +566,53 @@ void raise(PatternRewriter &rewriter, LinearMatch &match) {
   for (Operation *op : order)
     if (op->use_empty())
       rewriter.eraseOp(op);
+  if (match.dq && match.dq->use_empty()) {
+    SmallVector<Value> params(match.dq->getOperands());
+    rewriter.eraseOp(match.dq);
+    for (Value v : params)
+      if (Operation *def = v.getDefiningOp();
+          def && def->use_empty() &&
+          (isa<onnx_ir::InitializerOp>(def) ||
+           def->hasTrait<OpTrait::ConstantLike>()))
+        rewriter.eraseOp(def);
+  }
+}
+
+/// Records the DequantizeLinear `dq` behind the weight operand `b` of
+/// `match` (and the Transpose between them) as replaced by the layer. The
+/// weight's name for the module path is the integer initializer's.
+void addQuantizedWeight(LinearMatch &match, onnx_ir::DequantizeLinearOp dq,
+                        Value b) {
+  match.dq = dq;
+  if (b != dq.getY())
+    match.ops.push_back(b.getDefiningOp());
 }
 
 /// MatMul(x, W) with a constant 2-D W, plus an Add of a constant bias
-/// vector.
+/// vector. W may be a DequantizeLinear of constant integers (QDQ), which
+/// becomes a peft.qlinear.
 struct RaiseMatMul : public OpRewritePattern<onnx_ir::MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(onnx_ir::MatMulOp op,
                                 PatternRewriter &rewriter) const override {
     auto weight = matchWeight(op.getB());
+    auto quantized = weight ? std::nullopt : matchQuantizedWeight(op.getB());
+    if (quantized)
+      weight = std::make_pair(quantized->first.getY(), quantized->second);
     if (!weight)
       return rewriter.notifyMatchFailure(op, "B is not a constant matrix");
-    LinearMatch match{
-        op.getA(), weight->first, weight->second, Value(), op.getY(), op, {op},
-        ""};
+    LinearMatch match{op.getA(),
+                      weight->first,
+                      weight->second,
+                      Value(),
+                      op.getY(),
+                      op,
+                      {op},
+                      "",
+                      {}};
+    if (quantized)
+      addQuantizedWeight(match, quantized->first, op.getB());
     if (op->hasOneUse())
       if (auto add = dyn_cast<onnx_ir::AddOp>(*op->user_begin())) {
         Value bias = add.getA() == op.getY() ? add.getB() : add.getA();
@@ -411,7 +627,15 @@ struct RaiseMatMul : public OpRewritePattern<onnx_ir::MatMulOp> {
     matchRows(match);
     if (failed(checkMatch(rewriter, match)))
       return failure();
-    raise(rewriter, match);
+    if (!match.dq) {
+      raise(rewriter, match);
+      return success();
+    }
+    FailureOr<QuantizedWeight> q = readQuantizedWeight(match.dq, match.layout);
+    if (failed(q))
+      return rewriter.notifyMatchFailure(
+          op, "the DequantizeLinear has no exact peft.qlinear form");
+    raise(rewriter, match, &*q);
     return success();
   }
 };
@@ -448,6 +672,9 @@ struct RaiseGemm : public OpRewritePattern<onnx_ir::GemmOp> {
     if (op.getTransAOrDefault() != 0)
       return rewriter.notifyMatchFailure(op, "A is transposed");
     auto weight = matchWeight(op.getB());
+    auto quantized = weight ? std::nullopt : matchQuantizedWeight(op.getB());
+    if (quantized)
+      weight = std::make_pair(quantized->first.getY(), quantized->second);
     if (!weight)
       return rewriter.notifyMatchFailure(op, "B is not a constant matrix");
     WeightLayout layout = weight->second;
@@ -455,10 +682,21 @@ struct RaiseGemm : public OpRewritePattern<onnx_ir::GemmOp> {
       layout = layout == WeightLayout::in_out ? WeightLayout::out_in
                                               : WeightLayout::in_out;
     LinearMatch match{op.getA(), weight->first, layout, Value(), op.getY(),
-                      op,        {op},          ""};
+                      op,        {op},          "",     {}};
+    if (quantized)
+      addQuantizedWeight(match, quantized->first, op.getB());
     matchRows(match);
     if (failed(checkMatch(rewriter, match)))
       return failure();
+    FailureOr<QuantizedWeight> q = failure();
+    if (match.dq) {
+      if (op.getAlphaOrDefault() != 1.0f)
+        return rewriter.notifyMatchFailure(op, "alpha on a quantized weight");
+      q = readQuantizedWeight(match.dq, match.layout);
+      if (failed(q))
+        return rewriter.notifyMatchFailure(
+            op, "the DequantizeLinear has no exact peft.qlinear form");
+    }
 
     // Read everything before creating anything.
     float alpha = op.getAlphaOrDefault(), beta = op.getBetaOrDefault();
@@ -504,7 +742,7 @@ struct RaiseGemm : public OpRewritePattern<onnx_ir::GemmOp> {
       match.bias = createWeight<double>(rewriter, op.getLoc(), name + ".bias",
                                         type, *biasValues);
     }
-    raise(rewriter, match);
+    raise(rewriter, match, match.dq ? &*q : nullptr);
     return success();
   }
 };

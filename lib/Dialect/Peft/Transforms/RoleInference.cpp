@@ -37,6 +37,7 @@
 #include "RoleInference.h"
 
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
+#include "peft/Dialect/Peft/Utils/Weights.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
@@ -104,6 +105,9 @@ Flow classify(Operation *op) {
           onnx_ir::ReciprocalOp, onnx_ir::WhereOp, onnx_ir::MaxOp,
           onnx_ir::MinOp, onnx_ir::ClipOp>(op))
     return Flow::Transparent;
+  // Fake quantization of activations (QDQ models): the value passes through.
+  if (isa<onnx_ir::QuantizeLinearOp, onnx_ir::DequantizeLinearOp>(op))
+    return Flow::Transparent;
   if (auto node = dyn_cast<onnx_ir::NodeOp>(op)) {
     if (node.getOpType() == "Dropout")
       return Flow::Transparent;
@@ -119,7 +123,8 @@ bool isDataMovement(Operation *op) {
   if (auto node = dyn_cast<onnx_ir::NodeOp>(op))
     return node.getOpType() == "Dropout";
   return isa<onnx_ir::ReshapeOp, onnx_ir::TransposeOp, onnx_ir::UnsqueezeOp,
-             onnx_ir::SqueezeOp, onnx_ir::CastOp, onnx_ir::IdentityOp>(op);
+             onnx_ir::SqueezeOp, onnx_ir::CastOp, onnx_ir::IdentityOp,
+             onnx_ir::QuantizeLinearOp, onnx_ir::DequantizeLinearOp>(op);
 }
 
 /// Whether `value` is `ancestor` or computed from it, looking at the nearest
@@ -148,8 +153,13 @@ bool addsToResidual(LinearLikeOpInterface down, Value upInput) {
     for (OpOperand &use : value.getUses()) {
       Operation *user = use.getOwner();
       if (isa<onnx_ir::AddOp>(user)) {
-        if (dependsOn(upInput, user->getOperand(1 - use.getOperandNumber())))
+        Value other = user->getOperand(1 - use.getOperandNumber());
+        if (dependsOn(upInput, other))
           return true;
+        // A bias the layer did not take in (QDQ models quantize the product
+        // before its bias Add).
+        if (getConstantWeight(other))
+          worklist.push_back(user->getResult(0));
       } else if (isDataMovement(user)) {
         worklist.push_back(user->getResult(0));
       }

@@ -94,7 +94,15 @@ def PeftRaiseLinear : Pass<"peft-raise-linear", "func::FuncOp"> {
     - either of them between a `Reshape` of `x` to `[rows, in]` and a
       `Reshape` back to `x.shape[:-1] + [out]` (GPT-2's `Conv1D`, exported as
       `Reshape → Gemm → Reshape` on an `[in, out]` weight): the layer is
-      then applied to `x` itself.
+      then applied to `x` itself;
+    - with a quantized weight, as `peft.qlinear` (docs/quantization.md,
+      "ONNX"): `com.microsoft.MatMulNBits` with constant B, scales and zero
+      points, and QDQ weights, i.e. any of the above whose weight is a
+      `DequantizeLinear` of constant int8/uint8/int4/uint4 integers with
+      scales per tensor, per output channel or in blocks along the input
+      (unsigned integers and zero points shifted to the signed grid). A
+      `DequantizeLinear` that maps onto no `peft.qlinear` exactly stays an
+      onnx op.
 
     Products of two computed values (`QKᵀ`, attention × V) stay onnx ops.
     Result types of onnx ops are first refined from their operands (as
