@@ -56,7 +56,8 @@ OwningOpRef<ModuleOp> mlir::peft::importInput(InputKind kind,
 LogicalResult mlir::peft::runFrontDoor(InputKind kind,
                                        llvm::StringRef inputFilename,
                                        llvm::StringRef outputFilename,
-                                       DialectRegistry &registry) {
+                                       DialectRegistry &registry,
+                                       ONNXQuantizedForm quantizedForm) {
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
   MLIRContext context(registry);
   context.allowUnregisteredDialects(config.shouldAllowUnregisteredDialects());
@@ -94,6 +95,7 @@ LogicalResult mlir::peft::runFrontDoor(InputKind kind,
   // blobs to disk instead of being copied through the protobuf.
   if (isONNXOutput(outputFilename)) {
     ONNXExportOptions options;
+    options.quantizedForm = quantizedForm;
     uint64_t inputBytes = 0;
     if (kind == InputKind::ONNX &&
         !llvm::sys::fs::file_size(inputFilename, inputBytes) &&

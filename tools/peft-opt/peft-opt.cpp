@@ -47,9 +47,22 @@ Examples:
     --peft-insert-lora="targets=q_proj,v_proj rank=8 alpha=16 init=pissa" \
     --peft-lora-as-inputs=max-rank=16 -o runtime.mlir
 
+  # Quantize to int4 groups of 32 and write QDQ (DequantizeLinear -> MatMul,
+  # opset 21) instead of com.microsoft.MatMulNBits.
+  peft-opt model.onnx --peft-raise-linear \
+    --peft-quantize-weights="bits=4 granularity=group group-size=32" \
+    --quantized-form=qdq -o model_w4.onnx
+
   # The same passes as an explicit pipeline.
   peft-opt model.mlir --pass-pipeline='builtin.module(func.func(convert-peft-to-linalg))'
 )";
+
+static llvm::cl::opt<std::string> quantizedForm(
+    "quantized-form",
+    llvm::cl::desc("How an .onnx output stores quantized linears: "
+                   "matmulnbits (com.microsoft.MatMulNBits, default) or qdq "
+                   "(DequantizeLinear -> MatMul)"),
+    llvm::cl::init("matmulnbits"));
 
 int main(int argc, char **argv) {
   peft::registerAllPasses();
@@ -63,10 +76,24 @@ int main(int argc, char **argv) {
 
   auto [inputFilename, outputFilename] =
       registerAndParseCLIOptions(argc, argv, kOverview, registry);
+  std::optional<peft::ONNXQuantizedForm> form =
+      peft::parseONNXQuantizedForm(quantizedForm);
+  if (!form) {
+    llvm::errs() << "peft-opt: --quantized-form must be matmulnbits or qdq, "
+                    "got '"
+                 << quantizedForm << "'\n";
+    return 1;
+  }
+  if (quantizedForm.getNumOccurrences() &&
+      !peft::isONNXOutput(outputFilename)) {
+    llvm::errs() << "peft-opt: --quantized-form applies to an .onnx output "
+                    "(-o model.onnx)\n";
+    return 1;
+  }
   peft::InputKind kind = peft::classifyInput(inputFilename);
   if (kind != peft::InputKind::MLIR || peft::isONNXOutput(outputFilename))
-    return asMainReturnCode(
-        peft::runFrontDoor(kind, inputFilename, outputFilename, registry));
+    return asMainReturnCode(peft::runFrontDoor(
+        kind, inputFilename, outputFilename, registry, *form));
   return asMainReturnCode(
       MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
 }

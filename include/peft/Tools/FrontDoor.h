@@ -9,6 +9,8 @@
 #ifndef PEFT_TOOLS_FRONTDOOR_H
 #define PEFT_TOOLS_FRONTDOOR_H
 
+#include "peft/Target/ONNX/ONNXExport.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -34,9 +36,11 @@ OwningOpRef<ModuleOp> importInput(InputKind kind, llvm::StringRef path,
 /// pipeline from the command line, then print (text or bytecode) to
 /// `outputFilename`, or export it when it names an `.onnx` file. Outputs are
 /// written through temporary files and only appear on success.
-LogicalResult runFrontDoor(InputKind kind, llvm::StringRef inputFilename,
-                           llvm::StringRef outputFilename,
-                           DialectRegistry &registry);
+/// `quantizedForm` is how an ONNX output stores quantized linears.
+LogicalResult
+runFrontDoor(InputKind kind, llvm::StringRef inputFilename,
+             llvm::StringRef outputFilename, DialectRegistry &registry,
+             ONNXQuantizedForm quantizedForm = ONNXQuantizedForm::MatMulNBits);
 
 } // namespace mlir::peft
 
