@@ -93,6 +93,100 @@ def ConvertPeftToLinalg : Pass<"convert-peft-to-linalg"> {
   ];
 }
 
+def ConvertPeftQLinearToVector
+    : Pass<"convert-peft-qlinear-to-vector", "func::FuncOp"> {
+  let summary = "Lower int4/int8 peft.qlinear to a vectorized CPU kernel " #
+                "that dequantizes in registers";
+  let description = [{
+    The CPU fast path of `peft.qlinear` (`peft-lower-to-llvm` runs it before
+    `convert-peft-to-linalg`, which lowers every other qlinear to its scalar
+    generic). A qlinear with a 4- or 8-bit weight (int4: a constant; int8:
+    constant or runtime), `in` and every group size multiples of 32 and a
+    static `out` becomes `scf.for` loops over `vector` ops on tensors, in which
+    the packed weight is read, unpacked and scaled in registers and never
+    written out as a float tensor:
+
+    - chunks of 32 weights along `in`: 16 bytes (int4) read as
+      `vector<16xi8>`, split into low and high nibbles by shifts
+      (`arith.shli`/`arith.shrsi`: sign-extended), `arith.sitofp` to two
+      `vector<16xf32>`; the activations of the chunk are read as
+      `vector<32xf32>` (f16/bf16 extended) and `vector.deinterleave`d into
+      even and odd lanes to match. int8 reads two `vector<16xi8>`.
+    - the group's scale (and zero point, as `-z·s`) are scalars broadcast:
+      `ŵ = q·s − z·s` by one `vector.fma`, so per-channel and grouped
+      weights take the same path.
+    - register tiles of `tile-m` rows × `tile-n` outputs: each chunk of a
+      tile's `tile-n` weight rows is dequantized once and used by `tile-m`
+      rows, accumulating `tile-m × tile-n` `vector<16xf32>` (16 AVX-512
+      registers by default); the rows past a multiple of `tile-m` (all rows
+      at M = 1: the GEMV) run 1 × `gemv-tile-n`, the outputs past a
+      multiple of the tile 1 wide. M is dynamic.
+    - loops: K panels of `panel-k` (the panel of the activations stays in
+      L2 while every output tile passes over it), then output tiles, then
+      row tiles, then the chunks; each accumulator is reduced
+      (`vector.reduction`) and added into the f32 result once per panel.
+    - bias and the one rounding to f16/bf16 follow, as in the generic path.
+
+    Other qlinears (2 and 3 bits, `in` or a group size not a multiple of
+    32) are left to `convert-peft-to-linalg`.
+
+    Example:
+
+    ```mlir
+    %y = peft.qlinear %x, %q scales %s group_size 32 role q
+           : tensor<?x64xf32>, tensor<16x64xi4>, tensor<16x2xf32> -> tensor<?x16xf32>
+    ```
+
+    becomes (abridged)
+
+    ```mlir
+    %bytes = arith.constant dense_resource<q> : tensor<512xi8>
+    %y = scf.for %kp = %c0 to %c64 step %c1024 iter_args(%y0 = %zero) -> (tensor<?x16xf32>) {
+      scf.for %n = %c0 to %c16 step %c4 iter_args(...) {
+        scf.for %m = %c0 to %rows4 step %c4 iter_args(...) {
+          %acc:16 = scf.for %k = %kp to %kend step %c32 iter_args(...) -> (vector<16xf32>, ...) {
+            %b = vector.transfer_read %bytes[%off], %c0_i8 {in_bounds = [true]} : tensor<512xi8>, vector<16xi8>
+            %sh = arith.shli %b, %c4v : vector<16xi8>
+            %lo = arith.shrsi %sh, %c4v : vector<16xi8>
+            %hi = arith.shrsi %b, %c4v : vector<16xi8>
+            %flo = arith.sitofp %lo : vector<16xi8> to vector<16xf32>
+            %wlo = vector.fma %flo, %sv, %zsv : vector<16xf32>
+            ...
+            %xv = vector.transfer_read %x[%m, %k], %f0 {in_bounds = [true]} : tensor<?x64xf32>, vector<32xf32>
+            %even, %odd = vector.deinterleave %xv : vector<32xf32> -> vector<16xf32>
+            %a0 = vector.fma %even, %wlo, %acc0 : vector<16xf32>
+            %a1 = vector.fma %odd, %whi, %a0 : vector<16xf32>
+            ...
+          }
+          %r = vector.reduction <add>, %acc#0 : vector<16xf32> into f32
+          ...
+        }
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"4",
+           "Rows of the register tile of the small-M GEMM (default: 4)">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"4",
+           "Outputs of the register tile of the small-M GEMM (default: 4; "
+           "tile-m x tile-n vector<16xf32> accumulators)">,
+    Option<"gemvTileN", "gemv-tile-n", "int64_t", /*default=*/"8",
+           "Outputs of the register tile of the rows past a multiple of "
+           "tile-m (the M = 1 GEMV; default: 8)">,
+    Option<"panelK", "panel-k", "int64_t", /*default=*/"1024",
+           "K panel, a multiple of 32 (default: 1024: 4 KiB of each f32 "
+           "activation row; the whole K when smaller)">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
 def ConvertONNXToLinalg : Pass<"convert-onnx-to-linalg", "func::FuncOp"> {
   let summary = "Lower onnx ops to linalg, tensor, arith and math";
   let description = [{

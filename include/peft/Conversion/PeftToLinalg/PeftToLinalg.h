@@ -13,6 +13,7 @@ class TypeConverter;
 namespace peft {
 
 #define GEN_PASS_DECL_CONVERTPEFTTOLINALG
+#define GEN_PASS_DECL_CONVERTPEFTQLINEARTOVECTOR
 #include "peft/Conversion/Passes.h.inc"
 
 /// Adds the patterns that lower peft ops to linalg/tensor/arith;
