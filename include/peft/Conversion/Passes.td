@@ -121,10 +121,11 @@ def ConvertPeftQLinearToVector
       registers by default); the rows past a multiple of `tile-m` (all rows
       at M = 1: the GEMV) run 1 × `gemv-tile-n`, the outputs past a
       multiple of the tile 1 wide. M is dynamic.
-    - loops: K panels of `panel-k` (the panel of the activations stays in
-      L2 while every output tile passes over it), then output tiles, then
-      row tiles, then the chunks; each accumulator is reduced
-      (`vector.reduction`) and added into the f32 result once per panel.
+    - loops: output tiles, then row tiles (so a tile's weight rows, read
+      from memory once, stay in L1/L2 while every row tile passes over
+      them), then the chunks of K; each accumulator is reduced
+      (`vector.reduction`) and added into the f32 result. With `panel-k`
+      set, an outer loop over K panels comes first (off by default).
     - bias and the one rounding to f16/bf16 follow, as in the generic path.
 
     Other qlinears (2 and 3 bits, `in` or a group size not a multiple of
@@ -141,28 +142,30 @@ def ConvertPeftQLinearToVector
 
     ```mlir
     %bytes = arith.constant dense_resource<q> : tensor<512xi8>
-    %y = scf.for %kp = %c0 to %c64 step %c1024 iter_args(%y0 = %zero) -> (tensor<?x16xf32>) {
-      scf.for %n = %c0 to %c16 step %c4 iter_args(...) {
-        scf.for %m = %c0 to %rows4 step %c4 iter_args(...) {
-          %acc:16 = scf.for %k = %kp to %kend step %c32 iter_args(...) -> (vector<16xf32>, ...) {
-            %b = vector.transfer_read %bytes[%off], %c0_i8 {in_bounds = [true]} : tensor<512xi8>, vector<16xi8>
-            %sh = arith.shli %b, %c4v : vector<16xi8>
-            %lo = arith.shrsi %sh, %c4v : vector<16xi8>
-            %hi = arith.shrsi %b, %c4v : vector<16xi8>
-            %flo = arith.sitofp %lo : vector<16xi8> to vector<16xf32>
-            %wlo = vector.fma %flo, %sv, %zsv : vector<16xf32>
-            ...
-            %xv = vector.transfer_read %x[%m, %k], %f0 {in_bounds = [true]} : tensor<?x64xf32>, vector<32xf32>
-            %even, %odd = vector.deinterleave %xv : vector<32xf32> -> vector<16xf32>
-            %a0 = vector.fma %even, %wlo, %acc0 : vector<16xf32>
-            %a1 = vector.fma %odd, %whi, %a0 : vector<16xf32>
-            ...
-          }
-          %r = vector.reduction <add>, %acc#0 : vector<16xf32> into f32
+    %y = scf.for %n = %c0 to %c16 step %c4 iter_args(%yn = %zero) -> (tensor<?x16xf32>) {
+      %ym = scf.for %m = %c0 to %rows4 step %c4 iter_args(%t = %yn) -> (tensor<?x16xf32>) {
+        %acc:16 = scf.for %k = %c0 to %c64 step %c32 iter_args(...) -> (vector<16xf32>, ...) {
+          %b = vector.transfer_read %bytes[%off], %c0_i8 {in_bounds = [true]} : tensor<512xi8>, vector<16xi8>
+          %sh = arith.shli %b, %c4v : vector<16xi8>
+          %lo = arith.shrsi %sh, %c4v : vector<16xi8>
+          %hi = arith.shrsi %b, %c4v : vector<16xi8>
+          %flo = arith.sitofp %lo : vector<16xi8> to vector<16xf32>
+          %wlo = arith.mulf %flo, %sv : vector<16xf32>
+          ...
+          %xv = vector.transfer_read %x[%m, %k], %f0 {in_bounds = [true]} : tensor<?x64xf32>, vector<32xf32>
+          %even, %odd = vector.deinterleave %xv : vector<32xf32> -> vector<16xf32>
+          %a0 = vector.fma %even, %wlo, %acc0 : vector<16xf32>
+          %a1 = vector.fma %odd, %whi, %a0 : vector<16xf32>
           ...
         }
+        %r0 = vector.reduction <add>, %acc#0 fastmath<reassoc> : vector<16xf32> into f32
+        ...
+        %row = vector.from_elements %r0, %r1, %r2, %r3 : vector<4xf32>
+        ... (added into %t[%m + i, %n] by transfer_read / transfer_write)
       }
+      scf.yield %ym : tensor<?x16xf32>
     }
+    // then the rows past a multiple of 4, one at a time, 8 outputs a tile
     ```
   }];
   let options = [
@@ -174,9 +177,10 @@ def ConvertPeftQLinearToVector
     Option<"gemvTileN", "gemv-tile-n", "int64_t", /*default=*/"8",
            "Outputs of the register tile of the rows past a multiple of "
            "tile-m (the M = 1 GEMV; default: 8)">,
-    Option<"panelK", "panel-k", "int64_t", /*default=*/"1024",
-           "K panel, a multiple of 32 (default: 1024: 4 KiB of each f32 "
-           "activation row; the whole K when smaller)">
+    Option<"panelK", "panel-k", "int64_t", /*default=*/"0",
+           "K panel, a multiple of 32 (default: 0, no panels: each weight "
+           "row is one sequential stream, which measured faster at M = 1, "
+           "16 and 128 than panels of 256 to 4096, bench/quant_matmul.py)">
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",

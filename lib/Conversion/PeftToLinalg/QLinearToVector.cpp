@@ -72,24 +72,27 @@ public:
     // Rows past a multiple of the GEMM tile run the GEMV tile.
     Value gemmRows = arith::SubIOp::create(
         b, loc, rows, arith::RemUIOp::create(b, loc, rows, index(gemm.m)));
-    int64_t panel = std::min(panelK, in);
+    auto panelBody = [&](Value y, Value kLo, Value kHi) {
+      for (auto [mLo, mHi, tile] :
+           {std::tuple(index(0), gemmRows, gemm),
+            std::tuple(gemmRows, rows, TileSizes{1, gemvTileN})}) {
+        int64_t full = out - out % tile.n;
+        if (full > 0)
+          y = tiles(y, kLo, kHi, mLo, mHi, tile.m, 0, full, tile.n);
+        if (full < out)
+          y = tiles(y, kLo, kHi, mLo, mHi, tile.m, full, out, 1);
+      }
+      return y;
+    };
+    if (panelK <= 0 || panelK >= in)
+      return panelBody(y, index(0), index(in));
     auto panels = scf::ForOp::create(
-        b, loc, index(0), index(in), index(panel), ValueRange{y},
+        b, loc, index(0), index(in), index(panelK), ValueRange{y},
         [&](OpBuilder &, Location, Value kp, ValueRange iter) {
           Value kEnd = arith::MinUIOp::create(
-              b, loc, arith::AddIOp::create(b, loc, kp, index(panel)),
+              b, loc, arith::AddIOp::create(b, loc, kp, index(panelK)),
               index(in));
-          Value acc = iter[0];
-          for (auto [mLo, mHi, tile] :
-               {std::tuple(index(0), gemmRows, gemm),
-                std::tuple(gemmRows, rows, TileSizes{1, gemvTileN})}) {
-            int64_t full = out - out % tile.n;
-            if (full > 0)
-              acc = tiles(acc, kp, kEnd, mLo, mHi, tile.m, 0, full, tile.n);
-            if (full < out)
-              acc = tiles(acc, kp, kEnd, mLo, mHi, tile.m, full, out, 1);
-          }
-          scf::YieldOp::create(b, loc, acc);
+          scf::YieldOp::create(b, loc, panelBody(iter[0], kp, kEnd));
         });
     return panels.getResult(0);
   }
@@ -282,11 +285,11 @@ struct ConvertPeftQLinearToVectorPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (tileM < 1 || tileN < 1 || gemvTileN < 1 || panelK < kChunk ||
+    if (tileM < 1 || tileN < 1 || gemvTileN < 1 || panelK < 0 ||
         panelK % kChunk) {
       emitError(getOperation().getLoc())
           << "convert-peft-qlinear-to-vector: tile-m, tile-n and gemv-tile-n "
-             "must be positive and panel-k a positive multiple of "
+             "must be positive and panel-k a multiple of "
           << kChunk;
       return signalPassFailure();
     }
