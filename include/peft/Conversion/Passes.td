@@ -191,6 +191,85 @@ def ConvertPeftQLinearToVector
   ];
 }
 
+def ConvertPeftQLinearToGPU
+    : Pass<"convert-peft-qlinear-to-gpu", "func::FuncOp"> {
+  let summary = "Lower int4 peft.qlinear to a split-K GPU kernel that " #
+                "dequantizes in registers";
+  let description = [{
+    The GPU path of `peft.qlinear` (`peft-lower-to-nvvm` runs it before
+    `convert-peft-to-linalg`). A qlinear with a constant int4 weight (and
+    int4 zero points, if any), static shapes, f32 activations, and `in` and
+    the group size multiples of 32 becomes one `gpu.launch` on the buffers of
+    its operands (`bufferization.to_buffer`, read-only) writing a
+    zero-filled result buffer:
+
+    - a warp per output `n` (blocks of 32 x 8 threads: 8 outputs); lane `l`
+      reads chunks `l, l + 32, ...` of the output's weight row, each one
+      16-byte `vector.load` (`align 16`: `ld.global.v4` in PTX) of 32 int4
+      weights, split into nibbles by shifts, converted and scaled in
+      registers (`ŵ = q·s − z·s`), and multiplied with the matching
+      deinterleaved 32 activations (two 16-byte loads... as `vector<32xf32>`)
+      of each of up to 4 rows (`M` tiles of 4, 2 or 1, the grid's z);
+    - split-K: the chunks of a row are divided into `split-k` ranges (the
+      grid's y; default: about two chunks a lane, at most 16 ranges), so a
+      single row (decode, M = 1) still launches out/8 x splits blocks;
+    - each warp reduces its lanes (`gpu.shuffle xor` butterfly) and lane 0
+      adds the partial sum into the result with `memref.atomic_rmw addf`;
+    - bias and the rounding follow as linalg ops (their own kernels).
+
+    Other qlinears (int2/3/8, f16/bf16 activations, dynamic shapes, extents
+    that are not multiples of 32) are left to `convert-peft-to-linalg`'s
+    scalar generic.
+
+    Example:
+
+    ```mlir
+    %y = peft.qlinear %x, %q scales %s group_size 32 role q
+           : tensor<1x64xf32>, tensor<16x64xi4>, tensor<16x2xf32> -> tensor<1x16xf32>
+    ```
+
+    becomes (abridged)
+
+    ```mlir
+    %xb = bufferization.to_buffer %x read_only : tensor<1x64xf32> to memref<1x64xf32>
+    %wb = bufferization.to_buffer %bytes read_only : tensor<512xi8> to memref<512xi8>
+    %y = memref.alloc() : memref<1x16xf32>
+    linalg.fill ins(%zero : f32) outs(%y : memref<1x16xf32>)
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%c32, %c8, %c1) {
+      ...
+      %acc = scf.for %c = %first to %end step %c32 iter_args(%a = %zeros) -> (vector<16xf32>) {
+        %p = vector.load %wb[%off] {alignment = 16 : i64} : memref<512xi8>, vector<16xi8>
+        ... nibbles, sitofp, scale, deinterleaved activations, two vector.fma ...
+      }
+      %v = vector.reduction <add>, %acc : vector<16xf32> into f32
+      %s1, %ok1 = gpu.shuffle xor %v, %c16_i32, %c32_i32 : f32
+      ...
+      scf.if %lane0 {
+        memref.atomic_rmw addf %sum, %y[%m, %n] : (f32, memref<1x16xf32>) -> f32
+      }
+      gpu.terminator
+    }
+    %yt = bufferization.to_tensor %y restrict writable : memref<1x16xf32> to tensor<1x16xf32>
+    ```
+  }];
+  let options = [
+    Option<"splitK", "split-k", "int64_t", /*default=*/"0",
+           "Ranges the K chunks of a row are split into (the grid's y; "
+           "default 0: about two chunks a lane, 1 to 16)">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::bufferization::BufferizationDialect",
+    "mlir::gpu::GPUDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
 def ConvertONNXToLinalg : Pass<"convert-onnx-to-linalg", "func::FuncOp"> {
   let summary = "Lower onnx ops to linalg, tensor, arith and math";
   let description = [{

@@ -250,4 +250,14 @@ Value unpackSigned(OpBuilder &b, Location loc, Value bytes, Value linear,
                                 up);
 }
 
+std::pair<Value, Value> splitNibbles(OpBuilder &b, Location loc, Value bytes) {
+  auto type = cast<VectorType>(bytes.getType());
+  Value four = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getI8IntegerAttr(4)));
+  Value lo = arith::ShRSIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, bytes, four), four);
+  Value hi = arith::ShRSIOp::create(b, loc, bytes, four);
+  return {lo, hi};
+}
+
 } // namespace mlir::peft::matrix

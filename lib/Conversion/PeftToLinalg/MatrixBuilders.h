@@ -79,6 +79,11 @@ FailureOr<Value> packedBytesOf(OpBuilder &b, Location loc, Value value);
 Value unpackSigned(OpBuilder &b, Location loc, Value bytes, Value linear,
                    int64_t bits, int64_t count);
 
+/// The low and high nibbles of the bytes `bytes` (a vector of i8) as two
+/// vectors of sign-extended i8: byte i of a packed int4 blob holds value 2i
+/// in its low nibble and 2i+1 in its high one.
+std::pair<Value, Value> splitNibbles(OpBuilder &b, Location loc, Value bytes);
+
 } // namespace mlir::peft::matrix
 
 namespace mlir {

@@ -68,7 +68,9 @@ public:
   /// y [rows, out] in f32 = x·Ŵᵀ, panel by panel.
   Value build(TileSizes gemm, int64_t gemvTileN, int64_t panelK) {
     Value rows = tensor::DimOp::create(b, loc, x, 0);
-    Value y = zeroMatrix(b, loc, rows, b.getIndexAttr(out), f32);
+    // A static row extent stays static in the result type.
+    Value y = zeroMatrix(b, loc, tensor::getMixedSize(b, loc, x, 0),
+                         b.getIndexAttr(out), f32);
     // Rows past a multiple of the GEMM tile run the GEMV tile.
     Value gemmRows = arith::SubIOp::create(
         b, loc, rows, arith::RemUIOp::create(b, loc, rows, index(gemm.m)));
@@ -147,12 +149,7 @@ private:
       Value offset = arith::AddIOp::create(
           b, loc, arith::MulIOp::create(b, loc, n, index(in / 2)),
           arith::DivUIOp::create(b, loc, k, index(2)));
-      Value bytes = read(bytesType, weight, offset);
-      Value four = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(bytesType, b.getI8IntegerAttr(4)));
-      lo = arith::ShRSIOp::create(
-          b, loc, arith::ShLIOp::create(b, loc, bytes, four), four);
-      hi = arith::ShRSIOp::create(b, loc, bytes, four);
+      std::tie(lo, hi) = splitNibbles(b, loc, read(bytesType, weight, offset));
     } else {
       lo = read(bytesType, weight, ValueRange{n, k});
       hi = read(bytesType, weight, ValueRange{n, add(k, kLanes)});

@@ -14,6 +14,7 @@ namespace peft {
 
 #define GEN_PASS_DECL_CONVERTPEFTTOLINALG
 #define GEN_PASS_DECL_CONVERTPEFTQLINEARTOVECTOR
+#define GEN_PASS_DECL_CONVERTPEFTQLINEARTOGPU
 #include "peft/Conversion/Passes.h.inc"
 
 /// Adds the patterns that lower peft ops to linalg/tensor/arith;
