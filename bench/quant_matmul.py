@@ -241,8 +241,8 @@ def write(path, rows, bandwidth):
             f"| {r['n']}×{r['k']} | {r['label']} | {r['m']} | {r['ours'] * 1e3:.2f} | "
             f"{r['gflops']:.1f} | {r['frac'] * 100:.0f} % | {r['ort'] * 1e3:.2f} | "
             f"{r['ort'] / r['ours']:.2f} | {r['fp32'] * 1e3:.2f} | {r['fp32'] / r['ours']:.2f} |\n")
-    lines.append("\n## GPU\n\nNot measured: no device in this task (and the GPU int4 "
-                 "GEMV/GEMM of issue 11 item 7 is not implemented yet; docs/gpu.md).\n")
+    lines.append("\n## GPU\n\nNot measured: no device in this task (the int4 GPU "
+                 "kernel, convert-peft-qlinear-to-gpu, has no timing harness yet; docs/gpu.md).\n")
     with open(path, "w") as f:
         f.writelines(lines)
     print(f"wrote {path}")
