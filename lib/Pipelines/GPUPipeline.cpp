@@ -67,7 +67,8 @@ mlir::peft::buildLowerToNVVMPipeline(OpPassManager &pm,
       // feeding Reshape and Expand), which would otherwise leave dynamic
       // shapes that no kernel can be mapped for.
       "func.func(onnx-cleanup,convert-onnx-to-linalg),"
-      "func.func(convert-peft-to-linalg{gathered-banks}),"
+      "func.func(convert-peft-qlinear-to-gpu,convert-peft-to-linalg{gathered-"
+      "banks}),"
       "canonicalize,func.func(linalg-fuse-elementwise-ops),"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"

@@ -20,7 +20,8 @@ using namespace mlir;
 // Written as a textual pipeline: every element is an upstream or peft pass
 // registered by name, and the text is what a user would pass to peft-opt.
 //  0. Public functions get the C interface and read-only arguments.
-//  1. Fold ONNX shape arithmetic; onnx/peft -> linalg on tensors; fuse
+//  1. Fold ONNX shape arithmetic; onnx/peft -> linalg on tensors (int4/int8
+//     qlinears -> vectorized dequantizing kernels on tensors); fuse
 //     elementwise chains; polynomial erf/exp/tanh (vectorizable).
 //  2. Register-tile and vectorize contractions; keep the C tile in registers
 //     across the K loop (loop-invariant-subset-hoisting).
@@ -30,7 +31,8 @@ using namespace mlir;
 //  4. vector.contract -> outer products -> FMAs; everything to LLVM.
 static constexpr const char *kLowerToLLVM =
     "peft-cpu-mark-entry-points,"
-    "func.func(onnx-cleanup,convert-onnx-to-linalg,convert-peft-to-linalg),"
+    "func.func(onnx-cleanup,convert-onnx-to-linalg,"
+    "convert-peft-qlinear-to-vector,convert-peft-to-linalg),"
     "func.func(linalg-fuse-elementwise-ops,peft-cpu-approximate-math,"
     "canonicalize,cse),"
     "func.func(peft-cpu-tile-contractions,canonicalize,"

@@ -3,11 +3,14 @@
 #include "MatrixBuilders.h"
 #include "../Accumulation.h"
 #include "peft/Dialect/Peft/Utils/Weights.h"
+#include "peft/Support/Codecs.h"
 #include "peft/Support/Numerics.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 using namespace mlir::peft;
@@ -169,6 +172,92 @@ Value elementwise(OpBuilder &b, Location loc, Value like, ValueRange matrices,
                linalg::YieldOp::create(nb, l, body(nb, l, args.drop_back()));
              })
       .getResult(0);
+}
+
+/// y (an accumulator [rows, out]) + bias, rounded once to `elementType`.
+Value addBiasAndRound(OpBuilder &b, Location loc, Value y, Value bias,
+                      Type elementType) {
+  if (!bias)
+    return convertElements(b, loc, y, elementType);
+  Type accType = cast<RankedTensorType>(y.getType()).getElementType();
+  return elementwise(
+      b, loc, y, y, bias,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value sum = arith::AddFOp::create(
+            nb, l, args[0], convertIfFloat(nb, l, args[1], accType));
+        return convertIfFloat(nb, l, sum, elementType);
+      },
+      elementType);
+}
+
+/// The bytes of the packed integer constant `value` ([rows, cols] of iB) as a
+/// tensor<N x i8> over the same blob, or over a new blob packed from inline
+/// values; failure for a value that is not a constant.
+FailureOr<Value> packedBytesOf(OpBuilder &b, Location loc, Value value) {
+  std::optional<Weight> weight = Weight::lookup(value);
+  if (!weight)
+    return failure();
+  RankedTensorType type = weight->getType();
+  auto bytesType =
+      RankedTensorType::get({getWeightStorageBytes(type)}, b.getI8Type());
+  auto resource = dyn_cast<DenseResourceElementsAttr>(weight->getAttr());
+  if (!resource) {
+    FailureOr<std::vector<double>> values = weight->readValues<double>();
+    if (failed(values))
+      return failure();
+    std::vector<int8_t> ints(values->begin(), values->end());
+    resource = cast<DenseResourceElementsAttr>(
+        createIntegerWeightBlob(type, ints, weight->getName()));
+  }
+  return arith::ConstantOp::create(
+             b, loc,
+             DenseResourceElementsAttr::get(bytesType, resource.getRawHandle()))
+      .getResult();
+}
+
+/// Inside a linalg body: the signed b-bit value at row-major index `linear`
+/// of the packed `bytes` (tensor<N x i8>, `count` values), as an i32. A value
+/// of a width that does not divide 8 may straddle two bytes.
+Value unpackSigned(OpBuilder &b, Location loc, Value bytes, Value linear,
+                   int64_t bits, int64_t count) {
+  Type i32 = b.getI32Type();
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto i32c = [&](int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, v, 32);
+  };
+  Value bit = arith::MulIOp::create(b, loc, linear, index(bits));
+  Value byte = arith::DivUIOp::create(b, loc, bit, index(8));
+  Value offset = arith::IndexCastOp::create(
+      b, loc, i32, arith::RemUIOp::create(b, loc, bit, index(8)));
+  Value window = arith::ExtUIOp::create(
+      b, loc, i32, tensor::ExtractOp::create(b, loc, bytes, ValueRange{byte}));
+  if (8 % bits) {
+    int64_t last = int64_t(codecs::packedBytes(size_t(count), int(bits))) - 1;
+    Value next = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, byte, index(1)), index(last));
+    Value high = arith::ExtUIOp::create(
+        b, loc, i32,
+        tensor::ExtractOp::create(b, loc, bytes, ValueRange{next}));
+    window = arith::OrIOp::create(b, loc, window,
+                                  arith::ShLIOp::create(b, loc, high, i32c(8)));
+  }
+  Value v = arith::ShRUIOp::create(b, loc, window, offset);
+  // Sign-extend the low `bits` bits.
+  Value up = i32c(32 - bits);
+  return arith::ShRSIOp::create(b, loc, arith::ShLIOp::create(b, loc, v, up),
+                                up);
+}
+
+std::pair<Value, Value> splitNibbles(OpBuilder &b, Location loc, Value bytes) {
+  auto type = cast<VectorType>(bytes.getType());
+  Value four = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getI8IntegerAttr(4)));
+  Value lo = arith::ShRSIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, bytes, four), four);
+  Value hi = arith::ShRSIOp::create(b, loc, bytes, four);
+  return {lo, hi};
 }
 
 } // namespace mlir::peft::matrix

@@ -3,7 +3,8 @@
 // The builders every peft op lowering shares (convert-peft-to-linalg): the
 // collapse of an input to a [rows, features] matrix and back, matmuls with
 // f32 accumulators for f16/bf16, transposed adapter operands, and
-// elementwise generics over a matrix with row-vector operands.
+// elementwise generics over a matrix with row-vector operands; the packed
+// bytes of an integer weight and the unpacking of one value from them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Value.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/Support/LogicalResult.h"
 
 namespace mlir::peft::matrix {
 
@@ -59,6 +62,27 @@ Value elementwise(OpBuilder &b, Location loc, Value like, ValueRange matrices,
                   ValueRange vectors,
                   function_ref<Value(OpBuilder &, Location, ValueRange)> body,
                   Type elementType = nullptr);
+
+/// y (an accumulator [rows, out]) + bias (a row vector, may be null),
+/// rounded once to `elementType`.
+Value addBiasAndRound(OpBuilder &b, Location loc, Value y, Value bias,
+                      Type elementType);
+
+/// The bytes of the packed integer constant `value` ([rows, cols] of iB) as a
+/// tensor<N x i8> over the same blob, or over a new blob packed from inline
+/// values; failure for a value that is not a constant.
+FailureOr<Value> packedBytesOf(OpBuilder &b, Location loc, Value value);
+
+/// The signed b-bit value at row-major index `linear` of the packed `bytes`
+/// (tensor<N x i8>, `count` values), as an i32 (tensor.extract of the one or
+/// two bytes that hold it).
+Value unpackSigned(OpBuilder &b, Location loc, Value bytes, Value linear,
+                   int64_t bits, int64_t count);
+
+/// The low and high nibbles of the bytes `bytes` (a vector of i8) as two
+/// vectors of sign-extended i8: byte i of a packed int4 blob holds value 2i
+/// in its low nibble and 2i+1 in its high one.
+std::pair<Value, Value> splitNibbles(OpBuilder &b, Location loc, Value bytes);
 
 } // namespace mlir::peft::matrix
 

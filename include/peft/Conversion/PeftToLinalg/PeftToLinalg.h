@@ -13,6 +13,8 @@ class TypeConverter;
 namespace peft {
 
 #define GEN_PASS_DECL_CONVERTPEFTTOLINALG
+#define GEN_PASS_DECL_CONVERTPEFTQLINEARTOVECTOR
+#define GEN_PASS_DECL_CONVERTPEFTQLINEARTOGPU
 #include "peft/Conversion/Passes.h.inc"
 
 /// Adds the patterns that lower peft ops to linalg/tensor/arith;
