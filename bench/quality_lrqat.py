@@ -74,7 +74,7 @@ QUANT_ROWS = [
 
 TRAINER_ARGS = ["--bits", "4", "--phi", "fixed", "--rank", "32", "--alpha", "1",
                 "--granularity", "channel", "--seq-len", "128", "--batch-size", "2",
-                "--steps", "200", "--log-every", "10", "--no-eval-before"]
+                "--steps", "100", "--log-every", "10", "--no-eval-before"]
 
 
 def log(s):
@@ -250,6 +250,13 @@ def main(argv=None):
                     help="the --summary JSON of the run that trained --ckpt")
     ap.add_argument("--trainer-log", default=None, help="its log (interval losses)")
     ap.add_argument("--jit-check-windows", type=int, default=1)
+    ap.add_argument("--jit-check-rows", default="int3 RTN per channel",
+                    help="comma-separated 3-bit rows whose re-encoding is checked against our "
+                         "JIT (about 2-4 minutes each)")
+    ap.add_argument("--no-lrqat", action="store_true", help="skip the LR-QAT row")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the rows and checks already measured in --work (rows.json) and "
+                         "run the missing ones only")
     ap.add_argument("--rows", default=None, help="comma-separated row names to run (default all)")
     a = ap.parse_args(argv)
     work = Path(a.work or tempfile.mkdtemp(prefix="quality_lrqat_"))
@@ -262,6 +269,15 @@ def main(argv=None):
     windows = textdata.token_windows(tok, textdata.evaluation_text(), a.seq_len)
     wanted = set(a.rows.split(",")) if a.rows else None
     rows, checks, failures = [], [], []
+    state_file = work / "rows.json"
+    if a.reuse and state_file.is_file():
+        st = json.loads(state_file.read_text())
+        rows, checks = st["rows"], st["checks"]
+        failures = [c["what"] for c in checks if not c["ok"]]
+    have = {r["name"] for r in rows}
+
+    def save():
+        state_file.write_text(json.dumps(dict(rows=rows, checks=checks), indent=1))
 
     def score(name, onnx_path, cmd, t_quant, backend="onnxruntime MatMulNBits", note=""):
         r = evaluate.OrtRunner(onnx_path)
@@ -271,16 +287,17 @@ def main(argv=None):
                          bytes=linear_bytes(onnx_path) if "fp32" not in name else None,
                          cmd=cmd, note=note))
         log(f"{name}: perplexity {res['perplexity']:.4f}")
+        save()
         return r
 
     # fp32
-    if not wanted or "fp32" in wanted:
+    if (not wanted or "fp32" in wanted) and "fp32" not in have:
         score("fp32", model, "(the fixture's model.onnx)", 0.0, backend="onnxruntime")
 
     # RTN / Lp rows
     exported = {}
     for name, bits, gran, group, scale in QUANT_ROWS:
-        if wanted and name not in wanted:
+        if (wanted and name not in wanted) or name in have:
             continue
         opt = quant_option(bits, gran, group, scale)
         tag = name.replace(" ", "_")
@@ -331,7 +348,7 @@ def main(argv=None):
         ort = score(name, out, show(cmd, model), t,
                     backend="onnxruntime (int3 re-encoded as 4-bit MatMulNBits)")
         # Check 2: our JIT on the compiler's int3 module = the re-encoding.
-        if a.jit_check_windows > 0:
+        if a.jit_check_windows > 0 and name in a.jit_check_rows.split(","):
             jm = peft_mlir.Module.parse_file(str(mlir))
             jit = evaluate.JitRunner(jm)
             t0 = time.perf_counter()
@@ -353,11 +370,12 @@ def main(argv=None):
             if not ok:
                 failures.append(f"jit-{tag}")
             del jm, jit
+            save()
         mlir.unlink()
 
     # LR-QAT
     trainer = None
-    if not wanted or "lrqat" in wanted:
+    if (not wanted or "lrqat" in wanted) and not a.no_lrqat and not any("LR-QAT" in n for n in have):
         ckpt = Path(a.ckpt) if a.ckpt else work / "ckpt"
         tcmd = ["python", "-m", "peft_mlir.lrqat_train", "--model", "llama", "--model-dir",
                 "<cache>/hf", "--out", "ckpt", *TRAINER_ARGS, "--summary", "summary.json"]
