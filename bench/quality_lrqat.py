@@ -111,7 +111,8 @@ def show(cmd, model_path):
 
 _CONST = re.compile(r"(%[\w.]+) = arith\.constant dense_resource<([^>]+)> : tensor<([^>]+)>")
 _BLOB = re.compile(r'^\s*(?:"([^"]+)"|([\w.$\-]+)): "0x([0-9A-Fa-f]*)"', re.M)
-_QLINEAR = re.compile(r'peft\.qlinear (%[\w.]+), (%[\w.]+) scales (%[\w.]+)([^\n]*?) path "([^"]+)"')
+_QLINEAR = re.compile(r'peft\.qlinear (%[\w.]+), (%[\w.]+) scales (%[\w.]+)([^\n]*?) '
+                      r'path "([^"]+)"')
 
 
 def unpack_signed(raw, bits, n):
@@ -152,7 +153,7 @@ def read_qlinears(mlir_path):
     return out
 
 
-def matmulnbits4(q, scales, block):
+def matmulnbits4(q, scales, block, group=None):
     """(B uint8 [N, k_blocks, block/2], scales float32 [N·k_blocks]) of
     onnxruntime's 4-bit MatMulNBits for integers q [N, K] in [-8, 7] with
     per-channel ([N, 1]) or per-group (group a multiple of `block`) scales:
@@ -169,17 +170,19 @@ def matmulnbits4(q, scales, block):
     if groups == 1:
         s = np.repeat(scales, kb, axis=1)
     else:
-        group = -(-k // groups)
+        if not group or -(-k // group) != groups:
+            raise ValueError(f"{groups} scale groups do not match group size {group} of K = {k}")
         if group % block:
             raise ValueError(f"group {group} is not a multiple of block {block}")
         s = np.repeat(scales, group // block, axis=1)[:, :kb]
     return packed, np.ascontiguousarray(s, np.float32).reshape(-1)
 
 
-def reencode(template_onnx, mlir_path, out_onnx):
+def reencode(template_onnx, mlir_path, out_onnx, group=None):
     """The 4-bit MatMulNBits model `template_onnx` (the compiler's export of
     the same layers, same block size) with each layer's qweight / scales
-    replaced by the integers and scales of `mlir_path`. Returns the number
+    replaced by the integers and scales of `mlir_path` (groups of `group`
+    along K, or per channel). Returns the number
     of layers."""
     import onnx
     from onnx import numpy_helper
@@ -199,7 +202,7 @@ def reencode(template_onnx, mlir_path, out_onnx):
         if attrs["bits"] != 4 or len(node.input) > 3 and node.input[3]:
             raise RuntimeError(f"{node.name}: template must be 4-bit without zero points")
         q, sc, _ = layers[path]
-        packed, s = matmulnbits4(q, sc, attrs["block_size"])
+        packed, s = matmulnbits4(q, sc, attrs["block_size"], group)
         for name, arr in ((qname, packed), (sname, s)):
             old = numpy_helper.to_array(inits[name])
             if old.shape != arr.shape or old.dtype != arr.dtype:
@@ -248,7 +251,6 @@ def main(argv=None):
                     "train one now with " + " ".join(TRAINER_ARGS) + ")")
     ap.add_argument("--trainer-summary", default=None,
                     help="the --summary JSON of the run that trained --ckpt")
-    ap.add_argument("--trainer-log", default=None, help="its log (interval losses)")
     ap.add_argument("--jit-check-windows", type=int, default=1)
     ap.add_argument("--jit-check-rows", default="int3 RTN per channel",
                     help="comma-separated 3-bit rows whose re-encoding is checked against our "
@@ -331,7 +333,7 @@ def main(argv=None):
                  f"--peft-quantize-weights={quant_option(4, gran, group, 'minmax')} report=none",
                  "-o", t4mlir])
             again = work / f"template_{gran}_{group}_reencoded.onnx"
-            reencode(tmpl, t4mlir, again)
+            reencode(tmpl, t4mlir, again, group)
             ok, n = same_initializers(tmpl, again)
             checks.append(dict(what=key, ok=ok, detail=f"re-encoding the compiler's int4 "
                                f"{gran}{' g' + str(group) if group else ''} .mlir gives its "
@@ -343,7 +345,7 @@ def main(argv=None):
             again.unlink()
         t0 = time.perf_counter()
         out = work / f"{tag}.onnx"
-        reencode(tmpl, mlir, out)
+        reencode(tmpl, mlir, out, group)
         t += time.perf_counter() - t0
         ort = score(name, out, show(cmd, model), t,
                     backend="onnxruntime (int3 re-encoded as 4-bit MatMulNBits)")
@@ -375,7 +377,13 @@ def main(argv=None):
 
     # LR-QAT
     trainer = None
-    if (not wanted or "lrqat" in wanted) and not a.no_lrqat and not any("LR-QAT" in n for n in have):
+    if a.trainer_summary:
+        trainer = dict(cmd=" ".join(["python", "-m", "peft_mlir.lrqat_train", "--model", "llama",
+                                     "--model-dir", "<cache>/hf", "--out", "ckpt",
+                                     *TRAINER_ARGS, "--summary", "summary.json"]),
+                       summary=json.loads(Path(a.trainer_summary).read_text()))
+    if ((not wanted or "lrqat" in wanted) and not a.no_lrqat
+            and not any("LR-QAT" in n for n in have)):
         ckpt = Path(a.ckpt) if a.ckpt else work / "ckpt"
         tcmd = ["python", "-m", "peft_mlir.lrqat_train", "--model", "llama", "--model-dir",
                 "<cache>/hf", "--out", "ckpt", *TRAINER_ARGS, "--summary", "summary.json"]
@@ -387,8 +395,7 @@ def main(argv=None):
             from peft_mlir import lrqat_train
             summary = lrqat_train.main(["--model", "llama", "--model-dir", str(hf), "--out",
                                         str(ckpt), *TRAINER_ARGS])
-        trainer = dict(cmd=" ".join(tcmd), summary=summary,
-                       log=Path(a.trainer_log).read_text() if a.trainer_log else None)
+        trainer = dict(cmd=" ".join(tcmd), summary=summary)
         cfg = json.loads((ckpt / "lrqat_config.json").read_text())
         out = work / "lrqat_folded.onnx"
         cmd = [peft_opt, model, "--peft-raise-linear", f"--peft-lrqat-load=path={ckpt}",
@@ -398,14 +405,17 @@ def main(argv=None):
                 if cfg["granularity"] == "channel" else
                 f"int4 LR-QAT g{cfg['group_size']}, folded")
         score(name, out, show(cmd, model).replace(str(ckpt), "ckpt"), t)
-        if summary and "eval_perplexity_lrqat" in summary:
-            rows.append(dict(name="  same checkpoint, trainer's fake-quant (torch)",
-                             backend="torch (transformers LlamaForCausalLM)",
-                             nll=float(np.log(summary["eval_perplexity_lrqat"])),
-                             ppl=summary["eval_perplexity_lrqat"],
-                             tokens=summary["eval_windows"] * (summary["eval_seq_len"] - 1),
-                             quant_s=summary["train_seconds"], eval_s=None, bytes=None,
-                             cmd="(the trainer's summary)", note="training time"))
+    summary = trainer["summary"] if trainer else None
+    if (summary and "eval_perplexity_lrqat" in summary
+            and not any("fake-quant" in r["name"] for r in rows)):
+        rows.append(dict(name="  same checkpoint, trainer's fake-quant (torch)",
+                         backend="torch (transformers LlamaForCausalLM)",
+                         nll=float(np.log(summary["eval_perplexity_lrqat"])),
+                         ppl=summary["eval_perplexity_lrqat"],
+                         tokens=summary["eval_windows"] * (summary["eval_seq_len"] - 1),
+                         quant_s=summary["train_seconds"], eval_s=None, bytes=None,
+                         cmd="(the trainer's summary)", note="training time"))
+        save()
 
     write(a, rows, checks, trainer, meta, windows)
     if failures:
@@ -416,6 +426,9 @@ def main(argv=None):
 
 def write(a, rows, checks, trainer, meta, windows):
     cfg = meta["config"]
+    order = ["fp32"] + [r[0] for r in QUANT_ROWS]
+    rows = sorted(rows, key=lambda r: order.index(r["name"]) if r["name"] in order
+                  else len(order) + ("fake-quant" in r["name"]))
     fp = next((r for r in rows if r["name"] == "fp32"), None)
     lines = [
         "# Quality: weight quantization and LR-QAT on SmolLM2-135M",
@@ -442,13 +455,24 @@ def write(a, rows, checks, trainer, meta, windows):
     for r in rows:
         rel = f"{r['ppl'] / fp['ppl']:.3f}x" if fp else ""
         b = f"{r['bytes'] / 1e6:.1f} MB" if r["bytes"] else ""
+        if b and r["name"].startswith("int3"):
+            b += " as run (3-bit packed: 39.8 MB + scales)"
         ev = f"{r['eval_s']:.0f}" if r["eval_s"] is not None else ""
         q = f"{r['quant_s']:.0f}" + (f" ({r['note']})" if r["note"] else "")
         lines.append(f"| {r['name']} | {r['backend']} | {r['ppl']:.4f} | {rel} | "
                      f"{r['nll']:.6f} | {b} | {q} | {ev} |")
-    lines += ["", "fp32 linear weights: 424.7 MB (106.2 M parameters).", "", "Checks:", ""]
+    lines += ["", "fp32 linear weights: 424.7 MB (106.2 M parameters). Times are wall seconds on a "
+              "2-core machine shared with other jobs (load 5-8 during this run): they vary by "
+              "2-3x from row to row and are not comparisons of the methods. `eval` is the 27 "
+              "windows under onnxruntime; `quantize` is the peft-opt command (for 3 bits plus "
+              "the re-encoding; for the trainer's row, its 100 training steps).", "", "Checks:",
+              ""]
     lines += [f"- {c['detail']}" for c in checks] or ["- (none run)"]
-    lines += ["", "## Commands", "", "```sh",
+    lines += ["", "## Commands", "",
+              "The rows are independent: `--work DIR --reuse` keeps the rows already measured "
+              "in DIR and runs the missing ones (this file was written that way, the trainer "
+              "run once by the command at the end and passed in with `--ckpt ckpt "
+              "--trainer-summary summary.json`).", "", "```sh",
               "PYTHONPATH=build/python_packages ~/.cache/peft-mlir/venv/bin/python "
               "bench/quality_lrqat.py"]
     lines += ["", "# per row (model.onnx: the fixture's fp32 export):"]

@@ -70,7 +70,8 @@ __all__ = [
     "select_linears", "wrap_linears", "lrqat_modules", "fake_quant_model", "rtn_model",
     "minilm_dir", "load_minilm", "load_tokenizer", "text_windows", "teacher_hidden",
     "load_llama", "load_llama_tokenizer", "llama_windows", "is_causal_lm", "distill_loss",
-    "eval_perplexity", "train", "eval_mse", "save_checkpoint", "read_checkpoint", "load_checkpoint", "main",
+    "eval_perplexity", "train", "eval_mse", "save_checkpoint", "read_checkpoint",
+    "load_checkpoint", "main",
 ]
 
 PHI_FORMATS = ("fixed", "int", "float16", "bfloat16", "float32")

@@ -37,7 +37,8 @@ ROOT = HERE.parents[3]
 sys.path.insert(0, str(ROOT / "test/models"))
 sys.path.insert(0, str(HERE))
 import gen_models  # noqa: E402
-from test_lrqat_fold_contract import _QLINEAR, numpy_fold, read_mlir, rel_err, unpack_signed  # noqa: E402
+from test_lrqat_fold_contract import (  # noqa: E402
+    _QLINEAR, numpy_fold, read_mlir, rel_err, unpack_signed)
 
 RTOL = 1e-6
 CFG = gen_models.LLAMA_CFG
