@@ -45,7 +45,7 @@ trained on what is evaluated.
     python -m peft_mlir.lrqat_train --out ckpt --bits 4 --phi fixed \\
         --rank 32 --alpha 1 --steps 300 --granularity channel --targets all-linear
     python -m peft_mlir.lrqat_train --model llama --model-dir smollm2_hf --out ckpt \\
-        --seq-len 128 --batch-size 4 --steps 250
+        --seq-len 128 --batch-size 2 --steps 100     # bench/quality_lrqat.py
 
 torch, transformers and safetensors are imported inside the functions, so
 `import peft_mlir` does not need them.
