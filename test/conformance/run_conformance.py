@@ -37,8 +37,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import generate_node_tests  # noqa: E402
 
-# The newest ai.onnx opset the importer accepts (lib/Target/ONNX/ONNXImport.cpp).
+# The newest ai.onnx opset the importer accepts (lib/Target/ONNX/ONNXImport.cpp;
+# main() checks that the importer still says so).
 MAX_OPSET = 23
+IMPORTER = os.path.join(HERE, "..", "..", "lib", "Target", "ONNX", "ONNXImport.cpp")
 
 # Default-domain ops with a typed op in the onnx dialect
 # (include/peft/Dialect/ONNX/IR/ONNXOps.td) and a convert-onnx-to-linalg lowering.
@@ -172,6 +174,10 @@ def main():
     parser.add_argument("--timeout", type=int, default=120)
     args = parser.parse_args()
 
+    limit = re.findall(r"opset\.version\(\) > (\d+)", open(IMPORTER).read())
+    if limit != [str(MAX_OPSET)]:
+        sys.exit(f"conformance: MAX_OPSET = {MAX_OPSET} but {os.path.normpath(IMPORTER)} checks "
+                 f"`opset.version() > {', '.join(limit) or '?'}`; update MAX_OPSET and this check")
     stray = sorted(SUPPORTED_OPS - typed_ops())
     if stray:
         sys.exit(f"conformance: SUPPORTED_OPS names ops without a typed onnx op: {', '.join(stray)}")
