@@ -69,10 +69,6 @@ def opset_of(model):
     return max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
 
 
-def band_of(opset):
-    return next(label for label, lo, hi in BANDS if lo <= opset <= hi)
-
-
 def ops_of(graph):
     ops = set()
     for node in graph.node:
