@@ -291,6 +291,12 @@ struct ConcatLowering : ONNXConversion<onnx_ir::ConcatOp> {
     Value offset = indexConstant(b, loc, 0);
     SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
     for (Value input : inputs) {
+      // An input with a static extent of 0 contributes nothing; inserting it
+      // at the end of the axis would be an out-of-bounds offset to
+      // tensor.insert_slice's verifier once the offset folds.
+      if (llvm::is_contained(cast<RankedTensorType>(input.getType()).getShape(),
+                             0))
+        continue;
       SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
       offsets[*axis] = getAsOpFoldResult(offset);
       SmallVector<OpFoldResult> inputSizes = getSizes(b, loc, input);

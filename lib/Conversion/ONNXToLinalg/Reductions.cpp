@@ -1,8 +1,9 @@
 //===- Reductions.cpp - onnx reductions and normalizations to linalg ------===//
 //
-// ReduceMean/Sum/L2/Max/Min/Prod, Softmax and LayerNormalization as linalg.generic
-// reductions over the reduced dims followed by all-parallel generics that
-// read the per-row results. Floats narrower than f32 accumulate in f32.
+// ReduceMean/Sum/L2/Max/Min/Prod, Softmax and LayerNormalization as
+// linalg.generic reductions over the reduced dims followed by all-parallel
+// generics that read the per-row results. Floats narrower than f32 accumulate
+// in f32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -215,7 +216,10 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     if (!inputType || !resultType)
       return rewriter.notifyMatchFailure(op, "unranked operand or result");
     Type elementType = inputType.getElementType();
-    if (!isa<FloatType, IntegerType>(elementType) || elementType.isInteger(1) ||
+    // Bool reduces only by Max (any) and Min (all), as ONNX allows (opset 20).
+    bool boolAllowed = kind == ReduceKind::Max || kind == ReduceKind::Min;
+    if (!isa<FloatType, IntegerType>(elementType) ||
+        (elementType.isInteger(1) && !boolAllowed) ||
         resultType.getElementType() != elementType)
       return rewriter.notifyMatchFailure(op, "unsupported element types");
 
@@ -258,7 +262,8 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
 
     bool isUnsigned = cast<ShapedType>(op.getData().getType())
                           .getElementType()
-                          .isUnsignedInteger();
+                          .isUnsignedInteger() ||
+                      elementType.isInteger(1);
     Type accType = accumulatorType(elementType);
     Value result = buildReduction(
         rewriter, loc, input, {}, reduced, accType,
@@ -306,7 +311,8 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     Type accType = accumulatorType(elementType);
     bool isUnsigned = cast<ShapedType>(op.getData().getType())
                           .getElementType()
-                          .isUnsignedInteger();
+                          .isUnsignedInteger() ||
+                      elementType.isInteger(1);
 
     Value sum = input;
     if (kind == ReduceKind::L2 || accType != elementType)
@@ -395,8 +401,9 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     }
     bool lowest = kind == ReduceKind::Max;
     if (auto floatType = dyn_cast<FloatType>(accType))
-      return b.getFloatAttr(accType, APFloat::getInf(floatType.getFloatSemantics(),
-                                                     /*Negative=*/lowest));
+      return b.getFloatAttr(accType,
+                            APFloat::getInf(floatType.getFloatSemantics(),
+                                            /*Negative=*/lowest));
     unsigned width = accType.getIntOrFloatBitWidth();
     APInt value = isUnsigned ? (lowest ? APInt::getMinValue(width)
                                        : APInt::getMaxValue(width))

@@ -567,3 +567,17 @@ func.func @trilu_upper_k(%x: tensor<?x?xf32>, %k: tensor<i64>) -> tensor<?x?xf32
   %y = "onnx.Trilu"(%x, %k) : (tensor<?x?xf32>, tensor<i64>) -> tensor<?x?xf32>
   return %y : tensor<?x?xf32>
 }
+
+// -----
+
+// An input with a static zero extent contributes nothing: no insert_slice at
+// the end of the axis (offset 8 of 8, which tensor.insert_slice rejects).
+// CHECK-LABEL: func.func @concat_empty
+// CHECK-SAME: (%[[A:.+]]: tensor<2x8xf32>, %[[E:.+]]: tensor<2x0xf32>)
+// CHECK: tensor.insert_slice %[[A]] into %{{.+}}[0, 0] [2, 8] [1, 1]
+// CHECK-NOT: tensor.insert_slice
+// CHECK: return
+func.func @concat_empty(%a: tensor<2x8xf32>, %e: tensor<2x0xf32>) -> tensor<2x8xf32> {
+  %y = "onnx.Concat"(%a, %e) <{axis = 1 : i64}> : (tensor<2x8xf32>, tensor<2x0xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}

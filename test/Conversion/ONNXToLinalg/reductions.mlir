@@ -372,3 +372,21 @@ func.func @reduce_prod_f16(%a: tensor<2x5xf16>) -> tensor<2xf16> {
   %y = "onnx.ReduceProd"(%a, %axes) <{keepdims = 0 : i64}> : (tensor<2x5xf16>, tensor<1xi64>) -> tensor<2xf16>
   return %y : tensor<2xf16>
 }
+
+// -----
+
+// Bool ReduceMax/ReduceMin (opset 20) are "any"/"all": unsigned max/min on i1
+// from false/true (the identities of an empty set).
+// CHECK-LABEL: func.func @reduce_bool
+// CHECK: %[[FALSE:.+]] = arith.constant false
+// CHECK: linalg.fill ins(%[[FALSE]] : i1)
+// CHECK: arith.maxui %{{.+}}, %{{.+}} : i1
+// CHECK: %[[TRUE:.+]] = arith.constant true
+// CHECK: linalg.fill ins(%[[TRUE]] : i1)
+// CHECK: arith.minui %{{.+}}, %{{.+}} : i1
+func.func @reduce_bool(%a: tensor<4x2xi1>) -> (tensor<4x1xi1>, tensor<4xi1>) {
+  %none = onnx.none
+  %x = "onnx.ReduceMax"(%a, %none) <{axes = array<i64: 1>}> : (tensor<4x2xi1>, none) -> tensor<4x1xi1>
+  %n = "onnx.ReduceMin"(%a, %none) <{axes = array<i64: 1>, keepdims = 0 : i64}> : (tensor<4x2xi1>, none) -> tensor<4xi1>
+  return %x, %n : tensor<4x1xi1>, tensor<4xi1>
+}

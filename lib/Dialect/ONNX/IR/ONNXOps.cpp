@@ -74,9 +74,8 @@ static LogicalResult verifyAxesList(Operation *op, ArrayRef<int64_t> axes,
   SmallVector<bool> seen(rank, false);
   for (int64_t axis : axes) {
     if (axis < -rank || axis >= rank)
-      return op->emitOpError("axis ")
-             << axis << " is out of range [" << -rank << ", " << rank
-             << ") for rank " << rank;
+      return op->emitOpError("axis ") << axis << " is out of range [" << -rank
+                                      << ", " << rank << ") for rank " << rank;
     int64_t dim = axis < 0 ? axis + rank : axis;
     if (seen[dim])
       return op->emitOpError("axis ") << axis << " is given twice";
@@ -296,8 +295,8 @@ LogicalResult GreaterOp::verify() { return verifyBoolResult(*this); }
 
 LogicalResult GeluOp::verify() {
   if (StringAttr approximate = getApproximateAttr();
-      approximate && !llvm::is_contained({"none", "tanh"},
-                                         approximate.getValue()))
+      approximate &&
+      !llvm::is_contained({"none", "tanh"}, approximate.getValue()))
     return emitOpError("'approximate' must be \"none\" or \"tanh\", got \"")
            << approximate.getValue() << "\"";
   return success();
@@ -543,10 +542,11 @@ LogicalResult SplitOp::verify() {
       return emitOpError("'num_outputs' = ")
              << n << " but the op has " << numResults << " results";
     // Opset 18: chunks of ceil(extent / n), the last one what is left.
+    // Checked only when the extent is known.
     int64_t chunk = n > 0 && !ShapedType::isDynamic(extent)
                         ? llvm::divideCeil(extent, n)
                         : 0;
-    if (chunk * (n - 1) > extent)
+    if (!ShapedType::isDynamic(extent) && chunk * (n - 1) > extent)
       return emitOpError("'num_outputs' = ")
              << n << " does not split dimension " << axis << " of extent "
              << extent << ": chunks of " << chunk << " leave "
@@ -570,9 +570,8 @@ LogicalResult SplitOp::verify() {
       total += size;
     }
     if (!ShapedType::isDynamic(extent) && total != extent)
-      return emitOpError() << what << " sums to " << total
-                           << " but dimension " << axis << " has extent "
-                           << extent;
+      return emitOpError() << what << " sums to " << total << " but dimension "
+                           << axis << " has extent " << extent;
   } else if (!hasSplitInput && !getNumOutputsAttr() &&
              !ShapedType::isDynamic(extent) && extent % numResults != 0) {
     return emitOpError("dimension ")

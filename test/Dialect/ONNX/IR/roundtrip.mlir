@@ -216,6 +216,12 @@ func.func @shapes(%x: tensor<2x3x4xf32>, %idx: tensor<5xi64>, %shape: tensor<2xi
   %9 = "onnx.Slice"(%x, %axes, %axes, %axes, %none) : (tensor<2x3x4xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, none) -> tensor<2x3x2xf32>
   // CHECK: "onnx.Split"(%{{.*}}, %{{.*}}) <{axis = 2 : i64, num_outputs = 2 : i64}> : (tensor<2x3x4xf32>, none) -> (tensor<2x3x2xf32>, tensor<2x3x2xf32>)
   %10:2 = "onnx.Split"(%x, %none) <{axis = 2 : i64, num_outputs = 2 : i64}> : (tensor<2x3x4xf32>, none) -> (tensor<2x3x2xf32>, tensor<2x3x2xf32>)
+  // An unknown extent (unranked input, dynamic dim) is not checked against
+  // num_outputs (the verifier used to compare kDynamic with the chunks).
+  // CHECK: "onnx.Split"(%{{.*}}, %{{.*}}) <{axis = -1 : i64, num_outputs = 2 : i64}> : (tensor<*xf32>, none)
+  %u2:2 = "onnx.Split"(%u, %none) <{axis = -1 : i64, num_outputs = 2 : i64}> : (tensor<*xf32>, none) -> (tensor<*xf32>, tensor<*xf32>)
+  // CHECK: "onnx.Split"(%{{.*}}, %{{.*}}) <{axis = 0 : i64, num_outputs = 3 : i64}> : (tensor<?x4xf32>, none)
+  %d3:3 = "onnx.Split"(%d, %none) <{axis = 0 : i64, num_outputs = 3 : i64}> : (tensor<?x4xf32>, none) -> (tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>)
   // CHECK: "onnx.Split"(%{{.*}}, %{{.*}}) <{split = array<i64: 1, 2, 1>}>
   %11:3 = "onnx.Split"(%d, %none) <{split = array<i64: 1, 2, 1>}> : (tensor<?x4xf32>, none) -> (tensor<?x4xf32>, tensor<?x4xf32>, tensor<?x4xf32>)
   // CHECK: "onnx.Shape"(%{{.*}}) <{end = -1 : i64, start = 1 : i64}> : (tensor<2x3x4xf32>) -> tensor<1xi64>
