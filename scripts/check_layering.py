@@ -6,7 +6,8 @@
 - Every `#include "peft/..."` of a library's sources is a header of that
   library or of one it depends on, directly or in turn.
 - PeftSupport includes no MLIR dialect and no protobuf/onnx header.
-- Passes of the peft dialect (lib/Dialect/Peft) create no onnx op.
+- Passes of the peft dialect (lib/Dialect/Peft) create no onnx op (one
+  documented exception: ONNX_OPS_ALLOWED).
 - The runtime (lib/Runtime) registers what its pipelines use, not
   InitAll; only lib/InitAll.cpp includes the upstream mlir/InitAll*.h.
 
@@ -20,6 +21,15 @@ import sys
 ROOT = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else
                     pathlib.Path(__file__).resolve().parent.parent)
 TABLE_HEADING = "### Which library may depend on which"
+
+# The one exception to "peft-dialect passes create no onnx op", as
+# docs/architecture.md states it: peft-modegpt's attention rewrite edits the
+# onnx graph between the projections (its head-shape constants, Splits and
+# rotary tables) and gathers the shared rotary tables per head with an
+# onnx.MatMul, which every backend and the exporter already handle.
+ONNX_OPS_ALLOWED = {
+    "lib/Dialect/Peft/Transforms/ModegptAttention.cpp": ("MatMul",),
+}
 
 
 def parse_cmake():
@@ -133,9 +143,13 @@ def main():
                                 f"includes {inc}")
 
     for path in sorted((ROOT / "lib" / "Dialect" / "Peft").rglob("*.cpp")):
+        allowed_ops = ONNX_OPS_ALLOWED.get(
+            path.relative_to(ROOT).as_posix(), ())
         for match in re.finditer(
-                r"onnx_ir::\w+Op::create\s*\(|create<\s*onnx_ir::",
+                r"onnx_ir::(\w+)Op::create\s*\(|create<\s*onnx_ir::(\w+)",
                 path.read_text()):
+            if (match.group(1) or match.group(2)) in allowed_ops:
+                continue
             problems.append(f"{path.relative_to(ROOT)}: a peft-dialect pass "
                             f"creates an onnx op ({match.group(0)})")
 

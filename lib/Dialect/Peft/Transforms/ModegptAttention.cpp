@@ -35,6 +35,7 @@
 #include "peft/Dialect/Peft/Utils/Weights.h"
 #include "peft/Support/Modegpt.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -100,11 +101,7 @@ void pinScaleFactors(AttentionModule &attention) {
       OpBuilder builder(op);
       auto attr = DenseElementsAttr::get(
           type, builder.getFloatAttr(type.getElementType(), *factor));
-      Value constant = onnx_ir::ConstantOp::create(
-          builder, op->getLoc(), type, attr, /*value_float=*/nullptr,
-          /*value_floats=*/nullptr, /*value_int=*/nullptr,
-          /*value_ints=*/nullptr, /*value_string=*/nullptr,
-          /*value_strings=*/nullptr);
+      Value constant = arith::ConstantOp::create(builder, op->getLoc(), attr);
       operand.set(constant);
       eraseDeadChain(value);
     }
@@ -175,9 +172,8 @@ void setSplitSizes(onnx_ir::SplitOp split, ArrayRef<int64_t> sizes) {
   }
   auto type =
       RankedTensorType::get({int64_t(sizes.size())}, builder.getI64Type());
-  Value constant = onnx_ir::ConstantOp::create(
-      builder, split.getLoc(), type, DenseIntElementsAttr::get(type, sizes),
-      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+  Value constant = arith::ConstantOp::create(
+      builder, split.getLoc(), DenseIntElementsAttr::get(type, sizes));
   Value old = split.getSplitInput();
   split->setOperand(1, constant);
   split.removeNumOutputsAttr();
