@@ -358,6 +358,33 @@ llvm::Expected<ValueOutputCompression> mlir::peft::modegpt::compressValueOutput(
   return result;
 }
 
+llvm::Expected<Whitening>
+mlir::peft::modegpt::choleskyWhitening(MatrixRef<const double> c,
+                                       double lambda) {
+  auto regularized = regularize(c, lambda);
+  if (!regularized)
+    return regularized.takeError();
+  auto l = numerics::cholesky<double>(*regularized);
+  if (!l) {
+    llvm::consumeError(l.takeError());
+    return makeError("the covariance is not positive definite (Cholesky "
+                     "fails with lambda = " +
+                     llvm::Twine(formatNumber(lambda)) +
+                     "); use a larger lambda or more tokens");
+  }
+  auto inverse = numerics::lowerTriangularInverse<double>(*l);
+  if (!inverse)
+    return inverse.takeError();
+  int64_t n = c.rows;
+  Whitening result{Matrix<double>(n, n), Matrix<double>(n, n)};
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      result.whiten(i, j) = (*l)(j, i);
+      result.unwhiten(i, j) = (*inverse)(j, i);
+    }
+  return result;
+}
+
 //===----------------------------------------------------------------------===//
 // Global allocation
 //===----------------------------------------------------------------------===//

@@ -215,6 +215,61 @@ TEST(ModegptTest, ValueOutputErrorIsTheDroppedEnergy) {
   }
 }
 
+TEST(ModegptTest, CholeskyWhiteningGivesTheSymmetricRootsResult) {
+  // Any R with RᵀR = C gives the same singular values and the same
+  // compressed product Ŵ_v·Ŵ_o as C^{1/2}.
+  const int64_t n = 200, hidden = 9, d = 5, out = 7;
+  Matrix<double> x = randomMatrix(n, hidden, 13);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < hidden; ++c)
+      x(r, c) *= 0.3 + c;
+  Matrix<double> wv = randomMatrix(hidden, d, 14);
+  Matrix<double> wo = randomMatrix(d, out, 15);
+  Matrix<double> c = gram(x);
+  auto roots = symmetricSqrt(c, 0.01);
+  auto chol = choleskyWhitening(c, 0.01);
+  ASSERT_TRUE(bool(roots) && bool(chol));
+  // whitenᵀ·whiten = C_λ and unwhiten·whiten = I.
+  Matrix<double> ctc(hidden, hidden), id(hidden, hidden);
+  numerics::gemm<double>(1.0, chol->whiten.view(), numerics::Op::T,
+                         chol->whiten.view(), numerics::Op::N, 0.0, ctc.view());
+  numerics::gemm<double>(1.0, chol->unwhiten.view(), numerics::Op::N,
+                         chol->whiten.view(), numerics::Op::N, 0.0, id.view());
+  double shift = 0.01 * [&] {
+    double s = 0;
+    for (int64_t i = 0; i < hidden; ++i)
+      s += c(i, i);
+    return s / hidden;
+  }();
+  for (int64_t i = 0; i < hidden; ++i)
+    for (int64_t j = 0; j < hidden; ++j) {
+      EXPECT_NEAR(ctc(i, j), c(i, j) + (i == j ? shift : 0.0), 1e-9 * c(i, i));
+      EXPECT_NEAR(id(i, j), i == j ? 1.0 : 0.0, 1e-9);
+    }
+  std::vector<numerics::MatrixRef<const double>> blocks = {wo};
+  for (int64_t k = 1; k <= d; ++k) {
+    auto a =
+        compressValueOutput(roots->sqrt, roots->inverseSqrt, wv, blocks, k);
+    auto b = compressValueOutput(chol->whiten, chol->unwhiten, wv, blocks, k);
+    ASSERT_TRUE(bool(a) && bool(b));
+    for (int64_t i = 0; i < d; ++i)
+      EXPECT_NEAR(a->singularValues[i], b->singularValues[i],
+                  1e-9 * a->singularValues[0]);
+    EXPECT_LE(relative(a->error, b->error), 1e-9) << "k = " << k;
+    Matrix<double> pa = product(a->value, a->outputs[0]);
+    Matrix<double> pb = product(b->value, b->outputs[0]);
+    EXPECT_LE(squaredDistance(pa, pb),
+              1e-18 * squaredDistance(pa, Matrix<double>(hidden, out)))
+        << "k = " << k;
+  }
+  Matrix<double> singular(2, 2);
+  singular(0, 0) = 1;
+  auto failed = choleskyWhitening(singular, 0.0);
+  ASSERT_FALSE(bool(failed));
+  EXPECT_NE(llvm::toString(failed.takeError()).find("use a larger lambda"),
+            std::string::npos);
+}
+
 TEST(ModegptTest, SymmetricSqrtNeedsPositiveDefinite) {
   Matrix<double> c(2, 2);
   c(0, 0) = 1;

@@ -103,8 +103,10 @@ struct ValueOutputCompression {
 
 /// Type III for one value head and the `wo.size()` query heads that read
 /// it: the whitened SVD of W_v·[W_o,1 … W_o,g] through the d × d core (the
-/// product is never formed). `whiten` is the symmetric square root of C_λ
-/// and `unwhiten` its inverse (symmetricSqrt). Errors: k outside [1, d],
+/// product is never formed). `whiten` is any R with RᵀR = C_λ and
+/// `unwhiten` its inverse (choleskyWhitening's Lᵀ, or symmetricSqrt's
+/// C_λ^{1/2}): the singular values of R·W_v·[W_o…] and the product
+/// R⁻¹·[R·W_v·W_o]_k do not depend on which. Errors: k outside [1, d],
 /// shapes that disagree.
 llvm::Expected<ValueOutputCompression>
 compressValueOutput(MatrixRef<const double> whiten,
@@ -119,6 +121,16 @@ struct SymmetricSqrt {
   Matrix<double> sqrt, inverseSqrt;
 };
 llvm::Expected<SymmetricSqrt> symmetricSqrt(MatrixRef<const double> c,
+                                            double lambda);
+
+/// A whitening of C_λ = C + λ·mean(diag C)·I from its Cholesky factor
+/// C_λ = L·Lᵀ: `whiten` = Lᵀ (so whitenᵀ·whiten = C_λ) and `unwhiten` =
+/// L⁻ᵀ, in 2n³/3 flops against the eigendecomposition of symmetricSqrt.
+/// Errors: C_λ not positive definite (the message suggests a larger λ).
+struct Whitening {
+  Matrix<double> whiten, unwhiten;
+};
+llvm::Expected<Whitening> choleskyWhitening(MatrixRef<const double> c,
                                             double lambda);
 
 //===----------------------------------------------------------------------===//

@@ -625,7 +625,8 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
                          << "-wide input of " << *vPath
                          << ": Σ XᵀX is rank-deficient; Type III relies on "
                             "lambda";
-  auto root = modegpt::symmetricSqrt(covariance->xtx, options.lambda);
+  // Any R with RᵀR = C_λ whitens alike; Cholesky's is the cheap one.
+  auto root = modegpt::choleskyWhitening(covariance->xtx, options.lambda);
   if (!root)
     return v->emitError(pass)
            << ": " << *vPath << ": " << llvm::toString(root.takeError());
@@ -653,7 +654,7 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
     SmallVector<MatrixRef<const double>> refs;
     for (const Matrix<double> &block : blocks)
       refs.push_back(block);
-    auto result = modegpt::compressValueOutput(root->sqrt, root->inverseSqrt,
+    auto result = modegpt::compressValueOutput(root->whiten, root->unwhiten,
                                                head, refs, k);
     if (!result)
       return v->emitError(pass) << ": " << *vPath << " head " << j << ": "
