@@ -214,10 +214,11 @@ mlir::peft::modegpt::compressMlp(MatrixRef<const double> c,
     result.down = numerics::matmul<double>(*inverse, csw);
   }
 
-  // tr(ΔᵀCΔ) with Δ = W_down − S·Ŵ: tr(WᵀCW) − 2·tr((SᵀCW)ᵀŴ) + tr(ŴᵀSᵀCSŴ).
-  Matrix<double> cssw = numerics::matmul<double>(css, result.down);
-  double error = result.total - 2 * traceOfProduct(csw, result.down) +
-                 traceOfProduct(result.down, cssw);
+  // tr(ΔᵀCΔ) with Δ = W_down − S·Ŵ is tr(WᵀCW) − 2·tr((SᵀCW)ᵀŴ) +
+  // tr(ŴᵀSᵀCSŴ), and SᵀCS·Ŵ = SᵀCW at the least-squares solution (also
+  // through the pseudo-inverse: C ⪰ 0 puts SᵀCW in the range of SᵀCS), so
+  // the last term equals the middle one and no k²·out product is needed.
+  double error = result.total - traceOfProduct(csw, result.down);
   result.error = std::max(0.0, error);
   return result;
 }
