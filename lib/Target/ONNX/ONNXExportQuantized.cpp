@@ -62,6 +62,32 @@ bool mlir::peft::detail::onlyFeedsQLinearParams(Value value) {
   });
 }
 
+namespace {
+/// A qlinear's integers, scales and zero points (empty without), in f64.
+struct QLinearValues {
+  std::vector<double> q, scales, zeroPoints;
+};
+} // namespace
+
+static FailureOr<QLinearValues> readQLinearValues(QLinearOp op,
+                                                  StringRef layer) {
+  auto read = [&](Value v, StringRef what) -> FailureOr<std::vector<double>> {
+    return readConstantOperand<double>(op, v, what + " of layer " + layer);
+  };
+  FailureOr<std::vector<double>> q = read(op.getWeight(), "the weight");
+  FailureOr<std::vector<double>> scales = read(op.getScales(), "the scales");
+  if (failed(q) || failed(scales))
+    return failure();
+  QLinearValues values{std::move(*q), std::move(*scales), {}};
+  if (op.getZeroPoints()) {
+    FailureOr<std::vector<double>> z = read(op.getZeroPoints(), "zero points");
+    if (failed(z))
+      return failure();
+    values.zeroPoints = std::move(*z);
+  }
+  return values;
+}
+
 std::optional<ONNXQuantizedForm>
 mlir::peft::parseONNXQuantizedForm(StringRef name) {
   if (name == "matmulnbits")
@@ -95,20 +121,11 @@ LogicalResult ONNXExporter::exportQLinearMatMulNBits(QLinearOp op,
                           << "(a power of two from 16 to 128) divides the "
                              "group size "
                           << groupSize;
-  auto read = [&](Value v, StringRef what) -> FailureOr<std::vector<double>> {
-    return readConstantOperand<double>(op, v, what + " of layer " + layer);
-  };
-  FailureOr<std::vector<double>> q = read(op.getWeight(), "the weight");
-  FailureOr<std::vector<double>> scales = read(op.getScales(), "the scales");
-  if (failed(q) || failed(scales))
+  FailureOr<QLinearValues> read = readQLinearValues(op, layer);
+  if (failed(read))
     return failure();
-  std::vector<double> zps;
-  if (op.getZeroPoints()) {
-    FailureOr<std::vector<double>> z = read(op.getZeroPoints(), "zero points");
-    if (failed(z))
-      return failure();
-    zps = std::move(*z);
-  }
+  const std::vector<double> *q = &read->q, *scales = &read->scales;
+  const std::vector<double> &zps = read->zeroPoints;
   int64_t groups = op.getGroupsPerRow(), kBlocks = (k + block - 1) / block;
   int64_t blobBytes = block * bits / 8, offset = int64_t(1) << (bits - 1);
   auto groupOf = [&](int64_t col) { return groupSize ? col / groupSize : 0; };
@@ -235,20 +252,11 @@ LogicalResult ONNXExporter::exportQLinearQDQ(QLinearOp op, StringRef scope,
   Location loc = op.getLoc();
   int64_t bits = op.getBits(), n = op.getOutFeatures(), k = op.getInFeatures();
   std::string layer = LinearLikeOpInterface(op).describeLayer();
-  auto read = [&](Value v, StringRef what) -> FailureOr<std::vector<double>> {
-    return readConstantOperand<double>(op, v, what + " of layer " + layer);
-  };
-  FailureOr<std::vector<double>> q = read(op.getWeight(), "the weight");
-  FailureOr<std::vector<double>> scales = read(op.getScales(), "the scales");
-  if (failed(q) || failed(scales))
+  FailureOr<QLinearValues> read = readQLinearValues(op, layer);
+  if (failed(read))
     return failure();
-  std::vector<double> zps;
-  if (op.getZeroPoints()) {
-    FailureOr<std::vector<double>> z = read(op.getZeroPoints(), "zero points");
-    if (failed(z))
-      return failure();
-    zps = std::move(*z);
-  }
+  const std::vector<double> *q = &read->q, *scales = &read->scales;
+  const std::vector<double> &zps = read->zeroPoints;
 
   // x [K, N]: the transpose of q; scales and zero points [groups, N] (or
   // [N] per channel), the transpose of the op's [N, groups].
