@@ -36,24 +36,9 @@ from onnx import TensorProto, helper, numpy_helper
 ROOT = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(ROOT / "test/models"))
 import gen_models  # noqa: E402
+from model_tests import load, rel_err, run  # noqa: E402
 
 ALL_ROLES = ["q", "k", "v", "o", "qkv", "gate", "up", "down", "other"]
-
-
-def rel_err(got, ref):
-    scale = max(float(np.max(np.abs(ref))), 1e-30)
-    return float(np.max(np.abs(np.asarray(got, np.float64) - ref))) / scale
-
-
-def load(onnx_models, name):
-    path = onnx_models / f"{name}.onnx"
-    if not path.exists():
-        pytest.fail(f"{name} was not generated (see manifest 'skipped')", pytrace=False)
-    return path, gen_models.load_npz(onnx_models / f"{name}.inputs.npz")
-
-
-def run(module, inputs):
-    return {k: np.array(v) for k, v in module.run(inputs).items()}
 
 
 def resources(module):

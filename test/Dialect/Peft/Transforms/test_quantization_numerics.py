@@ -29,25 +29,10 @@ from safetensors.numpy import save_file
 ROOT = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(ROOT / "test/models"))
 import gen_models  # noqa: E402
+from model_tests import load, rel_err, run  # noqa: E402
 
 MODELS = ["llama_opset17", "gpt2_conv1d_opset17", "bert_opset17", "minilm_opset14"]
 ALL_ROLES = ["q", "k", "v", "o", "qkv", "gate", "up", "down", "other"]
-
-
-def rel_err(got, ref):
-    scale = max(float(np.max(np.abs(ref))), 1e-30)
-    return float(np.max(np.abs(np.asarray(got, np.float64) - ref))) / scale
-
-
-def load(onnx_models, name):
-    path = onnx_models / f"{name}.onnx"
-    if not path.exists():
-        pytest.fail(f"{name} was not generated (see manifest 'skipped')", pytrace=False)
-    return path, gen_models.load_npz(onnx_models / f"{name}.inputs.npz")
-
-
-def run(module, inputs):
-    return {k: np.array(v) for k, v in module.run(inputs).items()}
 
 
 # --- an independent quantizer (docs/quantization.md) ------------------------
