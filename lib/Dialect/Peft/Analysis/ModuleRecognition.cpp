@@ -292,16 +292,7 @@ FailureOr<Trace> traceToLinear(Value value, Operation *at, StringRef what) {
       continue;
     }
     if (auto slice = dyn_cast<onnx_ir::SliceOp>(def)) {
-      std::optional<onnx_ir::Shape> starts =
-          onnx_ir::getConstantIntValues(slice.getStarts(), 4);
-      std::optional<onnx_ir::Shape> ends =
-          onnx_ir::getConstantIntValues(slice.getEnds(), 4);
-      auto type = cast<ShapedType>(slice.getData().getType());
-      if (starts && ends && starts->size() == 1 && type.hasStaticShape()) {
-        int64_t width = type.getShape().back();
-        range = {std::clamp<int64_t>((*starts)[0], 0, width),
-                 std::clamp<int64_t>((*ends)[0], 0, width)};
-      }
+      range = getLastAxisSliceRange(slice);
       value = slice.getData();
       continue;
     }
@@ -981,4 +972,36 @@ FailureOr<ModelModules> mlir::peft::recognizeModules(Operation *root) {
       return failure();
   }
   return result;
+}
+
+std::optional<std::pair<int64_t, int64_t>>
+mlir::peft::getLastAxisSliceRange(onnx_ir::SliceOp slice) {
+  auto type = dyn_cast<RankedTensorType>(slice.getData().getType());
+  if (!type || type.isDynamicDim(type.getRank() - 1))
+    return std::nullopt;
+  int64_t rank = type.getRank(), width = type.getShape().back();
+  auto single = [](Value value) -> std::optional<int64_t> {
+    std::optional<onnx_ir::Shape> values =
+        onnx_ir::getConstantIntValues(value, 1);
+    if (!values || values->size() != 1)
+      return std::nullopt;
+    return (*values)[0];
+  };
+  std::optional<int64_t> start = single(slice.getStarts()),
+                         end = single(slice.getEnds());
+  if (!start || !end)
+    return std::nullopt;
+  if (!onnx_ir::isNone(slice.getAxes())) {
+    std::optional<int64_t> axis = single(slice.getAxes());
+    if (!axis || (*axis != -1 && *axis != rank - 1))
+      return std::nullopt;
+  } else if (rank != 1) {
+    return std::nullopt;
+  }
+  if (!onnx_ir::isNone(slice.getSteps()) && single(slice.getSteps()) != 1)
+    return std::nullopt;
+  auto clampIndex = [&](int64_t i) {
+    return std::clamp<int64_t>(i < 0 ? i + width : i, 0, width);
+  };
+  return std::make_pair(clampIndex(*start), clampIndex(*end));
 }

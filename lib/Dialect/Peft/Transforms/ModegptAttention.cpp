@@ -108,16 +108,48 @@ void pinScaleFactors(AttentionModule &attention) {
   }
 }
 
-/// The Split on the last axis that cuts a fused projection out of its
-/// linear's output (GPT-2's c_attn): the op, the index of the projection's
-/// part and the widths of all parts.
-struct FusedSplit {
+/// How a fused projection's output (GPT-2's c_attn) is cut into its parts
+/// on the last axis: by one Split, or by one Slice per part (steps 1). A
+/// projection is one of the parts.
+struct FusedParts {
+  /// The fused linear's output.
+  Value source;
   onnx_ir::SplitOp split;
+  /// Without a Split: the Slices, one per part.
+  SmallVector<onnx_ir::SliceOp> slices;
+  /// The parts' column ranges [begin, end) in `source`.
+  SmallVector<std::pair<int64_t, int64_t>> ranges;
+  /// The projection's part.
   unsigned index = 0;
-  SmallVector<int64_t> sizes;
+
+  Value part() const {
+    if (split)
+      return split->getResult(index);
+    onnx_ir::SliceOp slice = slices[index];
+    return slice.getResult();
+  }
+  SmallVector<int64_t> widths() const {
+    return llvm::map_to_vector(
+        ranges, [](auto range) { return range.second - range.first; });
+  }
 };
 
-FailureOr<FusedSplit> findFusedSplit(const Projection &p, StringRef type,
+/// The ranges of `parts` after each part takes the width `widths[i]`: a part
+/// moves by the change of the parts before it.
+SmallVector<std::pair<int64_t, int64_t>>
+resizedRanges(const FusedParts &parts, ArrayRef<int64_t> widths) {
+  SmallVector<std::pair<int64_t, int64_t>> result;
+  for (auto [begin, end] : parts.ranges) {
+    int64_t shift = 0;
+    for (auto [i, other] : llvm::enumerate(parts.ranges))
+      if (other.second <= begin)
+        shift += widths[i] - (other.second - other.first);
+    result.push_back({begin + shift, begin + shift + widths[result.size()]});
+  }
+  return result;
+}
+
+FailureOr<FusedParts> findFusedParts(const Projection &p, StringRef type,
                                      StringRef pass) {
   LinearLikeOpInterface layer = p.linear;
   Value output = layer.getLinearOutput();
@@ -126,58 +158,106 @@ FailureOr<FusedSplit> findFusedSplit(const Projection &p, StringRef type,
            << ": " << type << ": the fused projection " << layer.describeLayer()
            << " [" << p.begin << ", " << p.end << ") " << why;
   };
-  if (!output.hasOneUse())
-    return fail("is read by more than one op (a Split of its parts "
-                "expected)");
-  auto split = dyn_cast<onnx_ir::SplitOp>(*output.getUsers().begin());
   auto inputType = dyn_cast<RankedTensorType>(output.getType());
-  if (!split || !inputType)
-    return fail("is not cut out by a Split (Slices are not supported yet)");
-  int64_t axis = split.getAxisOrDefault();
-  if (axis != -1 && axis != inputType.getRank() - 1)
-    return fail("is split on another axis than the last");
-  FusedSplit result{split, 0, {}};
-  int64_t offset = 0;
+  if (!inputType || inputType.isDynamicDim(inputType.getRank() - 1))
+    return fail("has an output of unknown width");
+  int64_t rank = inputType.getRank();
+  FusedParts result;
+  result.source = output;
   bool found = false;
-  for (auto [i, part] : llvm::enumerate(split.getOutputs())) {
-    auto partType = dyn_cast<RankedTensorType>(part.getType());
-    if (!partType || partType.isDynamicDim(partType.getRank() - 1))
-      return fail("is split into parts of unknown width");
-    int64_t width = partType.getShape().back();
-    if (offset == p.begin && offset + width == p.end) {
-      result.index = i;
+  auto addPart = [&](int64_t begin, int64_t end) {
+    if (begin == p.begin && end == p.end) {
+      result.index = result.ranges.size();
       found = true;
     }
-    result.sizes.push_back(width);
-    offset += width;
+    result.ranges.push_back({begin, end});
+  };
+  if (output.hasOneUse() && isa<onnx_ir::SplitOp>(*output.getUsers().begin())) {
+    result.split = cast<onnx_ir::SplitOp>(*output.getUsers().begin());
+    int64_t axis = result.split.getAxisOrDefault();
+    if (axis != -1 && axis != rank - 1)
+      return fail("is split on another axis than the last");
+    int64_t offset = 0;
+    for (Value part : result.split.getOutputs()) {
+      auto partType = dyn_cast<RankedTensorType>(part.getType());
+      if (!partType || partType.isDynamicDim(partType.getRank() - 1))
+        return fail("is split into parts of unknown width");
+      addPart(offset, offset + partType.getShape().back());
+      offset += partType.getShape().back();
+    }
+  } else {
+    for (Operation *user : output.getUsers()) {
+      auto slice = dyn_cast<onnx_ir::SliceOp>(user);
+      std::optional<std::pair<int64_t, int64_t>> range;
+      if (slice && slice.getData() == output)
+        range = getLastAxisSliceRange(slice);
+      if (!range)
+        return fail("is read by '" + user->getName().getStringRef() +
+                    "', not only by one Split or by Slices of its last axis "
+                    "with constant starts and ends and step 1");
+      result.slices.push_back(slice);
+      addPart(range->first, range->second);
+    }
+    for (auto [i, a] : llvm::enumerate(result.ranges))
+      for (auto b : ArrayRef(result.ranges).drop_front(i + 1))
+        if (a.first < b.second && b.first < a.second)
+          return fail("is cut into overlapping Slices");
   }
   if (!found)
-    return fail("is not one part of its Split");
+    return fail("is not one part of its Split or Slices");
   return result;
 }
 
-/// Gives the parts of `split` the widths `sizes`: a new `split` input (or
-/// attribute, before opset 13) and result types.
-void setSplitSizes(onnx_ir::SplitOp split, ArrayRef<int64_t> sizes) {
-  for (auto [part, size] : llvm::zip(split.getOutputs(), sizes)) {
+/// Gives the parts of `parts` the widths `widths`: a new `split` input (or
+/// attribute, before opset 13) or new Slice starts and ends, and new result
+/// types.
+void resizeParts(const FusedParts &parts, ArrayRef<int64_t> widths) {
+  auto narrow = [](Value part, int64_t size) {
     auto type = cast<RankedTensorType>(part.getType());
     SmallVector<int64_t> shape(type.getShape());
     shape.back() = size;
     part.setType(type.clone(shape));
-  }
-  OpBuilder builder(split);
-  if (split.getSplitAttr()) {
-    split.setSplitAttr(builder.getDenseI64ArrayAttr(sizes));
+  };
+  if (onnx_ir::SplitOp split = parts.split) {
+    for (auto [part, size] : llvm::zip(split.getOutputs(), widths))
+      narrow(part, size);
+    OpBuilder builder(split);
+    if (split.getSplitAttr()) {
+      split.setSplitAttr(builder.getDenseI64ArrayAttr(widths));
+      return;
+    }
+    auto type =
+        RankedTensorType::get({int64_t(widths.size())}, builder.getI64Type());
+    Value constant = arith::ConstantOp::create(
+        builder, split.getLoc(), DenseIntElementsAttr::get(type, widths));
+    Value old = split.getSplitInput();
+    split->setOperand(1, constant);
+    split.removeNumOutputsAttr();
+    eraseDeadChain(old);
     return;
   }
-  auto type =
-      RankedTensorType::get({int64_t(sizes.size())}, builder.getI64Type());
-  Value constant = arith::ConstantOp::create(
-      builder, split.getLoc(), DenseIntElementsAttr::get(type, sizes));
-  Value old = split.getSplitInput();
-  split->setOperand(1, constant);
-  split.removeNumOutputsAttr();
-  eraseDeadChain(old);
+  SmallVector<std::pair<int64_t, int64_t>> ranges =
+      resizedRanges(parts, widths);
+  for (auto [i, range] : llvm::enumerate(ranges)) {
+    onnx_ir::SliceOp slice = parts.slices[i];
+    int64_t width = widths[i];
+    narrow(slice.getResult(), width);
+    OpBuilder builder(slice);
+    for (auto [operand, value] :
+         {std::make_pair(&slice.getStartsMutable(), range.first),
+          std::make_pair(&slice.getEndsMutable(), range.second)}) {
+      Value old = operand->get();
+      auto type = RankedTensorType::get(
+          {1}, cast<TensorType>(old.getType()).getElementType());
+      Value constant = arith::ConstantOp::create(
+          builder, slice.getLoc(),
+          DenseElementsAttr::get(
+              type, ArrayRef<Attribute>(
+                        builder.getIntegerAttr(type.getElementType(), value))));
+      operand->set(constant);
+      eraseDeadChain(old);
+    }
+  }
 }
 
 bool isIntegerTensor(Value value) {
@@ -572,12 +652,12 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
           heads = attention.numQueryHeads, g = attention.groups;
   Projection &vp = attention.v;
   int64_t vWidth = vp.end - vp.begin;
-  std::optional<FusedSplit> fused;
+  std::optional<FusedParts> fused;
   if (vp.isFused()) {
-    FailureOr<FusedSplit> split = findFusedSplit(vp, "Type III (vo)", pass);
-    if (failed(split))
+    FailureOr<FusedParts> parts = findFusedParts(vp, "Type III (vo)", pass);
+    if (failed(parts))
       return failure();
-    fused = *split;
+    fused = *parts;
   }
   if (vWidth != kv * d || o.getInFeatures() != heads * d)
     return v->emitError(pass)
@@ -686,8 +766,7 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
                                          attention.headShapeOps.end());
   candidates.insert(attention.context);
   Operation *oOp = o;
-  Value vStates =
-      fused ? fused->split->getResult(fused->index) : v.getLinearOutput();
+  Value vStates = fused ? fused->part() : v.getLinearOutput();
   FailureOr<HeadPath> path = findHeadPath(
       attention, {vStates}, candidates,
       [&](OpOperand &use) {
@@ -723,8 +802,9 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
     }
     if (failed(replaceOutputFeatures(v, w, bias, pass)))
       return failure();
-    fused->sizes[fused->index] = kv * k;
-    setSplitSizes(fused->split, fused->sizes);
+    SmallVector<int64_t> widths = fused->widths();
+    widths[fused->index] = kv * k;
+    resizeParts(*fused, widths);
   } else if (failed(replaceOutputFeatures(v, newV, newVBias, pass))) {
     return failure();
   }
@@ -818,15 +898,15 @@ LogicalResult compressKeyQuery(AttentionModule &attention, int64_t k,
           heads = attention.numQueryHeads, g = attention.groups;
   // Fused projections: the Split parts of q and k, and of v when it moves
   // with them.
-  std::optional<FusedSplit> splits[3];
+  std::optional<FusedParts> splits[3];
   Projection *projections[3] = {&attention.q, &attention.k, &attention.v};
   for (int i = 0; i < 3; ++i) {
     if (!projections[i]->isFused() ||
         (i == 2 && attention.v.linear != attention.q.linear &&
          attention.v.linear != attention.k.linear))
       continue;
-    FailureOr<FusedSplit> found =
-        findFusedSplit(*projections[i], "Type II (qk)", pass);
+    FailureOr<FusedParts> found =
+        findFusedParts(*projections[i], "Type II (qk)", pass);
     if (failed(found))
       return failure();
     splits[i] = *found;
@@ -879,10 +959,8 @@ LogicalResult compressKeyQuery(AttentionModule &attention, int64_t k,
   candidates.insert(attention.rotary.ops.begin(), attention.rotary.ops.end());
   candidates.insert(attention.scaleOps.begin(), attention.scaleOps.end());
   Operation *scores = attention.scores;
-  Value qOut = splits[0] ? splits[0]->split->getResult(splits[0]->index)
-                         : q.getLinearOutput();
-  Value kOut = splits[1] ? splits[1]->split->getResult(splits[1]->index)
-                         : kl.getLinearOutput();
+  Value qOut = splits[0] ? splits[0]->part() : q.getLinearOutput();
+  Value kOut = splits[1] ? splits[1]->part() : kl.getLinearOutput();
   FailureOr<HeadPath> path = findHeadPath(
       attention, {qOut, kOut}, candidates,
       [&](OpOperand &use) { return use.getOwner() == scores; }, scores, label,
@@ -997,27 +1075,28 @@ LogicalResult compressKeyQuery(AttentionModule &attention, int64_t k,
     if (failed(keepOutputFeatures(layer, kept, pass)))
       return failure();
   }
-  // The Splits of fused projections get the new widths, and the fused
-  // projections their new ranges.
-  llvm::MapVector<Operation *, SmallVector<int64_t>> newSizes;
+  // The Split or Slices of fused projections get the new widths, and the
+  // fused projections their new ranges.
+  llvm::MapVector<Value, SmallVector<int64_t>> newWidths;
   int64_t widths[2] = {heads * k, kv * k};
   for (int i = 0; i < 2; ++i)
     if (splits[i])
-      newSizes.try_emplace(splits[i]->split, splits[i]->sizes)
+      newWidths.try_emplace(splits[i]->source, splits[i]->widths())
           .first->second[splits[i]->index] = widths[i];
-  for (auto &[op, sizes] : newSizes)
-    setSplitSizes(cast<onnx_ir::SplitOp>(op), sizes);
   for (int i = 0; i < 3; ++i) {
-    if (!splits[i])
+    if (!splits[i] || !newWidths.contains(splits[i]->source))
       continue;
-    ArrayRef<int64_t> sizes = newSizes.lookup(splits[i]->split);
-    if (sizes.empty())
-      continue;
-    int64_t begin = 0;
-    for (unsigned j = 0; j < splits[i]->index; ++j)
-      begin += sizes[j];
-    projections[i]->begin = begin;
-    projections[i]->end = begin + sizes[splits[i]->index];
+    std::pair<int64_t, int64_t> range = resizedRanges(
+        *splits[i], newWidths.lookup(splits[i]->source))[splits[i]->index];
+    projections[i]->begin = range.first;
+    projections[i]->end = range.second;
+  }
+  for (auto &[source, partWidths] : newWidths) {
+    const FusedParts &parts =
+        **llvm::find_if(splits, [&, source = source](const auto &s) {
+          return s && s->source == source;
+        });
+    resizeParts(parts, partWidths);
   }
   for (int i = 0; i < 2; ++i)
     if (!splits[i])

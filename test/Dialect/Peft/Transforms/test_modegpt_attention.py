@@ -32,6 +32,7 @@ import peft_mlir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "test" / "models"))
 from activations import ort_tensors  # noqa: E402
+from sliced_qkv import sliced_qkv  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
@@ -403,6 +404,56 @@ def test_fused_qkv_value_output(onnx_models, tmp_path):
             predicted += (np.linalg.svd(root @ ref, compute_uv=False)[k:] ** 2).sum()
         assert abs(measured - predicted) <= 1e-3 * predicted, (b, measured, predicted)
         assert abs(row["error"] - predicted) <= 1e-3 * predicted, (b, row, predicted)
+
+
+def test_fused_qkv_cut_by_slices(onnx_models, tmp_path):
+    """A fused qkv cut by Slices compresses as the Split form does (the same
+    weights, bit for bit, and the same outputs); the Slices get the new
+    part ranges, and onnxruntime runs the export."""
+    name = "gpt2_matmul_opset17"
+    heads, kv, d, vfmt, _, _ = MODELS[name]
+    src = onnx_models / f"{name}.onnx"
+    sliced = tmp_path / "sliced.onnx"
+    sliced_qkv(src, sliced)
+    inputs = dict(np.load(onnx_models / f"{name}.inputs.npz"))
+    cal_samples = samples(name, inputs, 8)
+    results = []
+    for path in (src, sliced):
+        m = peft_mlir.import_onnx(str(path))
+        m.raise_linear()
+        stats = tmp_path / f"{path.stem}.safetensors"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m.calibrate(cal_samples, out=stats, progress=False)
+        m.run_pipeline(f"peft-modegpt{{ratio=0.25 stats={stats} types=qk,vo "
+                       f"allocation=uniform report=none}}")
+        out = tmp_path / f"{path.stem}.c.onnx"
+        m.export_onnx(str(out))
+        ours = m.run(inputs)
+        theirs = ort_outputs(out, inputs)
+        for key in ours:
+            assert relative(ours[key], theirs[key]) <= 1e-4, key
+        results.append((ours, onnx.load(str(out))))
+    (split_out, split_model), (slice_out, slice_model) = results
+    for key in split_out:
+        assert relative(slice_out[key], split_out[key]) <= 1e-6, key
+    split_w, slice_w = linear_weights(split_model), linear_weights(slice_model)
+    assert sorted(split_w) == sorted(slice_w)
+    for path in split_w:
+        assert np.array_equal(split_w[path][0], slice_w[path][0]), path
+    # d = 16: qk keeps 2·round(0.75·8) = 12 per head, vo round(0.75·16) = 12.
+    k = 12
+    hidden = heads * d
+    assert split_w[vfmt.format(0)][0].shape == (hidden, heads * k + kv * k + kv * k)
+    inits = {i.name: numpy_helper.to_array(i) for i in slice_model.graph.initializer}
+    consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t)
+              for n in slice_model.graph.node if n.op_type == "Constant"}
+    values = {**inits, **consts}
+    ranges = sorted((int(values[n.input[1]][0]), int(values[n.input[2]][0]))
+                    for n in slice_model.graph.node
+                    if n.op_type == "Slice" and n.name.startswith("/transformer/h.0/attn/Split_"))
+    assert ranges == [(0, heads * k), (heads * k, heads * k + kv * k),
+                      (heads * k + kv * k, heads * k + 2 * kv * k)]
 
 
 def test_compressed_model_lowers_to_ptx(peft_bin, tmp_path):

@@ -16,6 +16,7 @@
 #ifndef PEFT_DIALECT_PEFT_ANALYSIS_MODULERECOGNITION_H
 #define PEFT_DIALECT_PEFT_ANALYSIS_MODULERECOGNITION_H
 
+#include "peft/Dialect/ONNX/IR/ONNXOps.h"
 #include "peft/Dialect/Peft/IR/PeftOps.h"
 
 #include "llvm/ADT/SmallVector.h"
@@ -185,6 +186,13 @@ FailureOr<ModelModules> recognizeModules(Operation *root);
 /// Cast, Squeeze/Unsqueeze/Reshape, Sqrt, Reciprocal, Neg, Add, Sub, Mul,
 /// Div, Pow (the softmax scales exporters compute from head shapes).
 std::optional<double> evaluateScalar(Value value);
+
+/// The columns [begin, end) a Slice takes of the last axis of its input (of
+/// static last extent), or nothing unless its starts, ends and axes are
+/// one-entry constants on that axis and its step is 1 (the Slices that cut
+/// a fused qkv apart).
+std::optional<std::pair<int64_t, int64_t>>
+getLastAxisSliceRange(onnx_ir::SliceOp slice);
 
 } // namespace mlir::peft
 
