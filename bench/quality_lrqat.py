@@ -72,9 +72,18 @@ QUANT_ROWS = [
     ("int3 Lp g128", 3, "group", 128, "lp"),
 ]
 
-TRAINER_ARGS = ["--bits", "4", "--phi", "fixed", "--rank", "32", "--alpha", "1",
-                "--granularity", "channel", "--seq-len", "128", "--batch-size", "2",
-                "--steps", "100", "--log-every", "10", "--no-eval-before"]
+def trainer_args(steps):
+    return ["--bits", "4", "--phi", "fixed", "--rank", "32", "--alpha", "1",
+            "--granularity", "channel", "--seq-len", "128", "--batch-size", "2",
+            "--steps", str(steps), "--log-every", "10", "--no-eval-before"]
+
+
+def lrqat_row(steps):
+    return f"int4 LR-QAT per channel, {steps} steps, folded"
+
+
+def fake_quant_row(steps):
+    return f"  same checkpoint ({steps} steps), trainer's fake-quant (torch)"
 
 
 def log(s):
@@ -247,8 +256,11 @@ def main(argv=None):
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--work", default=None, help="directory for the quantized models "
                     "(default: a temporary one)")
+    ap.add_argument("--lrqat-steps", type=int, default=300,
+                    help="training steps of the LR-QAT row (rows of other step counts already "
+                         "in --work stay)")
     ap.add_argument("--ckpt", default=None, help="an LR-QAT checkpoint trained earlier (default: "
-                    "train one now with " + " ".join(TRAINER_ARGS) + ")")
+                    "train one now with " + " ".join(trainer_args(300)) + ")")
     ap.add_argument("--trainer-summary", default=None,
                     help="the --summary JSON of the run that trained --ckpt")
     ap.add_argument("--jit-check-windows", type=int, default=1)
@@ -380,13 +392,13 @@ def main(argv=None):
     if a.trainer_summary:
         trainer = dict(cmd=" ".join(["python", "-m", "peft_mlir.lrqat_train", "--model", "llama",
                                      "--model-dir", "<cache>/hf", "--out", "ckpt",
-                                     *TRAINER_ARGS, "--summary", "summary.json"]),
+                                     *trainer_args(a.lrqat_steps), "--summary", "summary.json"]),
                        summary=json.loads(Path(a.trainer_summary).read_text()))
     if ((not wanted or "lrqat" in wanted) and not a.no_lrqat
-            and not any("LR-QAT" in n for n in have)):
+            and lrqat_row(a.lrqat_steps) not in have):
         ckpt = Path(a.ckpt) if a.ckpt else work / "ckpt"
         tcmd = ["python", "-m", "peft_mlir.lrqat_train", "--model", "llama", "--model-dir",
-                "<cache>/hf", "--out", "ckpt", *TRAINER_ARGS, "--summary", "summary.json"]
+                "<cache>/hf", "--out", "ckpt", *trainer_args(a.lrqat_steps), "--summary", "summary.json"]
         if a.ckpt:
             summary = json.loads(Path(a.trainer_summary).read_text()) if a.trainer_summary \
                 else None
@@ -394,21 +406,21 @@ def main(argv=None):
             hf = smollm2.ensure_hf_model(log=log)
             from peft_mlir import lrqat_train
             summary = lrqat_train.main(["--model", "llama", "--model-dir", str(hf), "--out",
-                                        str(ckpt), *TRAINER_ARGS])
+                                        str(ckpt), *trainer_args(a.lrqat_steps)])
         trainer = dict(cmd=" ".join(tcmd), summary=summary)
         cfg = json.loads((ckpt / "lrqat_config.json").read_text())
         out = work / "lrqat_folded.onnx"
         cmd = [peft_opt, model, "--peft-raise-linear", f"--peft-lrqat-load=path={ckpt}",
                "--peft-fold-lrqat", "-o", out]
         t = run(cmd)
-        name = (f"int4 LR-QAT per channel, {summary['steps'] if summary else '?'} steps, folded"
+        name = (lrqat_row(summary["steps"] if summary else a.lrqat_steps)
                 if cfg["granularity"] == "channel" else
                 f"int4 LR-QAT g{cfg['group_size']}, folded")
         score(name, out, show(cmd, model).replace(str(ckpt), "ckpt"), t)
     summary = trainer["summary"] if trainer else None
     if (summary and "eval_perplexity_lrqat" in summary
-            and not any("fake-quant" in r["name"] for r in rows)):
-        rows.append(dict(name="  same checkpoint, trainer's fake-quant (torch)",
+            and fake_quant_row(summary["steps"]) not in {r["name"] for r in rows}):
+        rows.append(dict(name=fake_quant_row(summary["steps"]),
                          backend="torch (transformers LlamaForCausalLM)",
                          nll=float(np.log(summary["eval_perplexity_lrqat"])),
                          ppl=summary["eval_perplexity_lrqat"],
@@ -427,8 +439,12 @@ def main(argv=None):
 def write(a, rows, checks, trainer, meta, windows):
     cfg = meta["config"]
     order = ["fp32"] + [r[0] for r in QUANT_ROWS]
-    rows = sorted(rows, key=lambda r: order.index(r["name"]) if r["name"] in order
-                  else len(order) + ("fake-quant" in r["name"]))
+    def steps_of(name):
+        m = re.search(r"(\d+) steps", name)
+        return int(m.group(1)) if m else 0
+
+    rows = sorted(rows, key=lambda r: (order.index(r["name"]), 0, 0) if r["name"] in order
+                  else (len(order), steps_of(r["name"]), "fake-quant" in r["name"]))
     fp = next((r for r in rows if r["name"] == "fp32"), None)
     lines = [
         "# Quality: weight quantization and LR-QAT on SmolLM2-135M",
@@ -465,7 +481,7 @@ def write(a, rows, checks, trainer, meta, windows):
               "2-core machine shared with other jobs (load 5-8 during this run): they vary by "
               "2-3x from row to row and are not comparisons of the methods. `eval` is the 27 "
               "windows under onnxruntime; `quantize` is the peft-opt command (for 3 bits plus "
-              "the re-encoding; for the trainer's row, its 100 training steps).", "", "Checks:",
+              "the re-encoding; for an LR-QAT row, its training steps).", "", "Checks:",
               ""]
     lines += [f"- {c['detail']}" for c in checks] or ["- (none run)"]
     lines += ["", "## Commands", "",
