@@ -1,7 +1,8 @@
 //===- Pad.cpp - onnx Pad to linalg ---------------------------------------===//
 //
 // Pad (opsets 13-21: constant, reflect, edge and wrap modes, the optional
-// `axes` input of opset 18, negative pads that crop) as one linalg.generic
+// `axes` input of opset 18, negative pads that crop, pads constant or read at
+// run time) as one linalg.generic
 // over the output that reads the input at a source index computed per dim.
 //
 //===----------------------------------------------------------------------===//
@@ -25,8 +26,8 @@ enum class PadMode { Constant, Reflect, Edge, Wrap };
 /// `x mod n` in [0, n) for index values (n > 0).
 Value positiveRem(OpBuilder &b, Location loc, Value x, Value n) {
   Value rem = arith::RemSIOp::create(b, loc, x, n);
-  Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                         rem, indexConstant(b, loc, 0));
+  Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, rem,
+                                         indexConstant(b, loc, 0));
   return arith::SelectOp::create(b, loc, negative,
                                  arith::AddIOp::create(b, loc, rem, n), rem);
 }
@@ -58,15 +59,15 @@ Value sourceIndex(OpBuilder &b, Location loc, PadMode mode, Value src,
     Value m = positiveRem(b, loc, src, period);
     Value inFirstHalf =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, m, n);
-    return arith::SelectOp::create(
-        b, loc, inFirstHalf, m, arith::SubIOp::create(b, loc, period, m));
+    return arith::SelectOp::create(b, loc, inFirstHalf, m,
+                                   arith::SubIOp::create(b, loc, period, m));
   }
   }
   llvm_unreachable("unknown pad mode");
 }
 
-/// Pad with constant `pads` (and `axes`); `constant_value` may be a run-time
-/// scalar.
+/// Pad with constant `axes`; `pads` and `constant_value` may be run-time
+/// values (a run-time `pads` gives dynamic result extents).
 struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
   using ONNXConversion::ONNXConversion;
 
@@ -98,22 +99,36 @@ struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
       axes = *given;
     }
     int64_t n = axes.size();
-    std::optional<SmallVector<int64_t>> pads =
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    // The begin and end pads per dim: constants, or index values read from
+    // a run-time `pads` tensor.
+    SmallVector<OpFoldResult> begin(rank, b.getIndexAttr(0)),
+        end(rank, b.getIndexAttr(0));
+    std::optional<SmallVector<int64_t>> constantPads =
         getConstantInts(op.getPads(), adaptor.getPads());
-    if (!pads || static_cast<int64_t>(pads->size()) != 2 * n)
-      return rewriter.notifyMatchFailure(op, "pads is not a constant of 2 x "
-                                             "len(axes) entries");
-    SmallVector<int64_t> begin(rank, 0), end(rank, 0);
+    auto padsType = dyn_cast<RankedTensorType>(adaptor.getPads().getType());
+    if (constantPads ? static_cast<int64_t>(constantPads->size()) != 2 * n
+                     : !padsType || padsType.getRank() != 1 ||
+                           !isa<IntegerType>(padsType.getElementType()) ||
+                           (!padsType.isDynamicDim(0) &&
+                            padsType.getDimSize(0) != 2 * n))
+      return rewriter.notifyMatchFailure(
+          op, "pads is not a 1-D integer tensor of 2 x len(axes) entries");
+    auto padAt = [&](int64_t i) -> OpFoldResult {
+      if (constantPads)
+        return b.getIndexAttr((*constantPads)[i]);
+      return b.createOrFold<arith::IndexCastOp>(
+          loc, b.getIndexType(), extractElement(b, loc, adaptor.getPads(), i));
+    };
     for (auto [i, axis] : llvm::enumerate(axes)) {
       std::optional<int64_t> dim = normalizeAxis(axis, rank);
       if (!dim)
         return rewriter.notifyMatchFailure(op, "axis out of range");
-      begin[*dim] = (*pads)[i];
-      end[*dim] = (*pads)[i + n];
+      begin[*dim] = padAt(i);
+      end[*dim] = padAt(i + n);
     }
 
-    Location loc = op.getLoc();
-    OpBuilder &b = rewriter;
     Type elementType = dataType.getElementType();
     Value fill;
     if (*mode == PadMode::Constant) {
@@ -130,56 +145,69 @@ struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
       }
     }
 
+    // Per dim: the extent, and for a padded dim the crops, the begin pad
+    // and the cropped extent (negative pads crop first; the mode then pads
+    // the cropped extent, as onnxruntime does).
+    Value zero = indexConstant(b, loc, 0);
     SmallVector<OpFoldResult> sizes;
-    SmallVector<Value> extents;
+    SmallVector<Value> extents, cropBegins, padBegins, croppedExtents;
+    SmallVector<bool> onlyCropped;
     for (int64_t d = 0; d < rank; ++d) {
       OpFoldResult size = getSize(b, loc, data, d);
       extents.push_back(toIndex(b, loc, size));
-      int64_t grow = begin[d] + end[d];
-      if (std::optional<int64_t> known = getConstantIntValue(size)) {
-        if (*known + grow < 0)
+      std::optional<int64_t> knownBegin = getConstantIntValue(begin[d]),
+                             knownEnd = getConstantIntValue(end[d]),
+                             known = getConstantIntValue(size);
+      if (known && knownBegin && knownEnd) {
+        if (*known + *knownBegin + *knownEnd < 0)
           return rewriter.notifyMatchFailure(op, "pads crop below zero");
-        sizes.push_back(b.getIndexAttr(*known + grow));
+        sizes.push_back(b.getIndexAttr(*known + *knownBegin + *knownEnd));
       } else {
         sizes.push_back(b.createOrFold<arith::AddIOp>(
-            loc, extents.back(), indexConstant(b, loc, grow)));
+            loc, extents.back(),
+            b.createOrFold<arith::AddIOp>(loc, toIndex(b, loc, begin[d]),
+                                          toIndex(b, loc, end[d]))));
       }
+      onlyCropped.push_back(knownBegin && knownEnd && *knownBegin <= 0 &&
+                            *knownEnd <= 0);
+      Value beginValue = toIndex(b, loc, begin[d]),
+            endValue = toIndex(b, loc, end[d]);
+      Value cropBegin = b.createOrFold<arith::MaxSIOp>(
+          loc, b.createOrFold<arith::SubIOp>(loc, zero, beginValue), zero);
+      Value cropEnd = b.createOrFold<arith::MaxSIOp>(
+          loc, b.createOrFold<arith::SubIOp>(loc, zero, endValue), zero);
+      cropBegins.push_back(cropBegin);
+      padBegins.push_back(
+          b.createOrFold<arith::MaxSIOp>(loc, beginValue, zero));
+      croppedExtents.push_back(b.createOrFold<arith::SubIOp>(
+          loc, extents.back(),
+          b.createOrFold<arith::AddIOp>(loc, cropBegin, cropEnd)));
     }
     Value empty = createEmpty(b, loc, sizes, elementType);
     auto map = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
     Value result =
         linalg::GenericOp::create(
-            b, loc, TypeRange{empty.getType()}, ValueRange{},
-            ValueRange{empty}, ArrayRef<AffineMap>{map},
-            parallelIterators(rank),
+            b, loc, TypeRange{empty.getType()}, ValueRange{}, ValueRange{empty},
+            ArrayRef<AffineMap>{map}, parallelIterators(rank),
             [&](OpBuilder &nb, Location l, ValueRange) {
               SmallVector<Value> indices;
               Value inside;
               for (int64_t d = 0; d < rank; ++d) {
                 Value i = linalg::IndexOp::create(nb, l, d);
-                if (begin[d] <= 0 && end[d] <= 0) {
+                if (onlyCropped[d]) {
                   // Only cropped (or untouched): a shifted read.
-                  indices.push_back(nb.createOrFold<arith::AddIOp>(
-                      l, i, indexConstant(nb, l, -begin[d])));
+                  indices.push_back(
+                      nb.createOrFold<arith::AddIOp>(l, i, cropBegins[d]));
                   continue;
                 }
-                // Negative pads crop first; the mode then pads the cropped
-                // extent (as onnxruntime does).
-                int64_t cropBegin = std::max<int64_t>(-begin[d], 0);
-                int64_t cropEnd = std::max<int64_t>(-end[d], 0);
-                Value extent = nb.createOrFold<arith::SubIOp>(
-                    l, extents[d], indexConstant(nb, l, cropBegin + cropEnd));
-                Value src = arith::SubIOp::create(
-                    nb, l, i,
-                    indexConstant(nb, l, std::max<int64_t>(begin[d], 0)));
+                Value extent = croppedExtents[d];
+                Value src = arith::SubIOp::create(nb, l, i, padBegins[d]);
                 indices.push_back(nb.createOrFold<arith::AddIOp>(
-                    l, sourceIndex(nb, l, *mode, src, extent),
-                    indexConstant(nb, l, cropBegin)));
+                    l, sourceIndex(nb, l, *mode, src, extent), cropBegins[d]));
                 if (*mode != PadMode::Constant)
                   continue;
                 Value low = arith::CmpIOp::create(
-                    nb, l, arith::CmpIPredicate::sge, src,
-                    indexConstant(nb, l, 0));
+                    nb, l, arith::CmpIPredicate::sge, src, zero);
                 Value high = arith::CmpIOp::create(
                     nb, l, arith::CmpIPredicate::slt, src, extent);
                 Value both = arith::AndIOp::create(nb, l, low, high);
@@ -199,7 +227,7 @@ struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
 
 } // namespace
 
-void mlir::peft::populateONNXPadToLinalgPatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns) {
+void mlir::peft::populateONNXPadToLinalgPatterns(const TypeConverter &converter,
+                                                 RewritePatternSet &patterns) {
   patterns.add<PadLowering>(converter, patterns.getContext());
 }

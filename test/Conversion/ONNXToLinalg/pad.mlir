@@ -49,3 +49,25 @@ func.func @pad_crop(%x: tensor<6xf32>) -> tensor<3xf32> {
   %y = "onnx.Pad"(%x, %pads, %none, %none) : (tensor<6xf32>, tensor<2xi64>, none, none) -> tensor<3xf32>
   return %y : tensor<3xf32>
 }
+
+// -----
+
+// Run-time pads (CenterCropPad's function body): begin and end are read from
+// %pads, the output extent is n + begin + end, and negative pads crop first.
+// CHECK-LABEL: func.func @pad_runtime
+// CHECK-SAME: (%[[X:.+]]: tensor<6xf32>, %[[P:.+]]: tensor<2xi64>) -> tensor<?xf32>
+// CHECK: %[[B:.+]] = tensor.extract %[[P]][%{{.+}}] : tensor<2xi64>
+// CHECK: %[[BI:.+]] = arith.index_cast %[[B]] : i64 to index
+// CHECK: %[[E:.+]] = tensor.extract %[[P]][%{{.+}}] : tensor<2xi64>
+// CHECK: %[[EI:.+]] = arith.index_cast %[[E]] : i64 to index
+// CHECK: %[[BE:.+]] = arith.addi %[[BI]], %[[EI]] : index
+// CHECK: %[[SIZE:.+]] = arith.addi %[[BE]], %{{.+}} : index
+// CHECK: tensor.empty(%[[SIZE]]) : tensor<?xf32>
+// CHECK: linalg.generic
+// CHECK: arith.select %{{.+}}, %{{.+}}, %{{.+}} : f32
+func.func @pad_runtime(%x: tensor<6xf32>, %pads: tensor<2xi64>) -> tensor<?xf32> {
+  %none = onnx.none
+  %y = "onnx.Pad"(%x, %pads, %none, %none) : (tensor<6xf32>, tensor<2xi64>, none, none) -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}
+

@@ -3,29 +3,37 @@
 // Type II (key-query, CR) and Type III (value-output, whitened SVD) of
 // peft-modegpt.
 //
-// Type III shrinks the head dim of v and o from d to k per key/value head.
-// The value path is found by walking forward from v's output through the
-// module's head-shape ops (head split Reshape, Transpose, repeat_kv
-// Unsqueeze/Expand/Reshape), the context product and the head merge to o's
-// input. Its integer shape operands are walked backwards to the module's
-// head-dim constants, whose entries d, kvHeads·d and heads·d become k,
-// kvHeads·k and heads·k; a constant also used off the value path (by q or k)
-// is cloned first. The path's result types are updated the same way and
-// checked against the ONNX shape functions. Shapes read at run time from a
-// value-path tensor (Shape → Gather → Concat → Expand) follow by themselves,
-// but must only feed shapes of the value path: one that reaches a float
-// value (a softmax scale computed from the shape of v) is an error.
+// Both types resize a head path (findHeadPath / resizeHeadPath): the ops
+// from a projection's output through the module's head-shape ops (head split
+// Reshape, Transpose, repeat_kv Unsqueeze/Expand/Reshape, rotary embedding,
+// scales) to the product that consumes the states. Its integer shape operands
+// are walked backwards to the module's head-dim constants, whose entries d,
+// kvHeads·d and heads·d become k, kvHeads·k and heads·k; a constant also used
+// off the path is cloned first. The path's result types are updated the same
+// way and checked against the ONNX shape functions (shape inference first).
+// Shapes read at run time from a path tensor (Shape → Gather → Concat →
+// Expand) follow by themselves but must only feed shapes of the path; reads
+// of dims other than the head dim (a causal mask sliced by the sequence
+// length) are allowed, and a head dim that reaches a float value other than
+// a softmax scale factor is an error. Softmax scale factors computed from
+// shapes are pinned to constants of their value first.
 //
-// Type II shrinks the head dim of q and k to k per key/value group (the
-// same dims for the group's query heads). The query and key paths run from
-// q's and k's outputs through the head-shape ops, the rotary embedding and
-// any scale on q or k to the score product, and are resized as the value
-// path is (constants cloned with ".qk" where v also reads them). With
-// rotate_half the kept dims are pairs (i, i + d/2), ordered so that they are
-// again pairs (j, j + k/2); rotate_half's split points follow (computed
-// from the shape, or constants d/2 → k/2), and the cos/sin tables, shared
-// by every head, become per-head tables: MatMul(table, S) with a one-hot
-// S [heads, d, k]. The softmax scale is untouched (1/√d of the original d).
+// Type III shrinks the head dim of v and o from d to k per key/value head:
+// the value path runs from v's output through the context product and the
+// head merge to o's input.
+//
+// Type II shrinks the head dim of q and k to k per key/value group (the same
+// dims for the group's query heads). The query and key paths run from q's
+// and k's outputs to the score product. With rotate_half the kept dims are
+// pairs (i, i + d/2), ordered so that they are again pairs (j, j + k/2);
+// rotate_half's split points follow (computed from the shape, or constants
+// d/2 → k/2), and the cos/sin tables, shared by every head, become per-head
+// tables: MatMul(table, S) with a one-hot S [heads, d, k]. The softmax scale
+// is untouched (1/√d of the original d).
+//
+// A fused qkv linear (GPT-2's c_attn) keeps its other parts' columns; the
+// one Split, or the one Slice per part, that cuts it apart gets the new part
+// widths (FusedParts).
 //
 //===----------------------------------------------------------------------===//
 
@@ -682,20 +690,20 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
   if (failed(fullBias) || failed(oBias))
     return failure();
   // v's columns [begin, end) of its (possibly fused) linear.
-  std::optional<Matrix<double>> wv(std::in_place, wFull->getRows(), vWidth);
+  Matrix<double> wv(wFull->getRows(), vWidth);
   for (int64_t r = 0; r < wFull->getRows(); ++r)
     for (int64_t c = 0; c < vWidth; ++c)
-      (*wv)(r, c) = (*wFull)(r, vp.begin + c);
-  std::optional<std::vector<double>> vBias(std::in_place);
+      wv(r, c) = (*wFull)(r, vp.begin + c);
+  std::vector<double> vBias;
   if (!fullBias->empty())
-    vBias->assign(fullBias->begin() + vp.begin, fullBias->begin() + vp.end);
-  if (!vBias->empty() && !o.getBiasOperand())
+    vBias.assign(fullBias->begin() + vp.begin, fullBias->begin() + vp.end);
+  if (!vBias.empty() && !o.getBiasOperand())
     return v->emitError(pass)
            << ": Type III (vo): " << v.describeLayer()
            << " has a bias but the output projection " << o.describeLayer()
            << " has none to fold it into";
 
-  int64_t hidden = wv->getRows(), out = wo->getCols();
+  int64_t hidden = wv.getRows(), out = wo->getCols();
   auto covariance = stats.getInputCovariance(*vPath, hidden);
   if (!covariance)
     return v->emitError(pass) << ": " << llvm::toString(covariance.takeError());
@@ -722,7 +730,7 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
     Matrix<double> head(hidden, d);
     for (int64_t r = 0; r < hidden; ++r)
       for (int64_t c = 0; c < d; ++c)
-        head(r, c) = (*wv)(r, j * d + c);
+        head(r, c) = wv(r, j * d + c);
     std::vector<Matrix<double>> blocks;
     for (int64_t h = j * g; h < (j + 1) * g; ++h) {
       Matrix<double> block(d, out);
@@ -753,10 +761,10 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
   // v's bias: attention rows sum to 1, so it reaches o's output as
   // b_v (repeated per query head)ᵀ·W_o; fold it into o's bias.
   std::vector<double> newOBias = *oBias;
-  if (!vBias->empty())
+  if (!vBias.empty())
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t r = 0; r < d; ++r) {
-        double b = (*vBias)[(h / g) * d + r];
+        double b = vBias[(h / g) * d + r];
         for (int64_t c = 0; c < out; ++c)
           newOBias[c] += b * (*wo)(h * d + r, c);
       }
@@ -779,7 +787,7 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
     return attention.context->emitError(pass)
            << ": internal error: the value path of " << v.describeLayer()
            << " misses the context product";
-  std::vector<double> newVBias(vBias->empty() ? 0 : kv * k, 0.0);
+  std::vector<double> newVBias(vBias.empty() ? 0 : kv * k, 0.0);
   if (fused) {
     // The fused linear keeps its other columns; v's part of the Split
     // narrows.
@@ -811,7 +819,7 @@ LogicalResult compressValueOutput(AttentionModule &attention, int64_t k,
   vp.end = vp.begin + kv * k;
   if (failed(replaceInputFeatures(o, newO, pass)))
     return failure();
-  if (!vBias->empty()) {
+  if (!vBias.empty()) {
     // o keeps its size; only its bias changes.
     OpOperand *operand = o.getBiasOperand();
     Value old = operand->get();
