@@ -211,7 +211,7 @@ struct MatMulLowering : ONNXConversion<onnx_ir::MatMulOp> {
                   ConversionPatternRewriter &rewriter) const override {
     RankedTensorType type = convertResult(op.getY());
     if (!type || !canBuildMatMul(adaptor.getA(), adaptor.getB()))
-      return rewriter.notifyMatchFailure(op, "unsupported operands");
+      return matchFailure(rewriter, op, "unsupported operands");
     Value y =
         buildMatMul(rewriter, op.getLoc(), adaptor.getA(), adaptor.getB());
     rewriter.replaceOp(op, castTo(rewriter, op.getLoc(), y, type));
@@ -238,13 +238,13 @@ struct GemmLowering : ONNXConversion<onnx_ir::GemmOp> {
     if (!type || !ta || !tb || ta.getRank() != 2 || tb.getRank() != 2 ||
         (hasC && (!tc || tc.getRank() > 2)) ||
         ta.getElementType() != tb.getElementType())
-      return rewriter.notifyMatchFailure(op, "unsupported operands");
+      return matchFailure(rewriter, op, "unsupported operands");
     Type elementType = ta.getElementType();
     Type accType = getAccumulatorType(elementType);
     double alpha = op.getAlphaOrDefault(), beta = op.getBetaOrDefault();
     bool isFloat = isa<FloatType>(elementType);
     if (!isFloat && (alpha != 1.0 || (hasC && beta != 1.0)))
-      return rewriter.notifyMatchFailure(op, "integer Gemm with scaling");
+      return matchFailure(rewriter, op, "integer Gemm with scaling");
     if (hasC && beta == 0.0)
       hasC = false;
 
@@ -455,21 +455,21 @@ struct EinsumLowering : ONNXConversion<onnx_ir::EinsumOp> {
     RankedTensorType type = convertResult(op.getOutput());
     ValueRange inputs = adaptor.getInputs();
     if (!type || inputs.empty() || !op.getEquation())
-      return rewriter.notifyMatchFailure(op, "unsupported operands");
+      return matchFailure(rewriter, op, "unsupported operands");
     SmallVector<int64_t> ranks;
     SmallVector<RankedTensorType> types;
     for (Value input : inputs) {
       auto inputType = dyn_cast<RankedTensorType>(input.getType());
       if (!inputType || inputType.getElementType() != type.getElementType())
-        return rewriter.notifyMatchFailure(op, "unsupported operands");
+        return matchFailure(rewriter, op, "unsupported operands");
       types.push_back(inputType);
       ranks.push_back(inputType.getRank());
     }
     if (!isa<IntegerType, FloatType>(type.getElementType()))
-      return rewriter.notifyMatchFailure(op, "unsupported element type");
+      return matchFailure(rewriter, op, "unsupported element type");
     std::optional<EinsumSpec> spec = parseEinsum(*op.getEquation(), ranks);
     if (!spec || static_cast<int64_t>(spec->output.size()) != type.getRank())
-      return rewriter.notifyMatchFailure(op, "unsupported equation");
+      return matchFailure(rewriter, op, "unsupported equation");
 
     // Loops: output labels, then the summed ones in order of appearance.
     llvm::MapVector<int64_t, int64_t> loopOf;

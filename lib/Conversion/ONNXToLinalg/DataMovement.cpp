@@ -127,11 +127,11 @@ struct InitializerLowering : ONNXConversion<onnx_ir::InitializerOp> {
                   ConversionPatternRewriter &rewriter) const override {
     RankedTensorType type = convertResult(op.getResult());
     if (!type)
-      return rewriter.notifyMatchFailure(op, "unsupported type");
+      return matchFailure(rewriter, op, "unsupported type");
     FailureOr<Value> value = materializeElements(
         rewriter, op.getLoc(), op.getValue(), type.getElementType());
     if (failed(value))
-      return rewriter.notifyMatchFailure(op, "unsupported elements attribute");
+      return matchFailure(rewriter, op, "unsupported elements attribute");
     rewriter.replaceOp(op, castTo(rewriter, op.getLoc(), *value, type));
     return success();
   }
@@ -146,7 +146,7 @@ struct ConstantLowering : ONNXConversion<onnx_ir::ConstantOp> {
                   ConversionPatternRewriter &rewriter) const override {
     RankedTensorType type = convertResult(op.getOutput());
     if (!type)
-      return rewriter.notifyMatchFailure(op, "unsupported type");
+      return matchFailure(rewriter, op, "unsupported type");
     Builder &b = rewriter;
     ElementsAttr value = op.getValueAttr();
     auto vector = [&](int64_t n, Type element) {
@@ -166,11 +166,11 @@ struct ConstantLowering : ONNXConversion<onnx_ir::ConstantOp> {
       value = DenseElementsAttr::get(vector(is.size(), b.getI64Type()),
                                      is.asArrayRef());
     if (!value)
-      return rewriter.notifyMatchFailure(op, "string constants have no tensor");
+      return matchFailure(rewriter, op, "string constants have no tensor");
     FailureOr<Value> result = materializeElements(rewriter, op.getLoc(), value,
                                                   type.getElementType());
     if (failed(result))
-      return rewriter.notifyMatchFailure(op, "unsupported elements attribute");
+      return matchFailure(rewriter, op, "unsupported elements attribute");
     rewriter.replaceOp(op, castTo(rewriter, op.getLoc(), *result, type));
     return success();
   }
@@ -185,7 +185,7 @@ struct IdentityLowering : ONNXConversion<onnx_ir::IdentityOp> {
                   ConversionPatternRewriter &rewriter) const override {
     RankedTensorType type = convertResult(op.getOutput());
     if (!type || !isa<RankedTensorType>(adaptor.getInput().getType()))
-      return rewriter.notifyMatchFailure(op, "unranked");
+      return matchFailure(rewriter, op, "unranked");
     rewriter.replaceOp(op,
                        castTo(rewriter, op.getLoc(), adaptor.getInput(), type));
     return success();
@@ -207,10 +207,10 @@ struct TransposeLowering : ONNXConversion<onnx_ir::TransposeOp> {
     auto inputType = dyn_cast<RankedTensorType>(input.getType());
     RankedTensorType type = convertResult(op.getTransposed());
     if (!inputType || !type)
-      return rewriter.notifyMatchFailure(op, "unranked");
+      return matchFailure(rewriter, op, "unranked");
     SmallVector<int64_t> perm = op.getPermOrDefault(inputType.getRank());
     if (static_cast<int64_t>(perm.size()) != inputType.getRank())
-      return rewriter.notifyMatchFailure(op, "bad permutation");
+      return matchFailure(rewriter, op, "bad permutation");
     Location loc = op.getLoc();
     SmallVector<OpFoldResult> sizes;
     for (int64_t p : perm)
@@ -233,17 +233,17 @@ struct ConcatLowering : ONNXConversion<onnx_ir::ConcatOp> {
                   ConversionPatternRewriter &rewriter) const override {
     RankedTensorType type = convertResult(op.getConcatResult());
     if (!type || !op.getAxisAttr())
-      return rewriter.notifyMatchFailure(op, "unranked");
+      return matchFailure(rewriter, op, "unranked");
     int64_t rank = type.getRank();
     for (Value input : adaptor.getInputs()) {
       auto inputType = dyn_cast<RankedTensorType>(input.getType());
       if (!inputType || inputType.getRank() != rank)
-        return rewriter.notifyMatchFailure(op, "inputs of another rank");
+        return matchFailure(rewriter, op, "inputs of another rank");
     }
     std::optional<int64_t> axis =
         normalizeAxis(op.getAxisAttr().getInt(), rank);
     if (!axis)
-      return rewriter.notifyMatchFailure(op, "axis out of range");
+      return matchFailure(rewriter, op, "axis out of range");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     ValueRange inputs = adaptor.getInputs();
@@ -414,8 +414,9 @@ struct SliceLowering : ONNXConversion<onnx_ir::SliceOp> {
     if (!dataType || !type || !startsType || !endsType ||
         startsType.getRank() != 1 || startsType.isDynamicDim(0) ||
         endsType.getShape() != startsType.getShape())
-      return rewriter.notifyMatchFailure(op, "needs starts/ends of static "
-                                             "length");
+      return matchFailure(rewriter, op,
+                          "needs starts/ends of static "
+                          "length");
     int64_t rank = dataType.getRank();
     int64_t n = startsType.getDimSize(0);
     // Axes read at run time stay empty here (see `runtimeAxes` below).
@@ -429,14 +430,14 @@ struct SliceLowering : ONNXConversion<onnx_ir::SliceOp> {
       if ((axes && static_cast<int64_t>(axes->size()) != n) ||
           (runtimeAxes &&
            (!axesType || axesType.getShape() != startsType.getShape())))
-        return rewriter.notifyMatchFailure(op, "axes of another length");
+        return matchFailure(rewriter, op, "axes of another length");
     }
     SmallVector<bool> seen(rank, false);
     if (axes) {
       for (int64_t &axis : *axes) {
         std::optional<int64_t> a = normalizeAxis(axis, rank);
         if (!a || seen[*a])
-          return rewriter.notifyMatchFailure(op, "invalid axes");
+          return matchFailure(rewriter, op, "invalid axes");
         seen[*a] = true;
         axis = *a;
       }
@@ -448,11 +449,11 @@ struct SliceLowering : ONNXConversion<onnx_ir::SliceOp> {
       constSteps = getConstantInts(op.getSteps(), adaptor.getSteps());
     if (constSteps && (static_cast<int64_t>(constSteps->size()) != n ||
                        llvm::is_contained(*constSteps, 0)))
-      return rewriter.notifyMatchFailure(op, "invalid steps");
+      return matchFailure(rewriter, op, "invalid steps");
     if (!constSteps) {
       auto stepsType = dyn_cast<RankedTensorType>(adaptor.getSteps().getType());
       if (!stepsType || stepsType.getShape() != startsType.getShape())
-        return rewriter.notifyMatchFailure(op, "steps of another length");
+        return matchFailure(rewriter, op, "steps of another length");
     }
 
     Location loc = op.getLoc();
@@ -545,18 +546,18 @@ struct SplitLowering : ONNXConversion<onnx_ir::SplitOp> {
     Value input = adaptor.getInput();
     auto inputType = dyn_cast<RankedTensorType>(input.getType());
     if (!inputType)
-      return rewriter.notifyMatchFailure(op, "unranked");
+      return matchFailure(rewriter, op, "unranked");
     SmallVector<RankedTensorType> types;
     for (Value result : op.getOutputs()) {
       types.push_back(convertResult(result));
       if (!types.back())
-        return rewriter.notifyMatchFailure(op, "unranked result");
+        return matchFailure(rewriter, op, "unranked result");
     }
     int64_t rank = inputType.getRank();
     std::optional<int64_t> axis = normalizeAxis(op.getAxisOrDefault(), rank);
     int64_t numResults = op.getNumResults();
     if (!axis || numResults == 0)
-      return rewriter.notifyMatchFailure(op, "axis out of range");
+      return matchFailure(rewriter, op, "axis out of range");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
 
@@ -566,7 +567,7 @@ struct SplitLowering : ONNXConversion<onnx_ir::SplitOp> {
           dyn_cast<RankedTensorType>(adaptor.getSplitInput().getType());
       if (!splitType || splitType.getRank() != 1 ||
           splitType.getDimSize(0) != numResults)
-        return rewriter.notifyMatchFailure(op, "split of another length");
+        return matchFailure(rewriter, op, "split of another length");
       splitSizes = *readShapeVector(b, loc, adaptor.getSplitInput());
     } else if (std::optional<ArrayRef<int64_t>> split = op.getSplit()) {
       for (int64_t size : *split)
@@ -614,11 +615,11 @@ struct GatherLowering : ONNXConversion<onnx_ir::GatherOp> {
     RankedTensorType type = convertResult(op.getOutput());
     if (!dataType || !indicesType || !type ||
         !isa<IntegerType>(indicesType.getElementType()))
-      return rewriter.notifyMatchFailure(op, "unranked");
+      return matchFailure(rewriter, op, "unranked");
     int64_t rank = dataType.getRank(), q = indicesType.getRank();
     std::optional<int64_t> axis = normalizeAxis(op.getAxisOrDefault(), rank);
     if (!axis || type.getRank() != rank - 1 + q)
-      return rewriter.notifyMatchFailure(op, "axis out of range");
+      return matchFailure(rewriter, op, "axis out of range");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     Value axisDim = toIndex(b, loc, getSize(b, loc, data, *axis));
@@ -697,14 +698,14 @@ struct TriluLowering : ONNXConversion<onnx_ir::TriluOp> {
     auto inputType = dyn_cast<RankedTensorType>(input.getType());
     RankedTensorType type = convertResult(op.getOutput());
     if (!inputType || !type || inputType.getRank() < 2)
-      return rewriter.notifyMatchFailure(op, "needs rank >= 2");
+      return matchFailure(rewriter, op, "needs rank >= 2");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     Value k = indexConstant(b, loc, 0);
     if (!onnx_ir::isNone(op.getK())) {
       auto kType = dyn_cast<RankedTensorType>(adaptor.getK().getType());
       if (!kType || !kType.hasStaticShape() || kType.getNumElements() != 1)
-        return rewriter.notifyMatchFailure(op, "k must be a scalar");
+        return matchFailure(rewriter, op, "k must be a scalar");
       k = i64ToIndex(b, loc, extractI64(b, loc, adaptor.getK(), 0));
     }
     bool upper = op.getUpperOrDefault() != 0;

@@ -9,6 +9,7 @@
 
 #include "../Accumulation.h"
 #include "Broadcast.h"
+#include "ShapeUtils.h"
 #include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
 
@@ -19,6 +20,7 @@
 
 using namespace mlir;
 using namespace mlir::peft;
+using onnx_to_linalg::matchFailure;
 
 namespace {
 
@@ -278,12 +280,13 @@ Value sigmoid(OpBuilder &b, Location loc, ValueRange args,
 Value geluErf(OpBuilder &b, Location loc, ValueRange args,
               const ScalarTypes &t) {
   Value x = args[0];
-  Value scaled =
-      arith::MulFOp::create(b, loc, x, constant(b, loc, t.result, 0.7071067811865476));
+  Value scaled = arith::MulFOp::create(
+      b, loc, x, constant(b, loc, t.result, 0.7071067811865476));
   Value erf = math::ErfOp::create(b, loc, scaled);
   Value onePlus =
       arith::AddFOp::create(b, loc, constant(b, loc, t.result, 1.0), erf);
-  Value half = arith::MulFOp::create(b, loc, x, constant(b, loc, t.result, 0.5));
+  Value half =
+      arith::MulFOp::create(b, loc, x, constant(b, loc, t.result, 0.5));
   return arith::MulFOp::create(b, loc, half, onePlus);
 }
 
@@ -295,14 +298,16 @@ Value geluTanh(OpBuilder &b, Location loc, ValueRange args,
       arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, x), x);
   Value inner = arith::AddFOp::create(
       b, loc, x,
-      arith::MulFOp::create(b, loc, cube, constant(b, loc, t.result, 0.044715)));
+      arith::MulFOp::create(b, loc, cube,
+                            constant(b, loc, t.result, 0.044715)));
   Value tanh = math::TanhOp::create(
       b, loc,
       arith::MulFOp::create(b, loc, inner,
                             constant(b, loc, t.result, 0.7978845608028654)));
   Value onePlus =
       arith::AddFOp::create(b, loc, constant(b, loc, t.result, 1.0), tanh);
-  Value half = arith::MulFOp::create(b, loc, x, constant(b, loc, t.result, 0.5));
+  Value half =
+      arith::MulFOp::create(b, loc, x, constant(b, loc, t.result, 0.5));
   return arith::MulFOp::create(b, loc, half, onePlus);
 }
 
@@ -401,13 +406,13 @@ LogicalResult lowerElementwise(Operation *op, ValueRange inputs,
   auto resultType = dyn_cast_or_null<RankedTensorType>(
       converter.convertType(op->getResult(0).getType()));
   if (!resultType)
-    return rewriter.notifyMatchFailure(op, "result is not a ranked tensor");
+    return matchFailure(rewriter, op, "result is not a ranked tensor");
   ScalarTypes types;
   SmallVector<ArrayRef<int64_t>> shapes;
   for (auto [input, original] : llvm::zip_equal(inputs, originals)) {
     auto type = dyn_cast<RankedTensorType>(input.getType());
     if (!type)
-      return rewriter.notifyMatchFailure(op, "operand is not a ranked tensor");
+      return matchFailure(rewriter, op, "operand is not a ranked tensor");
     types.inputs.push_back(type.getElementType());
     types.unsignedInputs.push_back(isUnsignedLike(original.getType()));
     shapes.push_back(type.getShape());
@@ -415,9 +420,9 @@ LogicalResult lowerElementwise(Operation *op, ValueRange inputs,
   types.result = resultType.getElementType();
   types.unsignedResult = isUnsignedLike(op->getResult(0).getType());
   if (!check(types))
-    return rewriter.notifyMatchFailure(op, "unsupported element types");
+    return matchFailure(rewriter, op, "unsupported element types");
   if (!areBroadcastCompatible(shapes, resultType.getShape()))
-    return rewriter.notifyMatchFailure(op, "shapes do not broadcast");
+    return matchFailure(rewriter, op, "shapes do not broadcast");
   Value result =
       createBroadcastGeneric(rewriter, op->getLoc(), inputs, resultType,
                              [&](OpBuilder &b, Location loc, ValueRange args) {

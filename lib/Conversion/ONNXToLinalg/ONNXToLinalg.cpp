@@ -1,6 +1,7 @@
 //===- ONNXToLinalg.cpp - the convert-onnx-to-linalg pass -----------------===//
 
 #include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
+#include "ShapeUtils.h"
 #include "peft/Dialect/ONNX/IR/ONNXDialect.h"
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
 
@@ -122,6 +123,7 @@ struct ConvertONNXToLinalgPass
     DenseSet<Operation *> legalizable;
     ConversionConfig analysis;
     analysis.legalizableOps = &legalizable;
+    onnx_to_linalg::MatchFailureLog reasons;
     if (failed(applyAnalysisConversion(copy, target, frozen, analysis)))
       return signalPassFailure();
     SmallVector<Operation *> originals, copies;
@@ -133,9 +135,20 @@ struct ConvertONNXToLinalgPass
           isa<onnx_ir::NoneOp, onnx_ir::YieldOp>(op) ||
           legalizable.contains(cloned))
         continue;
-      op->emitError("cannot lower ONNX node ")
-          << describeONNXNode(op)
-          << ": no lowering for these operand/result types or attributes";
+      InFlightDiagnostic diag = op->emitError("cannot lower ONNX node ")
+                                << describeONNXNode(op) << ": ";
+      ArrayRef<std::string> why = reasons.getReasons(cloned);
+      auto unranked = [](Value value) {
+        return !isa<RankedTensorType, NoneType>(value.getType());
+      };
+      if (!why.empty())
+        diag << llvm::join(why, "; ");
+      else if (llvm::any_of(op->getOperands(), unranked) ||
+               llvm::any_of(op->getResults(), unranked))
+        diag << "an operand or result is not a ranked tensor (its rank is "
+                "unknown after shape inference)";
+      else
+        diag << "no lowering for these operand/result types or attributes";
       failedAny = true;
     }
     if (failedAny)

@@ -78,7 +78,7 @@ struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
     auto dataType = dyn_cast<RankedTensorType>(data.getType());
     RankedTensorType type = convertResult(op.getOutput());
     if (!dataType || !type)
-      return rewriter.notifyMatchFailure(op, "unranked operand or result");
+      return matchFailure(rewriter, op, "unranked operand or result");
     int64_t rank = dataType.getRank();
     std::optional<PadMode> mode =
         llvm::StringSwitch<std::optional<PadMode>>(op.getModeOrDefault())
@@ -88,14 +88,14 @@ struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
             .Case("wrap", PadMode::Wrap)
             .Default(std::nullopt);
     if (!mode)
-      return rewriter.notifyMatchFailure(op, "unknown mode");
+      return matchFailure(rewriter, op, "unknown mode");
 
     SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
     if (!onnx_ir::isNone(op.getAxes())) {
       std::optional<SmallVector<int64_t>> given =
           getConstantInts(op.getAxes(), adaptor.getAxes());
       if (!given)
-        return rewriter.notifyMatchFailure(op, "axes is not a constant");
+        return matchFailure(rewriter, op, "axes is not a constant");
       axes = *given;
     }
     int64_t n = axes.size();
@@ -113,8 +113,9 @@ struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
                            !isa<IntegerType>(padsType.getElementType()) ||
                            (!padsType.isDynamicDim(0) &&
                             padsType.getDimSize(0) != 2 * n))
-      return rewriter.notifyMatchFailure(
-          op, "pads is not a 1-D integer tensor of 2 x len(axes) entries");
+      return matchFailure(
+          rewriter, op,
+          "pads is not a 1-D integer tensor of 2 x len(axes) entries");
     auto padAt = [&](int64_t i) -> OpFoldResult {
       if (constantPads)
         return b.getIndexAttr((*constantPads)[i]);
@@ -124,7 +125,7 @@ struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
     for (auto [i, axis] : llvm::enumerate(axes)) {
       std::optional<int64_t> dim = normalizeAxis(axis, rank);
       if (!dim)
-        return rewriter.notifyMatchFailure(op, "axis out of range");
+        return matchFailure(rewriter, op, "axis out of range");
       begin[*dim] = padAt(i);
       end[*dim] = padAt(i + n);
     }
@@ -140,7 +141,7 @@ struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
         if (!valueType || !valueType.hasStaticShape() ||
             valueType.getNumElements() != 1 ||
             valueType.getElementType() != elementType)
-          return rewriter.notifyMatchFailure(op, "constant_value not a scalar");
+          return matchFailure(rewriter, op, "constant_value not a scalar");
         fill = extractElement(b, loc, adaptor.getConstantValue(), 0);
       }
     }
@@ -160,7 +161,7 @@ struct PadLowering : ONNXConversion<onnx_ir::PadOp> {
                              known = getConstantIntValue(size);
       if (known && knownBegin && knownEnd) {
         if (*known + *knownBegin + *knownEnd < 0)
-          return rewriter.notifyMatchFailure(op, "pads crop below zero");
+          return matchFailure(rewriter, op, "pads crop below zero");
         sizes.push_back(b.getIndexAttr(*known + *knownBegin + *knownEnd));
       } else {
         sizes.push_back(b.createOrFold<arith::AddIOp>(

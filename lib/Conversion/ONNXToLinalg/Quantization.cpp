@@ -134,7 +134,7 @@ struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
         !isa<FloatType>(type.getElementType()) ||
         scaleType.getElementType() != type.getElementType() ||
         (hasZp && zpType.getElementType() != xType.getElementType()))
-      return rewriter.notifyMatchFailure(op, "unsupported types");
+      return matchFailure(rewriter, op, "unsupported types");
 
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
@@ -154,7 +154,7 @@ struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
           return Value(arith::MulFOp::create(nb, l, f, args[1]));
         });
     if (failed(result))
-      return rewriter.notifyMatchFailure(op, "unsupported scale shape");
+      return matchFailure(rewriter, op, "unsupported scale shape");
     rewriter.replaceOp(op, castTo(b, loc, *result, type));
     return success();
   }
@@ -216,7 +216,7 @@ struct QuantizeLinearLowering : ONNXConversion<onnx_ir::QuantizeLinearOp> {
         !isa<FloatType>(xType.getElementType()) ||
         !isa<FloatType>(scaleType.getElementType()) ||
         (hasZp && zpType.getElementType() != intType))
-      return rewriter.notifyMatchFailure(op, "unsupported types");
+      return matchFailure(rewriter, op, "unsupported types");
 
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
@@ -240,7 +240,7 @@ struct QuantizeLinearLowering : ONNXConversion<onnx_ir::QuantizeLinearOp> {
           return quantizeScalar(nb, l, v, zpFloat, intType, isUnsigned);
         });
     if (failed(result))
-      return rewriter.notifyMatchFailure(op, "unsupported scale shape");
+      return matchFailure(rewriter, op, "unsupported scale shape");
     rewriter.replaceOp(op, castTo(b, loc, *result, type));
     return success();
   }
@@ -265,7 +265,7 @@ struct DynamicQuantizeLinearLowering
         !xType.getElementType().isF32() || scaleType.getNumElements() != 1 ||
         zpType.getNumElements() != 1 || !yType.getElementType().isInteger(8) ||
         !zpType.getElementType().isInteger(8))
-      return rewriter.notifyMatchFailure(op, "unsupported types");
+      return matchFailure(rewriter, op, "unsupported types");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     MLIRContext *ctx = b.getContext();
@@ -387,13 +387,13 @@ struct MatMulIntegerLowering : ONNXConversion<onnx_ir::MatMulIntegerOp> {
         ta.getRank() < 1 || tb.getRank() < 1 ||
         !isa<IntegerType>(ta.getElementType()) ||
         !isa<IntegerType>(tb.getElementType()))
-      return rewriter.notifyMatchFailure(op, "unsupported operands");
+      return matchFailure(rewriter, op, "unsupported operands");
     for (Value zp : {aZp, bZp}) {
       if (onnx_ir::isNone(zp))
         continue;
       auto zpType = dyn_cast<RankedTensorType>(zp.getType());
       if (!zpType || zpType.getRank() > 1)
-        return rewriter.notifyMatchFailure(op, "unsupported zero point");
+        return matchFailure(rewriter, op, "unsupported zero point");
     }
     Location loc = op.getLoc();
     int64_t rowDim = ta.getRank() >= 2 ? ta.getRank() - 2 : 0;
@@ -438,7 +438,7 @@ struct MatMulNBitsLowering : ONNXConversion<onnx_ir::MatMulNBitsOp> {
     if (!type || !ta || !tb || !ts || (hasZp && !tz) || (hasBias && !tbias) ||
         !onnx_ir::isNone(op.getGIdx()) || !op.getKAttr() || !op.getNAttr() ||
         !op.getBlockSizeAttr())
-      return rewriter.notifyMatchFailure(op, "unsupported operands");
+      return matchFailure(rewriter, op, "unsupported operands");
     Type floatType = ta.getElementType();
     int64_t bits = op.getBitsOrDefault();
     int64_t bigK = op.getKAttr().getInt(), bigN = op.getNAttr().getInt();
@@ -447,15 +447,15 @@ struct MatMulNBitsLowering : ONNXConversion<onnx_ir::MatMulNBitsOp> {
         !tb.getElementType().isInteger(8) || tb.getRank() != 3 ||
         ta.getRank() < 1 || (bits != 2 && bits != 4 && bits != 8) ||
         block <= 0 || (hasBias && tbias.getElementType() != floatType))
-      return rewriter.notifyMatchFailure(op, "unsupported types");
+      return matchFailure(rewriter, op, "unsupported types");
     int64_t kBlocks = (bigK + block - 1) / block;
     int64_t perByte = 8 / bits;
     int64_t zpRowBytes = (kBlocks * bits + 7) / 8;
     bool floatZp = hasZp && tz.getElementType() == floatType;
     if (hasZp && !floatZp && !tz.getElementType().isInteger(8))
-      return rewriter.notifyMatchFailure(op, "unsupported zero points");
+      return matchFailure(rewriter, op, "unsupported zero points");
     if (ts.getRank() < 1 || ts.getRank() > 2 || (hasZp && tz.getRank() > 2))
-      return rewriter.notifyMatchFailure(op, "unsupported scale shape");
+      return matchFailure(rewriter, op, "unsupported scale shape");
 
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;

@@ -22,6 +22,7 @@
 
 using namespace mlir;
 using namespace mlir::peft;
+using onnx_to_linalg::matchFailure;
 
 namespace {
 
@@ -214,21 +215,21 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     auto resultType = dyn_cast_or_null<RankedTensorType>(
         this->getTypeConverter()->convertType(op.getReduced().getType()));
     if (!inputType || !resultType)
-      return rewriter.notifyMatchFailure(op, "unranked operand or result");
+      return matchFailure(rewriter, op, "unranked operand or result");
     Type elementType = inputType.getElementType();
     // Bool reduces only by Max (any) and Min (all), as ONNX allows (opset 20).
     bool boolAllowed = kind == ReduceKind::Max || kind == ReduceKind::Min;
     if (!isa<FloatType, IntegerType>(elementType) ||
         (elementType.isInteger(1) && !boolAllowed) ||
         resultType.getElementType() != elementType)
-      return rewriter.notifyMatchFailure(op, "unsupported element types");
+      return matchFailure(rewriter, op, "unsupported element types");
 
     std::optional<SmallVector<int64_t>> axes = getAxes(op, adaptor);
     if (!axes) {
       auto axesType =
           dyn_cast<RankedTensorType>(adaptor.getAxesInput().getType());
       if (!axesType || axesType.getRank() != 1 || axesType.isDynamicDim(0))
-        return rewriter.notifyMatchFailure(op, "axes of unknown length");
+        return matchFailure(rewriter, op, "axes of unknown length");
       if (axesType.getDimSize(0) != 0)
         return lowerRuntimeAxes(op, input, adaptor.getAxesInput(), resultType,
                                 rewriter);
@@ -239,7 +240,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     int64_t rank = inputType.getRank();
     if (axes->empty() && op.getNoopWithEmptyAxesOrDefault()) {
       if (!isCastCompatible(inputType.getShape(), resultType))
-        return rewriter.notifyMatchFailure(op, "result shape mismatch");
+        return matchFailure(rewriter, op, "result shape mismatch");
       rewriter.replaceOp(op, castToType(rewriter, loc, input, resultType));
       return success();
     }
@@ -247,7 +248,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     for (int64_t axis : *axes) {
       std::optional<int64_t> dim = normalizeAxis(axis, rank);
       if (!dim || reduced[*dim])
-        return rewriter.notifyMatchFailure(op, "invalid axes");
+        return matchFailure(rewriter, op, "invalid axes");
       reduced[*dim] = true;
     }
     bool keepdims = op.getKeepdimsOrDefault() != 0;
@@ -258,7 +259,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
         shape[dim] = 1;
     }
     if (!isCastCompatible(shape, resultType))
-      return rewriter.notifyMatchFailure(op, "result shape mismatch");
+      return matchFailure(rewriter, op, "result shape mismatch");
 
     bool isUnsigned = cast<ShapedType>(op.getData().getType())
                           .getElementType()
@@ -302,7 +303,7 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
     int64_t numAxes = cast<RankedTensorType>(axes.getType()).getDimSize(0);
     bool keepdims = op.getKeepdimsOrDefault() != 0;
     if (resultType.getRank() != (keepdims ? rank : rank - numAxes))
-      return rewriter.notifyMatchFailure(op, "result rank mismatch");
+      return matchFailure(rewriter, op, "result rank mismatch");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     SmallVector<Value> reducedMask =
@@ -506,12 +507,12 @@ struct SoftmaxLowering : OpConversionPattern<onnx_ir::SoftmaxOp> {
     auto resultType = dyn_cast_or_null<RankedTensorType>(
         getTypeConverter()->convertType(op.getOutput().getType()));
     if (!inputType || !resultType)
-      return rewriter.notifyMatchFailure(op, "unranked operand or result");
+      return matchFailure(rewriter, op, "unranked operand or result");
     Type elementType = inputType.getElementType();
     if (!isa<FloatType>(elementType) ||
         resultType.getElementType() != elementType ||
         !isCastCompatible(inputType.getShape(), resultType))
-      return rewriter.notifyMatchFailure(op, "unsupported types");
+      return matchFailure(rewriter, op, "unsupported types");
 
     int64_t rank = inputType.getRank();
     bool singleAxis = getONNXOpset(op) >= 13;
@@ -521,11 +522,11 @@ struct SoftmaxLowering : OpConversionPattern<onnx_ir::SoftmaxOp> {
     if (singleAxis) {
       std::optional<int64_t> dim = normalizeAxis(axis, rank);
       if (!dim)
-        return rewriter.notifyMatchFailure(op, "axis out of range");
+        return matchFailure(rewriter, op, "axis out of range");
       reduced[*dim] = true;
     } else {
       if (axis < -rank || axis > rank)
-        return rewriter.notifyMatchFailure(op, "axis out of range");
+        return matchFailure(rewriter, op, "axis out of range");
       for (int64_t dim = axis < 0 ? axis + rank : axis; dim < rank; ++dim)
         reduced[dim] = true;
     }
@@ -666,26 +667,26 @@ struct LayerNormalizationLowering
     auto yType = dyn_cast_or_null<RankedTensorType>(
         converter.convertType(op.getY().getType()));
     if (!xType || !scaleType || (hasBias && !biasType) || !yType)
-      return rewriter.notifyMatchFailure(op, "unranked operand or result");
+      return matchFailure(rewriter, op, "unranked operand or result");
     Type elementType = xType.getElementType();
     if (!isa<FloatType>(elementType) || yType.getElementType() != elementType ||
         scaleType.getElementType() != elementType ||
         (hasBias && biasType.getElementType() != elementType))
-      return rewriter.notifyMatchFailure(op, "unsupported element types");
+      return matchFailure(rewriter, op, "unsupported element types");
     SmallVector<ArrayRef<int64_t>> affineShapes = {scaleType.getShape()};
     if (hasBias)
       affineShapes.push_back(biasType.getShape());
     if (!areBroadcastCompatible(affineShapes, xType.getShape()) ||
         !isCastCompatible(xType.getShape(), yType))
-      return rewriter.notifyMatchFailure(op, "shapes do not broadcast");
+      return matchFailure(rewriter, op, "shapes do not broadcast");
     Type stashType = getStashType(getContext(), op.getStashTypeOrDefault());
     if (!stashType)
-      return rewriter.notifyMatchFailure(op, "unsupported stash_type");
+      return matchFailure(rewriter, op, "unsupported stash_type");
 
     int64_t rank = xType.getRank();
     std::optional<int64_t> axis = normalizeAxis(op.getAxisOrDefault(), rank);
     if (!axis)
-      return rewriter.notifyMatchFailure(op, "axis out of range");
+      return matchFailure(rewriter, op, "axis out of range");
     SmallVector<bool> reduced(rank, false);
     for (int64_t dim = *axis; dim < rank; ++dim)
       reduced[dim] = true;
@@ -703,7 +704,7 @@ struct LayerNormalizationLowering
           converter.convertType(stat.getType()));
       if (!type || !isa<FloatType>(type.getElementType()) ||
           !isCastCompatible(statsShape, type))
-        return rewriter.notifyMatchFailure(op, "unsupported Mean/InvStdDev");
+        return matchFailure(rewriter, op, "unsupported Mean/InvStdDev");
       statsTypes.push_back(type);
     }
 

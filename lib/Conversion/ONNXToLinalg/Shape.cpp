@@ -50,7 +50,7 @@ struct ShapeLowering : ONNXConversion<onnx_ir::ShapeOp> {
     auto inputType = dyn_cast<RankedTensorType>(adaptor.getData().getType());
     RankedTensorType type = convertResult(op.getShape());
     if (!inputType || !type)
-      return rewriter.notifyMatchFailure(op, "unranked");
+      return matchFailure(rewriter, op, "unranked");
     int64_t rank = inputType.getRank();
     auto clampIndex = [&](int64_t i) {
       if (i < 0)
@@ -85,8 +85,9 @@ struct ReshapeLowering : ONNXConversion<onnx_ir::ReshapeOp> {
     RankedTensorType type = convertResult(op.getReshaped());
     if (!dataType || !shapeType || !type || shapeType.getRank() != 1 ||
         shapeType.isDynamicDim(0) || shapeType.getDimSize(0) != type.getRank())
-      return rewriter.notifyMatchFailure(op, "needs ranked data, result and "
-                                             "a shape of static length");
+      return matchFailure(rewriter, op,
+                          "needs ranked data, result and "
+                          "a shape of static length");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     int64_t rank = dataType.getRank();
@@ -160,13 +161,13 @@ struct FlattenLowering : ONNXConversion<onnx_ir::FlattenOp> {
     auto inputType = dyn_cast<RankedTensorType>(input.getType());
     RankedTensorType type = convertResult(op.getOutput());
     if (!inputType || !type || type.getRank() != 2)
-      return rewriter.notifyMatchFailure(op, "unranked");
+      return matchFailure(rewriter, op, "unranked");
     int64_t rank = inputType.getRank();
     int64_t axis = op.getAxisOrDefault();
     if (axis < 0)
       axis += rank;
     if (axis < 0 || axis > rank)
-      return rewriter.notifyMatchFailure(op, "axis out of range");
+      return matchFailure(rewriter, op, "axis out of range");
     Location loc = op.getLoc();
     Value result;
     if (rank == 0) {
@@ -258,14 +259,15 @@ struct UnsqueezeLowering : ONNXConversion<onnx_ir::UnsqueezeOp> {
     if (dataType && type && !axes)
       return lowerRuntimeAxes(op, data, adaptor.getAxesInput(), type, rewriter);
     if (!dataType || !type || !axes || !*axes)
-      return rewriter.notifyMatchFailure(op, "needs ranked data and constant "
-                                             "axes");
+      return matchFailure(rewriter, op,
+                          "needs ranked data and constant "
+                          "axes");
     int64_t outRank = dataType.getRank() + (*axes)->size();
     SmallVector<bool> isUnit(outRank, false);
     for (int64_t axis : **axes) {
       std::optional<int64_t> a = normalizeAxis(axis, outRank);
       if (!a || isUnit[*a])
-        return rewriter.notifyMatchFailure(op, "invalid axes");
+        return matchFailure(rewriter, op, "invalid axes");
       isUnit[*a] = true;
     }
     Location loc = op.getLoc();
@@ -293,7 +295,7 @@ struct UnsqueezeLowering : ONNXConversion<onnx_ir::UnsqueezeOp> {
     int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
     std::optional<int64_t> length = getRuntimeAxesLength(axes);
     if (!length || type.getRank() != rank + *length)
-      return rewriter.notifyMatchFailure(op, "run-time axes of unknown length");
+      return matchFailure(rewriter, op, "run-time axes of unknown length");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     auto c = [&](int64_t v) { return i64Constant(b, loc, v); };
@@ -358,8 +360,9 @@ struct SqueezeLowering : ONNXConversion<onnx_ir::SqueezeOp> {
       return success();
     }
     if (!dataType || !type || !axes)
-      return rewriter.notifyMatchFailure(op, "needs ranked data and constant "
-                                             "axes");
+      return matchFailure(rewriter, op,
+                          "needs ranked data and constant "
+                          "axes");
     int64_t rank = dataType.getRank();
     SmallVector<bool> isUnit(rank, false);
     if (*axes) {
@@ -367,13 +370,13 @@ struct SqueezeLowering : ONNXConversion<onnx_ir::SqueezeOp> {
         std::optional<int64_t> a = normalizeAxis(axis, rank);
         if (!a || isUnit[*a] ||
             (!dataType.isDynamicDim(*a) && dataType.getDimSize(*a) != 1))
-          return rewriter.notifyMatchFailure(op, "invalid axes");
+          return matchFailure(rewriter, op, "invalid axes");
         isUnit[*a] = true;
       }
     } else {
       // Without axes every unit extent goes; a dynamic one is undecidable.
       if (!dataType.hasStaticShape())
-        return rewriter.notifyMatchFailure(op, "no axes and dynamic extents");
+        return matchFailure(rewriter, op, "no axes and dynamic extents");
       for (int64_t d = 0; d < rank; ++d)
         isUnit[d] = dataType.getDimSize(d) == 1;
     }
@@ -418,8 +421,9 @@ struct ExpandLowering : ONNXConversion<onnx_ir::ExpandOp> {
     if (!inputType || !type || !shapeType || shapeType.getRank() != 1 ||
         shapeType.isDynamicDim(0) ||
         !isa<IntegerType>(shapeType.getElementType()))
-      return rewriter.notifyMatchFailure(op, "needs ranked input and a shape "
-                                             "of static length");
+      return matchFailure(rewriter, op,
+                          "needs ranked input and a shape "
+                          "of static length");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     SmallVector<Value> shape = *readShapeVector(b, loc, adaptor.getShape());
@@ -427,7 +431,7 @@ struct ExpandLowering : ONNXConversion<onnx_ir::ExpandOp> {
     int64_t numShape = shape.size();
     int64_t outRank = std::max(rank, numShape);
     if (type.getRank() != outRank)
-      return rewriter.notifyMatchFailure(op, "result rank mismatch");
+      return matchFailure(rewriter, op, "result rank mismatch");
 
     SmallVector<OpFoldResult> sizes;
     Value one = indexConstant(b, loc, 1);
@@ -561,13 +565,13 @@ struct ConstantOfShapeLowering : ONNXConversion<onnx_ir::ConstantOfShapeOp> {
     if (!type || !shapeType || shapeType.getRank() != 1 ||
         shapeType.getShape() != ArrayRef<int64_t>{type.getRank()} ||
         !isa<IntegerType>(shapeType.getElementType()))
-      return rewriter.notifyMatchFailure(op, "needs a shape of static length");
+      return matchFailure(rewriter, op, "needs a shape of static length");
     Type elementType = type.getElementType();
     TypedAttr fill = op.getValueAttr()
                          ? getFirstElement(op.getValueAttr(), elementType)
                          : rewriter.getZeroAttr(elementType);
     if (!fill)
-      return rewriter.notifyMatchFailure(op, "unreadable value");
+      return matchFailure(rewriter, op, "unreadable value");
     Location loc = op.getLoc();
     SmallVector<OpFoldResult> sizes;
     SmallVector<Value> dims =
@@ -595,18 +599,18 @@ struct RangeLowering : ONNXConversion<onnx_ir::RangeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     RankedTensorType type = convertResult(op.getOutput());
     if (!type || type.getRank() != 1)
-      return rewriter.notifyMatchFailure(op, "needs a 1-D result");
+      return matchFailure(rewriter, op, "needs a 1-D result");
     Type elementType = type.getElementType();
     for (Value operand : adaptor.getOperands()) {
       auto operandType = dyn_cast<RankedTensorType>(operand.getType());
       if (!operandType || !operandType.hasStaticShape() ||
           operandType.getNumElements() != 1 ||
           operandType.getElementType() != elementType)
-        return rewriter.notifyMatchFailure(op, "needs scalar operands");
+        return matchFailure(rewriter, op, "needs scalar operands");
     }
     auto intType = dyn_cast<IntegerType>(elementType);
     if (!intType && !isa<FloatType>(elementType))
-      return rewriter.notifyMatchFailure(op, "unsupported element type");
+      return matchFailure(rewriter, op, "unsupported element type");
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     Value start = extractElement(b, loc, adaptor.getStart(), 0);

@@ -13,6 +13,29 @@ using namespace mlir;
 using namespace mlir::peft;
 using namespace mlir::peft::onnx_to_linalg;
 
+static thread_local MatchFailureLog *activeLog = nullptr;
+
+MatchFailureLog::MatchFailureLog() : previous(activeLog) { activeLog = this; }
+
+MatchFailureLog::~MatchFailureLog() { activeLog = previous; }
+
+ArrayRef<std::string> MatchFailureLog::getReasons(Operation *op) const {
+  auto it = reasons.find({op->getLoc(), op->getName()});
+  return it == reasons.end() ? ArrayRef<std::string>() : it->second;
+}
+
+LogicalResult onnx_to_linalg::matchFailure(RewriterBase &rewriter,
+                                           Operation *op, const Twine &reason) {
+  if (activeLog) {
+    SmallVector<std::string, 1> &list =
+        activeLog->reasons[{op->getLoc(), op->getName()}];
+    std::string text = reason.str();
+    if (!llvm::is_contained(list, text))
+      list.push_back(std::move(text));
+  }
+  return rewriter.notifyMatchFailure(op, reason);
+}
+
 RankedTensorType onnx_to_linalg::convertToRanked(const TypeConverter *converter,
                                                  Type type) {
   if (!converter)

@@ -20,6 +20,34 @@
 
 namespace mlir::peft::onnx_to_linalg {
 
+/// The reasons the patterns gave for not lowering each op, recorded while an
+/// instance is alive on this thread (the pass's analysis run), so that an op
+/// nothing lowers is reported with them. Keyed by location and op name: the
+/// analysis conversion runs the patterns on a clone.
+class MatchFailureLog {
+public:
+  MatchFailureLog();
+  ~MatchFailureLog();
+  MatchFailureLog(const MatchFailureLog &) = delete;
+  MatchFailureLog &operator=(const MatchFailureLog &) = delete;
+
+  /// The distinct reasons recorded for ops at `op`'s location of its name,
+  /// in order.
+  ArrayRef<std::string> getReasons(Operation *op) const;
+
+private:
+  friend LogicalResult matchFailure(RewriterBase &, Operation *, const Twine &);
+  llvm::DenseMap<std::pair<Location, OperationName>,
+                 SmallVector<std::string, 1>>
+      reasons;
+  MatchFailureLog *previous;
+};
+
+/// rewriter.notifyMatchFailure(op, reason), also recorded in the active
+/// MatchFailureLog. Patterns fail through this.
+LogicalResult matchFailure(RewriterBase &rewriter, Operation *op,
+                           const Twine &reason);
+
 /// `type` converted to a ranked tensor type, or null when it has none.
 RankedTensorType convertToRanked(const TypeConverter *converter, Type type);
 
