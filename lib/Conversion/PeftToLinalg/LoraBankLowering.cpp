@@ -20,8 +20,10 @@
 // formed. A static bank is unrolled over its tasks, so that every task's
 // slices have static shapes (the CPU micro-kernel's register tiles), and,
 // when its stacks are constants, each task's rank is padded with zero
-// columns to a multiple of 8 (never to the largest rank); a runtime bank
-// loops over its task slots with dynamic slices.
+// columns to a multiple of 8 (never to the largest rank). A larger static
+// bank loops over its tasks and switches on the task's padded rank, one
+// static-shaped case per distinct rank; a runtime bank loops over its task
+// slots with dynamic slices.
 //
 //===----------------------------------------------------------------------===//
 
@@ -458,13 +460,39 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
           [&](OpBuilder &b, Location l, Value t, ValueRange args) {
             Value aTask, bTask, rank;
             if (split) {
-              // Task t's padded columns of Aᵀ and rows of Bᵀ.
+              // Task t's padded columns of Aᵀ and rows of Bᵀ, at a static
+              // rank: one case per distinct padded rank of the bank (at
+              // most max-rank / 8 of them, however many tasks), so that the
+              // products have the static shapes of the unrolled form.
               rank = element(b, l, ranks, t);
               Value offset = element(b, l, taskOffsets, t);
-              aTask = slice2d(b, l, split->aStack, b.getIndexAttr(0), offset,
-                              c.in, rank);
-              bTask = slice2d(b, l, split->bStack, offset, b.getIndexAttr(0),
-                              rank, c.out);
+              SmallVector<int64_t> distinct;
+              for (int64_t r : split->ranks)
+                if (r > 0 && !llvm::is_contained(distinct, r))
+                  distinct.push_back(r);
+              llvm::sort(distinct);
+              auto bufferTypes = ValueRange(args).getTypes();
+              auto switchOp = scf::IndexSwitchOp::create(
+                  b, l, bufferTypes, rank, distinct, distinct.size());
+              // Rank 0 (not routed): the buffers as they are.
+              b.setInsertionPointToStart(
+                  &switchOp.getDefaultRegion().emplaceBlock());
+              scf::YieldOp::create(b, l, args);
+              for (auto [region, r] :
+                   llvm::zip(switchOp.getCaseRegions(), distinct)) {
+                b.setInsertionPointToStart(&region.emplaceBlock());
+                Value aCase = slice2d(b, l, split->aStack, b.getIndexAttr(0),
+                                      offset, c.in, b.getIndexAttr(r));
+                Value bCase =
+                    slice2d(b, l, split->bStack, offset, b.getIndexAttr(0),
+                            b.getIndexAttr(r), c.out);
+                Value next[2] = {args[0], args[1]};
+                computeTask(b, l, c, next, t, aCase, bCase, b.getIndexAttr(r));
+                scf::YieldOp::create(b, l, ValueRange(next));
+              }
+              b.setInsertionPointAfter(switchOp);
+              scf::YieldOp::create(b, l, switchOp.getResults());
+              return;
             } else {
               Value offset = element(b, l, offsets, t);
               rank = arith::SubIOp::create(

@@ -122,27 +122,36 @@ func.func @padded(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %ids: tensor<?xi6
 // More than 16 tasks: a loop over the tasks (the unrolled form chains
 // every task's writes, which bufferization analyses in quadratic time),
 // reading each task's padded columns of one [in, Σ r'] constant (3 -> 8, 0,
-// 2 -> 8, ..., 5 -> 8) at offsets and ranks from constant vectors.
+// 2 -> 8, ..., 12 -> 16) at offsets and ranks from constant vectors, and
+// switching on the padded rank: one static-shaped case per distinct rank
+// (8 and 16), rank 0 leaves the buffers.
 // CHECK-LABEL: func.func @many
-// CHECK-DAG:  %[[AS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<64x128xf32>
-// CHECK-DAG:  %[[BS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<128x96xf32>
+// CHECK-DAG:  %[[AS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<64x136xf32>
+// CHECK-DAG:  %[[BS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<136x96xf32>
 // CHECK-DAG:  %[[OFF:.*]] = arith.constant dense<[0, 8, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120]> : tensor<17xi64>
-// CHECK-DAG:  %[[RANKS:.*]] = arith.constant dense<[8, 0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]> : tensor<17xi64>
-// CHECK:      scf.for %[[T:[a-z0-9]+]] = {{.*}} -> (tensor<?x8xf32>, tensor<?x96xf32>)
-// CHECK:        tensor.extract %[[RANKS]][%[[T]]]
+// CHECK-DAG:  %[[RANKS:.*]] = arith.constant dense<[8, 0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 16]> : tensor<17xi64>
+// CHECK:      scf.for %[[T:[a-z0-9]+]] = {{.*}} -> (tensor<?x16xf32>, tensor<?x96xf32>)
+// CHECK:        %[[R:.*]] = tensor.extract %[[RANKS]][%[[T]]]
 // CHECK:        tensor.extract %[[OFF]][%[[T]]]
-// CHECK:        tensor.extract_slice %[[AS]][0, %{{.*}}] [64, %{{.*}}] [1, 1] : tensor<64x128xf32> to tensor<64x?xf32>
-// CHECK:        tensor.extract_slice %[[BS]][%{{.*}}, 0] [%{{.*}}, 96] [1, 1] : tensor<128x96xf32> to tensor<?x96xf32>
-// CHECK:        linalg.matmul
-// CHECK:        linalg.matmul
+// CHECK:        scf.index_switch %{{.*}} -> tensor<?x16xf32>, tensor<?x96xf32>
+// CHECK:        case 8 {
+// CHECK:          tensor.extract_slice %[[AS]][0, %{{.*}}] [64, 8] [1, 1] : tensor<64x136xf32> to tensor<64x8xf32>
+// CHECK:          tensor.extract_slice %[[BS]][%{{.*}}, 0] [8, 96] [1, 1] : tensor<136x96xf32> to tensor<8x96xf32>
+// CHECK:          linalg.matmul
+// CHECK:          linalg.matmul
+// CHECK:        case 16 {
+// CHECK:          tensor.extract_slice %[[AS]][0, %{{.*}}] [64, 16] [1, 1] : tensor<64x136xf32> to tensor<64x16xf32>
+// CHECK:          linalg.matmul
+// CHECK:          linalg.matmul
+// CHECK:        default {
 func.func @many(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %ids: tensor<?xi64>) -> tensor<?x96xf32> {
-  %a = arith.constant dense<0.5> : tensor<36x64xf32>
-  %b = arith.constant dense<0.25> : tensor<96x36xf32>
+  %a = arith.constant dense<0.5> : tensor<43x64xf32>
+  %b = arith.constant dense<0.25> : tensor<96x43xf32>
   %y = peft.linear %x, %w layout out_in role q : tensor<?x64xf32>, tensor<96x64xf32> -> tensor<?x96xf32>
   %z = peft.lora_bank %x, %y, %a, %b task_ids %ids
          tasks ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q"]
-         ranks [3, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 5]
+         ranks [3, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 12]
          scales [2.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-         : tensor<?x64xf32>, tensor<?x96xf32>, tensor<36x64xf32>, tensor<96x36xf32>, tensor<?xi64>
+         : tensor<?x64xf32>, tensor<?x96xf32>, tensor<43x64xf32>, tensor<96x43xf32>, tensor<?xi64>
   return %z : tensor<?x96xf32>
 }
