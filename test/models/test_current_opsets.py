@@ -179,41 +179,28 @@ def test_split_num_outputs(tmp_path, run_ort, extent, n):
 @pytest.mark.parametrize("mode,opset", [("constant", 18), ("reflect", 18), ("edge", 18),
                                         ("wrap", 19)])
 @pytest.mark.parametrize("axes,pads", [(None, [0, 1, 2, 0, 2, 1]), ([-1], [2, 3]),
-                                       ([1, 2], [1, -1, 0, 2])])
-def test_pad(tmp_path, run_ort, mode, opset, axes, pads):
-    inputs = ["x", "pads", "value" if mode == "constant" else ""]
-    inits = [i64("pads", pads)]
-    if mode == "constant":
-        inits.append(onnx.numpy_helper.from_array(np.array(1.5, np.float32), "value"))
-    if axes is not None:
-        inputs.append("axes")
-        inits.append(i64("axes", axes))
-    node = oh.make_node("Pad", inputs, ["y"], mode=mode)
-    path = single_node_model(tmp_path / "m.onnx", opset, node, [f32_info("x", ["a", 3, 5])],
-                             [f32_info("y", None)], inits)
-    check_single(tmp_path, run_ort, path, {"x": X})
-
-
-@pytest.mark.parametrize("mode,opset", [("constant", 18), ("reflect", 18), ("edge", 18),
-                                        ("wrap", 19)])
-@pytest.mark.parametrize("axes,pads", [(None, [0, 1, 2, 0, 2, 1]), ([-1], [2, 3]),
                                        ([1, 2], [1, -1, 0, 2]), ([0, 2], [0, -2, 0, -1])])
-def test_pad_runtime_pads(tmp_path, run_ort, mode, opset, axes, pads):
-    """`pads` as a graph input (CenterCropPad's function body computes them
-    from a shape): the result extents are dynamic, the same values."""
+@pytest.mark.parametrize("runtime_pads", [False, True])
+def test_pad(tmp_path, run_ort, mode, opset, axes, pads, runtime_pads):
+    """`pads` an initializer, or a graph input (CenterCropPad's function
+    body computes them from a shape; the result extents are dynamic)."""
     inputs = ["x", "pads", "value" if mode == "constant" else ""]
-    inits = []
+    inits = [] if runtime_pads else [i64("pads", pads)]
     if mode == "constant":
         inits.append(onnx.numpy_helper.from_array(np.array(1.5, np.float32), "value"))
     if axes is not None:
         inputs.append("axes")
         inits.append(i64("axes", axes))
     node = oh.make_node("Pad", inputs, ["y"], mode=mode)
-    pads_info = oh.make_tensor_value_info("pads", onnx.TensorProto.INT64, [len(pads)])
-    path = single_node_model(tmp_path / "m.onnx", opset, node,
-                             [f32_info("x", ["a", 3, 5]), pads_info],
+    graph_inputs = [f32_info("x", ["a", 3, 5])]
+    feeds = {"x": X}
+    if runtime_pads:
+        graph_inputs.append(oh.make_tensor_value_info("pads", onnx.TensorProto.INT64,
+                                                      [len(pads)]))
+        feeds["pads"] = np.array(pads, np.int64)
+    path = single_node_model(tmp_path / "m.onnx", opset, node, graph_inputs,
                              [f32_info("y", None)], inits)
-    check_single(tmp_path, run_ort, path, {"x": X, "pads": np.array(pads, np.int64)})
+    check_single(tmp_path, run_ort, path, feeds)
 
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
