@@ -74,6 +74,7 @@ void mlir::peft::populateONNXToLinalgPatterns(const TypeConverter &converter,
   populateONNXQuantizationToLinalgPatterns(converter, patterns);
   populateONNXDataMovementToLinalgPatterns(converter, patterns);
   populateONNXPadToLinalgPatterns(converter, patterns);
+  populateONNXResizeToLinalgPatterns(converter, patterns);
   populateONNXShapeToLinalgPatterns(converter, patterns);
 }
 

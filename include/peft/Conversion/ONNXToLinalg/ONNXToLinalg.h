@@ -59,9 +59,14 @@ void populateONNXQuantizationToLinalgPatterns(const TypeConverter &converter,
 void populateONNXDataMovementToLinalgPatterns(const TypeConverter &converter,
                                               RewritePatternSet &patterns);
 
-/// Pad in every mode, constant pads and axes (Pad.cpp).
+/// Pad in every mode, constant or run-time pads, constant axes (Pad.cpp).
 void populateONNXPadToLinalgPatterns(const TypeConverter &converter,
                                      RewritePatternSet &patterns);
+
+/// Resize (opsets 11-19): nearest, linear and cubic, every coordinate
+/// transformation mode, scales or sizes (Resize.cpp).
+void populateONNXResizeToLinalgPatterns(const TypeConverter &converter,
+                                        RewritePatternSet &patterns);
 
 /// Shapes: Shape, Reshape, Flatten, Unsqueeze, Squeeze, Expand,
 /// ConstantOfShape, Range (Shape.cpp).

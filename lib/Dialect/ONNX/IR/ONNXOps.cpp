@@ -610,6 +610,59 @@ LogicalResult PadOp::verify() {
   return success();
 }
 
+LogicalResult ResizeOp::verify() {
+  auto oneOf = [&](StringRef what, StringRef value,
+                   ArrayRef<StringRef> allowed) -> LogicalResult {
+    if (llvm::is_contained(allowed, value))
+      return success();
+    return emitOpError("unknown '") << what << "' \"" << value << "\" ("
+                                    << llvm::join(allowed, ", ") << ")";
+  };
+  if (failed(
+          oneOf("mode", getModeOrDefault(), {"nearest", "linear", "cubic"})) ||
+      failed(oneOf("coordinate_transformation_mode",
+                   getCoordinateTransformationModeOrDefault(),
+                   {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel",
+                    "align_corners", "asymmetric", "tf_crop_and_resize"})) ||
+      failed(oneOf(
+          "nearest_mode", getNearestModeOrDefault(),
+          {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"})) ||
+      failed(oneOf("keep_aspect_ratio_policy",
+                   getKeepAspectRatioPolicyOrDefault(),
+                   {"stretch", "not_larger", "not_smaller"})))
+    return failure();
+  bool hasScales = !isNone(getScales()), hasSizes = !isNone(getSizes());
+  if (RankedTensorType scales = ranked(getScales());
+      scales && scales.getRank() == 1 && scales.getDimSize(0) == 0)
+    hasScales = false; // an empty `scales` stands for an omitted one
+  if (hasScales == hasSizes)
+    return emitOpError("needs exactly one of 'scales' and 'sizes'");
+  RankedTensorType data = ranked(getX());
+  int64_t numAxes = data ? data.getRank() : ShapedType::kDynamic;
+  if (std::optional<ArrayRef<int64_t>> axes = getAxes()) {
+    numAxes = axes->size();
+    if (data && failed(verifyAxesList(*this, *axes, data.getRank())))
+      return failure();
+  }
+  for (auto [name, operand, factor] :
+       {std::tuple<StringRef, Value, int64_t>{"scales", getScales(), 1},
+        {"sizes", getSizes(), 1},
+        {"roi", getRoi(), 2}}) {
+    RankedTensorType type = ranked(operand);
+    if (!type || (name == "scales" && !hasScales))
+      continue;
+    if (type.getRank() != 1)
+      return emitOpError("'") << name << "' must be 1-D, got " << type;
+    if (!ShapedType::isDynamic(numAxes) && !type.isDynamicDim(0) &&
+        !(name == "roi" && type.getDimSize(0) == 0) &&
+        type.getDimSize(0) != factor * numAxes)
+      return emitOpError("'")
+             << name << "' has " << type.getDimSize(0) << " entries, expected "
+             << (factor == 2 ? "2 x " : "") << numAxes;
+  }
+  return success();
+}
+
 LogicalResult TriluOp::verify() {
   return verifyFlag(*this, "upper", getUpperAttr());
 }

@@ -460,6 +460,61 @@ def ONNX_PadOp : ONNX_Op<"Pad", 4, 1, [Pure]> {
   }];
 }
 
+def ONNX_ResizeOp : ONNX_Op<"Resize", 4, 1, [Pure]> {
+  let summary = "resizes `X` by interpolation (opsets 11-19)";
+  let description = [{
+    Opsets 11-19: `roi` (used by `tf_crop_and_resize`), and one of `scales`
+    and `sizes`, over the dimensions named by `axes` (opset 18; all
+    dimensions when absent). `mode` is `nearest` (default; `nearest_mode`
+    round_prefer_floor by default, round_prefer_ceil, floor or ceil),
+    `linear` or `cubic` (`cubic_coeff_a`, default -0.75, and
+    `exclude_outside`); `coordinate_transformation_mode` half_pixel
+    (default), half_pixel_symmetric (opset 19), pytorch_half_pixel,
+    align_corners, asymmetric or tf_crop_and_resize (`extrapolation_value`
+    outside the roi); `keep_aspect_ratio_policy` (opset 18) stretch, not_larger
+    or not_smaller with `sizes`. Opset 10's Resize (scales as the second
+    input) is a different signature, refused at import.
+  }];
+  let arguments = (ins AnyTensor:$X, ONNX_OptTensor:$roi,
+                   ONNX_OptTensor:$scales, ONNX_OptTensor:$sizes,
+                   ONNX_IntAttr:$antialias, ONNX_IntsAttr:$axes,
+                   ONNX_StringAttr:$coordinate_transformation_mode,
+                   ONNX_FloatAttr:$cubic_coeff_a, ONNX_IntAttr:$exclude_outside,
+                   ONNX_FloatAttr:$extrapolation_value,
+                   ONNX_StringAttr:$keep_aspect_ratio_policy,
+                   ONNX_StringAttr:$mode, ONNX_StringAttr:$nearest_mode);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    ::llvm::StringRef getModeOrDefault() {
+      return getModeAttr() ? getModeAttr().getValue() : "nearest";
+    }
+    ::llvm::StringRef getCoordinateTransformationModeOrDefault() {
+      return getCoordinateTransformationModeAttr()
+                 ? getCoordinateTransformationModeAttr().getValue()
+                 : "half_pixel";
+    }
+    ::llvm::StringRef getNearestModeOrDefault() {
+      return getNearestModeAttr() ? getNearestModeAttr().getValue()
+                                  : "round_prefer_floor";
+    }
+    ::llvm::StringRef getKeepAspectRatioPolicyOrDefault() {
+      return getKeepAspectRatioPolicyAttr()
+                 ? getKeepAspectRatioPolicyAttr().getValue()
+                 : "stretch";
+    }
+    double getCubicCoeffAOrDefault() {
+      return getCubicCoeffAAttr() ? getCubicCoeffAAttr().getValueAsDouble()
+                                  : -0.75;
+    }
+    double getExtrapolationValueOrDefault() {
+      return getExtrapolationValueAttr()
+                 ? getExtrapolationValueAttr().getValueAsDouble()
+                 : 0.0;
+    }
+  }];
+}
+
 def ONNX_ShapeOp : ONNX_Op<"Shape", 1, 1, [Pure]> {
   let summary = "the shape of `data` as a 1-D i64 tensor";
   let arguments = (ins AnyTensor:$data, ONNX_IntAttr:$start,

@@ -1,0 +1,438 @@
+//===- Resize.cpp - onnx Resize to linalg ---------------------------------===//
+//
+// Resize (opsets 11-19) as one linalg.generic over the output. For each
+// resized dimension the output index is mapped to a coordinate of the input
+// by the coordinate transformation mode (half_pixel, half_pixel_symmetric,
+// pytorch_half_pixel, align_corners, asymmetric, tf_crop_and_resize), in
+// f32 as onnxruntime computes it, from the scale and the extents, which may
+// all be run-time values. `nearest` reads one input element (rounded by
+// `nearest_mode`), `linear` and `cubic` sum 2 or 4 taps per resized
+// dimension (their tensor product), reading out-of-range taps at the edge
+// (or dropping them and renormalizing with `exclude_outside`), as the ONNX
+// reference implementation does. Antialiasing is not implemented.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ShapeUtils.h"
+#include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
+#include "peft/Dialect/ONNX/IR/ONNXOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::peft;
+using namespace mlir::peft::onnx_to_linalg;
+
+namespace {
+
+/// What the body needs of one resized dimension, all computed before the
+/// generic: f32 extents, the scale and the roi, and the index extent of
+/// the input.
+struct ResizedDim {
+  Value inIndex, inF, outF, scale, roiStart, roiEnd;
+};
+
+Value f32Constant(OpBuilder &b, Location loc, double value) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+
+Value indexToF32(OpBuilder &b, Location loc, Value index) {
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(),
+                                 indexToI64(b, loc, index));
+}
+
+Value toF32(OpBuilder &b, Location loc, Value value) {
+  Type type = value.getType();
+  if (type.isF32())
+    return value;
+  if (isa<FloatType>(type))
+    return cast<FloatType>(type).getWidth() < 32
+               ? arith::ExtFOp::create(b, loc, b.getF32Type(), value)
+                     .getResult()
+               : arith::TruncFOp::create(b, loc, b.getF32Type(), value)
+                     .getResult();
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), value);
+}
+
+struct ResizeLowering : ONNXConversion<onnx_ir::ResizeOp> {
+  using ONNXConversion::ONNXConversion;
+
+  LogicalResult
+  matchAndRewrite(onnx_ir::ResizeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value data = adaptor.getX();
+    auto dataType = dyn_cast<RankedTensorType>(data.getType());
+    RankedTensorType type = convertResult(op.getY());
+    if (!dataType || !type || type.getRank() != dataType.getRank())
+      return matchFailure(rewriter, op, "unranked operand or result");
+    int64_t rank = dataType.getRank();
+    StringRef mode = op.getModeOrDefault();
+    StringRef transform = op.getCoordinateTransformationModeOrDefault();
+    Type elementType = dataType.getElementType();
+    bool interpolates = mode != "nearest";
+    if (interpolates && !isa<FloatType>(elementType))
+      return matchFailure(rewriter, op,
+                          "linear and cubic modes need floating-point data");
+    if (interpolates && op.getAntialiasAttr() &&
+        op.getAntialiasAttr().getInt() != 0)
+      return matchFailure(rewriter, op, "antialias is not supported");
+
+    SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    if (std::optional<ArrayRef<int64_t>> given = op.getAxes()) {
+      axes.clear();
+      for (int64_t axis : *given) {
+        std::optional<int64_t> dim = normalizeAxis(axis, rank);
+        if (!dim)
+          return matchFailure(rewriter, op, "axis out of range");
+        axes.push_back(*dim);
+      }
+    }
+    int64_t n = axes.size();
+    auto hasEntries = [&](Value value, int64_t count) {
+      auto t = dyn_cast<RankedTensorType>(value.getType());
+      return t && t.getRank() == 1 && !t.isDynamicDim(0) &&
+             t.getDimSize(0) == count;
+    };
+    Value scales = adaptor.getScales(), sizes = adaptor.getSizes();
+    bool useSizes = !onnx_ir::isNone(op.getSizes());
+    if (useSizes ? !hasEntries(sizes, n) : !hasEntries(scales, n))
+      return matchFailure(rewriter, op,
+                          "scales or sizes of static length len(axes) needed");
+    bool crop = transform == "tf_crop_and_resize";
+    if (crop &&
+        (onnx_ir::isNone(op.getRoi()) || !hasEntries(adaptor.getRoi(), 2 * n)))
+      return matchFailure(rewriter, op,
+                          "tf_crop_and_resize needs a roi of 2 x len(axes)");
+
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    // Per resized dimension: extents, scale and roi.
+    SmallVector<std::optional<ResizedDim>> dims(rank);
+    SmallVector<Value> ratios; // sizes[i] / in[i], for the aspect policy
+    for (auto [i, axis] : llvm::enumerate(axes)) {
+      ResizedDim d;
+      d.inIndex = toIndex(b, loc, getSize(b, loc, data, axis));
+      d.inF = indexToF32(b, loc, d.inIndex);
+      if (crop) {
+        d.roiStart = toF32(b, loc, extractElement(b, loc, adaptor.getRoi(), i));
+        d.roiEnd =
+            toF32(b, loc, extractElement(b, loc, adaptor.getRoi(), i + n));
+      }
+      if (useSizes) {
+        Value size = toF32(b, loc, extractElement(b, loc, sizes, i));
+        ratios.push_back(arith::DivFOp::create(b, loc, size, d.inF));
+        d.outF = size;
+        d.scale = ratios.back();
+      } else {
+        d.scale = toF32(b, loc, extractElement(b, loc, scales, i));
+        Value extent = d.inF;
+        if (crop)
+          extent = arith::MulFOp::create(
+              b, loc, extent,
+              arith::SubFOp::create(b, loc, d.roiEnd, d.roiStart));
+        d.outF = math::FloorOp::create(
+            b, loc, arith::MulFOp::create(b, loc, extent, d.scale));
+      }
+      dims[axis] = d;
+    }
+    StringRef policy = op.getKeepAspectRatioPolicyOrDefault();
+    if (useSizes && policy != "stretch") {
+      // One scale for every resized dim: the smallest or largest ratio;
+      // out = floor(scale · in + 0.5).
+      Value common = ratios.front();
+      for (Value ratio : ArrayRef(ratios).drop_front())
+        common =
+            policy == "not_larger"
+                ? arith::MinimumFOp::create(b, loc, common, ratio).getResult()
+                : arith::MaximumFOp::create(b, loc, common, ratio).getResult();
+      for (int64_t axis : axes) {
+        dims[axis]->scale = common;
+        dims[axis]->outF = math::FloorOp::create(
+            b, loc,
+            arith::AddFOp::create(
+                b, loc, arith::MulFOp::create(b, loc, common, dims[axis]->inF),
+                f32Constant(b, loc, 0.5)));
+      }
+    }
+
+    // The output extents: static from the result type, else computed.
+    SmallVector<OpFoldResult> outSizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!type.isDynamicDim(d)) {
+        outSizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+        continue;
+      }
+      if (!dims[d]) {
+        outSizes.push_back(getSize(b, loc, data, d));
+        continue;
+      }
+      Value asInt =
+          arith::FPToSIOp::create(b, loc, b.getI64Type(), dims[d]->outF);
+      outSizes.push_back(i64ToIndex(b, loc, asInt));
+    }
+    // The coordinate transforms read the actual output extent.
+    for (int64_t d = 0; d < rank; ++d)
+      if (dims[d] && !type.isDynamicDim(d))
+        dims[d]->outF = f32Constant(b, loc, type.getDimSize(d));
+
+    double a = op.getCubicCoeffAOrDefault();
+    bool excludeOutside =
+        op.getExcludeOutsideAttr() && op.getExcludeOutsideAttr().getInt() != 0;
+    StringRef nearestMode = op.getNearestModeOrDefault();
+    Type accType = interpolates && cast<FloatType>(elementType).getWidth() > 32
+                       ? elementType
+                       : b.getF32Type();
+    Value extrapolation;
+    if (crop)
+      extrapolation = arith::ConstantOp::create(
+          b, loc,
+          b.getFloatAttr(elementType, op.getExtrapolationValueOrDefault()));
+
+    Value empty = createEmpty(b, loc, outSizes, elementType);
+    auto map = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+    Value result =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{empty.getType()}, ValueRange{}, ValueRange{empty},
+            ArrayRef<AffineMap>{map}, parallelIterators(rank),
+            [&](OpBuilder &nb, Location l, ValueRange) {
+              auto cf = [&](double v) { return f32Constant(nb, l, v); };
+              Value zeroF = cf(0.0), halfF = cf(0.5), oneF = cf(1.0);
+              Value outside;
+              // Per dim: the taps (input indices, clamped) and weights.
+              SmallVector<SmallVector<Value>> taps(rank), weights(rank);
+              for (int64_t d = 0; d < rank; ++d) {
+                Value i = linalg::IndexOp::create(nb, l, d);
+                if (!dims[d]) {
+                  taps[d].push_back(i);
+                  continue;
+                }
+                const ResizedDim &rd = *dims[d];
+                Value x = indexToF32(nb, l, i);
+                Value inMinus1 = arith::SubFOp::create(nb, l, rd.inF, oneF);
+                Value outMinus1 = arith::SubFOp::create(nb, l, rd.outF, oneF);
+                Value outGt1 = arith::CmpFOp::create(
+                    nb, l, arith::CmpFPredicate::OGT, rd.outF, oneF);
+                auto halfPixel = [&]() -> Value {
+                  return arith::SubFOp::create(
+                      nb, l,
+                      arith::DivFOp::create(
+                          nb, l, arith::AddFOp::create(nb, l, x, halfF),
+                          rd.scale),
+                      halfF);
+                };
+                Value xo;
+                if (transform == "half_pixel") {
+                  xo = halfPixel();
+                } else if (transform == "half_pixel_symmetric") {
+                  Value adjustment = arith::DivFOp::create(
+                      nb, l, rd.outF,
+                      arith::MulFOp::create(nb, l, rd.scale, rd.inF));
+                  Value center = arith::MulFOp::create(nb, l, rd.inF, halfF);
+                  Value offset = arith::MulFOp::create(
+                      nb, l, center,
+                      arith::SubFOp::create(nb, l, oneF, adjustment));
+                  xo = arith::AddFOp::create(nb, l, offset, halfPixel());
+                } else if (transform == "pytorch_half_pixel") {
+                  xo = arith::SelectOp::create(nb, l, outGt1, halfPixel(),
+                                               zeroF);
+                } else if (transform == "align_corners") {
+                  // The ONNX reference divides by scale · in − 1 (not by
+                  // the integer output extent − 1).
+                  Value outWidth =
+                      arith::MulFOp::create(nb, l, rd.scale, rd.inF);
+                  Value ratio = arith::DivFOp::create(
+                      nb, l, arith::MulFOp::create(nb, l, x, inMinus1),
+                      arith::SubFOp::create(nb, l, outWidth, oneF));
+                  Value single = arith::CmpFOp::create(
+                      nb, l, arith::CmpFPredicate::OEQ, outWidth, oneF);
+                  xo = arith::SelectOp::create(nb, l, single, zeroF, ratio);
+                } else if (transform == "asymmetric") {
+                  xo = arith::DivFOp::create(nb, l, x, rd.scale);
+                } else { // tf_crop_and_resize
+                  Value span =
+                      arith::SubFOp::create(nb, l, rd.roiEnd, rd.roiStart);
+                  Value many = arith::AddFOp::create(
+                      nb, l,
+                      arith::MulFOp::create(nb, l, rd.roiStart, inMinus1),
+                      arith::DivFOp::create(
+                          nb, l,
+                          arith::MulFOp::create(
+                              nb, l, arith::MulFOp::create(nb, l, x, span),
+                              inMinus1),
+                          outMinus1));
+                  Value one = arith::MulFOp::create(
+                      nb, l,
+                      arith::MulFOp::create(
+                          nb, l,
+                          arith::AddFOp::create(nb, l, rd.roiStart, rd.roiEnd),
+                          halfF),
+                      inMinus1);
+                  xo = arith::SelectOp::create(nb, l, outGt1, many, one);
+                  Value below = arith::CmpFOp::create(
+                      nb, l, arith::CmpFPredicate::OLT, xo, zeroF);
+                  Value above = arith::CmpFOp::create(
+                      nb, l, arith::CmpFPredicate::OGT, xo, inMinus1);
+                  Value out = arith::OrIOp::create(nb, l, below, above);
+                  outside =
+                      outside ? arith::OrIOp::create(nb, l, outside, out) : out;
+                }
+                Value x0 = math::FloorOp::create(nb, l, xo);
+                Value r = arith::SubFOp::create(nb, l, xo, x0);
+                Value x0Index = arith::IndexCastOp::create(
+                    nb, l, nb.getIndexType(),
+                    arith::FPToSIOp::create(nb, l, nb.getI64Type(), x0));
+                Value zeroI = indexConstant(nb, l, 0);
+                Value lastI = arith::SubIOp::create(nb, l, rd.inIndex,
+                                                    indexConstant(nb, l, 1));
+                auto clampIndex = [&](Value index) -> Value {
+                  return arith::MinSIOp::create(
+                      nb, l, arith::MaxSIOp::create(nb, l, index, zeroI),
+                      lastI);
+                };
+                auto tapAt = [&](int64_t offset) -> Value {
+                  return arith::AddIOp::create(nb, l, x0Index,
+                                               indexConstant(nb, l, offset));
+                };
+                if (mode == "nearest") {
+                  // Neighbors floor(x) and floor(x) + 1; an integer x is
+                  // itself.
+                  Value up;
+                  if (nearestMode == "round_prefer_floor")
+                    up = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                               r, halfF);
+                  else if (nearestMode == "round_prefer_ceil")
+                    up = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGE,
+                                               r, halfF);
+                  else if (nearestMode == "floor")
+                    up =
+                        arith::ConstantOp::create(nb, l, nb.getBoolAttr(false));
+                  else
+                    up = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                               r, zeroF);
+                  Value index =
+                      arith::SelectOp::create(nb, l, up, tapAt(1), x0Index);
+                  taps[d].push_back(clampIndex(index));
+                  continue;
+                }
+                SmallVector<int64_t> offsets;
+                SmallVector<Value> w;
+                if (mode == "linear") {
+                  offsets = {0, 1};
+                  w = {arith::SubFOp::create(nb, l, oneF, r), r};
+                } else {
+                  // Keys' cubic convolution with coefficient A at the
+                  // distances 1 + r, r, 1 - r, 2 - r.
+                  offsets = {-1, 0, 1, 2};
+                  Value av = cf(a);
+                  auto near = [&](Value t) -> Value { // |t| <= 1
+                    // ((A + 2)·t − (A + 3))·t² + 1
+                    Value inner = arith::SubFOp::create(
+                        nb, l,
+                        arith::MulFOp::create(
+                            nb, l, arith::AddFOp::create(nb, l, av, cf(2.0)),
+                            t),
+                        arith::AddFOp::create(nb, l, av, cf(3.0)));
+                    return arith::AddFOp::create(
+                        nb, l,
+                        arith::MulFOp::create(
+                            nb, l, inner, arith::MulFOp::create(nb, l, t, t)),
+                        oneF);
+                  };
+                  auto far = [&](Value t) -> Value { // 1 < |t| < 2
+                    // ((A·t − 5A)·t + 8A)·t − 4A
+                    Value p = arith::SubFOp::create(
+                        nb, l, arith::MulFOp::create(nb, l, av, t),
+                        cf(5.0 * a));
+                    p = arith::AddFOp::create(
+                        nb, l, arith::MulFOp::create(nb, l, p, t), cf(8.0 * a));
+                    return arith::SubFOp::create(
+                        nb, l, arith::MulFOp::create(nb, l, p, t), cf(4.0 * a));
+                  };
+                  Value oneMinusR = arith::SubFOp::create(nb, l, oneF, r);
+                  w = {far(arith::AddFOp::create(nb, l, r, oneF)), near(r),
+                       near(oneMinusR),
+                       far(arith::AddFOp::create(nb, l, oneMinusR, oneF))};
+                }
+                SmallVector<Value> tapIndices;
+                for (int64_t offset : offsets)
+                  tapIndices.push_back(tapAt(offset));
+                if (excludeOutside) {
+                  // Taps outside the input get weight 0; the rest are
+                  // renormalized.
+                  Value sum;
+                  for (auto [k, index] : llvm::enumerate(tapIndices)) {
+                    Value inside = arith::AndIOp::create(
+                        nb, l,
+                        arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge,
+                                              index, zeroI),
+                        arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle,
+                                              index, lastI));
+                    w[k] = arith::SelectOp::create(nb, l, inside, w[k], zeroF);
+                    sum = sum ? arith::AddFOp::create(nb, l, sum, w[k]) : w[k];
+                  }
+                  for (Value &weight : w)
+                    weight = arith::DivFOp::create(nb, l, weight, sum);
+                }
+                for (Value index : tapIndices)
+                  taps[d].push_back(clampIndex(index));
+                weights[d] = std::move(w);
+              }
+              // The tensor product of the dims' taps.
+              Value acc;
+              SmallVector<int64_t> pick(rank, 0);
+              while (true) {
+                SmallVector<Value> indices;
+                Value weight;
+                for (int64_t d = 0; d < rank; ++d) {
+                  indices.push_back(taps[d][pick[d]]);
+                  if (!weights[d].empty())
+                    weight = weight ? arith::MulFOp::create(nb, l, weight,
+                                                            weights[d][pick[d]])
+                                          .getResult()
+                                    : weights[d][pick[d]];
+                }
+                Value v = tensor::ExtractOp::create(nb, l, data, indices);
+                if (!interpolates) {
+                  acc = v;
+                } else {
+                  if (v.getType() != accType)
+                    v = arith::ExtFOp::create(nb, l, accType, v);
+                  if (weight && weight.getType() != accType)
+                    weight = arith::ExtFOp::create(nb, l, accType, weight);
+                  Value term =
+                      weight
+                          ? arith::MulFOp::create(nb, l, weight, v).getResult()
+                          : v;
+                  acc = acc ? arith::AddFOp::create(nb, l, acc, term) : term;
+                }
+                int64_t d = rank - 1;
+                for (; d >= 0; --d) {
+                  if (++pick[d] < static_cast<int64_t>(taps[d].size()))
+                    break;
+                  pick[d] = 0;
+                }
+                if (d < 0)
+                  break;
+              }
+              if (acc.getType() != elementType)
+                acc = arith::TruncFOp::create(nb, l, elementType, acc);
+              if (outside)
+                acc =
+                    arith::SelectOp::create(nb, l, outside, extrapolation, acc);
+              linalg::YieldOp::create(nb, l, acc);
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, castTo(b, loc, result, type));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::peft::populateONNXResizeToLinalgPatterns(
+    const TypeConverter &converter, RewritePatternSet &patterns) {
+  patterns.add<ResizeLowering>(converter, patterns.getContext());
+}
