@@ -203,6 +203,74 @@ def test_pad(tmp_path, run_ort, mode, opset, axes, pads, runtime_pads):
     check_single(tmp_path, run_ort, path, feeds)
 
 
+RESIZE_X = RNG.standard_normal((1, 2, 4, 5)).astype(np.float32)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear", "cubic"])
+@pytest.mark.parametrize("transform", ["half_pixel", "half_pixel_symmetric",
+                                       "pytorch_half_pixel", "align_corners", "asymmetric"])
+@pytest.mark.parametrize("scales", [[1, 1, 1.5, 0.8], [1, 1, 0.5, 2.0]])
+@pytest.mark.parametrize("runtime", [False, True])
+def test_resize_scales(tmp_path, run_ort, mode, transform, scales, runtime):
+    """Resize-19 by scales (an initializer, or a graph input read at run
+    time) against onnxruntime."""
+    node = oh.make_node("Resize", ["x", "", "scales"], ["y"], mode=mode,
+                        coordinate_transformation_mode=transform)
+    scales_tensor = onnx.numpy_helper.from_array(np.array(scales, np.float32), "scales")
+    inputs = [f32_info("x", [1, 2, 4, 5])]
+    feeds = {"x": RESIZE_X}
+    if runtime:
+        inputs.append(oh.make_tensor_value_info("scales", onnx.TensorProto.FLOAT, [4]))
+        feeds["scales"] = np.array(scales, np.float32)
+    out_shape = [int(np.floor(d * s)) for d, s in zip(RESIZE_X.shape, scales)]
+    path = single_node_model(tmp_path / "m.onnx", 19, node, inputs,
+                             [f32_info("y", out_shape)], [] if runtime else [scales_tensor])
+    check_single(tmp_path, run_ort, path, feeds)
+
+
+@pytest.mark.parametrize("mode,nearest_mode", [("nearest", "round_prefer_floor"),
+                                               ("nearest", "round_prefer_ceil"),
+                                               ("nearest", "floor"), ("nearest", "ceil"),
+                                               ("linear", None), ("cubic", None)])
+@pytest.mark.parametrize("policy,axes", [("stretch", None), ("not_larger", [2, 3]),
+                                         ("not_smaller", [3, 2])])
+def test_resize_sizes(tmp_path, run_ort, mode, nearest_mode, policy, axes):
+    """Resize-19 by sizes, over all dims or named axes, with each
+    keep_aspect_ratio_policy, against onnxruntime."""
+    attrs = dict(mode=mode, keep_aspect_ratio_policy=policy)
+    if nearest_mode:
+        attrs["nearest_mode"] = nearest_mode
+    if axes:
+        attrs["axes"] = axes
+    sizes = [7, 3] if axes else [1, 2, 7, 3]
+    node = oh.make_node("Resize", ["x", "", "", "sizes"], ["y"], **attrs)
+    path = single_node_model(tmp_path / "m.onnx", 19, node, [f32_info("x", [1, 2, 4, 5])],
+                             [f32_info("y", None)], [i64("sizes", sizes)])
+    check_single(tmp_path, run_ort, path, {"x": RESIZE_X})
+
+
+@pytest.mark.parametrize("exclude_outside,a", [(0, -0.75), (1, -0.5)])
+def test_resize_cubic_options(tmp_path, run_ort, exclude_outside, a):
+    node = oh.make_node("Resize", ["x", "", "scales"], ["y"], mode="cubic",
+                        cubic_coeff_a=a, exclude_outside=exclude_outside)
+    path = single_node_model(tmp_path / "m.onnx", 19, node, [f32_info("x", [1, 2, 4, 5])],
+                             [f32_info("y", None)],
+                             [onnx.numpy_helper.from_array(
+                                 np.array([1, 1, 1.75, 0.6], np.float32), "scales")])
+    check_single(tmp_path, run_ort, path, {"x": RESIZE_X})
+
+
+def test_resize_tf_crop_and_resize(tmp_path, run_ort):
+    node = oh.make_node("Resize", ["x", "roi", "", "sizes"], ["y"], mode="linear",
+                        coordinate_transformation_mode="tf_crop_and_resize",
+                        extrapolation_value=2.5, axes=[2, 3])
+    inits = [onnx.numpy_helper.from_array(np.array([0.2, -0.3, 1.1, 0.7], np.float32), "roi"),
+             i64("sizes", [5, 6])]
+    path = single_node_model(tmp_path / "m.onnx", 19, node, [f32_info("x", [1, 2, 4, 5])],
+                             [f32_info("y", None)], inits)
+    check_single(tmp_path, run_ort, path, {"x": RESIZE_X})
+
+
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu(tmp_path, run_ort, approximate):
     node = oh.make_node("Gelu", ["x"], ["y"], approximate=approximate)

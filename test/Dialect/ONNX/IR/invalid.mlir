@@ -549,3 +549,44 @@ func.func @gelu_approximate(%x: tensor<4xf32>) {
   %0 = "onnx.Gelu"(%x) <{approximate = "fast"}> : (tensor<4xf32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @resize_mode(%x: tensor<1x1x4x4xf32>) {
+  %s = onnx.initializer "s" dense<2.0> : tensor<4xf32>
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.Resize' op unknown 'mode' "bilinear" (nearest, linear, cubic)}}
+  %0 = "onnx.Resize"(%x, %n, %s, %n) <{mode = "bilinear"}> : (tensor<1x1x4x4xf32>, none, tensor<4xf32>, none) -> tensor<1x1x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @resize_both(%x: tensor<1x1x4x4xf32>) {
+  %s = onnx.initializer "s" dense<2.0> : tensor<4xf32>
+  %z = onnx.initializer "z" dense<8> : tensor<4xi64>
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.Resize' op needs exactly one of 'scales' and 'sizes'}}
+  %0 = "onnx.Resize"(%x, %n, %s, %z) : (tensor<1x1x4x4xf32>, none, tensor<4xf32>, tensor<4xi64>) -> tensor<1x1x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @resize_scales_length(%x: tensor<1x1x4x4xf32>) {
+  %s = onnx.initializer "s" dense<2.0> : tensor<3xf32>
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.Resize' op 'scales' has 3 entries, expected 4}}
+  %0 = "onnx.Resize"(%x, %n, %s, %n) : (tensor<1x1x4x4xf32>, none, tensor<3xf32>, none) -> tensor<1x1x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @resize_sizes_axes(%x: tensor<1x1x4x4xf32>) {
+  %z = onnx.initializer "z" dense<8> : tensor<4xi64>
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.Resize' op 'sizes' has 4 entries, expected 2}}
+  %0 = "onnx.Resize"(%x, %n, %n, %z) <{axes = array<i64: 2, 3>}> : (tensor<1x1x4x4xf32>, none, none, tensor<4xi64>) -> tensor<1x1x8x8xf32>
+  return
+}
