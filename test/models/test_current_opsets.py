@@ -260,6 +260,27 @@ def test_resize_cubic_options(tmp_path, run_ort, exclude_outside, a):
     check_single(tmp_path, run_ort, path, {"x": RESIZE_X})
 
 
+@pytest.mark.parametrize("mode", ["linear", "cubic"])
+@pytest.mark.parametrize("scales", [[1, 1, 0.5, 0.6], [1, 1, 1.5, 0.3]])
+@pytest.mark.parametrize("runtime", [False, True])
+def test_resize_antialias(tmp_path, run_ort, mode, scales, runtime):
+    """antialias = 1: the downsampling filter widens by 1/scale (its tap
+    count depends on the scale, here also read at run time)."""
+    node = oh.make_node("Resize", ["x", "", "scales"], ["y"], mode=mode, antialias=1)
+    x = RNG.standard_normal((1, 2, 9, 11)).astype(np.float32)
+    inputs = [f32_info("x", [1, 2, 9, 11])]
+    feeds = {"x": x}
+    inits = [onnx.numpy_helper.from_array(np.array(scales, np.float32), "scales")]
+    if runtime:
+        inputs.append(oh.make_tensor_value_info("scales", onnx.TensorProto.FLOAT, [4]))
+        feeds["scales"] = np.array(scales, np.float32)
+        inits = []
+    out_shape = [int(np.floor(d * s)) for d, s in zip(x.shape, scales)]
+    path = single_node_model(tmp_path / "m.onnx", 19, node, inputs,
+                             [f32_info("y", out_shape)], inits)
+    check_single(tmp_path, run_ort, path, feeds)
+
+
 def test_resize_tf_crop_and_resize(tmp_path, run_ort):
     node = oh.make_node("Resize", ["x", "roi", "", "sizes"], ["y"], mode="linear",
                         coordinate_transformation_mode="tf_crop_and_resize",

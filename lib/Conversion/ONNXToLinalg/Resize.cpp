@@ -9,7 +9,9 @@
 // `nearest_mode`), `linear` and `cubic` sum 2 or 4 taps per resized
 // dimension (their tensor product), reading out-of-range taps at the edge
 // (or dropping them and renormalizing with `exclude_outside`), as the ONNX
-// reference implementation does. Antialiasing is not implemented.
+// reference implementation does. With `antialias` a downsampling filter is
+// widened by 1/scale: its taps, whose count depends on the (run-time) scale,
+// are scf.for loops in the body, each dim's weights normalized by their sum.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +22,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -76,9 +79,8 @@ struct ResizeLowering : ONNXConversion<onnx_ir::ResizeOp> {
     if (interpolates && !isa<FloatType>(elementType))
       return matchFailure(rewriter, op,
                           "linear and cubic modes need floating-point data");
-    if (interpolates && op.getAntialiasAttr() &&
-        op.getAntialiasAttr().getInt() != 0)
-      return matchFailure(rewriter, op, "antialias is not supported");
+    bool antialias = interpolates && op.getAntialiasAttr() &&
+                     op.getAntialiasAttr().getInt() != 0;
 
     SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
     if (std::optional<ArrayRef<int64_t>> given = op.getAxes()) {
@@ -203,6 +205,13 @@ struct ResizeLowering : ONNXConversion<onnx_ir::ResizeOp> {
               Value outside;
               // Per dim: the taps (input indices, clamped) and weights.
               SmallVector<SmallVector<Value>> taps(rank), weights(rank);
+              // With antialias: per resized dim, the taps are x0 + start + t
+              // for t in [0, count), weighted by the kernel at
+              // s·(start + t − r) with s = min(scale, 1).
+              struct Wide {
+                Value x0, r, s, start, count, last;
+              };
+              SmallVector<std::optional<Wide>> wide(rank);
               for (int64_t d = 0; d < rank; ++d) {
                 Value i = linalg::IndexOp::create(nb, l, d);
                 if (!dims[d]) {
@@ -296,6 +305,28 @@ struct ResizeLowering : ONNXConversion<onnx_ir::ResizeOp> {
                   return arith::AddIOp::create(nb, l, x0Index,
                                                indexConstant(nb, l, offset));
                 };
+                if (antialias) {
+                  Value sc = arith::MinimumFOp::create(nb, l, rd.scale, oneF);
+                  // start = floor(-support / s) + 1, count = 2 - 2·start.
+                  Value support = cf(mode == "linear" ? 1.0 : 2.0);
+                  Value startF = arith::AddFOp::create(
+                      nb, l,
+                      math::FloorOp::create(
+                          nb, l,
+                          arith::DivFOp::create(
+                              nb, l, arith::NegFOp::create(nb, l, support),
+                              sc)),
+                      oneF);
+                  Value start = arith::IndexCastOp::create(
+                      nb, l, nb.getIndexType(),
+                      arith::FPToSIOp::create(nb, l, nb.getI64Type(), startF));
+                  Value count = arith::SubIOp::create(
+                      nb, l, indexConstant(nb, l, 2),
+                      arith::MulIOp::create(nb, l, start,
+                                            indexConstant(nb, l, 2)));
+                  wide[d] = Wide{x0Index, r, sc, start, count, lastI};
+                  continue;
+                }
                 if (mode == "nearest") {
                   // Neighbors floor(x) and floor(x) + 1; an integer x is
                   // itself.
@@ -380,42 +411,159 @@ struct ResizeLowering : ONNXConversion<onnx_ir::ResizeOp> {
                   taps[d].push_back(clampIndex(index));
                 weights[d] = std::move(w);
               }
-              // The tensor product of the dims' taps.
               Value acc;
-              SmallVector<int64_t> pick(rank, 0);
-              while (true) {
-                SmallVector<Value> indices;
-                Value weight;
+              if (antialias) {
+                // Keys' kernel (or the triangle) at |t|, in f32.
+                auto kernel = [&](OpBuilder &bb, Value t) -> Value {
+                  auto c = [&](double v) { return f32Constant(bb, l, v); };
+                  if (mode == "linear")
+                    return arith::MaximumFOp::create(
+                        bb, l, arith::SubFOp::create(bb, l, c(1.0), t), c(0.0));
+                  Value inner = arith::SubFOp::create(
+                      bb, l, arith::MulFOp::create(bb, l, c(a + 2.0), t),
+                      c(a + 3.0));
+                  Value near = arith::AddFOp::create(
+                      bb, l,
+                      arith::MulFOp::create(bb, l, inner,
+                                            arith::MulFOp::create(bb, l, t, t)),
+                      c(1.0));
+                  Value p = arith::SubFOp::create(
+                      bb, l, arith::MulFOp::create(bb, l, c(a), t), c(5.0 * a));
+                  p = arith::AddFOp::create(
+                      bb, l, arith::MulFOp::create(bb, l, p, t), c(8.0 * a));
+                  Value far = arith::SubFOp::create(
+                      bb, l, arith::MulFOp::create(bb, l, p, t), c(4.0 * a));
+                  Value isNear = arith::CmpFOp::create(
+                      bb, l, arith::CmpFPredicate::OLE, t, c(1.0));
+                  Value isFar = arith::CmpFOp::create(
+                      bb, l, arith::CmpFPredicate::OLT, t, c(2.0));
+                  return arith::SelectOp::create(
+                      bb, l, isNear, near,
+                      arith::SelectOp::create(bb, l, isFar, far, c(0.0)));
+                };
+                // Tap t of a dim: its clamped input index and weight.
+                auto tapOf = [&](OpBuilder &bb, const Wide &w,
+                                 Value t) -> std::pair<Value, Value> {
+                  Value offset = arith::AddIOp::create(bb, l, w.start, t);
+                  Value tap = arith::AddIOp::create(bb, l, w.x0, offset);
+                  Value arg = arith::MulFOp::create(
+                      bb, l, w.s,
+                      arith::SubFOp::create(bb, l, indexToF32(bb, l, offset),
+                                            w.r));
+                  Value weight = kernel(bb, math::AbsFOp::create(bb, l, arg));
+                  Value zero = indexConstant(bb, l, 0);
+                  if (excludeOutside) {
+                    Value inside = arith::AndIOp::create(
+                        bb, l,
+                        arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sge,
+                                              tap, zero),
+                        arith::CmpIOp::create(bb, l, arith::CmpIPredicate::sle,
+                                              tap, w.last));
+                    weight = arith::SelectOp::create(bb, l, inside, weight,
+                                                     f32Constant(bb, l, 0.0));
+                  }
+                  tap = arith::MinSIOp::create(
+                      bb, l, arith::MaxSIOp::create(bb, l, tap, zero), w.last);
+                  return {tap, weight};
+                };
+                // Each dim's weights are normalized by their sum.
+                SmallVector<Value> norms(rank);
+                Value zeroI = indexConstant(nb, l, 0),
+                      oneI = indexConstant(nb, l, 1);
                 for (int64_t d = 0; d < rank; ++d) {
-                  indices.push_back(taps[d][pick[d]]);
-                  if (!weights[d].empty())
-                    weight = weight ? arith::MulFOp::create(nb, l, weight,
-                                                            weights[d][pick[d]])
-                                          .getResult()
-                                    : weights[d][pick[d]];
+                  if (!wide[d])
+                    continue;
+                  norms[d] =
+                      scf::ForOp::create(
+                          nb, l, zeroI, wide[d]->count, oneI, ValueRange{zeroF},
+                          [&](OpBuilder &bb, Location, Value t,
+                              ValueRange args) {
+                            Value sum = arith::AddFOp::create(
+                                bb, l, args[0], tapOf(bb, *wide[d], t).second);
+                            scf::YieldOp::create(bb, l, sum);
+                          })
+                          .getResult(0);
                 }
-                Value v = tensor::ExtractOp::create(nb, l, data, indices);
-                if (!interpolates) {
-                  acc = v;
-                } else {
-                  if (v.getType() != accType)
-                    v = arith::ExtFOp::create(nb, l, accType, v);
-                  if (weight && weight.getType() != accType)
-                    weight = arith::ExtFOp::create(nb, l, accType, weight);
-                  Value term =
-                      weight
-                          ? arith::MulFOp::create(nb, l, weight, v).getResult()
-                          : v;
-                  acc = acc ? arith::AddFOp::create(nb, l, acc, term) : term;
-                }
-                int64_t d = rank - 1;
-                for (; d >= 0; --d) {
-                  if (++pick[d] < static_cast<int64_t>(taps[d].size()))
+                // Σ over the taps of every dim of the weights' product
+                // times the input there.
+                std::function<Value(OpBuilder &, int64_t, SmallVector<Value>,
+                                    Value)>
+                    sum = [&](OpBuilder &bb, int64_t d,
+                              SmallVector<Value> indices,
+                              Value weight) -> Value {
+                  if (d == rank) {
+                    Value v = tensor::ExtractOp::create(bb, l, data, indices);
+                    if (v.getType() != accType)
+                      v = arith::ExtFOp::create(bb, l, accType, v);
+                    if (!weight)
+                      return v;
+                    if (weight.getType() != accType)
+                      weight = arith::ExtFOp::create(bb, l, accType, weight);
+                    return arith::MulFOp::create(bb, l, weight, v);
+                  }
+                  if (!wide[d]) {
+                    indices.push_back(taps[d].front());
+                    return sum(bb, d + 1, std::move(indices), weight);
+                  }
+                  Value init = arith::ConstantOp::create(
+                      bb, l, bb.getFloatAttr(accType, 0.0));
+                  return scf::ForOp::create(
+                             bb, l, indexConstant(bb, l, 0), wide[d]->count,
+                             indexConstant(bb, l, 1), ValueRange{init},
+                             [&, d, indices, weight](OpBuilder &ib, Location,
+                                                     Value t, ValueRange args) {
+                               auto [tap, w] = tapOf(ib, *wide[d], t);
+                               w = arith::DivFOp::create(ib, l, w, norms[d]);
+                               if (weight)
+                                 w = arith::MulFOp::create(ib, l, weight, w);
+                               SmallVector<Value> next = indices;
+                               next.push_back(tap);
+                               Value term = sum(ib, d + 1, std::move(next), w);
+                               scf::YieldOp::create(
+                                   ib, l,
+                                   ValueRange{arith::AddFOp::create(
+                                       ib, l, args[0], term)});
+                             })
+                      .getResult(0);
+                };
+                acc = sum(nb, 0, {}, Value());
+              } else {
+                // The tensor product of the dims' taps.
+                SmallVector<int64_t> pick(rank, 0);
+                while (true) {
+                  SmallVector<Value> indices;
+                  Value weight;
+                  for (int64_t d = 0; d < rank; ++d) {
+                    indices.push_back(taps[d][pick[d]]);
+                    if (!weights[d].empty())
+                      weight = weight ? arith::MulFOp::create(
+                                            nb, l, weight, weights[d][pick[d]])
+                                            .getResult()
+                                      : weights[d][pick[d]];
+                  }
+                  Value v = tensor::ExtractOp::create(nb, l, data, indices);
+                  if (!interpolates) {
+                    acc = v;
+                  } else {
+                    if (v.getType() != accType)
+                      v = arith::ExtFOp::create(nb, l, accType, v);
+                    if (weight && weight.getType() != accType)
+                      weight = arith::ExtFOp::create(nb, l, accType, weight);
+                    Value term = weight
+                                     ? arith::MulFOp::create(nb, l, weight, v)
+                                           .getResult()
+                                     : v;
+                    acc = acc ? arith::AddFOp::create(nb, l, acc, term) : term;
+                  }
+                  int64_t d = rank - 1;
+                  for (; d >= 0; --d) {
+                    if (++pick[d] < static_cast<int64_t>(taps[d].size()))
+                      break;
+                    pick[d] = 0;
+                  }
+                  if (d < 0)
                     break;
-                  pick[d] = 0;
                 }
-                if (d < 0)
-                  break;
               }
               if (acc.getType() != elementType)
                 acc = arith::TruncFOp::create(nb, l, elementType, acc);

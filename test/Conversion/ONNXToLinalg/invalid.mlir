@@ -102,13 +102,3 @@ func.func @pad_runtime_axes(%x: tensor<4x3xf32>, %p: tensor<2xi64>, %axes: tenso
   return %y : tensor<?x?xf32>
 }
 
-// -----
-
-// A downsampling linear or cubic resize with antialias is not implemented.
-func.func @resize_antialias(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
-  %n = onnx.none
-  %s = onnx.initializer "s" dense<[1.0, 1.0, 0.5, 0.5]> : tensor<4xf32>
-  // expected-error @+1 {{cannot lower ONNX node '' (Resize): antialias is not supported}}
-  %y = "onnx.Resize"(%x, %n, %s, %n) <{mode = "linear", antialias = 1 : i64}> : (tensor<1x1x4x4xf32>, none, tensor<4xf32>, none) -> tensor<1x1x2x2xf32>
-  return %y : tensor<1x1x2x2xf32>
-}

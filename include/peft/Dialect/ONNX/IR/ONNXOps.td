@@ -472,8 +472,9 @@ def ONNX_ResizeOp : ONNX_Op<"Resize", 4, 1, [Pure]> {
     (default), half_pixel_symmetric (opset 19), pytorch_half_pixel,
     align_corners, asymmetric or tf_crop_and_resize (`extrapolation_value`
     outside the roi); `keep_aspect_ratio_policy` (opset 18) stretch, not_larger
-    or not_smaller with `sizes`. Opset 10's Resize (scales as the second
-    input) is a different signature, refused at import.
+    or not_smaller with `sizes`; `antialias` (opset 18) widens a
+    downsampling linear or cubic filter. Opset 10's Resize (scales as the
+    second input) is a different signature, refused at import.
   }];
   let arguments = (ins AnyTensor:$X, ONNX_OptTensor:$roi,
                    ONNX_OptTensor:$scales, ONNX_OptTensor:$sizes,
