@@ -51,7 +51,8 @@ Gelu Max Min Clip Equal Less Greater Where Cast MatMul Gemm Einsum MatMulInteger
 Softmax LayerNormalization ReduceMean ReduceSum ReduceL2 ReduceMax ReduceMin ReduceProd
 Gather Reshape Flatten Transpose Unsqueeze Squeeze Concat Slice Split Pad Shape Range
 ConstantOfShape Expand Trilu Identity Constant QuantizeLinear DequantizeLinear
-DynamicQuantizeLinear Resize
+DynamicQuantizeLinear Resize LessOrEqual GreaterOrEqual And Or Xor Mod Sum Mean Floor Ceil
+Round Sign Softplus Softsign IsNaN CastLike
 """.split())
 
 # Opset bands of the report: (label, lowest, highest).

@@ -85,6 +85,12 @@ bool powTypes(const ScalarTypes &t) {
          isNumeric(t.inputs[1]) && !t.inputs[1].isInteger(1);
 }
 
+/// IsNaN: a float input, an i1 result.
+bool floatToBool(const ScalarTypes &t) {
+  return t.result.isInteger(1) && t.inputs.size() == 1 &&
+         isa<FloatType>(t.inputs[0]);
+}
+
 bool numericToNumeric(const ScalarTypes &t) {
   return t.inputs.size() == 1 && isNumeric(t.inputs[0]) && isNumeric(t.result);
 }
@@ -385,6 +391,113 @@ Value select(OpBuilder &b, Location loc, ValueRange args, const ScalarTypes &) {
   return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
 }
 
+template <typename IntOp>
+Value integerBinary(OpBuilder &b, Location loc, ValueRange args,
+                    const ScalarTypes &) {
+  return IntOp::create(b, loc, args[0], args[1]);
+}
+
+/// Mod with fmod = 0: the remainder takes the divisor's sign (Python's %);
+/// with fmod = 1 the dividend's (C's fmod; remf for floats).
+template <bool fmod>
+Value modulo(OpBuilder &b, Location loc, ValueRange args,
+             const ScalarTypes &t) {
+  Value x = args[0], y = args[1];
+  if (isa<FloatType>(t.result))
+    return arith::RemFOp::create(b, loc, x, y);
+  if (t.unsignedResult)
+    return arith::RemUIOp::create(b, loc, x, y);
+  Value r = arith::RemSIOp::create(b, loc, x, y);
+  if (fmod)
+    return r;
+  Value zero = constant(b, loc, t.result, 0);
+  Value nonzero =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, zero);
+  Value rNegative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, zero);
+  Value yNegative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, y, zero);
+  Value differ = arith::XOrIOp::create(b, loc, rNegative, yNegative);
+  Value fix = arith::AndIOp::create(b, loc, nonzero, differ);
+  return arith::SelectOp::create(b, loc, fix,
+                                 arith::AddIOp::create(b, loc, r, y), r);
+}
+
+template <bool mean>
+Value variadicSum(OpBuilder &b, Location loc, ValueRange args,
+                  const ScalarTypes &t) {
+  bool isFloat = isa<FloatType>(t.result);
+  Value result = args[0];
+  for (Value arg : args.drop_front())
+    result = isFloat ? arith::AddFOp::create(b, loc, result, arg).getResult()
+                     : arith::AddIOp::create(b, loc, result, arg).getResult();
+  if (!mean)
+    return result;
+  Value n = constant(b, loc, t.result, double(args.size()));
+  if (isFloat)
+    return arith::DivFOp::create(b, loc, result, n);
+  return t.unsignedResult
+             ? arith::DivUIOp::create(b, loc, result, n).getResult()
+             : arith::DivSIOp::create(b, loc, result, n).getResult();
+}
+
+/// Sign: 1 above 0, -1 below, else x itself (0, and NaN for floats).
+Value sign(OpBuilder &b, Location loc, ValueRange args, const ScalarTypes &t) {
+  Value x = args[0];
+  Value zero = constant(b, loc, t.result, 0),
+        one = constant(b, loc, t.result, 1);
+  if (isa<FloatType>(t.result)) {
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+    Value negative =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
+    Value minusOne = constant(b, loc, t.result, -1);
+    return arith::SelectOp::create(
+        b, loc, positive, one,
+        arith::SelectOp::create(b, loc, negative, minusOne, x));
+  }
+  if (t.unsignedResult) {
+    Value positive =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x, zero);
+    return arith::SelectOp::create(b, loc, positive, one, zero);
+  }
+  Value positive =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, x, zero);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, zero);
+  return arith::SelectOp::create(
+      b, loc, positive, one,
+      arith::SelectOp::create(b, loc, negative, constant(b, loc, t.result, -1),
+                              zero));
+}
+
+Value isNaN(OpBuilder &b, Location loc, ValueRange args, const ScalarTypes &) {
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, args[0],
+                               args[0]);
+}
+
+/// Softplus: log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)), which
+/// neither overflows for large x nor loses small values.
+Value softplus(OpBuilder &b, Location loc, ValueRange args,
+               const ScalarTypes &t) {
+  Value x = args[0];
+  Value zero = constant(b, loc, t.result, 0);
+  Value positive = arith::MaximumFOp::create(b, loc, x, zero);
+  Value negAbs = arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x));
+  Value tail =
+      math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, negAbs));
+  return arith::AddFOp::create(b, loc, positive, tail);
+}
+
+/// Softsign: x / (1 + |x|).
+Value softsign(OpBuilder &b, Location loc, ValueRange args,
+               const ScalarTypes &t) {
+  Value x = args[0];
+  Value denominator = arith::AddFOp::create(
+      b, loc, constant(b, loc, t.result, 1), math::AbsFOp::create(b, loc, x));
+  return arith::DivFOp::create(b, loc, x, denominator);
+}
+
 Value castElement(OpBuilder &b, Location loc, ValueRange args,
                   const ScalarTypes &t) {
   return convertScalar(b, loc, args[0], t.result, t.unsignedInputs[0],
@@ -499,6 +612,33 @@ struct GeluLowering : OpConversionPattern<onnx_ir::GeluOp> {
   }
 };
 
+/// CastLike: Cast to the element type of `target_type` (the result's).
+struct CastLikeLowering : OpConversionPattern<onnx_ir::CastLikeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx_ir::CastLikeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    return lowerElementwise(op, ValueRange{adaptor.getInput()},
+                            ValueRange{op.getInput()}, *getTypeConverter(),
+                            rewriter, numericToNumeric, castElement);
+  }
+};
+
+/// Mod by `fmod`.
+struct ModLowering : OpConversionPattern<onnx_ir::ModOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(onnx_ir::ModOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    bool fmod = op.getFmodAttr() && op.getFmodAttr().getInt() == 1;
+    return lowerElementwise(op, adaptor.getOperands(), op->getOperands(),
+                            *getTypeConverter(), rewriter, sameNumeric,
+                            fmod ? modulo<true> : modulo<false>);
+  }
+};
+
 template <typename OpTy>
 void addElementwise(RewritePatternSet &patterns, const TypeConverter &converter,
                     TypeCheck check, ScalarBody body) {
@@ -565,4 +705,34 @@ void mlir::peft::populateONNXElementwiseToLinalgPatterns(
               arith::CmpIPredicate::ugt>);
   addElementwise<WhereOp>(patterns, converter, where, select);
   addElementwise<CastOp>(patterns, converter, numericToNumeric, castElement);
+  patterns.add<CastLikeLowering, ModLowering>(converter, ctx);
+  addElementwise<LessOrEqualOp>(
+      patterns, converter, comparison,
+      compare<arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle,
+              arith::CmpIPredicate::ule>);
+  addElementwise<GreaterOrEqualOp>(
+      patterns, converter, comparison,
+      compare<arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge,
+              arith::CmpIPredicate::uge>);
+  addElementwise<AndOp>(patterns, converter, allBool,
+                        integerBinary<arith::AndIOp>);
+  addElementwise<OrOp>(patterns, converter, allBool,
+                       integerBinary<arith::OrIOp>);
+  addElementwise<XorOp>(patterns, converter, allBool,
+                        integerBinary<arith::XOrIOp>);
+  addElementwise<IsNaNOp>(patterns, converter, floatToBool, isNaN);
+  // More arithmetic and float math.
+  addElementwise<SumOp>(patterns, converter, sameNumeric, variadicSum<false>);
+  addElementwise<MeanOp>(patterns, converter, sameNumeric, variadicSum<true>);
+  addElementwise<SignOp>(patterns, converter, sameNumeric, sign);
+  addElementwise<FloorOp>(patterns, converter, sameFloat,
+                          unaryMath<math::FloorOp>);
+  addElementwise<CeilOp>(patterns, converter, sameFloat,
+                         unaryMath<math::CeilOp>);
+  addElementwise<RoundOp>(patterns, converter, sameFloat,
+                          unaryMath<math::RoundEvenOp>);
+  addElementwise<SoftplusOp>(patterns, converter, sameFloat,
+                             inAccumulatorType<softplus>);
+  addElementwise<SoftsignOp>(patterns, converter, sameFloat,
+                             inAccumulatorType<softsign>);
 }

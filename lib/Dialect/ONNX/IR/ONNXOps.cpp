@@ -292,6 +292,22 @@ LogicalResult IfOp::verify() {
 LogicalResult EqualOp::verify() { return verifyBoolResult(*this); }
 LogicalResult LessOp::verify() { return verifyBoolResult(*this); }
 LogicalResult GreaterOp::verify() { return verifyBoolResult(*this); }
+LogicalResult LessOrEqualOp::verify() { return verifyBoolResult(*this); }
+LogicalResult GreaterOrEqualOp::verify() { return verifyBoolResult(*this); }
+LogicalResult AndOp::verify() { return verifyBoolResult(*this); }
+LogicalResult OrOp::verify() { return verifyBoolResult(*this); }
+LogicalResult XorOp::verify() { return verifyBoolResult(*this); }
+LogicalResult IsNaNOp::verify() { return verifyBoolResult(*this); }
+
+LogicalResult ModOp::verify() {
+  int64_t fmod = getFmodAttr() ? getFmodAttr().getInt() : 0;
+  if (fmod != 0 && fmod != 1)
+    return emitOpError("'fmod' must be 0 or 1, got ") << fmod;
+  Type elementType = elementTypeOf(getA());
+  if (fmod == 0 && elementType && isa<FloatType>(elementType))
+    return emitOpError("floating-point operands need fmod = 1");
+  return success();
+}
 
 LogicalResult GeluOp::verify() {
   if (StringAttr approximate = getApproximateAttr();

@@ -168,6 +168,63 @@ def ONNX_GreaterOp : ONNX_BinaryOp<"Greater",
   let hasVerifier = 1;
   let hasFolder = 1;
 }
+def ONNX_LessOrEqualOp : ONNX_BinaryOp<"LessOrEqual",
+                                       "broadcasting A <= B (i1 result)"> {
+  let hasVerifier = 1;
+}
+def ONNX_GreaterOrEqualOp : ONNX_BinaryOp<"GreaterOrEqual",
+                                          "broadcasting A >= B (i1 result)"> {
+  let hasVerifier = 1;
+}
+def ONNX_AndOp : ONNX_BinaryOp<"And", "broadcasting logical and (i1)"> {
+  let hasVerifier = 1;
+}
+def ONNX_OrOp : ONNX_BinaryOp<"Or", "broadcasting logical or (i1)"> {
+  let hasVerifier = 1;
+}
+def ONNX_XorOp : ONNX_BinaryOp<"Xor", "broadcasting logical xor (i1)"> {
+  let hasVerifier = 1;
+}
+def ONNX_ModOp : ONNX_Op<"Mod", 2, 1, [Pure]> {
+  let summary = "broadcasting remainder";
+  let description = [{
+    `fmod` = 0 (default, integers only): the sign of the divisor, as Python's
+    `%`; `fmod` = 1: the sign of the dividend, as C's `fmod` (required for
+    floats).
+  }];
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B, ONNX_IntAttr:$fmod);
+  let results = (outs AnyTensor:$C);
+  let hasVerifier = 1;
+}
+def ONNX_SumOp : ONNX_Op<"Sum", -1, 1, [Pure]> {
+  let summary = "broadcasting elementwise sum of its inputs";
+  let arguments = (ins Variadic<AnyTensor>:$data_0);
+  let results = (outs AnyTensor:$sum);
+}
+def ONNX_MeanOp : ONNX_Op<"Mean", -1, 1, [Pure]> {
+  let summary = "broadcasting elementwise mean of its inputs";
+  let arguments = (ins Variadic<AnyTensor>:$data_0);
+  let results = (outs AnyTensor:$mean);
+}
+def ONNX_FloorOp : ONNX_UnaryXYOp<"Floor", "round toward -inf">;
+def ONNX_CeilOp : ONNX_UnaryXYOp<"Ceil", "round toward +inf">;
+def ONNX_RoundOp : ONNX_UnaryXYOp<"Round", "round half to even">;
+def ONNX_SignOp : ONNX_UnaryIOOp<"Sign", "-1, 0 or 1 by the sign">;
+def ONNX_SoftplusOp : ONNX_UnaryXYOp<"Softplus", "log(exp(x) + 1)">;
+def ONNX_SoftsignOp : ONNX_UnaryIOOp<"Softsign", "x / (1 + |x|)">;
+def ONNX_IsNaNOp : ONNX_UnaryXYOp<"IsNaN", "x is NaN (i1 result)"> {
+  let hasVerifier = 1;
+}
+def ONNX_CastLikeOp : ONNX_Op<"CastLike", 2, 1, [Pure]> {
+  let summary = "element type conversion to the type of `target_type`";
+  let description = [{
+    Cast semantics (`saturate` only matters for float8, which is not
+    supported); only the element type of `target_type` is read.
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$target_type,
+                   ONNX_IntAttr:$saturate);
+  let results = (outs AnyTensor:$output);
+}
 
 def ONNX_WhereOp : ONNX_Op<"Where", 3, 1, [Pure]> {
   let summary = "broadcasting select: condition ? X : Y";
