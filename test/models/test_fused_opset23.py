@@ -139,10 +139,14 @@ def rel_err(got, ref):
     return float(np.max(np.abs(got - ref)) / max(np.max(np.abs(ref)), 1e-30))
 
 
+# The oldest IR version that carries each opset (onnx.helper.VERSION_TABLE).
+IR_VERSION = {23: 11, 24: 12, 25: 13, 26: 13, 27: 13, 28: 14}
+
+
 def make_model(path, nodes, inputs, outputs, initializers=(), opset=23):
     graph = oh.make_graph(nodes, "g", inputs, outputs, list(initializers))
     model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", opset)])
-    model.ir_version = 11
+    model.ir_version = IR_VERSION[opset]
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     for out, typed in zip(model.graph.output, inferred.graph.output):
         out.type.CopyFrom(typed.type)
@@ -254,7 +258,7 @@ B, HQ, HKV, S, L, P, D = 2, 4, 2, 3, 3, 2, 8
 
 
 def attention_case(tmp_path, run_ort, attrs, *, three_d=False, mask=None, past=False,
-                   outputs=("y",), ort_runs=True):
+                   outputs=("y",), ort_runs=True, opset=23):
     q, k, v = normal(B, HQ, S, D), normal(B, HKV, L, D), normal(B, HKV, L, D)
     if three_d:
         q, k, v = (t.transpose(0, 2, 1, 3).reshape(t.shape[0], t.shape[2], -1)
@@ -274,9 +278,9 @@ def attention_case(tmp_path, run_ort, attrs, *, three_d=False, mask=None, past=F
     node = oh.make_node("Attention", names, node_outputs, **attrs)
     inputs = [info(n, list(feeds[n].shape), BOOL if feeds[n].dtype == bool else F32)
               for n in names if n]
-    path = make_model(tmp_path / "m.onnx", [node], inputs, outputs_of(node))
+    path = make_model(tmp_path / "m.onnx", [node], inputs, outputs_of(node), opset=opset)
     ref = attention_ref(q, k, v, mask, feeds.get("past_key"), feeds.get("past_value"),
-                        **{a: attrs[a] for a in attrs})
+                        **{a: attrs[a] for a in attrs if not a.endswith("_window_size")})
     expected = [r for o, r in zip(("y", "pk", "pv", "qk"), ref) if o in node_outputs]
     check(tmp_path, run_ort, path, {n: feeds[n] for n in names if n}, expected, ort_runs)
 
@@ -327,6 +331,56 @@ def test_attention_short_mask(tmp_path, run_ort):
     mask[:, 0] = True
     attention_case(tmp_path, run_ort, {}, mask=mask, past=True, outputs=("y",),
                    ort_runs=False)
+
+
+#
+# Newer versions: Attention-24/25 in their opset-23 forms run; their new
+# inputs and attributes are located import errors.
+#
+
+@pytest.mark.parametrize("opset", [24, 25])
+def test_attention_newer_versions(tmp_path, run_ort, opset):
+    attrs = {"is_causal": 1}
+    if opset >= 25:
+        attrs.update(left_window_size=-1, right_window_size=-1)  # the defaults
+    mask = RNG.random((S, P + L)) > 0.3
+    mask[:, 0] = True
+    attention_case(tmp_path, run_ort, attrs, mask=mask, past=True,
+                   outputs=("y", "pk", "pv"), opset=opset)
+
+
+@pytest.mark.parametrize("opset,form", [(24, "nonpad"), (25, "window")])
+def test_attention_newer_forms_are_errors(tmp_path, opset, form):
+    inputs = ["q", "k", "v"] + (["", "", "", "nonpad"] if form == "nonpad" else [])
+    attrs = {"left_window_size": 2} if form == "window" else {}
+    node = oh.make_node("Attention", inputs, ["y"], name="attn1", **attrs)
+    infos = [info(n, [B, HQ, S, D]) for n in ("q", "k", "v")]
+    if form == "nonpad":
+        infos.append(info("nonpad", [B], I64))
+    path = make_model(tmp_path / "m.onnx", [node], infos, outputs_of(node), opset=opset)
+    expected = ("input 'nonpad_kv_seqlen'" if form == "nonpad"
+                else "attribute 'left_window_size' = 2")
+    with pytest.raises(Exception, match=rf"node 'attn1' \(Attention\): Attention-{opset} "
+                                        rf"\(the model's opset {opset}\) {expected}"):
+        peft_mlir.import_onnx(str(path))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_range_opset27(tmp_path, run_ort, dtype):
+    """Range-27 takes float16 and computes it in float32 (stash_type 1)."""
+    elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    node = oh.make_node("Range", ["start", "limit", "delta"], ["y"], stash_type=1)
+    path = make_model(tmp_path / "m.onnx", [node], [info(n, [], elem) for n in
+                                                    ("start", "limit", "delta")],
+                      [info("y", None, elem)], opset=27)
+    feeds = {"start": np.array(1000.0, dtype), "limit": np.array(1100.0, dtype),
+             "delta": np.array(0.7, dtype)}
+    count = int(np.ceil((np.float32(feeds["limit"]) - np.float32(feeds["start"]))
+                        / np.float32(feeds["delta"])))
+    expected = (np.float32(feeds["start"]) + np.arange(count, dtype=np.float32)
+                * np.float32(feeds["delta"])).astype(dtype)
+    got = peft_mlir.import_onnx(str(path)).run(feeds)["y"]
+    np.testing.assert_array_equal(got, expected)
 
 
 #
