@@ -75,7 +75,8 @@ public:
     Operation *op = b.create(state);
     fillUnknownResultTypes(op);
     Value result = op->getResult(0);
-    if (isa<NoneType>(cast<TensorType>(result.getType()).getElementType()))
+    auto type = dyn_cast<RankedTensorType>(result.getType());
+    if (!type || isa<NoneType>(type.getElementType()))
       untyped = true;
     return result;
   }
@@ -113,7 +114,7 @@ public:
 
   /// `x` as `element` (x itself when it already is).
   Value castTo(Value x, Type element) {
-    auto type = cast<RankedTensorType>(x.getType());
+    auto type = cast<TensorType>(x.getType());
     if (type.getElementType() == element)
       return x;
     return makeTyped<CastOp>(type.clone(element), {x},
@@ -206,8 +207,12 @@ LogicalResult expand(RMSNormalizationOp op, OpBuilder &b) {
 LogicalResult expand(RotaryEmbeddingOp op, OpBuilder &b) {
   auto xType = dyn_cast<RankedTensorType>(op.getX().getType());
   auto cosType = dyn_cast<RankedTensorType>(op.getCosCache().getType());
-  if (!xType || !cosType || !isa<RankedTensorType>(op.getSinCache().getType()))
-    return cannotExpand(op) << "X, cos_cache and sin_cache must be ranked";
+  if (!xType || !cosType ||
+      !isa<RankedTensorType>(op.getSinCache().getType()) ||
+      (!isNone(op.getPositionIds()) &&
+       !isa<RankedTensorType>(op.getPositionIds().getType())))
+    return cannotExpand(op)
+           << "X, cos_cache, sin_cache and position_ids must be ranked";
   bool is3D = xType.getRank() == 3;
   int64_t headSize = xType.getShape().back();
   int64_t hidden = headSize, heads = 0;
@@ -298,6 +303,9 @@ FailureOr<AttentionPlan> planAttention(AttentionOp op) {
   auto v = dyn_cast<RankedTensorType>(op.getV().getType());
   if (!q || !k || !v)
     return cannotExpand(op) << "Q, K and V must be ranked";
+  for (Value past : {op.getPastKey(), op.getPastValue()})
+    if (!isNone(past) && !isa<RankedTensorType>(past.getType()))
+      return cannotExpand(op) << "past_key and past_value must be ranked";
   AttentionPlan plan;
   plan.is3D = q.getRank() == 3;
   plan.element = q.getElementType();

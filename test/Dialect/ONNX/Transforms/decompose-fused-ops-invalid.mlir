@@ -68,3 +68,19 @@ func.func @attention_int_mask(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x3x8xf32>, 
   %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %m, %none, %none) : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<3x3xi64>, none, none) -> (tensor<1x2x3x8xf32>, none, none, none)
   return %y : tensor<1x2x3x8xf32>
 }
+
+// -----
+
+func.func @attention_unranked_past(%q: tensor<1x2x3x8xf32>, %m: tensor<3x5xi1>, %pk: tensor<*xf32>) -> tensor<1x2x3x8xf32> {
+  // expected-error @+1 {{past_key and past_value must be ranked}}
+  %y, %pk2, %pv2, %qk = "onnx.Attention"(%q, %q, %q, %m, %pk, %pk) : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<3x5xi1>, tensor<*xf32>, tensor<*xf32>) -> (tensor<1x2x3x8xf32>, none, none, none)
+  return %y : tensor<1x2x3x8xf32>
+}
+
+// -----
+
+func.func @rope_unranked_positions(%x: tensor<1x2x3x8xf32>, %c: tensor<16x4xf32>, %s: tensor<16x4xf32>, %p: tensor<*xi64>) -> tensor<1x2x3x8xf32> {
+  // expected-error @+1 {{X, cos_cache, sin_cache and position_ids must be ranked}}
+  %y = "onnx.RotaryEmbedding"(%x, %c, %s, %p) : (tensor<1x2x3x8xf32>, tensor<16x4xf32>, tensor<16x4xf32>, tensor<*xi64>) -> tensor<1x2x3x8xf32>
+  return %y : tensor<1x2x3x8xf32>
+}
