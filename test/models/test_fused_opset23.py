@@ -430,6 +430,14 @@ def test_decoder_block(tmp_path, run_ort):
     expected = [feeds["x"] + y @ w["wo"], pk, pv]
     check(tmp_path, run_ort, path, feeds, expected)
 
+    # peft-raise-linear reads the roles through RotaryEmbedding and Attention.
+    module = peft_mlir.import_onnx(str(path))
+    module.raise_linear()
+    assert sorted(l.role for l in module.linears()) == ["k", "o", "q", "v"]
+    got = module.run(feeds)
+    for name, ref in zip(("y", "present_key", "present_value"), expected):
+        assert rel_err(got[name], ref) <= RTOL, name
+
 
 def test_unsupported_form_is_a_located_error(tmp_path):
     """A 4-D Attention whose head count is dynamic cannot be expanded: the
