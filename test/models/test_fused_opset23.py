@@ -74,7 +74,7 @@ def rotary_ref(x, cos, sin, position_ids=None, interleaved=0, dim=0, num_heads=0
 
 def attention_ref(q, k, v, mask=None, past_key=None, past_value=None, scale=None,
                   is_causal=0, q_num_heads=None, kv_num_heads=None, softcap=0.0,
-                  qk_matmul_output_mode=0):
+                  qk_matmul_output_mode=0, left_window_size=-1, right_window_size=-1):
     """Returns Y, present_key, present_value, qk_matmul_output."""
     three_d = q.ndim == 3
 
@@ -106,9 +106,13 @@ def attention_ref(q, k, v, mask=None, past_key=None, past_value=None, scale=None
             pad = [(0, 0)] * (mask.ndim - 1) + [(0, total - mask.shape[-1])]
             mask = np.pad(mask, pad, constant_values=False if mask.dtype == bool else -np.inf)
         bias = bias + (np.where(mask, 0.0, -np.inf) if mask.dtype == bool else mask)
+    i, j = np.arange(seq)[:, None], np.arange(total)[None, :]
     if is_causal:
-        i, j = np.arange(seq)[:, None], np.arange(total)[None, :]
         bias = bias + np.where(j <= i + past, 0.0, -np.inf)
+    if left_window_size >= 0:
+        bias = bias + np.where(j >= i + past - left_window_size, 0.0, -np.inf)
+    if right_window_size >= 0:
+        bias = bias + np.where(j <= i + past + right_window_size, 0.0, -np.inf)
     scores = scores + bias
     biased = scores
     dead = np.isneginf(np.max(bias, axis=-1, keepdims=True))
@@ -280,7 +284,7 @@ def attention_case(tmp_path, run_ort, attrs, *, three_d=False, mask=None, past=F
               for n in names if n]
     path = make_model(tmp_path / "m.onnx", [node], inputs, outputs_of(node), opset=opset)
     ref = attention_ref(q, k, v, mask, feeds.get("past_key"), feeds.get("past_value"),
-                        **{a: attrs[a] for a in attrs if not a.endswith("_window_size")})
+                        **attrs)
     expected = [r for o, r in zip(("y", "pk", "pv", "qk"), ref) if o in node_outputs]
     check(tmp_path, run_ort, path, {n: feeds[n] for n in names if n}, expected, ort_runs)
 
@@ -349,19 +353,23 @@ def test_attention_newer_versions(tmp_path, run_ort, opset):
                    outputs=("y", "pk", "pv"), opset=opset)
 
 
-@pytest.mark.parametrize("opset,form", [(24, "nonpad"), (25, "window")])
-def test_attention_newer_forms_are_errors(tmp_path, opset, form):
-    inputs = ["q", "k", "v"] + (["", "", "", "nonpad"] if form == "nonpad" else [])
-    attrs = {"left_window_size": 2} if form == "window" else {}
-    node = oh.make_node("Attention", inputs, ["y"], name="attn1", **attrs)
-    infos = [info(n, [B, HQ, S, D]) for n in ("q", "k", "v")]
-    if form == "nonpad":
-        infos.append(info("nonpad", [B], I64))
-    path = make_model(tmp_path / "m.onnx", [node], infos, outputs_of(node), opset=opset)
-    expected = ("input 'nonpad_kv_seqlen'" if form == "nonpad"
-                else "attribute 'left_window_size' = 2")
-    with pytest.raises(Exception, match=rf"node 'attn1' \(Attention\): Attention-{opset} "
-                                        rf"\(the model's opset {opset}\) {expected}"):
+@pytest.mark.parametrize("left,right,causal", [(1, -1, 0), (2, 0, 0), (-1, 1, 0), (1, 1, 1),
+                                               (0, 0, 0)])
+@pytest.mark.parametrize("past", [False, True])
+def test_attention_sliding_window(tmp_path, run_ort, left, right, causal, past):
+    """Attention-25: query i sees keys i + past - left ... i + past + right."""
+    attrs = {"left_window_size": left, "right_window_size": right, "is_causal": causal}
+    attention_case(tmp_path, run_ort, attrs, past=past,
+                   outputs=("y", "pk", "pv") if past else ("y",), opset=25)
+
+
+def test_attention_nonpad_is_an_error(tmp_path):
+    node = oh.make_node("Attention", ["q", "k", "v", "", "", "", "nonpad"], ["y"],
+                        name="attn1")
+    infos = [info(n, [B, HQ, S, D]) for n in ("q", "k", "v")] + [info("nonpad", [B], I64)]
+    path = make_model(tmp_path / "m.onnx", [node], infos, outputs_of(node), opset=24)
+    with pytest.raises(Exception, match=r"node 'attn1' \(Attention\): Attention-24 "
+                                        r"\(the model's opset 24\) input 'nonpad_kv_seqlen'"):
         peft_mlir.import_onnx(str(path))
 
 

@@ -624,9 +624,10 @@ LogicalResult ONNXImporter::importNode(const onnx::NodeProto &node) {
 /// The operator versions after opset 23 whose semantics differ from the
 /// opset-23 ones the onnx dialect implements only in forms named here: those
 /// forms are errors naming the node and opset; an attribute at its default is
-/// dropped. Every other change of opsets 24-28 to an op with a typed op adds
-/// element types only (float8e8m0, int2/uint2, float6, bf16 Einsum), which
-/// the importer or the lowering rejects where unsupported.
+/// dropped. (Attention-25's sliding windows are attributes of onnx.Attention.)
+/// Every other change of opsets 24-28 to an op with a typed op adds element
+/// types only (float8e8m0, int2/uint2, float6, bf16 Einsum), which the importer
+/// or the lowering rejects where unsupported.
 LogicalResult
 ONNXImporter::checkOpVersion(const onnx::NodeProto &node, StringRef what,
                              SmallVectorImpl<NamedAttribute> &attrs,
@@ -663,11 +664,6 @@ ONNXImporter::checkOpVersion(const onnx::NodeProto &node, StringRef what,
                   "supported";
       operands.resize(6);
     }
-    // Attention-25: sliding windows, -1 (unbounded) by default.
-    if (opset >= 25)
-      for (StringRef name : {"left_window_size", "right_window_size"})
-        if (failed(dropDefault(name, builder.getI64IntegerAttr(-1), 25)))
-          return failure();
   }
   if (opType == "Cast" && opset >= 24) {
     // Cast-24: `round_mode` applies only to FLOAT8E8M0, whose rounding and

@@ -486,6 +486,8 @@ LogicalResult AttentionOp::verify() {
            << mode;
   if (!(getSoftcapOrDefault() >= 0.0f))
     return emitOpError("attribute 'softcap' must be >= 0");
+  if (getLeftWindowSizeOrDefault() < -1 || getRightWindowSizeOrDefault() < -1)
+    return emitOpError("window sizes must be -1 (unbounded) or >= 0");
   for (IntegerAttr heads : {getQNumHeadsAttr(), getKvNumHeadsAttr()})
     if (heads && heads.getInt() <= 0)
       return emitOpError("head counts must be positive, got ")

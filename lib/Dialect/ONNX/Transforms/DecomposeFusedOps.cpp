@@ -401,7 +401,8 @@ Value splitHeads(Expander &e, Value x, int64_t heads, int64_t headSize) {
 
 /// The additive bias of the scores: the mask (a boolean one as 0/-inf, a
 /// short one padded with -inf) plus, with is_causal, -inf where key j > query
-/// i + past length. Null when there is none.
+/// i + past length, plus -inf outside the sliding window. Null when there is
+/// none.
 Value buildBias(Expander &e, AttentionOp op, const AttentionPlan &plan,
                 Value q4, Value keys) {
   double negInf = -std::numeric_limits<double>::infinity();
@@ -419,7 +420,10 @@ Value buildBias(Expander &e, AttentionOp op, const AttentionPlan &plan,
     }
     bias = mask;
   }
-  if (op.getIsCausalOrDefault()) {
+  // -inf where key j lies beyond query i + past by more than `k` - 1
+  // (`upper`: j - i >= k) or before it by more than -`k` - 1 (lower: j - i <=
+  // k): Trilu of a -inf [S, T] tensor, `k` offset by the past length.
+  auto band = [&](bool upper, int64_t k) {
     Value shape = e.concat({e.dimVector(q4, 2), e.dimVector(keys, 2)}, 0);
     auto type =
         RankedTensorType::get({dimOf(q4, 2), dimOf(keys, 2)}, plan.element);
@@ -428,12 +432,20 @@ Value buildBias(Expander &e, AttentionOp op, const AttentionPlan &plan,
         {Attribute(FloatAttr::get(plan.element, negInf))});
     Value full = e.makeTyped<ConstantOfShapeOp>(
         type, {shape}, {e.b.getNamedAttr("value", fill)});
-    Value offset = e.i64s({1});
+    Value offset = e.i64s({k});
     if (!isNone(op.getPastKey()))
       offset = e.make<AddOp>({e.dimVector(op.getPastKey(), 2), offset});
-    Value causal = e.make<TriluOp>({full, offset}, {e.attr("upper", 1)});
-    bias = bias ? e.make<AddOp>({bias, causal}) : causal;
-  }
+    Value masked =
+        e.make<TriluOp>({full, offset}, {e.attr("upper", upper ? 1 : 0)});
+    bias = bias ? e.make<AddOp>({bias, masked}) : masked;
+  };
+  if (op.getIsCausalOrDefault())
+    band(/*upper=*/true, 1);
+  // Attention-25's sliding window, applied on top of mask and causality.
+  if (int64_t right = op.getRightWindowSizeOrDefault(); right >= 0)
+    band(/*upper=*/true, right + 1);
+  if (int64_t left = op.getLeftWindowSizeOrDefault(); left >= 0)
+    band(/*upper=*/false, -left - 1);
   return bias;
 }
 
@@ -479,9 +491,10 @@ LogicalResult expand(AttentionOp op, OpBuilder &b) {
       e.castTo(e.make<SoftmaxOp>({e.castTo(scores, plan.softmaxElement)},
                                  {e.attr("axis", -1)}),
                plan.element);
-  // A row whose keys are all masked gives zeros (not NaN). Only a mask can
-  // mask a whole row: the causal mask always keeps key 0.
-  if (!isNone(op.getAttnMask())) {
+  // A row whose keys are all masked gives zeros (not NaN). Only a mask or a
+  // window can mask a whole row: the causal mask always keeps key 0.
+  if (!isNone(op.getAttnMask()) || op.getLeftWindowSizeOrDefault() >= 0 ||
+      op.getRightWindowSizeOrDefault() >= 0) {
     double negInf = -std::numeric_limits<double>::infinity();
     Value rowMax =
         e.make<ReduceMaxOp>({bias, e.i64s({-1})}, {e.attr("keepdims", 1)});

@@ -79,3 +79,12 @@ func.func @attention_ranks(%q: tensor<1x1x3x8xf32>, %k: tensor<1x3x8xf32>) {
   %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %k, %none, %none, %none) : (tensor<1x1x3x8xf32>, tensor<1x3x8xf32>, tensor<1x3x8xf32>, none, none, none) -> (tensor<1x1x3x8xf32>, none, none, none)
   return
 }
+
+// -----
+
+func.func @attention_window(%q: tensor<1x1x3x8xf32>) {
+  %none = onnx.none
+  // expected-error @+1 {{'onnx.Attention' op window sizes must be -1 (unbounded) or >= 0}}
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %q, %q, %none, %none, %none) <{left_window_size = -2 : i64}> : (tensor<1x1x3x8xf32>, tensor<1x1x3x8xf32>, tensor<1x1x3x8xf32>, none, none, none) -> (tensor<1x1x3x8xf32>, none, none, none)
+  return
+}

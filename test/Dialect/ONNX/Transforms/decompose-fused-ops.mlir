@@ -159,3 +159,21 @@ func.func @attention_dynamic_causal(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8x
   %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %none, %none, %none) <{is_causal = 1 : i64}> : (tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, none, none, none) -> (tensor<*xf32>, none, none, none)
   return %y : tensor<*xf32>
 }
+
+// -----
+
+// Attention-25's sliding window (left 2, right 0): -inf where key j > query i
+// (upper Trilu, k = 1) and where j < i - 2 (lower Trilu, k = -3); the guard
+// zeroes rows the window empties.
+// CHECK-LABEL: func @attention_window
+// CHECK: %[[K1:.*]] = "onnx.Constant"() <{value = dense<1> : tensor<1xi64>}>
+// CHECK: %[[RIGHT:.*]] = "onnx.Trilu"(%{{.*}}, %[[K1]]) <{upper = 1 : i64}>
+// CHECK: %[[K3:.*]] = "onnx.Constant"() <{value = dense<-3> : tensor<1xi64>}>
+// CHECK: %[[LEFT:.*]] = "onnx.Trilu"(%{{.*}}, %[[K3]]) <{upper = 0 : i64}>
+// CHECK: %[[BIAS:.*]] = "onnx.Add"(%[[RIGHT]], %[[LEFT]])
+// CHECK: "onnx.ReduceMax"(%[[BIAS]]
+func.func @attention_window(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %none = onnx.none
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %q, %q, %none, %none, %none) <{left_window_size = 2 : i64, right_window_size = 0 : i64}> : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, none, none, none) -> (tensor<1x2x4x8xf32>, none, none, none)
+  return %y : tensor<1x2x4x8xf32>
+}

@@ -382,7 +382,10 @@ def ONNX_AttentionOp : ONNX_Op<"Attention", 6, 4, [Pure]> {
     optional `present_key`/`present_value`; the optional
     `qk_matmul_output` is the score after the stage `qk_matmul_output_mode`
     names (0: Q·Kᵀ, 1: softcap, 2: bias, 3: softmax). A query row that every
-    key is masked from gives zeros. Lowered by `onnx-decompose-fused-ops`.
+    key is masked from gives zeros. `left_window_size`/`right_window_size`
+    (Attention-25; -1, the default, is unbounded) restrict query i to the keys
+    j with i + past - left <= j <= i + past + right. Lowered by
+    `onnx-decompose-fused-ops`.
   }];
   let arguments = (ins AnyTensor:$Q, AnyTensor:$K, AnyTensor:$V,
                    ONNX_OptTensor:$attn_mask, ONNX_OptTensor:$past_key,
@@ -390,7 +393,9 @@ def ONNX_AttentionOp : ONNX_Op<"Attention", 6, 4, [Pure]> {
                    ONNX_IntAttr:$is_causal, ONNX_IntAttr:$kv_num_heads,
                    ONNX_IntAttr:$q_num_heads,
                    ONNX_IntAttr:$qk_matmul_output_mode, ONNX_FloatAttr:$scale,
-                   ONNX_FloatAttr:$softcap, ONNX_IntAttr:$softmax_precision);
+                   ONNX_FloatAttr:$softcap, ONNX_IntAttr:$softmax_precision,
+                   ONNX_IntAttr:$left_window_size,
+                   ONNX_IntAttr:$right_window_size);
   let results = (outs AnyTensor:$Y, ONNX_OptTensor:$present_key,
                   ONNX_OptTensor:$present_value,
                   ONNX_OptTensor:$qk_matmul_output);
@@ -405,6 +410,12 @@ def ONNX_AttentionOp : ONNX_Op<"Attention", 6, 4, [Pure]> {
     }
     float getSoftcapOrDefault() {
       return getSoftcapAttr() ? getSoftcapAttr().getValueAsDouble() : 0.0f;
+    }
+    int64_t getLeftWindowSizeOrDefault() {
+      return getLeftWindowSizeAttr() ? getLeftWindowSizeAttr().getInt() : -1;
+    }
+    int64_t getRightWindowSizeOrDefault() {
+      return getRightWindowSizeAttr() ? getRightWindowSizeAttr().getInt() : -1;
     }
   }];
 }

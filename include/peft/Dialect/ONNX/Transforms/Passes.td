@@ -69,8 +69,9 @@ def ONNXDecomposeFusedOps : Pass<"onnx-decompose-fused-ops", "func::FuncOp"> {
       key/value, grouped-query heads repeated by `Unsqueeze`/`Expand`/
       `Reshape`, `Q·√scale · (K·√scale)ᵀ` by `MatMul`, softcap
       (`Div`/`Tanh`/`Mul`), the bias (`Where` of a boolean mask, `Pad` of a
-      short one with -inf, the causal mask as `Trilu` of a -inf
-      `ConstantOfShape` offset by the past length), `Softmax` (in
+      short one with -inf, the causal mask and Attention-25's sliding
+      window as `Trilu` of a -inf `ConstantOfShape` offset by the past
+      length), `Softmax` (in
       `softmax_precision`), the zero guard of fully masked rows
       (`ReduceMax`/`Equal`/`Where`) and the `MatMul` by V.
 
