@@ -74,7 +74,8 @@ def rotary_ref(x, cos, sin, position_ids=None, interleaved=0, dim=0, num_heads=0
 
 def attention_ref(q, k, v, mask=None, past_key=None, past_value=None, scale=None,
                   is_causal=0, q_num_heads=None, kv_num_heads=None, softcap=0.0,
-                  qk_matmul_output_mode=0, left_window_size=-1, right_window_size=-1):
+                  qk_matmul_output_mode=0, left_window_size=-1, right_window_size=-1,
+                  nonpad_kv_seqlen=None):
     """Returns Y, present_key, present_value, qk_matmul_output."""
     three_d = q.ndim == 3
 
@@ -107,6 +108,10 @@ def attention_ref(q, k, v, mask=None, past_key=None, past_value=None, scale=None
             mask = np.pad(mask, pad, constant_values=False if mask.dtype == bool else -np.inf)
         bias = bias + (np.where(mask, 0.0, -np.inf) if mask.dtype == bool else mask)
     i, j = np.arange(seq)[:, None], np.arange(total)[None, :]
+    if nonpad_kv_seqlen is not None:  # an external cache: per-batch offsets
+        n = nonpad_kv_seqlen[:, None, None, None]
+        bias = bias + np.where(j < n, 0.0, -np.inf)
+        past = n - seq
     if is_causal:
         bias = bias + np.where(j <= i + past, 0.0, -np.inf)
     if left_window_size >= 0:
@@ -363,14 +368,21 @@ def test_attention_sliding_window(tmp_path, run_ort, left, right, causal, past):
                    outputs=("y", "pk", "pv") if past else ("y",), opset=25)
 
 
-def test_attention_nonpad_is_an_error(tmp_path):
-    node = oh.make_node("Attention", ["q", "k", "v", "", "", "", "nonpad"], ["y"],
-                        name="attn1")
-    infos = [info(n, [B, HQ, S, D]) for n in ("q", "k", "v")] + [info("nonpad", [B], I64)]
-    path = make_model(tmp_path / "m.onnx", [node], infos, outputs_of(node), opset=24)
-    with pytest.raises(Exception, match=r"node 'attn1' \(Attention\): Attention-24 "
-                                        r"\(the model's opset 24\) input 'nonpad_kv_seqlen'"):
-        peft_mlir.import_onnx(str(path))
+@pytest.mark.parametrize("attrs", [{}, {"is_causal": 1}, {"left_window_size": 1},
+                                   {"is_causal": 1, "left_window_size": 2}])
+def test_attention_external_cache(tmp_path, run_ort, attrs):
+    """Attention-24's nonpad_kv_seqlen: K/V are a cache of T slots of which
+    the first n[b] are valid; causal and window bounds sit at n[b] - S."""
+    cache = 6
+    q, k, v = normal(B, HQ, S, D), normal(B, HKV, cache, D), normal(B, HKV, cache, D)
+    nonpad = np.array([4, 6], np.int64)
+    node = oh.make_node("Attention", ["q", "k", "v", "", "", "", "nonpad"], ["y"], **attrs)
+    infos = [info("q", [B, HQ, S, D]), info("k", [B, HKV, cache, D]),
+             info("v", [B, HKV, cache, D]), info("nonpad", [B], I64)]
+    opset = 25 if "left_window_size" in attrs else 24
+    path = make_model(tmp_path / "m.onnx", [node], infos, outputs_of(node), opset=opset)
+    expected = attention_ref(q, k, v, nonpad_kv_seqlen=nonpad, **attrs)[0]
+    check(tmp_path, run_ort, path, {"q": q, "k": k, "v": v, "nonpad": nonpad}, [expected])
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32])

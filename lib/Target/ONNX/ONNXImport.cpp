@@ -624,7 +624,8 @@ LogicalResult ONNXImporter::importNode(const onnx::NodeProto &node) {
 /// The operator versions after opset 23 whose semantics differ from the
 /// opset-23 ones the onnx dialect implements only in forms named here: those
 /// forms are errors naming the node and opset; an attribute at its default is
-/// dropped. (Attention-25's sliding windows are attributes of onnx.Attention.)
+/// dropped. (Attention-24's nonpad_kv_seqlen and Attention-25's sliding windows
+/// are part of onnx.Attention.)
 /// Every other change of opsets 24-28 to an op with a typed op adds element
 /// types only (float8e8m0, int2/uint2, float6, bf16 Einsum), which the importer
 /// or the lowering rejects where unsupported.
@@ -654,17 +655,6 @@ ONNXImporter::checkOpVersion(const onnx::NodeProto &node, StringRef what,
     attrs.erase(it);
     return success();
   };
-  if (opType == "Attention" && opset >= 24) {
-    // Attention-24: the external KV cache input nonpad_kv_seqlen.
-    if (operands.size() > 6) {
-      if (llvm::any_of(ArrayRef(operands).drop_front(6),
-                       [](Value v) { return !isa<NoneType>(v.getType()); }))
-        return unsupported(24)
-               << "input 'nonpad_kv_seqlen' (an external KV cache) is not "
-                  "supported";
-      operands.resize(6);
-    }
-  }
   if (opType == "Cast" && opset >= 24) {
     // Cast-24: `round_mode` applies only to FLOAT8E8M0, whose rounding and
     // saturation the Cast lowering does not implement.

@@ -494,6 +494,14 @@ LogicalResult AttentionOp::verify() {
              << heads.getInt();
   if (isNone(getPastKey()) != isNone(getPastValue()))
     return emitOpError("past_key and past_value must be given together");
+  if (!isNone(getNonpadKvSeqlen()) && !isNone(getPastKey()))
+    return emitOpError("nonpad_kv_seqlen (an external cache) and past_key "
+                       "exclude each other");
+  if (RankedTensorType type = ranked(getNonpadKvSeqlen());
+      type &&
+      (type.getRank() != 1 || !type.getElementType().isSignlessInteger(64)))
+    return emitOpError("nonpad_kv_seqlen must be a 1-D tensor of i64, got ")
+           << type;
   RankedTensorType q = ranked(getQ()), k = ranked(getK()), v = ranked(getV());
   int64_t rank = 0;
   for (RankedTensorType type : {q, k, v}) {

@@ -295,6 +295,8 @@ struct AttentionPlan {
   Type element, softmaxElement;
   /// Columns of -inf that a short mask gets at its end.
   int64_t maskPad = 0;
+  /// Query and key lengths (static) when nonpad_kv_seqlen is given.
+  int64_t seq = 0, keys = 0;
 };
 
 FailureOr<AttentionPlan> planAttention(AttentionOp op) {
@@ -379,6 +381,16 @@ FailureOr<AttentionPlan> planAttention(AttentionOp op) {
       plan.maskPad = past + kvSeq - columns;
     }
   }
+  if (!isNone(op.getNonpadKvSeqlen())) {
+    if (!isa<RankedTensorType>(op.getNonpadKvSeqlen().getType()))
+      return cannotExpand(op) << "nonpad_kv_seqlen must be ranked";
+    plan.seq = q.getDimSize(plan.is3D ? 1 : 2);
+    plan.keys = k.getDimSize(plan.is3D ? 1 : 2);
+    if (ShapedType::isDynamic(plan.seq) || ShapedType::isDynamic(plan.keys))
+      return cannotExpand(op) << "nonpad_kv_seqlen needs static sequence "
+                                 "lengths, got "
+                              << q << ", " << k;
+  }
   return plan;
 }
 
@@ -397,6 +409,38 @@ Value repeatHeads(Expander &e, Value x, const AttentionPlan &plan,
 /// [B, S, H·D] -> [B, H, S, D].
 Value splitHeads(Expander &e, Value x, int64_t heads, int64_t headSize) {
   return e.transpose(e.reshape(x, {0, 0, heads, headSize}), {0, 2, 1, 3});
+}
+
+/// An external cache (Attention-24's nonpad_kv_seqlen, `n[b]` valid keys of
+/// batch b): -inf for the padding keys j >= n[b], and the causal and window
+/// bounds offset by n[b] - S per batch, on [B, 1, S, T].
+Value addExternalCacheBias(Expander &e, AttentionOp op,
+                           const AttentionPlan &plan, Value bias) {
+  double negInf = -std::numeric_limits<double>::infinity();
+  Value cols = e.i64s(llvm::to_vector(llvm::seq<int64_t>(0, plan.keys)));
+  Value rows = e.reshape(
+      e.i64s(llvm::to_vector(llvm::seq<int64_t>(0, plan.seq))), {plan.seq, 1});
+  Value keyMinusQuery = e.make<SubOp>({cols, rows}); // [S, T]
+  Value valid = e.reshape(op.getNonpadKvSeqlen(), {-1, 1, 1, 1});
+  Value offset = e.make<SubOp>({valid, e.i64s({plan.seq})}); // [B, 1, 1, 1]
+  auto add = [&](Value masked) {
+    Value term = e.make<WhereOp>(
+        {masked, e.scalar(plan.element, negInf), e.scalar(plan.element, 0.0)});
+    bias = bias ? e.make<AddOp>({bias, term}) : term;
+  };
+  add(e.make<NotOp>({e.make<LessOp>({cols, valid})}));
+  auto beyond = [&](int64_t by) {
+    return e.make<GreaterOp>(
+        {keyMinusQuery, e.make<AddOp>({offset, e.i64s({by})})});
+  };
+  if (op.getIsCausalOrDefault())
+    add(beyond(0));
+  if (int64_t right = op.getRightWindowSizeOrDefault(); right >= 0)
+    add(beyond(right));
+  if (int64_t left = op.getLeftWindowSizeOrDefault(); left >= 0)
+    add(e.make<LessOp>(
+        {keyMinusQuery, e.make<SubOp>({offset, e.i64s({left})})}));
+  return bias;
 }
 
 /// The additive bias of the scores: the mask (a boolean one as 0/-inf, a
@@ -439,12 +483,16 @@ Value buildBias(Expander &e, AttentionOp op, const AttentionPlan &plan,
         e.make<TriluOp>({full, offset}, {e.attr("upper", upper ? 1 : 0)});
     bias = bias ? e.make<AddOp>({bias, masked}) : masked;
   };
+  int64_t right = op.getRightWindowSizeOrDefault();
+  int64_t left = op.getLeftWindowSizeOrDefault();
+  if (!isNone(op.getNonpadKvSeqlen()))
+    return addExternalCacheBias(e, op, plan, bias);
   if (op.getIsCausalOrDefault())
     band(/*upper=*/true, 1);
   // Attention-25's sliding window, applied on top of mask and causality.
-  if (int64_t right = op.getRightWindowSizeOrDefault(); right >= 0)
+  if (right >= 0)
     band(/*upper=*/true, right + 1);
-  if (int64_t left = op.getLeftWindowSizeOrDefault(); left >= 0)
+  if (left >= 0)
     band(/*upper=*/false, -left - 1);
   return bias;
 }
@@ -491,9 +539,10 @@ LogicalResult expand(AttentionOp op, OpBuilder &b) {
       e.castTo(e.make<SoftmaxOp>({e.castTo(scores, plan.softmaxElement)},
                                  {e.attr("axis", -1)}),
                plan.element);
-  // A row whose keys are all masked gives zeros (not NaN). Only a mask or a
-  // window can mask a whole row: the causal mask always keeps key 0.
-  if (!isNone(op.getAttnMask()) || op.getLeftWindowSizeOrDefault() >= 0 ||
+  // A row whose keys are all masked gives zeros (not NaN). Only a mask, a
+  // window or padding can mask a whole row: the causal mask keeps key 0.
+  if (!isNone(op.getAttnMask()) || !isNone(op.getNonpadKvSeqlen()) ||
+      op.getLeftWindowSizeOrDefault() >= 0 ||
       op.getRightWindowSizeOrDefault() >= 0) {
     double negInf = -std::numeric_limits<double>::infinity();
     Value rowMax =

@@ -37,8 +37,9 @@ func.func @rope_cache_width(%x: tensor<1x2x3x8xf32>, %c: tensor<16x3xf32>, %s: t
 
 func.func @attention_dynamic_heads(%q: tensor<1x?x3x8xf32>, %k: tensor<1x2x3x8xf32>, %v: tensor<1x2x3x8xf32>) -> tensor<1x?x3x8xf32> {
   %none = onnx.none
+  %nonpad = onnx.none
   // expected-error @unknown {{cannot expand node 'attn' (Attention): 4-D Q and K need static head counts and head size}}
-  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %none, %none, %none) : (tensor<1x?x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, none, none, none) -> (tensor<1x?x3x8xf32>, none, none, none) loc("attn")
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %none, %none, %none, %nonpad) : (tensor<1x?x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, none, none, none, none) -> (tensor<1x?x3x8xf32>, none, none, none) loc("attn")
   return %y : tensor<1x?x3x8xf32>
 }
 
@@ -46,8 +47,9 @@ func.func @attention_dynamic_heads(%q: tensor<1x?x3x8xf32>, %k: tensor<1x2x3x8xf
 
 func.func @attention_heads_not_multiple(%q: tensor<1x3x3x8xf32>, %k: tensor<1x2x3x8xf32>, %v: tensor<1x2x3x8xf32>) -> tensor<1x3x3x8xf32> {
   %none = onnx.none
+  %nonpad = onnx.none
   // expected-error @+1 {{q_num_heads 3 is not a multiple of kv_num_heads 2}}
-  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %none, %none, %none) : (tensor<1x3x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, none, none, none) -> (tensor<1x3x3x8xf32>, none, none, none)
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %none, %none, %none, %nonpad) : (tensor<1x3x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, none, none, none, none) -> (tensor<1x3x3x8xf32>, none, none, none)
   return %y : tensor<1x3x3x8xf32>
 }
 
@@ -55,8 +57,9 @@ func.func @attention_heads_not_multiple(%q: tensor<1x3x3x8xf32>, %k: tensor<1x2x
 
 func.func @attention_long_mask(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x3x8xf32>, %v: tensor<1x2x3x8xf32>, %m: tensor<3x4xi1>) -> tensor<1x2x3x8xf32> {
   %none = onnx.none
+  %nonpad = onnx.none
   // expected-error @+1 {{attn_mask has 4 columns for 3 keys}}
-  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %m, %none, %none) : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<3x4xi1>, none, none) -> (tensor<1x2x3x8xf32>, none, none, none)
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %m, %none, %none, %nonpad) : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<3x4xi1>, none, none, none) -> (tensor<1x2x3x8xf32>, none, none, none)
   return %y : tensor<1x2x3x8xf32>
 }
 
@@ -64,16 +67,18 @@ func.func @attention_long_mask(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x3x8xf32>,
 
 func.func @attention_int_mask(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x3x8xf32>, %v: tensor<1x2x3x8xf32>, %m: tensor<3x3xi64>) -> tensor<1x2x3x8xf32> {
   %none = onnx.none
+  %nonpad = onnx.none
   // expected-error @+1 {{attn_mask must be boolean or of Q's element type 'f32', got 'tensor<3x3xi64>'}}
-  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %m, %none, %none) : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<3x3xi64>, none, none) -> (tensor<1x2x3x8xf32>, none, none, none)
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %m, %none, %none, %nonpad) : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<3x3xi64>, none, none, none) -> (tensor<1x2x3x8xf32>, none, none, none)
   return %y : tensor<1x2x3x8xf32>
 }
 
 // -----
 
 func.func @attention_unranked_past(%q: tensor<1x2x3x8xf32>, %m: tensor<3x5xi1>, %pk: tensor<*xf32>) -> tensor<1x2x3x8xf32> {
+  %nonpad = onnx.none
   // expected-error @+1 {{past_key and past_value must be ranked}}
-  %y, %pk2, %pv2, %qk = "onnx.Attention"(%q, %q, %q, %m, %pk, %pk) : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<3x5xi1>, tensor<*xf32>, tensor<*xf32>) -> (tensor<1x2x3x8xf32>, none, none, none)
+  %y, %pk2, %pv2, %qk = "onnx.Attention"(%q, %q, %q, %m, %pk, %pk, %nonpad) : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<3x5xi1>, tensor<*xf32>, tensor<*xf32>, none) -> (tensor<1x2x3x8xf32>, none, none, none)
   return %y : tensor<1x2x3x8xf32>
 }
 

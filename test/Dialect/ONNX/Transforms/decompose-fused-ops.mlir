@@ -117,7 +117,8 @@ func.func @rope_interleaved_partial(%x: tensor<2x3x16xf32>, %c: tensor<2x3x2xf32
 // CHECK: %[[Y:.*]] = "onnx.Reshape"(%[[YT]], {{.*}} -> tensor<1x3x16xf32>
 // CHECK: return %[[Y]], %[[PRK]], %[[PRV]]
 func.func @attention_gqa_causal(%q: tensor<1x3x16xf32>, %k: tensor<1x3x8xf32>, %v: tensor<1x3x8xf32>, %m: tensor<3x5xi1>, %pk: tensor<1x2x2x4xf32>, %pv: tensor<1x2x2x4xf32>) -> (tensor<1x3x16xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>) {
-  %y, %pk2, %pv2, %qk = "onnx.Attention"(%q, %k, %v, %m, %pk, %pv) <{q_num_heads = 4 : i64, kv_num_heads = 2 : i64, is_causal = 1 : i64}> : (tensor<1x3x16xf32>, tensor<1x3x8xf32>, tensor<1x3x8xf32>, tensor<3x5xi1>, tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>) -> (tensor<1x3x16xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, none)
+  %nonpad = onnx.none
+  %y, %pk2, %pv2, %qk = "onnx.Attention"(%q, %k, %v, %m, %pk, %pv, %nonpad) <{q_num_heads = 4 : i64, kv_num_heads = 2 : i64, is_causal = 1 : i64}> : (tensor<1x3x16xf32>, tensor<1x3x8xf32>, tensor<1x3x8xf32>, tensor<3x5xi1>, tensor<1x2x2x4xf32>, tensor<1x2x2x4xf32>, none) -> (tensor<1x3x16xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, none)
   return %y, %pk2, %pv2 : tensor<1x3x16xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>
 }
 
@@ -139,7 +140,8 @@ func.func @attention_gqa_causal(%q: tensor<1x3x16xf32>, %k: tensor<1x3x8xf32>, %
 // CHECK: return %{{.*}}, %[[CAPPED]]
 func.func @attention_softcap_short_mask(%q: tensor<1x2x2x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>, %m: tensor<2x2xf32>) -> (tensor<1x2x2x8xf32>, tensor<1x2x2x4xf32>) {
   %none = onnx.none
-  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %m, %none, %none) <{scale = 0.25 : f32, softcap = 30.0 : f32, qk_matmul_output_mode = 1 : i64}> : (tensor<1x2x2x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2x2xf32>, none, none) -> (tensor<1x2x2x8xf32>, none, none, tensor<1x2x2x4xf32>)
+  %nonpad = onnx.none
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %m, %none, %none, %nonpad) <{scale = 0.25 : f32, softcap = 30.0 : f32, qk_matmul_output_mode = 1 : i64}> : (tensor<1x2x2x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2x2xf32>, none, none, none) -> (tensor<1x2x2x8xf32>, none, none, tensor<1x2x2x4xf32>)
   return %y, %qk : tensor<1x2x2x8xf32>, tensor<1x2x2x4xf32>
 }
 
@@ -156,7 +158,8 @@ func.func @attention_softcap_short_mask(%q: tensor<1x2x2x8xf32>, %k: tensor<1x2x
 // CHECK: return %[[ID]]
 func.func @attention_dynamic_causal(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x8xf32>) -> tensor<*xf32> {
   %none = onnx.none
-  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %none, %none, %none) <{is_causal = 1 : i64}> : (tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, none, none, none) -> (tensor<*xf32>, none, none, none)
+  %nonpad = onnx.none
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %v, %none, %none, %none, %nonpad) <{is_causal = 1 : i64}> : (tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, none, none, none, none) -> (tensor<*xf32>, none, none, none)
   return %y : tensor<*xf32>
 }
 
@@ -174,6 +177,29 @@ func.func @attention_dynamic_causal(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8x
 // CHECK: "onnx.ReduceMax"(%[[BIAS]]
 func.func @attention_window(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
   %none = onnx.none
-  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %q, %q, %none, %none, %none) <{left_window_size = 2 : i64, right_window_size = 0 : i64}> : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, none, none, none) -> (tensor<1x2x4x8xf32>, none, none, none)
+  %nonpad = onnx.none
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %q, %q, %none, %none, %none, %nonpad) <{left_window_size = 2 : i64, right_window_size = 0 : i64}> : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, none, none, none, none) -> (tensor<1x2x4x8xf32>, none, none, none)
   return %y : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// Attention-24's external cache: padding keys j >= n[b] and the causal bound
+// j - i > n[b] - S, per batch, on [B, 1, S, T].
+// CHECK-LABEL: func @attention_external_cache
+// CHECK-SAME: %[[N:[^:]*]]: tensor<2xi64>
+// CHECK: %[[COLS:.*]] = "onnx.Constant"() <{value = dense<[0, 1, 2, 3, 4, 5]> : tensor<6xi64>}>
+// CHECK: %[[DIFF:.*]] = "onnx.Sub"(%[[COLS]], %{{.*}}) : (tensor<6xi64>, tensor<3x1xi64>) -> tensor<3x6xi64>
+// CHECK: %[[VALID:.*]] = "onnx.Reshape"(%[[N]], {{.*}} -> tensor<2x1x1x1xi64>
+// CHECK: %[[OFF:.*]] = "onnx.Sub"(%[[VALID]], {{.*}} -> tensor<2x1x1x1xi64>
+// CHECK: %[[IN:.*]] = "onnx.Less"(%[[COLS]], %[[VALID]]) {{.*}} -> tensor<2x1x1x6xi1>
+// CHECK: %[[PAD:.*]] = "onnx.Not"(%[[IN]])
+// CHECK: "onnx.Where"(%[[PAD]]
+// CHECK: %[[BOUND:.*]] = "onnx.Add"(%[[OFF]], {{.*}})
+// CHECK: %[[LATE:.*]] = "onnx.Greater"(%[[DIFF]], %[[BOUND]]) {{.*}} -> tensor<2x1x3x6xi1>
+// CHECK: "onnx.Where"(%[[LATE]]
+func.func @attention_external_cache(%q: tensor<2x2x3x8xf32>, %k: tensor<2x2x6x8xf32>, %n: tensor<2xi64>) -> tensor<2x2x3x8xf32> {
+  %none = onnx.none
+  %y, %pk, %pv, %qk = "onnx.Attention"(%q, %k, %k, %none, %none, %none, %n) <{is_causal = 1 : i64}> : (tensor<2x2x3x8xf32>, tensor<2x2x6x8xf32>, tensor<2x2x6x8xf32>, none, none, none, tensor<2xi64>) -> (tensor<2x2x3x8xf32>, none, none, none)
+  return %y : tensor<2x2x3x8xf32>
 }

@@ -23,7 +23,8 @@ func.func @fused_attention(%x: tensor<1x3x16xf32>, %cos: tensor<1x3x2xf32>, %sin
   %k = "onnx.MatMul"(%x, %wk) : (tensor<1x3x16xf32>, tensor<16x8xf32>) -> tensor<1x3x8xf32> loc("/layers.0/attn/k_proj/MatMul")
   %v = "onnx.MatMul"(%x, %wv) : (tensor<1x3x16xf32>, tensor<16x8xf32>) -> tensor<1x3x8xf32> loc("/layers.0/attn/v_proj/MatMul")
   %qr = "onnx.RotaryEmbedding"(%q, %cos, %sin, %none) <{num_heads = 4 : i64}> : (tensor<1x3x16xf32>, tensor<1x3x2xf32>, tensor<1x3x2xf32>, none) -> tensor<1x3x16xf32>
-  %y, %pk, %pv, %qk = "onnx.Attention"(%qr, %k, %v, %none, %none, %none) <{q_num_heads = 4 : i64, kv_num_heads = 2 : i64, is_causal = 1 : i64}> : (tensor<1x3x16xf32>, tensor<1x3x8xf32>, tensor<1x3x8xf32>, none, none, none) -> (tensor<1x3x16xf32>, tensor<1x2x3x4xf32>, none, none)
+  %nonpad = onnx.none
+  %y, %pk, %pv, %qk = "onnx.Attention"(%qr, %k, %v, %none, %none, %none, %nonpad) <{q_num_heads = 4 : i64, kv_num_heads = 2 : i64, is_causal = 1 : i64}> : (tensor<1x3x16xf32>, tensor<1x3x8xf32>, tensor<1x3x8xf32>, none, none, none, none) -> (tensor<1x3x16xf32>, tensor<1x2x3x4xf32>, none, none)
   %o = "onnx.MatMul"(%y, %wo) : (tensor<1x3x16xf32>, tensor<16x16xf32>) -> tensor<1x3x16xf32> loc("/layers.0/attn/o_proj/MatMul")
   %c = "onnx.MatMul"(%pk, %wc) : (tensor<1x2x3x4xf32>, tensor<4x16xf32>) -> tensor<1x2x3x16xf32> loc("/layers.0/attn/cache_proj/MatMul")
   return %o, %c : tensor<1x3x16xf32>, tensor<1x2x3x16xf32>

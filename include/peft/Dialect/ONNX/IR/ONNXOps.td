@@ -369,7 +369,7 @@ def ONNX_RotaryEmbeddingOp : ONNX_Op<"RotaryEmbedding", 4, 1, [Pure]> {
   }];
 }
 
-def ONNX_AttentionOp : ONNX_Op<"Attention", 6, 4, [Pure]> {
+def ONNX_AttentionOp : ONNX_Op<"Attention", 7, 4, [Pure]> {
   let summary = "scaled dot-product attention (ai.onnx, opset 23)";
   let description = [{
     `softmax(softcap(Q·Kᵀ·scale) + bias)·V` over 4-D `[batch, heads, seq,
@@ -384,12 +384,16 @@ def ONNX_AttentionOp : ONNX_Op<"Attention", 6, 4, [Pure]> {
     names (0: Q·Kᵀ, 1: softcap, 2: bias, 3: softmax). A query row that every
     key is masked from gives zeros. `left_window_size`/`right_window_size`
     (Attention-25; -1, the default, is unbounded) restrict query i to the keys
-    j with i + past - left <= j <= i + past + right. Lowered by
+    j with i + past - left <= j <= i + past + right. The optional
+    `nonpad_kv_seqlen` (Attention-24, `[batch]` i64) marks K/V as an external
+    cache whose keys from that count on are padding; the causal and window
+    offsets are then `nonpad_kv_seqlen - seq` per batch. Lowered by
     `onnx-decompose-fused-ops`.
   }];
   let arguments = (ins AnyTensor:$Q, AnyTensor:$K, AnyTensor:$V,
                    ONNX_OptTensor:$attn_mask, ONNX_OptTensor:$past_key,
                    ONNX_OptTensor:$past_value,
+                   ONNX_OptTensor:$nonpad_kv_seqlen,
                    ONNX_IntAttr:$is_causal, ONNX_IntAttr:$kv_num_heads,
                    ONNX_IntAttr:$q_num_heads,
                    ONNX_IntAttr:$qk_matmul_output_mode, ONNX_FloatAttr:$scale,
