@@ -39,7 +39,7 @@ import generate_node_tests  # noqa: E402
 
 # The newest ai.onnx opset the importer accepts (lib/Target/ONNX/ONNXImport.cpp;
 # main() checks that the importer still says so).
-MAX_OPSET = 23
+MAX_OPSET = 28
 IMPORTER = os.path.join(HERE, "..", "..", "lib", "Target", "ONNX", "ONNXImport.cpp")
 
 # Default-domain ops with a typed op in the onnx dialect
@@ -51,8 +51,9 @@ Gelu Max Min Clip Equal Less Greater Where Cast MatMul Gemm Einsum MatMulInteger
 Softmax LayerNormalization ReduceMean ReduceSum ReduceL2 ReduceMax ReduceMin ReduceProd
 Gather Reshape Flatten Transpose Unsqueeze Squeeze Concat Slice Split Pad Shape Range
 ConstantOfShape Expand Trilu Identity Constant QuantizeLinear DequantizeLinear
-DynamicQuantizeLinear Resize LessOrEqual GreaterOrEqual And Or Xor Mod Sum Mean Floor Ceil
-Round Sign Softplus Softsign IsNaN CastLike
+DynamicQuantizeLinear RMSNormalization RotaryEmbedding Attention Resize LessOrEqual
+GreaterOrEqual And Or Xor Mod Sum Mean Floor Ceil Round Sign Softplus Softsign IsNaN
+CastLike
 """.split())
 
 # Opset bands of the report: (label, lowest, highest).

@@ -616,6 +616,14 @@ struct RangeLowering : ONNXConversion<onnx_ir::RangeOp> {
     Value start = extractElement(b, loc, adaptor.getStart(), 0);
     Value limit = extractElement(b, loc, adaptor.getLimit(), 0);
     Value delta = extractElement(b, loc, adaptor.getDelta(), 0);
+    // float16/bfloat16 (opset 27) compute in float32, Range-27's default
+    // stash type, and round once at the end.
+    Type computeType = elementType;
+    if (isa<Float16Type, BFloat16Type>(elementType)) {
+      computeType = b.getF32Type();
+      for (Value *v : {&start, &limit, &delta})
+        *v = arith::ExtFOp::create(b, loc, computeType, *v);
+    }
     Value count;
     if (intType) {
       Value diff = b.createOrFold<arith::SubIOp>(loc, limit, start);
@@ -642,9 +650,11 @@ struct RangeLowering : ONNXConversion<onnx_ir::RangeOp> {
                 iv = arith::IndexCastOp::create(nb, l, elementType, i);
               } else {
                 iv = arith::IndexCastOp::create(nb, l, nb.getI64Type(), i);
-                iv = arith::SIToFPOp::create(nb, l, elementType, iv);
+                iv = arith::SIToFPOp::create(nb, l, computeType, iv);
               }
               Value v = createAdd(nb, l, start, createMul(nb, l, iv, delta));
+              if (computeType != elementType)
+                v = arith::TruncFOp::create(nb, l, elementType, v);
               linalg::YieldOp::create(nb, l, v);
             })
             .getResult(0);

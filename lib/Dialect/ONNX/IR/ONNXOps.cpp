@@ -438,6 +438,107 @@ LogicalResult LayerNormalizationOp::verify() {
   return verifyAxis(*this, "axis", getAxisAttr(), getX());
 }
 
+/// A float data type number for `stash_type`/`softmax_precision` (the
+/// precisions ONNX allows there: FLOAT, FLOAT16, DOUBLE, BFLOAT16).
+static LogicalResult verifyPrecision(Operation *op, StringRef name,
+                                     IntegerAttr attr) {
+  if (attr && !llvm::is_contained({1, 10, 11, 16}, attr.getInt()))
+    return op->emitOpError("attribute '")
+           << name << "' = " << attr.getInt()
+           << " is not a float data type (1, 10, 11 or 16)";
+  return success();
+}
+
+LogicalResult RMSNormalizationOp::verify() {
+  if (failed(verifyAxis(*this, "axis", getAxisAttr(), getX())))
+    return failure();
+  if (getEpsilonAttr() && !(getEpsilonOrDefault() >= 0.0f))
+    return emitOpError("attribute 'epsilon' must be >= 0");
+  return verifyPrecision(*this, "stash_type", getStashTypeAttr());
+}
+
+LogicalResult RotaryEmbeddingOp::verify() {
+  if (failed(verifyFlag(*this, "interleaved", getInterleavedAttr())))
+    return failure();
+  int64_t dim = getRotaryEmbeddingDimOrDefault();
+  if (dim < 0 || dim % 2)
+    return emitOpError("attribute 'rotary_embedding_dim' must be even and "
+                       ">= 0, got ")
+           << dim;
+  if (getNumHeadsAttr() && getNumHeadsAttr().getInt() <= 0)
+    return emitOpError("attribute 'num_heads' must be positive, got ")
+           << getNumHeadsAttr().getInt();
+  bool withPositions = !isNone(getPositionIds());
+  if (RankedTensorType x = ranked(getX())) {
+    if (x.getRank() != 3 && x.getRank() != 4)
+      return emitOpError("input X must have rank 3 or 4, got ") << x;
+    if (x.getRank() == 3 && !getNumHeadsAttr())
+      return emitOpError("a 3-D input X needs the 'num_heads' attribute");
+  }
+  for (Value cache : {getCosCache(), getSinCache()})
+    if (RankedTensorType type = ranked(cache);
+        type && type.getRank() != (withPositions ? 2 : 3))
+      return emitOpError("cos_cache and sin_cache must have rank ")
+             << (withPositions ? 2 : 3)
+             << (withPositions ? " with" : " without") << " position_ids, got "
+             << type;
+  if (RankedTensorType type = ranked(getPositionIds());
+      type &&
+      (type.getRank() != 2 || !type.getElementType().isSignlessInteger(64)))
+    return emitOpError("position_ids must be a 2-D tensor of i64, got ")
+           << type;
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyFlag(*this, "is_causal", getIsCausalAttr())) ||
+      failed(verifyPrecision(*this, "softmax_precision",
+                             getSoftmaxPrecisionAttr())))
+    return failure();
+  int64_t mode = getQkMatmulOutputModeOrDefault();
+  if (mode < 0 || mode > 3)
+    return emitOpError("attribute 'qk_matmul_output_mode' must be 0, 1, 2 or "
+                       "3, got ")
+           << mode;
+  if (!(getSoftcapOrDefault() >= 0.0f))
+    return emitOpError("attribute 'softcap' must be >= 0");
+  if (getLeftWindowSizeOrDefault() < -1 || getRightWindowSizeOrDefault() < -1)
+    return emitOpError("window sizes must be -1 (unbounded) or >= 0");
+  for (IntegerAttr heads : {getQNumHeadsAttr(), getKvNumHeadsAttr()})
+    if (heads && heads.getInt() <= 0)
+      return emitOpError("head counts must be positive, got ")
+             << heads.getInt();
+  if (isNone(getPastKey()) != isNone(getPastValue()))
+    return emitOpError("past_key and past_value must be given together");
+  if (!isNone(getNonpadKvSeqlen()) && !isNone(getPastKey()))
+    return emitOpError("nonpad_kv_seqlen (an external cache) and past_key "
+                       "exclude each other");
+  if (RankedTensorType type = ranked(getNonpadKvSeqlen());
+      type &&
+      (type.getRank() != 1 || !type.getElementType().isSignlessInteger(64)))
+    return emitOpError("nonpad_kv_seqlen must be a 1-D tensor of i64, got ")
+           << type;
+  RankedTensorType q = ranked(getQ()), k = ranked(getK()), v = ranked(getV());
+  int64_t rank = 0;
+  for (RankedTensorType type : {q, k, v}) {
+    if (!type)
+      continue;
+    if (type.getRank() != 3 && type.getRank() != 4)
+      return emitOpError("Q, K and V must have rank 3 or 4, got ") << type;
+    if (rank && type.getRank() != rank)
+      return emitOpError("Q, K and V must have the same rank");
+    rank = type.getRank();
+  }
+  if (rank == 3 && (!getQNumHeadsAttr() || !getKvNumHeadsAttr()))
+    return emitOpError("3-D Q, K and V need the 'q_num_heads' and "
+                       "'kv_num_heads' attributes");
+  for (Value past : {getPastKey(), getPastValue()})
+    if (RankedTensorType type = ranked(past); type && type.getRank() != 4)
+      return emitOpError("past_key and past_value must have rank 4, got ")
+             << type;
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Shape manipulation and indexing
 //===----------------------------------------------------------------------===//
@@ -715,4 +816,10 @@ LogicalResult RangeOp::verify() {
       return emitOpError("'")
              << name << "' must be a scalar (rank 0), got " << type;
   return success();
+}
+
+Type mlir::peft::onnx_ir::getElementTypeForONNXDataType(MLIRContext *ctx,
+                                                        int64_t dataType) {
+  bool valid;
+  return getElementTypeForDataType(ctx, dataType, valid);
 }

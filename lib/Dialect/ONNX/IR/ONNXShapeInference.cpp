@@ -119,8 +119,7 @@ static OptShape inferPad(PadOp op) {
     return Shape(rank, ShapedType::kDynamic);
   }
   int64_t n = axes.size();
-  std::optional<Shape> pads =
-      getConstantIntValues(op.getPads(), 256);
+  std::optional<Shape> pads = getConstantIntValues(op.getPads(), 256);
   Shape result(*input);
   for (auto [i, axis] : llvm::enumerate(axes)) {
     std::optional<int64_t> dim = normalizeAxis(axis, rank);
@@ -358,12 +357,65 @@ static void inferSplit(SplitOp op, SmallVectorImpl<OptShape> &results) {
   }
 }
 
+/// Attention: Y [B, Hq, S, Dv] (3-D: [B, S, Hq·Dv]), present_key
+/// [B, Hkv, P+L, D], present_value [B, Hkv, P+L, Dv], qk_matmul_output
+/// [B, Hq, S, P+L], with P the past length and L the new key length.
+static void inferAttention(AttentionOp op, SmallVectorImpl<OptShape> &results) {
+  OptShape q = shapeOf(op.getQ()), k = shapeOf(op.getK()),
+           v = shapeOf(op.getV());
+  if (!q || !k || !v || q->size() != k->size() || q->size() != v->size() ||
+      (q->size() != 3 && q->size() != 4))
+    return;
+  constexpr int64_t kDyn = ShapedType::kDynamic;
+  auto div = [](int64_t a, int64_t b) {
+    return ShapedType::isDynamic(a) || b <= 0 || a % b ? kDyn : a / b;
+  };
+  auto add = [](int64_t a, int64_t b) {
+    return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) ? kDyn : a + b;
+  };
+  bool is3D = q->size() == 3;
+  int64_t batch = mergeDims(mergeDims((*q)[0], (*k)[0]), (*v)[0]);
+  int64_t qHeads, kvHeads, seq, kvSeq, headSize, vHeadSize;
+  if (is3D) {
+    if (!op.getQNumHeadsAttr() || !op.getKvNumHeadsAttr())
+      return;
+    qHeads = op.getQNumHeadsAttr().getInt();
+    kvHeads = op.getKvNumHeadsAttr().getInt();
+    seq = (*q)[1];
+    kvSeq = mergeDims((*k)[1], (*v)[1]);
+    headSize = div((*q)[2], qHeads);
+    vHeadSize = div((*v)[2], kvHeads);
+  } else {
+    qHeads = (*q)[1];
+    kvHeads = mergeDims((*k)[1], (*v)[1]);
+    seq = (*q)[2];
+    kvSeq = mergeDims((*k)[2], (*v)[2]);
+    headSize = (*q)[3];
+    vHeadSize = (*v)[3];
+  }
+  int64_t past = 0;
+  if (!isNone(op.getPastKey())) {
+    OptShape pastKey = shapeOf(op.getPastKey());
+    past = pastKey && pastKey->size() == 4 ? (*pastKey)[2] : kDyn;
+  }
+  int64_t total = add(past, kvSeq);
+  if (is3D)
+    results[0] =
+        Shape{batch, seq,
+              ShapedType::isDynamic(vHeadSize) ? kDyn : qHeads * vHeadSize};
+  else
+    results[0] = Shape{batch, qHeads, seq, vHeadSize};
+  results[1] = Shape{batch, kvHeads, total, headSize};
+  results[2] = Shape{batch, kvHeads, total, vHeadSize};
+  results[3] = Shape{batch, qHeads, seq, total};
+}
+
 /// The shape of a single result.
 static OptShape inferSingleResult(Operation *op) {
   return llvm::TypeSwitch<Operation *, OptShape>(op)
       .Case<SqrtOp, ReciprocalOp, NegOp, AbsOp, SigmoidOp, ReluOp, NotOp, ExpOp,
             LogOp, ErfOp, TanhOp, CosOp, SinOp, IdentityOp, CastOp, SoftmaxOp,
-            TriluOp, ClipOp, GeluOp>(
+            TriluOp, ClipOp, GeluOp, RMSNormalizationOp, RotaryEmbeddingOp>(
           [](auto op) { return shapeOf(op->getOperand(0)); })
       .Case<AddOp, SubOp, MulOp, DivOp, PowOp, EqualOp, LessOp, GreaterOp,
             WhereOp, MaxOp, MinOp>(
@@ -419,6 +471,8 @@ SmallVector<OptShape> mlir::peft::onnx_ir::inferResultShapes(Operation *op) {
     inferSplit(split, results);
   else if (auto norm = dyn_cast<LayerNormalizationOp>(op))
     results[0] = shapeOf(norm.getX());
+  else if (auto attention = dyn_cast<AttentionOp>(op))
+    inferAttention(attention, results);
   else if (op->getNumResults() == 1)
     results[0] = inferSingleResult(op);
   return results;
@@ -459,16 +513,17 @@ Type mlir::peft::onnx_ir::inferResultElementType(Operation *op) {
       .Case<EqualOp, LessOp, GreaterOp, NotOp>(
           [&](auto) { return b.getI1Type(); })
       .Case([&](WhereOp where) { return elementOf(where.getOperand(1)); })
+      .Case([&](RMSNormalizationOp norm) { return elementOf(norm.getScale()); })
       .Case<SqrtOp, ReciprocalOp, NegOp, AbsOp, SigmoidOp, ReluOp, ExpOp, LogOp,
             ErfOp, TanhOp, CosOp, SinOp, IdentityOp, SoftmaxOp, TriluOp, ClipOp,
             GeluOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp,
             ReduceMeanOp, ReduceSumOp, ReduceL2Op, ReduceMaxOp, ReduceMinOp,
             ReduceProdOp, PadOp, UnsqueezeOp, SqueezeOp, MatMulOp, GemmOp,
             FlattenOp, ConcatOp, GatherOp, SliceOp, ReshapeOp, ExpandOp,
-            TransposeOp, SplitOp, LayerNormalizationOp, MatMulNBitsOp>(
-          [&](Operation *op) {
-            return op->getNumOperands() ? elementOf(op->getOperand(0)) : Type();
-          })
+            TransposeOp, SplitOp, LayerNormalizationOp, MatMulNBitsOp,
+            RotaryEmbeddingOp, AttentionOp>([&](Operation *op) {
+        return op->getNumOperands() ? elementOf(op->getOperand(0)) : Type();
+      })
       .Default([](Operation *) { return Type(); });
 }
 
@@ -489,7 +544,15 @@ void mlir::peft::onnx_ir::fillUnknownResultTypes(Operation *op) {
     // LayerNormalization's stash outputs are f32 whatever the input.
     if (isa<LayerNormalizationOp>(op) && result.getResultNumber() > 0)
       continue;
-    result.setType(shape ? Type(RankedTensorType::get(*shape, element))
-                         : Type(UnrankedTensorType::get(element)));
+    Type resultElement = element;
+    // Attention's present_value has V's element type (T2), the rest Q's.
+    if (auto attention = dyn_cast<AttentionOp>(op);
+        attention && result.getResultNumber() == 2)
+      if (auto v = dyn_cast<TensorType>(attention.getV().getType()))
+        resultElement = v.getElementType();
+    if (isa<NoneType>(resultElement))
+      continue;
+    result.setType(shape ? Type(RankedTensorType::get(*shape, resultElement))
+                         : Type(UnrankedTensorType::get(resultElement)));
   }
 }

@@ -21,6 +21,8 @@
 //     operand k, whatever rotary or scaling arithmetic lies between;
 //   - a MatMul with a softmax on one operand applies attention: the linears
 //     reaching its other operand are v, and its result is attention output;
+//   - the fused ai.onnx Attention (opset 23) has these slots as operands:
+//     the linears reaching Q are q, K k, V v, and its Y is attention output;
 //   - a linear reaching two or three of these slots (its output split by a
 //     Split or by Slices, GPT-2's c_attn) is the fused qkv;
 //   - a linear whose input carries attention output is o;
@@ -94,8 +96,9 @@ Flow classify(Operation *op) {
           op))
     return Flow::Activation;
   // Data movement and elementwise arithmetic: reshaping into heads, rotary
-  // embeddings (Slice, Neg, Concat, Mul, Add), repeat_kv (Expand), scaling,
-  // masking (Where), casts. Index and shape operands carry no provenance.
+  // embeddings (Slice, Neg, Concat, Mul, Add, or the fused RotaryEmbedding),
+  // repeat_kv (Expand), scaling, masking (Where), casts. Index and shape
+  // operands carry no provenance.
   if (isa<onnx_ir::ReshapeOp, onnx_ir::TransposeOp, onnx_ir::UnsqueezeOp,
           onnx_ir::SqueezeOp, onnx_ir::FlattenOp, onnx_ir::ExpandOp,
           onnx_ir::SliceOp, onnx_ir::SplitOp, onnx_ir::ConcatOp,
@@ -103,7 +106,7 @@ Flow classify(Operation *op) {
           onnx_ir::NegOp, onnx_ir::AbsOp, onnx_ir::AddOp, onnx_ir::SubOp,
           onnx_ir::MulOp, onnx_ir::DivOp, onnx_ir::PowOp, onnx_ir::SqrtOp,
           onnx_ir::ReciprocalOp, onnx_ir::WhereOp, onnx_ir::MaxOp,
-          onnx_ir::MinOp, onnx_ir::ClipOp>(op))
+          onnx_ir::MinOp, onnx_ir::ClipOp, onnx_ir::RotaryEmbeddingOp>(op))
     return Flow::Transparent;
   // Fake quantization of activations (QDQ models): the value passes through.
   if (isa<onnx_ir::QuantizeLinearOp, onnx_ir::DequantizeLinearOp>(op))
@@ -183,7 +186,14 @@ mlir::peft::inferLinearRoles(Operation *root) {
   SmallVector<LinearLikeOpInterface> linears;
   SmallVector<onnx_ir::SoftmaxOp> softmaxes;
   SmallVector<onnx_ir::MatMulOp> products;
+  SmallVector<onnx_ir::AttentionOp> fusedAttentions;
   root->walk([&](Operation *op) {
+    if (auto attention = dyn_cast<onnx_ir::AttentionOp>(op)) {
+      // Only Y carries attention output; the present K/V are the cache.
+      fusedAttentions.push_back(attention);
+      provenance[attention.getY()] = {{op, false}};
+      return;
+    }
     Flow flow = classify(op);
     if (flow == Flow::Opaque)
       return;
@@ -235,6 +245,12 @@ mlir::peft::inferLinearRoles(Operation *root) {
       continue;
     markLinears(softmaxA ? product.getB() : product.getA(), kValue);
     attentionOutputs.insert(product);
+  }
+  for (onnx_ir::AttentionOp attention : fusedAttentions) {
+    markLinears(attention.getQ(), kQuery);
+    markLinears(attention.getK(), kKey);
+    markLinears(attention.getV(), kValue);
+    attentionOutputs.insert(attention);
   }
 
   // Consumers: o takes attention output, down takes an activated linear.

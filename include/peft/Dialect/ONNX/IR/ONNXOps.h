@@ -21,6 +21,10 @@ inline bool isNone(Value value) {
   return value && llvm::isa<NoneType>(value.getType());
 }
 
+/// The MLIR element type of ONNX TensorProto data type `dataType` (1 =
+/// FLOAT, 7 = INT64, ...); null for unknown numbers and STRING.
+Type getElementTypeForONNXDataType(MLIRContext *ctx, int64_t dataType);
+
 } // namespace mlir::peft::onnx_ir
 
 #endif // PEFT_DIALECT_ONNX_IR_ONNXOPS_H

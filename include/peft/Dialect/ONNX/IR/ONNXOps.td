@@ -1,6 +1,6 @@
 //===- ONNXOps.td - onnx dialect ops -----------------------*- tablegen -*-===//
 //
-// One op per ONNX operator (opset 13-21 semantics) plus the structural ops
+// One op per ONNX operator (opset 13-23 semantics) plus the structural ops
 // `onnx.none`, `onnx.initializer`, `onnx.node` and `onnx.yield`. Typed ops
 // have no custom assembly: they print in the generic form so that the
 // importer can create any of them from an OperationState.
@@ -370,6 +370,113 @@ def ONNX_LayerNormalizationOp : ONNX_Op<"LayerNormalization", 3, 3, [Pure]> {
     }
     int64_t getStashTypeOrDefault() {
       return getStashTypeAttr() ? getStashTypeAttr().getInt() : 1;
+    }
+  }];
+}
+
+def ONNX_RMSNormalizationOp : ONNX_Op<"RMSNormalization", 2, 1, [Pure]> {
+  let summary = "RMS normalization over the dimensions from `axis` on (opset 23)";
+  let description = [{
+    `Y = X / sqrt(mean(X², axes [axis, rank)) + epsilon) · scale`, the mean
+    computed in the precision `stash_type` (an ONNX data type, default 1 =
+    FLOAT). The result has the element type of `scale`. Lowered by
+    `onnx-decompose-fused-ops`.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$scale, ONNX_IntAttr:$axis,
+                   ONNX_FloatAttr:$epsilon, ONNX_IntAttr:$stash_type);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getAxisOrDefault() {
+      return getAxisAttr() ? getAxisAttr().getInt() : -1;
+    }
+    float getEpsilonOrDefault() {
+      return getEpsilonAttr() ? getEpsilonAttr().getValueAsDouble() : 1e-5f;
+    }
+    int64_t getStashTypeOrDefault() {
+      return getStashTypeAttr() ? getStashTypeAttr().getInt() : 1;
+    }
+  }];
+}
+
+def ONNX_RotaryEmbeddingOp : ONNX_Op<"RotaryEmbedding", 4, 1, [Pure]> {
+  let summary = "rotary position embedding (ai.onnx, opset 23)";
+  let description = [{
+    `X` is `[batch, heads, seq, head_size]`, or `[batch, seq, hidden]` with
+    the `num_heads` attribute. The first `rotary_embedding_dim` (default: all)
+    channels of each head rotate by the angles of `cos_cache`/`sin_cache`
+    (`[max_pos, dim/2]` indexed by the optional `position_ids`, else
+    `[batch, seq, dim/2]`), as halves or, with `interleaved`, as even/odd
+    pairs. Lowered by `onnx-decompose-fused-ops`.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$cos_cache,
+                   AnyTensor:$sin_cache, ONNX_OptTensor:$position_ids,
+                   ONNX_IntAttr:$interleaved, ONNX_IntAttr:$num_heads,
+                   ONNX_IntAttr:$rotary_embedding_dim);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getInterleavedOrDefault() {
+      return getInterleavedAttr() ? getInterleavedAttr().getInt() : 0;
+    }
+    int64_t getRotaryEmbeddingDimOrDefault() {
+      return getRotaryEmbeddingDimAttr()
+                 ? getRotaryEmbeddingDimAttr().getInt() : 0;
+    }
+  }];
+}
+
+def ONNX_AttentionOp : ONNX_Op<"Attention", 7, 4, [Pure]> {
+  let summary = "scaled dot-product attention (ai.onnx, opset 23)";
+  let description = [{
+    `softmax(softcap(Q·Kᵀ·scale) + bias)·V` over 4-D `[batch, heads, seq,
+    head_size]` inputs, or 3-D `[batch, seq, hidden]` ones with
+    `q_num_heads`/`kv_num_heads`. Fewer key/value heads than query heads is
+    grouped-query attention (each key/value head serves consecutive query
+    heads). `bias` sums the optional `attn_mask` (boolean: true attends; or
+    additive) and, with `is_causal`, the causal mask offset by the length of
+    `past_key`. `past_key`/`past_value` are prepended to K/V, giving the
+    optional `present_key`/`present_value`; the optional
+    `qk_matmul_output` is the score after the stage `qk_matmul_output_mode`
+    names (0: Q·Kᵀ, 1: softcap, 2: bias, 3: softmax). A query row that every
+    key is masked from gives zeros. `left_window_size`/`right_window_size`
+    (Attention-25; -1, the default, is unbounded) restrict query i to the keys
+    j with i + past - left <= j <= i + past + right. The optional
+    `nonpad_kv_seqlen` (Attention-24, `[batch]` i64) marks K/V as an external
+    cache whose keys from that count on are padding; the causal and window
+    offsets are then `nonpad_kv_seqlen - seq` per batch. Lowered by
+    `onnx-decompose-fused-ops`.
+  }];
+  let arguments = (ins AnyTensor:$Q, AnyTensor:$K, AnyTensor:$V,
+                   ONNX_OptTensor:$attn_mask, ONNX_OptTensor:$past_key,
+                   ONNX_OptTensor:$past_value,
+                   ONNX_OptTensor:$nonpad_kv_seqlen,
+                   ONNX_IntAttr:$is_causal, ONNX_IntAttr:$kv_num_heads,
+                   ONNX_IntAttr:$q_num_heads,
+                   ONNX_IntAttr:$qk_matmul_output_mode, ONNX_FloatAttr:$scale,
+                   ONNX_FloatAttr:$softcap, ONNX_IntAttr:$softmax_precision,
+                   ONNX_IntAttr:$left_window_size,
+                   ONNX_IntAttr:$right_window_size);
+  let results = (outs AnyTensor:$Y, ONNX_OptTensor:$present_key,
+                  ONNX_OptTensor:$present_value,
+                  ONNX_OptTensor:$qk_matmul_output);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getIsCausalOrDefault() {
+      return getIsCausalAttr() ? getIsCausalAttr().getInt() : 0;
+    }
+    int64_t getQkMatmulOutputModeOrDefault() {
+      return getQkMatmulOutputModeAttr()
+                 ? getQkMatmulOutputModeAttr().getInt() : 0;
+    }
+    float getSoftcapOrDefault() {
+      return getSoftcapAttr() ? getSoftcapAttr().getValueAsDouble() : 0.0f;
+    }
+    int64_t getLeftWindowSizeOrDefault() {
+      return getLeftWindowSizeAttr() ? getLeftWindowSizeAttr().getInt() : -1;
+    }
+    int64_t getRightWindowSizeOrDefault() {
+      return getRightWindowSizeAttr() ? getRightWindowSizeAttr().getInt() : -1;
     }
   }];
 }

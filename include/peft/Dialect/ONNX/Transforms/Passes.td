@@ -51,4 +51,57 @@ def ONNXCleanup : Pass<"onnx-cleanup", "func::FuncOp"> {
   let dependentDialects = ["::mlir::peft::onnx_ir::ONNXDialect"];
 }
 
+def ONNXDecomposeFusedOps : Pass<"onnx-decompose-fused-ops", "func::FuncOp"> {
+  let summary = "Expand the opset-23 fused transformer ops into standard onnx ops";
+  let description = [{
+    `RMSNormalization`, `RotaryEmbedding` and `Attention` (ai.onnx, opset 23)
+    become the onnx ops of their ONNX function bodies, which
+    `convert-onnx-to-linalg` lowers and every back end handles:
+
+    * `RMSNormalization`: `Mul`, `ReduceMean` over `[axis, rank)`, `Add` of
+      `epsilon`, `Sqrt`, `Reciprocal`, `Mul` by `scale`, computed in
+      `stash_type` (a `Cast` when it differs from X's type);
+    * `RotaryEmbedding`: 3-D or 4-D input brought to `[batch, seq, heads,
+      head_size]`, `Gather` of the caches at `position_ids`, `Slice` of the
+      rotated channels (halves, or even/odd pairs through a `Reshape` when
+      `interleaved`), the rotation by `Mul`/`Sub`/`Add`, `Concat` back;
+    * `Attention`: 3-D inputs split into heads, `Concat` of the past
+      key/value, grouped-query heads repeated by `Unsqueeze`/`Expand`/
+      `Reshape`, `Q·√scale · (K·√scale)ᵀ` by `MatMul`, softcap
+      (`Div`/`Tanh`/`Mul`), the bias (`Where` of a boolean mask, `Pad` of a
+      short one with -inf, the causal mask and Attention-25's sliding
+      window as `Trilu` of a -inf `ConstantOfShape` offset by the past
+      length), `Softmax` (in
+      `softmax_precision`), the zero guard of fully masked rows
+      (`ReduceMax`/`Equal`/`Where`) and the `MatMul` by V.
+
+    A form this pass cannot expand (an unranked input, a head size that is
+    not static where the expansion needs it) is an error naming the node
+    and what is missing; the op is never left half rewritten.
+
+    Example:
+
+    ```mlir
+    %y = "onnx.RMSNormalization"(%x, %s) <{epsilon = 1.0e-06 : f32}>
+           : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %sq = "onnx.Mul"(%x, %x) : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+    %axes = "onnx.Constant"() <{value = dense<1> : tensor<1xi64>}> : () -> tensor<1xi64>
+    %none = onnx.none
+    %mean = "onnx.ReduceMean"(%sq, %axes) : (tensor<2x8xf32>, tensor<1xi64>) -> tensor<2x1xf32>
+    %eps = "onnx.Constant"() <{value = dense<1.0e-06> : tensor<f32>}> : () -> tensor<f32>
+    %var = "onnx.Add"(%mean, %eps) : (tensor<2x1xf32>, tensor<f32>) -> tensor<2x1xf32>
+    %rms = "onnx.Sqrt"(%var) : (tensor<2x1xf32>) -> tensor<2x1xf32>
+    %inv = "onnx.Reciprocal"(%rms) : (tensor<2x1xf32>) -> tensor<2x1xf32>
+    %n = "onnx.Mul"(%x, %inv) : (tensor<2x8xf32>, tensor<2x1xf32>) -> tensor<2x8xf32>
+    %y = "onnx.Mul"(%n, %s) : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::peft::onnx_ir::ONNXDialect"];
+}
+
 #endif // PEFT_DIALECT_ONNX_TRANSFORMS_PASSES_TD
