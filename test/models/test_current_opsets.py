@@ -336,3 +336,55 @@ def test_split_num_outputs_too_many(tmp_path):
     onnx.save(model, str(tmp_path / "m.onnx"))
     with pytest.raises(peft_mlir.PeftError, match=r"/bad/Split.*does not split dimension 1"):
         peft_mlir.import_onnx(str(tmp_path / "m.onnx"))
+
+
+def test_resize_opset10_is_refused(tmp_path):
+    """Resize-10 takes (X, scales): not the (X, roi, scales, sizes) of
+    opsets 11-19, so it is refused by name instead of misread."""
+    node = oh.make_node("Resize", ["x", "scales"], ["y"], name="/up/Resize")
+    graph = oh.make_graph([node], "g", [f32_info("x", [1, 1, 2, 2])],
+                          [f32_info("y", [1, 1, 4, 4])],
+                          [onnx.numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32),
+                                                        "scales")])
+    model = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 10)])
+    model.ir_version = 5
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(peft_mlir.PeftError, match=r"/up/Resize.*Resize-10.*opset 11 or later"):
+        peft_mlir.import_onnx(str(tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize("op,attrs,a,b", [
+    ("Mod", {}, [5, -5, 7, -7], [3, 3, -3, -3]),
+    ("Mod", {"fmod": 1}, [5, -5, 7, -7], [3, 3, -3, -3]),
+    ("And", {}, [True, False, True], [True, True, False]),
+    ("Xor", {}, [True, False, True], [True, True, False]),
+    ("LessOrEqual", {}, [1.0, 2.0, 3.0], [2.0, 2.0, 2.0]),
+    ("GreaterOrEqual", {}, [1, 2, 3], [2, 2, 2]),
+])
+def test_binary_elementwise(tmp_path, run_ort, op, attrs, a, b):
+    a, b = np.array(a), np.array(b)
+    if a.dtype == np.int64:
+        a, b = a.astype(np.int32), b.astype(np.int32)
+    elif a.dtype == np.float64:
+        a, b = a.astype(np.float32), b.astype(np.float32)
+    elem = onnx.helper.np_dtype_to_tensor_dtype(a.dtype)
+    node = oh.make_node(op, ["a", "b"], ["c"], **attrs)
+    path = single_node_model(tmp_path / "m.onnx", 18, node,
+                             [oh.make_tensor_value_info("a", elem, list(a.shape)),
+                              oh.make_tensor_value_info("b", elem, list(b.shape))],
+                             [oh.make_tensor_value_info("c", onnx.TensorProto.UNDEFINED, None)])
+    check_single(tmp_path, run_ort, path, {"a": a, "b": b})
+
+
+@pytest.mark.parametrize("op", ["Floor", "Ceil", "Round", "Sign", "Softplus", "Softsign",
+                                "IsNaN"])
+def test_unary_elementwise(tmp_path, run_ort, op):
+    x = np.array([-2.5, -1.5, -0.5, 0.0, 0.5, 1.5, 2.5, 30.0, -30.0, np.nan], np.float32)
+    node = oh.make_node(op, ["x"], ["y"])
+    path = single_node_model(tmp_path / "m.onnx", 18, node, [f32_info("x", [10])],
+                             [oh.make_tensor_value_info("y", onnx.TensorProto.UNDEFINED, None)])
+    module = peft_mlir.import_onnx(str(path))
+    reference = run_ort(path, {"x": x})["y"]
+    got = module.run({"x": x})["y"]
+    assert got.dtype == reference.dtype
+    np.testing.assert_allclose(got, reference, rtol=1e-6, atol=0, equal_nan=True)

@@ -403,14 +403,29 @@ template <bool fmod>
 Value modulo(OpBuilder &b, Location loc, ValueRange args,
              const ScalarTypes &t) {
   Value x = args[0], y = args[1];
-  if (isa<FloatType>(t.result))
-    return arith::RemFOp::create(b, loc, x, y);
+  Value zero = constant(b, loc, t.result, 0);
+  if (isa<FloatType>(t.result)) {
+    Value r = arith::RemFOp::create(b, loc, x, y);
+    if (fmod)
+      return r;
+    // fmod = 0 on floats (the spec asks for 1; the node tests use numpy's
+    // mod): a nonzero remainder of another sign than y moves by y.
+    Value nonzero =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, r, zero);
+    Value rNegative =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, r, zero);
+    Value yNegative =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, zero);
+    Value differ = arith::XOrIOp::create(b, loc, rNegative, yNegative);
+    Value fix = arith::AndIOp::create(b, loc, nonzero, differ);
+    return arith::SelectOp::create(b, loc, fix,
+                                   arith::AddFOp::create(b, loc, r, y), r);
+  }
   if (t.unsignedResult)
     return arith::RemUIOp::create(b, loc, x, y);
   Value r = arith::RemSIOp::create(b, loc, x, y);
   if (fmod)
     return r;
-  Value zero = constant(b, loc, t.result, 0);
   Value nonzero =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, zero);
   Value rNegative =

@@ -666,6 +666,12 @@ ONNXImporter::checkOpVersion(const onnx::NodeProto &node, StringRef what,
     llvm::erase_if(
         attrs, [](NamedAttribute a) { return a.getName() == "round_mode"; });
   }
+  if (opType == "Resize" && opset < 11)
+    // Resize-10 takes (X, scales): a different signature from the (X, roi,
+    // scales, sizes) of opsets 11-19 that onnx.Resize models.
+    return error(loc) << what << ": Resize-10 (the model's opset " << opset
+                      << ", scales as the second input) is not supported; "
+                         "convert the model to opset 11 or later";
   if (opType == "Range" && opset >= 27)
     // Range-27: `stash_type` only for float16/bfloat16, which the Range
     // lowering computes in float32, the default stash type.

@@ -303,9 +303,6 @@ LogicalResult ModOp::verify() {
   int64_t fmod = getFmodAttr() ? getFmodAttr().getInt() : 0;
   if (fmod != 0 && fmod != 1)
     return emitOpError("'fmod' must be 0 or 1, got ") << fmod;
-  Type elementType = elementTypeOf(getA());
-  if (fmod == 0 && elementType && isa<FloatType>(elementType))
-    return emitOpError("floating-point operands need fmod = 1");
   return success();
 }
 

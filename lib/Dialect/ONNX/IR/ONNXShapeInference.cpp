@@ -78,9 +78,17 @@ template <typename ReduceOpT> static OptShape inferReduce(ReduceOpT op) {
   bool keepdims = op.getKeepdimsOrDefault() != 0;
   FailureOr<std::optional<Shape>> axes =
       getAxes(op.getAxesInput(), op.getAxes());
-  if (failed(axes))
-    return keepdims ? OptShape(Shape(rank, ShapedType::kDynamic))
-                    : std::nullopt;
+  if (failed(axes)) {
+    if (keepdims)
+      return Shape(rank, ShapedType::kDynamic);
+    // Run-time axes of a static length n > 0 drop n dims (ONNX axes are
+    // distinct); which ones is known at run time only.
+    auto axesType = dyn_cast<RankedTensorType>(op.getAxesInput().getType());
+    if (!axesType || axesType.getRank() != 1 || axesType.isDynamicDim(0) ||
+        axesType.getDimSize(0) == 0 || axesType.getDimSize(0) > rank)
+      return std::nullopt;
+    return Shape(rank - axesType.getDimSize(0), ShapedType::kDynamic);
+  }
   SmallVector<bool> reduced(rank, true);
   if (*axes && !(*axes)->empty()) {
     reduced.assign(rank, false);

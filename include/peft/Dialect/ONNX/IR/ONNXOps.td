@@ -188,9 +188,9 @@ def ONNX_XorOp : ONNX_BinaryOp<"Xor", "broadcasting logical xor (i1)"> {
 def ONNX_ModOp : ONNX_Op<"Mod", 2, 1, [Pure]> {
   let summary = "broadcasting remainder";
   let description = [{
-    `fmod` = 0 (default, integers only): the sign of the divisor, as Python's
-    `%`; `fmod` = 1: the sign of the dividend, as C's `fmod` (required for
-    floats).
+    `fmod` = 0 (default): the sign of the divisor, as Python's `%` (the spec
+    asks floats to use 1; 0 on floats follows numpy's `mod`, as the node
+    tests do); `fmod` = 1: the sign of the dividend, as C's `fmod`.
   }];
   let arguments = (ins AnyTensor:$A, AnyTensor:$B, ONNX_IntAttr:$fmod);
   let results = (outs AnyTensor:$C);
