@@ -777,6 +777,75 @@ LogicalResult ResizeOp::verify() {
   return success();
 }
 
+/// (De)QuantizeLinear: a scalar scale (per tensor), a 1-D one of the extent
+/// of `axis` (per axis), or, with `block_size` > 0, one of the input's rank
+/// with ceil(extent / block_size) entries along `axis` (blocked); the zero
+/// point has the scale's shape.
+static LogicalResult verifyQuantizeOperands(Operation *op, Value x, Value scale,
+                                            Value zeroPoint, int64_t axis,
+                                            int64_t blockSize) {
+  if (blockSize < 0)
+    return op->emitOpError("'block_size' must be >= 0, got ") << blockSize;
+  RankedTensorType data = ranked(x), scales = ranked(scale);
+  if (RankedTensorType zero = ranked(zeroPoint);
+      zero && scales && zero.getShape() != scales.getShape())
+    return op->emitOpError("zero point shape ")
+           << zero << " differs from the scale's " << scales;
+  if (!data || !scales)
+    return success();
+  int64_t rank = data.getRank();
+  if (scales.getRank() == 0) {
+    if (blockSize != 0)
+      return op->emitOpError("'block_size' ")
+             << blockSize << " needs a scale of the input's rank, got "
+             << scales;
+    return success();
+  }
+  std::optional<int64_t> dim = normalizeAxis(axis, rank);
+  if (!dim)
+    return op->emitOpError("'axis' ")
+           << axis << " is out of range for rank " << rank;
+  int64_t extent = data.getDimSize(*dim);
+  if (blockSize == 0) {
+    if (scales.getRank() != 1)
+      return op->emitOpError("a per-axis scale must be 1-D (or give "
+                             "'block_size' for blocks), got ")
+             << scales;
+    // A 1-element scale also stands for one scale of the whole tensor.
+    if (!ShapedType::isDynamic(extent) && !scales.isDynamicDim(0) &&
+        scales.getDimSize(0) != extent && scales.getDimSize(0) != 1)
+      return op->emitOpError("the scale has ")
+             << scales.getDimSize(0) << " entries for extent " << extent
+             << " of axis " << *dim;
+    return success();
+  }
+  if (scales.getRank() != rank)
+    return op->emitOpError("a blocked scale must have the input's rank ")
+           << rank << ", got " << scales;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t want = data.getDimSize(d), got = scales.getDimSize(d);
+    if (ShapedType::isDynamic(want) || ShapedType::isDynamic(got))
+      continue;
+    if (d == *dim)
+      want = llvm::divideCeil(want, blockSize);
+    if (got != want)
+      return op->emitOpError("the blocked scale has ")
+             << got << " entries along dimension " << d << ", expected " << want
+             << (d == *dim ? " (ceil(extent / block_size))" : " (the extent)");
+  }
+  return success();
+}
+
+LogicalResult QuantizeLinearOp::verify() {
+  return verifyQuantizeOperands(*this, getX(), getYScale(), getYZeroPoint(),
+                                getAxisOrDefault(), getBlockSizeOrDefault());
+}
+
+LogicalResult DequantizeLinearOp::verify() {
+  return verifyQuantizeOperands(*this, getX(), getXScale(), getXZeroPoint(),
+                                getAxisOrDefault(), getBlockSizeOrDefault());
+}
+
 LogicalResult TriluOp::verify() {
   return verifyFlag(*this, "upper", getUpperAttr());
 }

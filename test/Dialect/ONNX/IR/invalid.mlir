@@ -590,3 +590,33 @@ func.func @resize_sizes_axes(%x: tensor<1x1x4x4xf32>) {
   %0 = "onnx.Resize"(%x, %n, %n, %z) <{axes = array<i64: 2, 3>}> : (tensor<1x1x4x4xf32>, none, none, tensor<4xi64>) -> tensor<1x1x8x8xf32>
   return
 }
+
+// -----
+
+func.func @dequantize_block_count(%w: tensor<2x6xi8>) {
+  %s = onnx.initializer "s" dense<1.0> : tensor<2x2xf32>
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.DequantizeLinear' op the blocked scale has 2 entries along dimension 1, expected 3 (ceil(extent / block_size))}}
+  %0 = "onnx.DequantizeLinear"(%w, %s, %n) <{axis = 1 : i64, block_size = 2 : i64}> : (tensor<2x6xi8>, tensor<2x2xf32>, none) -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_axis_scale(%x: tensor<2x6xf32>) {
+  %s = onnx.initializer "s" dense<1.0> : tensor<4xf32>
+  %n = onnx.none
+  // expected-error @+1 {{'onnx.QuantizeLinear' op the scale has 4 entries for extent 6 of axis 1}}
+  %0 = "onnx.QuantizeLinear"(%x, %s, %n) <{axis = 1 : i64}> : (tensor<2x6xf32>, tensor<4xf32>, none) -> tensor<2x6xi8>
+  return
+}
+
+// -----
+
+func.func @dequantize_zero_point_shape(%w: tensor<2x6xi8>) {
+  %s = onnx.initializer "s" dense<1.0> : tensor<6xf32>
+  %z = onnx.initializer "z" dense<0> : tensor<2xi8>
+  // expected-error @+1 {{'onnx.DequantizeLinear' op zero point shape 'tensor<2xi8>' differs from the scale's 'tensor<6xf32>'}}
+  %0 = "onnx.DequantizeLinear"(%w, %s, %z) <{axis = 1 : i64}> : (tensor<2x6xi8>, tensor<6xf32>, tensor<2xi8>) -> tensor<2x6xf32>
+  return
+}

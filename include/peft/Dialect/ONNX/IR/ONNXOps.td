@@ -763,6 +763,7 @@ def ONNX_QuantizeLinearOp : ONNX_Op<"QuantizeLinear", 3, 1, [Pure]> {
                    ONNX_IntAttr:$axis, ONNX_IntAttr:$block_size,
                    ONNX_IntAttr:$saturate, ONNX_IntAttr:$output_dtype);
   let results = (outs AnyTensor:$y);
+  let hasVerifier = 1;
   let onnxExtraClassDeclaration = [{
     int64_t getAxisOrDefault() {
       return getAxisAttr() ? getAxisAttr().getInt() : 1;
@@ -787,6 +788,7 @@ def ONNX_DequantizeLinearOp : ONNX_Op<"DequantizeLinear", 3, 1, [Pure]> {
                    ONNX_IntAttr:$axis, ONNX_IntAttr:$block_size,
                    ONNX_IntAttr:$saturate, ONNX_IntAttr:$output_dtype);
   let results = (outs AnyTensor:$y);
+  let hasVerifier = 1;
   let onnxExtraClassDeclaration = [{
     int64_t getAxisOrDefault() {
       return getAxisAttr() ? getAxisAttr().getInt() : 1;
