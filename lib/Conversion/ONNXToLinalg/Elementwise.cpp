@@ -397,45 +397,34 @@ Value integerBinary(OpBuilder &b, Location loc, ValueRange args,
   return IntOp::create(b, loc, args[0], args[1]);
 }
 
-/// Mod with fmod = 0: the remainder takes the divisor's sign (Python's %);
+/// Mod with fmod = 0: the remainder takes the divisor's sign (Python's %;
+/// on floats the spec asks for fmod = 1, the node tests use numpy's mod);
 /// with fmod = 1 the dividend's (C's fmod; remf for floats).
 template <bool fmod>
 Value modulo(OpBuilder &b, Location loc, ValueRange args,
              const ScalarTypes &t) {
   Value x = args[0], y = args[1];
-  Value zero = constant(b, loc, t.result, 0);
-  if (isa<FloatType>(t.result)) {
-    Value r = arith::RemFOp::create(b, loc, x, y);
-    if (fmod)
-      return r;
-    // fmod = 0 on floats (the spec asks for 1; the node tests use numpy's
-    // mod): a nonzero remainder of another sign than y moves by y.
-    Value nonzero =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, r, zero);
-    Value rNegative =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, r, zero);
-    Value yNegative =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, zero);
-    Value differ = arith::XOrIOp::create(b, loc, rNegative, yNegative);
-    Value fix = arith::AndIOp::create(b, loc, nonzero, differ);
-    return arith::SelectOp::create(b, loc, fix,
-                                   arith::AddFOp::create(b, loc, r, y), r);
-  }
-  if (t.unsignedResult)
+  bool isFloat = isa<FloatType>(t.result);
+  if (!isFloat && t.unsignedResult)
     return arith::RemUIOp::create(b, loc, x, y);
-  Value r = arith::RemSIOp::create(b, loc, x, y);
+  Value r = isFloat ? arith::RemFOp::create(b, loc, x, y).getResult()
+                    : arith::RemSIOp::create(b, loc, x, y).getResult();
   if (fmod)
     return r;
-  Value nonzero =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, zero);
-  Value rNegative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, zero);
-  Value yNegative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, y, zero);
-  Value differ = arith::XOrIOp::create(b, loc, rNegative, yNegative);
+  // A nonzero remainder of another sign than y moves by y.
+  Value zero = constant(b, loc, t.result, 0);
+  auto test = [&](arith::CmpFPredicate fp, arith::CmpIPredicate ip, Value v) {
+    return isFloat ? arith::CmpFOp::create(b, loc, fp, v, zero).getResult()
+                   : arith::CmpIOp::create(b, loc, ip, v, zero).getResult();
+  };
+  Value nonzero = test(arith::CmpFPredicate::ONE, arith::CmpIPredicate::ne, r);
+  Value differ = arith::XOrIOp::create(
+      b, loc, test(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt, r),
+      test(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt, y));
   Value fix = arith::AndIOp::create(b, loc, nonzero, differ);
-  return arith::SelectOp::create(b, loc, fix,
-                                 arith::AddIOp::create(b, loc, r, y), r);
+  Value moved = isFloat ? arith::AddFOp::create(b, loc, r, y).getResult()
+                        : arith::AddIOp::create(b, loc, r, y).getResult();
+  return arith::SelectOp::create(b, loc, fix, moved, r);
 }
 
 template <bool mean>
