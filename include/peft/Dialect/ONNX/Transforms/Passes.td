@@ -51,4 +51,51 @@ def ONNXCleanup : Pass<"onnx-cleanup", "func::FuncOp"> {
   let dependentDialects = ["::mlir::peft::onnx_ir::ONNXDialect"];
 }
 
+def ONNXDecomposeContribOps : Pass<"onnx-decompose-contrib-ops",
+                                   "func::FuncOp"> {
+  let summary = "Expand onnxruntime contrib ops into standard onnx ops";
+  let description = [{
+    Rewrites the fused ops of onnxruntime's transformer optimizer into the
+    ai.onnx ops (opset 13 forms, any opset from 13 on) that
+    `convert-onnx-to-linalg` lowers and the exporter writes, following
+    onnxruntime's CPU kernels:
+
+    * `SkipLayerNormalization`: Add(s) + `LayerNormalization` (its Mean and
+      InvStdDev are the `mean`/`inv_std_var` outputs; the sum is
+      `input_skip_bias_sum`);
+    * `SimplifiedLayerNormalization`, `SkipSimplifiedLayerNormalization`:
+      x · 1/sqrt(ReduceMean(x²) + ε) · scale;
+    * `BiasGelu`, `FastGelu`: Add + the erf / tanh GELU as Erf / Tanh
+      arithmetic (`onnx.Gelu` needs opset 20);
+    * `EmbedLayerNormalization`: Gathers + Adds + `LayerNormalization`, and
+      the `mask_index` (ones per mask row) by Equal + Cast + ReduceSum;
+    * `com.microsoft.Attention` (packed `[hidden, 3·hidden]` weights, an
+      optional bias, `mask_index` absent, 1-D end positions `[B]` or a 2-D
+      key mask): one MatMul + Add + Split (GPT-2's c_attn form, so
+      `peft-raise-linear` finds one `qkv` linear where the unfused model has
+      `q`, `k`, `v`), Reshape/Transpose into heads, the scaled MatMul, the
+      mask as an additive bias, Softmax, MatMul and the head merge.
+
+    Forms it does not expand (key/value cache, attention bias, causal
+    masking, 3-D/4-D masks, non-f32 types, `GatherBlockQuantized`,
+    `com.microsoft.RotaryEmbedding`) are located errors.
+
+    Example:
+
+    ```mlir
+    %y = "onnx.BiasGelu"(%x, %b) : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %s = "onnx.Add"(%x, %b) : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+    %c = "onnx.Constant"() <{value = dense<0.707106769> : tensor<f32>}> : () -> tensor<f32>
+    %e = "onnx.Erf"(%0) : ...   // %0 = s·c
+    %y = ... 0.5·s·(1 + erf)
+    ```
+  }];
+  let dependentDialects = ["::mlir::peft::onnx_ir::ONNXDialect"];
+}
+
 #endif // PEFT_DIALECT_ONNX_TRANSFORMS_PASSES_TD
