@@ -111,6 +111,17 @@ struct Emitter {
     return value<ReduceMeanOp>(x, NoneOp::create(b, loc),
                                b.getDenseI64ArrayAttr(axes), keep, nullptr);
   }
+  /// Dimension `d` of ranked `x` as a 1-D i64 tensor of one element: a
+  /// constant when static, else Slice(Shape(x)) (Shape's start/end need
+  /// opset 15).
+  Value dimVector(Value x, int64_t d) {
+    int64_t size = llvm::cast<RankedTensorType>(x.getType()).getDimSize(d);
+    if (!ShapedType::isDynamic(size))
+      return i64s({size});
+    Value shape = value<ShapeOp>(x, nullptr, nullptr);
+    return value<SliceOp>(shape, i64s({d}), i64s({d + 1}), i64s({0}),
+                          NoneOp::create(b, loc));
+  }
   Value unsqueeze(Value x, ArrayRef<int64_t> axes) {
     return value<UnsqueezeOp>(x, i64s(axes), nullptr);
   }
@@ -313,8 +324,7 @@ LogicalResult decompose(Emitter &e, EmbedLayerNormalizationOp op,
                                   op.getPositionIds(), axis0);
   } else {
     // Positions 0..S-1: the first S rows of the table.
-    Value seq =
-        e.value<ShapeOp>(ids, b.getI64IntegerAttr(1), b.getI64IntegerAttr(2));
+    Value seq = e.dimVector(ids, 1);
     positions = e.value<SliceOp>(op.getPositionEmbedding(), e.i64s({0}), seq,
                                  e.i64s({0}), NoneOp::create(b, e.loc));
   }
@@ -337,8 +347,7 @@ LogicalResult decompose(Emitter &e, EmbedLayerNormalizationOp op,
           e.value<ReduceSumOp>(e.cast(ones, i32, kOnnxInt32), e.i64s({1}),
                                nullptr, b.getI64IntegerAttr(0), nullptr);
     } else {
-      Value batch =
-          e.value<ShapeOp>(ids, b.getI64IntegerAttr(0), b.getI64IntegerAttr(1));
+      Value batch = e.dimVector(ids, 0);
       auto zero =
           DenseElementsAttr::get(RankedTensorType::get({1}, i32), int32_t(0));
       int64_t batchSize = cast<RankedTensorType>(ids.getType()).getDimSize(0);
@@ -398,8 +407,7 @@ LogicalResult decompose(Emitter &e, MSAttentionOp op,
         return unsupported("a 1-D 'mask_index' of start and end positions "
                            "([2·batch])");
       // Key j of batch b is kept when j < mask_index[b].
-      Value seq = e.value<ShapeOp>(op.getInput(), e.b.getI64IntegerAttr(1),
-                                   e.b.getI64IntegerAttr(2));
+      Value seq = e.dimVector(op.getInput(), 1);
       Value positions = RangeOp::create(
           e.b, e.loc,
           RankedTensorType::get({input.getDimSize(1)}, e.b.getI64Type()),
@@ -424,9 +432,23 @@ LogicalResult decompose(Emitter &e, MSAttentionOp op,
   }
 
   // One packed projection, split into q, k, v (GPT-2's c_attn form).
-  Value qkv = e.value<MatMulOp>(op.getInput(), op.getWeights());
+  // Named into the node scope of the attention block (the fused node has
+  // none; its output keeps the exporter's), so that peft-raise-linear gives
+  // the layer a module path: `/encoder/layer.0/attention/self/qkv/MatMul`.
+  Location packedLoc = e.loc;
+  if (auto outputs = op->getAttrOfType<ArrayAttr>("onnx.outputs"))
+    if (auto name =
+            outputs.empty() ? StringAttr() : dyn_cast<StringAttr>(outputs[0]))
+      if (size_t slash = name.getValue().rfind('/');
+          slash != StringRef::npos && slash > 0)
+        packedLoc = NameLoc::get(
+            e.b.getStringAttr(name.getValue().take_front(slash + 1) +
+                              "qkv/MatMul"),
+            e.loc);
+  Emitter packed{e.b, packedLoc, e.opset};
+  Value qkv = packed.value<MatMulOp>(op.getInput(), op.getWeights());
   if (!isNone(op.getBias()))
-    qkv = e.add(qkv, op.getBias());
+    qkv = packed.add(qkv, op.getBias());
   Type unknown = UnrankedTensorType::get(e.b.getNoneType());
   auto split = SplitOp::create(e.b, e.loc, SmallVector<Type>(3, unknown), qkv,
                                e.i64s(*widths), e.b.getI64IntegerAttr(-1),
