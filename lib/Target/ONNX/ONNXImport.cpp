@@ -707,8 +707,8 @@ static void restoreHiddenNodes(onnx::ModelProto &model,
 OwningOpRef<ModuleOp> ONNXImporter::importModel(onnx::ModelProto &model) {
   if (options.inferShapes) {
     SmallVector<onnx::NodeProto *> hidden = hideNonStandardNodes(model);
-    auto restore = llvm::make_scope_exit(
-        [&] { restoreHiddenNodes(model, hidden); });
+    auto restore =
+        llvm::make_scope_exit([&] { restoreHiddenNodes(model, hidden); });
     // libonnx's shape inference assumes a well-formed model (malformed ones
     // can crash it), so it runs only on models its checker accepts.
     std::string problem = checkModel(model);

@@ -83,16 +83,21 @@ def ONNXDecomposeContribOps : Pass<"onnx-decompose-contrib-ops",
     Example:
 
     ```mlir
-    %y = "onnx.BiasGelu"(%x, %b) : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+    %y:4 = "onnx.SkipLayerNormalization"(%x, %skip, %gamma, %beta, %none)
+        <{epsilon = 1.0e-05 : f32}>
+        : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>, none)
+        -> (tensor<2x8xf32>, none, none, none)
     ```
 
     becomes
 
     ```mlir
-    %s = "onnx.Add"(%x, %b) : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
-    %c = "onnx.Constant"() <{value = dense<0.707106769> : tensor<f32>}> : () -> tensor<f32>
-    %e = "onnx.Erf"(%0) : ...   // %0 = s·c
-    %y = ... 0.5·s·(1 + erf)
+    %s = "onnx.Add"(%x, %skip)
+        : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+    %y, %mean, %inv_std_var = "onnx.LayerNormalization"(%s, %gamma, %beta)
+        <{axis = -1 : i64, epsilon = 9.99999974E-6 : f32}>
+        : (tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>)
+        -> (tensor<2x8xf32>, tensor<2x1xf32>, tensor<2x1xf32>)
     ```
   }];
   let dependentDialects = ["::mlir::peft::onnx_ir::ONNXDialect"];
