@@ -185,9 +185,9 @@ LogicalResult replaceResults(RewriterBase &rewriter, Operation *op,
              << result.getResultNumber()
              << " is used but onnx-decompose-contrib-ops does not compute it";
     if (value.getType() != result.getType()) {
-      // The import recorded what ONNX knew of the result; the expansion's
-      // last op (ours, used nowhere else yet) takes that type when the two
-      // agree, so that func.return and other users see no change.
+      // The import recorded what ONNX knew of the result; the value the
+      // expansion created takes that type when the two agree (onnx ops
+      // accept either), so that func.return and other users see no change.
       if (failed(verifyCompatibleShape(value.getType(), result.getType())) ||
           getElementTypeOrSelf(value.getType()) !=
               getElementTypeOrSelf(result.getType()))
