@@ -24,7 +24,7 @@ The optimized model then
 
 Single contrib ops, with their optional inputs and outputs, run against
 onnxruntime and an independent numpy reference; the forms the decomposition
-does not expand give located errors.
+does not expand (a key/value cache, ...) give located errors.
 
   PYTHONPATH=build/python_packages ~/.cache/peft-mlir/venv/bin/python \\
       -m pytest -q -p no:cacheprovider test/models/test_ort_optimized.py
@@ -348,9 +348,10 @@ def np_attention(x, w, bias, heads, mask_bias, scale=None):
     return (probs @ split(v)).transpose(0, 2, 1, 3).reshape(batch, seq, -1)
 
 
+@pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("mask", [None, "1d", "2d"])
 @pytest.mark.parametrize("bias,scale", [(True, None), (False, 0.3)])
-def test_attention(tmp_path, run_ort, mask, bias, scale):
+def test_attention(tmp_path, run_ort, mask, bias, scale, causal):
     batch, seq, hidden, heads = 2, 5, 16, 4
     feeds = {"x": randn(batch, seq, hidden), "w": randn(hidden, 3 * hidden) / 4,
              "bias": randn(3 * hidden)}
@@ -362,7 +363,8 @@ def test_attention(tmp_path, run_ort, mask, bias, scale):
         feeds["mask"] = np.array([[1, 1, 0, 1, 1], [1, 1, 1, 0, 0]], np.int32)
         keep = feeds["mask"] > 0
     names = ["x", "w", "bias" if bias else "", "mask" if mask else ""]
-    attrs = {"num_heads": heads} | ({"scale": scale} if scale else {})
+    attrs = ({"num_heads": heads} | ({"scale": scale} if scale else {})
+             | ({"unidirectional": 1} if causal else {}))
     node = oh.make_node("Attention", names, ["y"], domain="com.microsoft", **attrs)
     path = contrib_model(
         tmp_path / "m.onnx", node,
@@ -370,6 +372,8 @@ def test_attention(tmp_path, run_ort, mask, bias, scale):
               else list(feeds[n].shape)) for n in names if n],
         [info("y", F, None)])
     mask_bias = np.where(keep, 0.0, -10000.0)[:, None, None, :]
+    if causal:
+        mask_bias = mask_bias + np.where(np.tril(np.ones((seq, seq), bool)), 0.0, -10000.0)
     y = np_attention(feeds["x"].astype(np.float64), feeds["w"], feeds["bias"] if bias else None,
                      heads, mask_bias, scale)
     check_contrib(tmp_path, run_ort, path, {n: feeds[n] for n in names if n}, {"y": y})
@@ -433,14 +437,14 @@ def attention_model(tmp_path, names, inputs, **attrs):
     return contrib_model(tmp_path / "m.onnx", node, inputs, [info("y", F, None)])
 
 
-def test_attention_unidirectional_is_an_error(tmp_path):
-    path = attention_model(tmp_path, ["x", "w"], [info("x", F, [1, 4, 8]),
-                                                  info("w", F, [8, 24])],
-                           num_heads=2, unidirectional=1)
+def test_attention_past_is_an_error(tmp_path):
+    path = attention_model(tmp_path, ["x", "w", "", "", "past"],
+                           [info("x", F, [1, 4, 8]), info("w", F, [8, 24]),
+                            info("past", F, [2, 1, 2, 3, 4])], num_heads=2)
     module = peft_mlir.import_onnx(str(path))
     with pytest.raises(peft_mlir.PeftError,
-                       match=r"/bad/Attention.*unidirectional \(causal\) masking is not supported"):
-        module.run({"x": randn(1, 4, 8), "w": randn(8, 24)})
+                       match=r"/bad/Attention.*key/value cache \(past/present\) is not supported"):
+        module.run({"x": randn(1, 4, 8), "w": randn(8, 24), "past": randn(2, 1, 2, 3, 4)})
 
 
 def test_attention_bad_weights_is_an_error(tmp_path):

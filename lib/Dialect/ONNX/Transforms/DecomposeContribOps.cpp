@@ -373,8 +373,6 @@ LogicalResult decompose(Emitter &e, MSAttentionOp op,
     return unsupported("'past_sequence_length'");
   if (op.getDoRotaryAttr() && op.getDoRotaryAttr().getInt() != 0)
     return unsupported("do_rotary");
-  if (op.getUnidirectionalOrDefault() != 0)
-    return unsupported("unidirectional (causal) masking");
   for (auto [value, name] :
        {std::pair<Value, StringRef>{op.getInput(), "input"},
         {op.getWeights(), "weights"},
@@ -392,6 +390,23 @@ LogicalResult decompose(Emitter &e, MSAttentionOp op,
   // positions or 2-D key masks) before the rest of the graph sees it.
   Value maskBias;
   Type element = getElementTypeOrSelf(op.getInput().getType());
+  // The sequence positions 0..S-1 (i64 [S]), made once.
+  Value positionsValue;
+  auto positions = [&] {
+    if (positionsValue)
+      return positionsValue;
+    Type i64 = e.b.getI64Type();
+    auto scalar = RankedTensorType::get({}, i64);
+    Value seq = e.dimVector(op.getInput(), 1);
+    int64_t size =
+        cast<RankedTensorType>(op.getInput().getType()).getDimSize(1);
+    positionsValue =
+        RangeOp::create(e.b, e.loc, RankedTensorType::get({size}, i64),
+                        e.constant(DenseElementsAttr::get(scalar, int64_t(0))),
+                        e.value<SqueezeOp>(seq, e.i64s({0}), nullptr),
+                        e.constant(DenseElementsAttr::get(scalar, int64_t(1))));
+    return positionsValue;
+  };
   Value filter = e.scalar(element, op.getMaskFilterValueOrDefault());
   Value zero = e.scalar(element, 0.0);
   if (!isNone(op.getMaskIndex())) {
@@ -407,18 +422,10 @@ LogicalResult decompose(Emitter &e, MSAttentionOp op,
         return unsupported("a 1-D 'mask_index' of start and end positions "
                            "([2·batch])");
       // Key j of batch b is kept when j < mask_index[b].
-      Value seq = e.dimVector(op.getInput(), 1);
-      Value positions = RangeOp::create(
-          e.b, e.loc,
-          RankedTensorType::get({input.getDimSize(1)}, e.b.getI64Type()),
-          e.constant(DenseElementsAttr::get(
-              RankedTensorType::get({}, e.b.getI64Type()), int64_t(0))),
-          e.value<SqueezeOp>(seq, e.i64s({0}), nullptr),
-          e.constant(DenseElementsAttr::get(
-              RankedTensorType::get({}, e.b.getI64Type()), int64_t(1))));
+      Value keys = positions();
       Value ends = e.unsqueeze(
           e.cast(op.getMaskIndex(), e.b.getI64Type(), kOnnxInt64), {1});
-      keep = e.value<LessOp>(positions, ends);
+      keep = e.value<LessOp>(keys, ends);
     } else if (mask.getRank() == 2) {
       keep = e.value<GreaterOp>(
           op.getMaskIndex(),
@@ -429,6 +436,16 @@ LogicalResult decompose(Emitter &e, MSAttentionOp op,
                          std::to_string(mask.getRank()));
     }
     maskBias = e.unsqueeze(e.value<WhereOp>(keep, zero, filter), {1, 2});
+  }
+  if (op.getUnidirectionalOrDefault() != 0) {
+    // Query i sees keys j <= i: an [S, S] bias added to the padding mask's.
+    Value keys = positions();
+    Value queries = e.unsqueeze(keys, {1});
+    Value one = e.constant(DenseElementsAttr::get(
+        RankedTensorType::get({}, e.b.getI64Type()), int64_t(1)));
+    Value keep = e.value<LessOp>(keys, e.add(queries, one));
+    Value causal = e.value<WhereOp>(keep, zero, filter);
+    maskBias = maskBias ? e.add(maskBias, causal) : causal;
   }
 
   // One packed projection, split into q, k, v (GPT-2's c_attn form).

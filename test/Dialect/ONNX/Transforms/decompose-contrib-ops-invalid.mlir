@@ -1,14 +1,5 @@
 // RUN: peft-opt %s -split-input-file --onnx-decompose-contrib-ops -verify-diagnostics
 
-func.func @attention_causal(%x: tensor<1x4x8xf32>, %w: tensor<8x24xf32>) -> tensor<1x4x8xf32> {
-  %none = onnx.none
-  // expected-error@+1 {{'onnx.ms.Attention' op with unidirectional (causal) masking is not supported by onnx-decompose-contrib-ops}}
-  %0:2 = "onnx.ms.Attention"(%x, %w, %none, %none, %none, %none, %none) <{num_heads = 2 : i64, unidirectional = 1 : i64}> : (tensor<1x4x8xf32>, tensor<8x24xf32>, none, none, none, none, none) -> (tensor<1x4x8xf32>, none)
-  return %0#0 : tensor<1x4x8xf32>
-}
-
-// -----
-
 func.func @attention_past(%x: tensor<1x4x8xf32>, %w: tensor<8x24xf32>, %past: tensor<2x1x2x3x4xf32>) -> tensor<1x4x8xf32> {
   %none = onnx.none
   // expected-error@+1 {{'onnx.ms.Attention' op with a key/value cache (past/present) is not supported by onnx-decompose-contrib-ops}}

@@ -170,3 +170,24 @@ func.func @attention_2d_mask(%x: tensor<2x5x16xf32>, %w: tensor<16x48xf32>, %m: 
   %0:2 = "onnx.ms.Attention"(%x, %w, %none, %m, %none, %none, %none) <{num_heads = 2 : i64, scale = 0.25 : f32, mask_filter_value = -1.0e+09 : f32}> : (tensor<2x5x16xf32>, tensor<16x48xf32>, none, tensor<2x5xi32>, none, none, none) -> (tensor<2x5x16xf32>, none)
   return %0#0 : tensor<2x5x16xf32>
 }
+
+// -----
+
+// unidirectional: query i sees keys j <= i, an [S, S] bias of 0 /
+// mask_filter_value from the positions.
+// CHECK-LABEL: func.func @attention_causal
+// CHECK: %[[FILTER:.*]] = "onnx.Constant"() <{value = dense<-1.000000e+04> : tensor<f32>}>
+// CHECK: %[[ZERO:.*]] = "onnx.Constant"() <{value = dense<0.000000e+00> : tensor<f32>}>
+// CHECK: %[[POS:.*]] = "onnx.Range"({{.*}}) : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<4xi64>
+// CHECK: %[[Q:.*]] = "onnx.Unsqueeze"(%[[POS]], %{{.*}}) : (tensor<4xi64>, tensor<1xi64>) -> tensor<4x1xi64>
+// CHECK: %[[Q1:.*]] = "onnx.Add"(%[[Q]], %{{.*}}) : (tensor<4x1xi64>, tensor<i64>) -> tensor<4x1xi64>
+// CHECK: %[[KEEP:.*]] = "onnx.Less"(%[[POS]], %[[Q1]]) : (tensor<4xi64>, tensor<4x1xi64>) -> tensor<4x4xi1>
+// CHECK: %[[CAUSAL:.*]] = "onnx.Where"(%[[KEEP]], %[[ZERO]], %[[FILTER]]) : (tensor<4x4xi1>, tensor<f32>, tensor<f32>) -> tensor<4x4xf32>
+// CHECK: %[[SC:.*]] = "onnx.Mul"
+// CHECK: %[[S:.*]] = "onnx.Add"(%[[SC]], %[[CAUSAL]]) : (tensor<1x2x4x4xf32>, tensor<4x4xf32>) -> tensor<1x2x4x4xf32>
+// CHECK: "onnx.Softmax"(%[[S]])
+func.func @attention_causal(%x: tensor<1x4x8xf32>, %w: tensor<8x24xf32>) -> tensor<1x4x8xf32> {
+  %none = onnx.none
+  %0:2 = "onnx.ms.Attention"(%x, %w, %none, %none, %none, %none, %none) <{num_heads = 2 : i64, unidirectional = 1 : i64}> : (tensor<1x4x8xf32>, tensor<8x24xf32>, none, none, none, none, none) -> (tensor<1x4x8xf32>, none)
+  return %0#0 : tensor<1x4x8xf32>
+}

@@ -74,10 +74,11 @@ def ONNXDecomposeContribOps : Pass<"onnx-decompose-contrib-ops",
       key mask): one MatMul + Add + Split (GPT-2's c_attn form, so
       `peft-raise-linear` finds one `qkv` linear where the unfused model has
       `q`, `k`, `v`), Reshape/Transpose into heads, the scaled MatMul, the
-      mask as an additive bias, Softmax, MatMul and the head merge.
+      mask (and, with `unidirectional`, the causal mask) as an additive
+      bias, Softmax, MatMul and the head merge.
 
-    Forms it does not expand (key/value cache, attention bias, causal
-    masking, 3-D/4-D masks, non-f32 types, `GatherBlockQuantized`,
+    Forms it does not expand (key/value cache, attention bias, `[2·B]` and
+    3-D/4-D masks, non-f32 types, `GatherBlockQuantized`,
     `com.microsoft.RotaryEmbedding`) are located errors.
 
     Example:
