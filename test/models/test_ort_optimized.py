@@ -380,7 +380,7 @@ def test_attention(tmp_path, run_ort, mask, bias, scale, causal):
 
 
 #
-# Typed only: GatherBlockQuantized and com.microsoft.RotaryEmbedding.
+# GatherBlockQuantized: typed only; com.microsoft.RotaryEmbedding.
 #
 
 def result_type(module, op_name):
@@ -409,22 +409,44 @@ def test_gather_block_quantized_types(tmp_path, run_ort):
         module.run({"idx": indices})
 
 
-def test_rotary_embedding_types(tmp_path, run_ort):
-    batch, seq, heads, size = 1, 4, 2, 8
-    feeds = {"x": randn(batch, seq, heads * size),
-             "pos": np.arange(seq, dtype=np.int64)[None, :],
-             "cos": randn(16, size // 2), "sin": randn(16, size // 2)}
+def np_rotary(x, cos, sin, pos, rotary, interleaved, head_axis):
+    """x: [B, S, N, h] (head_axis 2) or [B, N, S, h] (head_axis 1)."""
+    c = np.expand_dims(cos[pos], head_axis)
+    s = np.expand_dims(sin[pos], head_axis)
+    out = x.astype(np.float64)
+    if interleaved:
+        x1, x2 = x[..., 0:rotary:2], x[..., 1:rotary:2]
+        out[..., 0:rotary:2], out[..., 1:rotary:2] = x1 * c - x2 * s, x2 * c + x1 * s
+    else:
+        x1, x2 = x[..., :rotary // 2], x[..., rotary // 2:rotary]
+        out[..., :rotary // 2], out[..., rotary // 2:rotary] = x1 * c - x2 * s, x2 * c + x1 * s
+    return out
+
+
+@pytest.mark.parametrize("rank", [3, 4])
+@pytest.mark.parametrize("interleaved", [0, 1])
+@pytest.mark.parametrize("rotary", [8, 4])
+def test_rotary_embedding(tmp_path, run_ort, rank, interleaved, rotary):
+    batch, seq, heads, size = 2, 4, 2, 8
+    x4 = randn(batch, seq, heads, size) if rank == 3 else randn(batch, heads, seq, size)
+    feeds = {"x": x4.reshape(batch, seq, heads * size) if rank == 3 else x4,
+             "pos": np.array([[0, 1, 2, 3], [5, 2, 7, 1]], np.int64),
+             "cos": randn(16, rotary // 2), "sin": randn(16, rotary // 2)}
+    attrs = {"interleaved": interleaved, "num_heads": heads}
+    if rotary != size:
+        attrs["rotary_embedding_dim"] = rotary
     node = oh.make_node("RotaryEmbedding", ["x", "pos", "cos", "sin"], ["y"],
-                        domain="com.microsoft", num_heads=heads)
+                        domain="com.microsoft", **attrs)
     path = contrib_model(
         tmp_path / "m.onnx", node,
         [info(n, onnx.TensorProto.INT64 if n == "pos" else F, list(v.shape))
          for n, v in feeds.items()], [info("y", F, None)])
-    reference = run_ort(path, feeds)["y"]
+    y = np_rotary(x4, feeds["cos"], feeds["sin"], feeds["pos"], rotary, interleaved,
+                  2 if rank == 3 else 1)
+    check_contrib(tmp_path, run_ort, path, feeds, {"y": y.reshape(feeds["x"].shape)})
     module = peft_mlir.import_onnx(str(path))
-    assert_all_typed(module)
-    shape = "x".join(map(str, reference.shape))
-    assert result_type(module, "onnx.ms.RotaryEmbedding") == f"tensor<{shape}xf32>"
+    assert result_type(module, "onnx.ms.RotaryEmbedding") == \
+        "tensor<" + "x".join(map(str, feeds["x"].shape)) + "xf32>"
 
 
 #

@@ -359,6 +359,91 @@ LogicalResult decompose(Emitter &e, EmbedLayerNormalizationOp op,
   return success();
 }
 
+LogicalResult decompose(Emitter &e, MSRotaryEmbeddingOp op,
+                        SmallVectorImpl<Value> &out) {
+  auto unsupported = [&](StringRef what) {
+    return op.emitOpError("with ")
+           << what << " is not supported by onnx-decompose-contrib-ops";
+  };
+  for (auto [value, name] :
+       {std::pair<Value, StringRef>{op.getInput(), "input"},
+        {op.getCosCache(), "cos_cache"},
+        {op.getSinCache(), "sin_cache"}})
+    if (failed(requireRankedF32(op, value, name)))
+      return failure();
+  if (op.getIsPackedBatchingAttr() && op.getIsPackedBatchingAttr().getInt())
+    return unsupported("packed batching");
+  if (op.getScaleAttr() && op.getScaleAttr().getValueAsDouble() != 1.0)
+    return unsupported("a 'scale' other than 1");
+  auto ids = dyn_cast<RankedTensorType>(op.getPositionIds().getType());
+  auto cache = cast<RankedTensorType>(op.getCosCache().getType());
+  if (!ids || ids.getRank() != 2)
+    return unsupported("'position_ids' other than [batch, sequence]");
+  if (cache.getRank() != 2 || ShapedType::isDynamic(cache.getDimSize(1)))
+    return unsupported("a cos/sin cache other than [positions, rotary/2]");
+  auto input = cast<RankedTensorType>(op.getInput().getType());
+  int64_t heads = op.getNumHeadsAttr() ? op.getNumHeadsAttr().getInt() : 0;
+  int64_t half = cache.getDimSize(1), rotary = 2 * half;
+  Value x = op.getInput();
+  if (input.getRank() == 3) {
+    // [B, S, hidden] -> [B, S, N, head_size].
+    int64_t hidden = input.getDimSize(2);
+    if (heads <= 0 || ShapedType::isDynamic(hidden) || hidden % heads != 0)
+      return unsupported("a 3-D input without a 'num_heads' dividing its "
+                         "hidden size");
+    x = e.reshape(x, {0, 0, heads, hidden / heads});
+  }
+  int64_t headSize = llvm::cast<RankedTensorType>(x.getType()).getDimSize(3);
+  if (ShapedType::isDynamic(headSize) || rotary > headSize ||
+      (op.getRotaryEmbeddingDimAttr() &&
+       op.getRotaryEmbeddingDimAttr().getInt() != 0 &&
+       op.getRotaryEmbeddingDimAttr().getInt() != rotary))
+    return op.emitOpError("the cos/sin cache rows (")
+           << half << ") do not fit the head size " << headSize
+           << " and 'rotary_embedding_dim'";
+
+  // cos/sin rows at the positions, broadcast over the heads: [B, S, 1, r/2]
+  // for [B, S, N, h], [B, 1, S, r/2] for a 4-D [B, N, S, h] input.
+  IntegerAttr axis0 = e.b.getI64IntegerAttr(0);
+  int64_t headAxis = input.getRank() == 3 ? 2 : 1;
+  Value cos = e.unsqueeze(
+      e.value<GatherOp>(op.getCosCache(), op.getPositionIds(), axis0),
+      {headAxis});
+  Value sin = e.unsqueeze(
+      e.value<GatherOp>(op.getSinCache(), op.getPositionIds(), axis0),
+      {headAxis});
+  Value none = NoneOp::create(e.b, e.loc);
+  auto slice = [&](Value v, int64_t begin, int64_t end) {
+    return e.value<SliceOp>(v, e.i64s({begin}), e.i64s({end}), e.i64s({-1}),
+                            none);
+  };
+  auto concat = [&](ValueRange parts) {
+    return e.value<ConcatOp>(parts, e.b.getI64IntegerAttr(-1));
+  };
+  // (x1, x2) -> (x1·cos - x2·sin, x2·cos + x1·sin)
+  auto rotate = [&](Value x1, Value x2, Value c, Value s) {
+    return std::pair{e.value<SubOp>(e.mul(x1, c), e.mul(x2, s)),
+                     e.add(e.mul(x2, c), e.mul(x1, s))};
+  };
+  Value rotated;
+  if (op.getInterleavedAttr() && op.getInterleavedAttr().getInt()) {
+    // Pairs (x[2i], x[2i+1]): [.., r] as [.., r/2, 2].
+    Value pairs = e.reshape(slice(x, 0, rotary), {0, 0, 0, half, 2});
+    Value c = e.unsqueeze(cos, {-1}), s = e.unsqueeze(sin, {-1});
+    auto [y1, y2] = rotate(slice(pairs, 0, 1), slice(pairs, 1, 2), c, s);
+    rotated = e.reshape(concat({y1, y2}), {0, 0, 0, rotary});
+  } else {
+    auto [y1, y2] = rotate(slice(x, 0, half), slice(x, half, rotary), cos, sin);
+    rotated = concat({y1, y2});
+  }
+  if (rotary < headSize)
+    rotated = concat({rotated, slice(x, rotary, headSize)});
+  if (input.getRank() == 3)
+    rotated = e.reshape(rotated, {0, 0, input.getDimSize(2)});
+  out.push_back(rotated);
+  return success();
+}
+
 LogicalResult decompose(Emitter &e, MSAttentionOp op,
                         SmallVectorImpl<Value> &out) {
   auto unsupported = [&](StringRef what) {
@@ -531,7 +616,8 @@ struct DecomposeContribOpsPass
               .Case<EmbedLayerNormalizationOp, MSAttentionOp,
                     SkipLayerNormalizationOp,
                     SkipSimplifiedLayerNormalizationOp,
-                    SimplifiedLayerNormalizationOp, BiasGeluOp, FastGeluOp>(
+                    SimplifiedLayerNormalizationOp, BiasGeluOp, FastGeluOp,
+                    MSRotaryEmbeddingOp>(
                   [&](auto op) { return decompose(e, op, values); })
               .Default([](Operation *op) {
                 return op->emitOpError(

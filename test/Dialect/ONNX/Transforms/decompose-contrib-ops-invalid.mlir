@@ -60,3 +60,19 @@ func.func @gather_block_quantized(%d: tensor<10x32xui8>, %i: tensor<3xi64>, %s: 
   %0 = "onnx.GatherBlockQuantized"(%d, %i, %s, %none) <{block_size = 32 : i64}> : (tensor<10x32xui8>, tensor<3xi64>, tensor<10x2xf32>, none) -> tensor<3x64xf32>
   return %0 : tensor<3x64xf32>
 }
+
+// -----
+
+func.func @rotary_start_position(%x: tensor<1x3x16xf32>, %p: tensor<1xi64>, %c: tensor<8x4xf32>) -> tensor<1x3x16xf32> {
+  // expected-error@+1 {{'onnx.ms.RotaryEmbedding' op with 'position_ids' other than [batch, sequence] is not supported by onnx-decompose-contrib-ops}}
+  %0 = "onnx.ms.RotaryEmbedding"(%x, %p, %c, %c) <{num_heads = 2 : i64}> : (tensor<1x3x16xf32>, tensor<1xi64>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<1x3x16xf32>
+  return %0 : tensor<1x3x16xf32>
+}
+
+// -----
+
+func.func @rotary_no_heads(%x: tensor<1x3x16xf32>, %p: tensor<1x3xi64>, %c: tensor<8x4xf32>) -> tensor<1x3x16xf32> {
+  // expected-error@+1 {{'onnx.ms.RotaryEmbedding' op with a 3-D input without a 'num_heads' dividing its hidden size is not supported by onnx-decompose-contrib-ops}}
+  %0 = "onnx.ms.RotaryEmbedding"(%x, %p, %c, %c) : (tensor<1x3x16xf32>, tensor<1x3xi64>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<1x3x16xf32>
+  return %0 : tensor<1x3x16xf32>
+}

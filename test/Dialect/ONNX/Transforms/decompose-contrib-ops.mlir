@@ -191,3 +191,30 @@ func.func @attention_causal(%x: tensor<1x4x8xf32>, %w: tensor<8x24xf32>) -> tens
   %0:2 = "onnx.ms.Attention"(%x, %w, %none, %none, %none, %none, %none) <{num_heads = 2 : i64, unidirectional = 1 : i64}> : (tensor<1x4x8xf32>, tensor<8x24xf32>, none, none, none, none, none) -> (tensor<1x4x8xf32>, none)
   return %0#0 : tensor<1x4x8xf32>
 }
+
+// -----
+
+// com.microsoft.RotaryEmbedding, 3-D input, rotating the first half of each
+// 8-wide head (rotary_embedding_dim 4) in halves.
+// CHECK-LABEL: func.func @rotary
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x16xf32>, %[[P:.*]]: tensor<1x3xi64>, %[[C:.*]]: tensor<8x2xf32>, %[[S:.*]]: tensor<8x2xf32>)
+// CHECK: %[[H:.*]] = "onnx.Reshape"(%[[X]], %{{.*}}) : (tensor<1x3x16xf32>, tensor<4xi64>) -> tensor<1x3x2x8xf32>
+// CHECK: %[[CR:.*]] = "onnx.Gather"(%[[C]], %[[P]]) <{axis = 0 : i64}> : (tensor<8x2xf32>, tensor<1x3xi64>) -> tensor<1x3x2xf32>
+// CHECK: %[[COS:.*]] = "onnx.Unsqueeze"(%[[CR]], %{{.*}}) : (tensor<1x3x2xf32>, tensor<1xi64>) -> tensor<1x3x1x2xf32>
+// CHECK: %[[SR:.*]] = "onnx.Gather"(%[[S]], %[[P]])
+// CHECK: %[[SIN:.*]] = "onnx.Unsqueeze"(%[[SR]]
+// CHECK: %[[X1:.*]] = "onnx.Slice"(%[[H]], {{.*}}) : ({{.*}}) -> tensor<1x3x2x2xf32>
+// CHECK: %[[X2:.*]] = "onnx.Slice"(%[[H]], {{.*}}) : ({{.*}}) -> tensor<1x3x2x2xf32>
+// CHECK: %[[A:.*]] = "onnx.Mul"(%[[X1]], %[[COS]])
+// CHECK: %[[B:.*]] = "onnx.Mul"(%[[X2]], %[[SIN]])
+// CHECK: %[[Y1:.*]] = "onnx.Sub"(%[[A]], %[[B]])
+// CHECK: %[[Y2:.*]] = "onnx.Add"
+// CHECK: %[[R:.*]] = "onnx.Concat"(%[[Y1]], %[[Y2]]) <{axis = -1 : i64}> : (tensor<1x3x2x2xf32>, tensor<1x3x2x2xf32>) -> tensor<1x3x2x4xf32>
+// CHECK: %[[REST:.*]] = "onnx.Slice"(%[[H]], {{.*}}) : ({{.*}}) -> tensor<1x3x2x4xf32>
+// CHECK: %[[ALL:.*]] = "onnx.Concat"(%[[R]], %[[REST]]) <{axis = -1 : i64}> : (tensor<1x3x2x4xf32>, tensor<1x3x2x4xf32>) -> tensor<1x3x2x8xf32>
+// CHECK: %[[OUT:.*]] = "onnx.Reshape"(%[[ALL]], %{{.*}}) : (tensor<1x3x2x8xf32>, tensor<3xi64>) -> tensor<1x3x16xf32>
+// CHECK: return %[[OUT]]
+func.func @rotary(%x: tensor<1x3x16xf32>, %p: tensor<1x3xi64>, %c: tensor<8x2xf32>, %s: tensor<8x2xf32>) -> tensor<1x3x16xf32> {
+  %0 = "onnx.ms.RotaryEmbedding"(%x, %p, %c, %s) <{num_heads = 2 : i64, rotary_embedding_dim = 4 : i64}> : (tensor<1x3x16xf32>, tensor<1x3xi64>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x3x16xf32>
+  return %0 : tensor<1x3x16xf32>
+}

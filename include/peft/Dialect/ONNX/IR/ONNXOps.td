@@ -777,9 +777,12 @@ def ONNX_MSRotaryEmbeddingOp : ONNX_Op<"RotaryEmbedding", 4, 1, [Pure],
                                        "com.microsoft", "ms.RotaryEmbedding"> {
   let summary = "com.microsoft: rotary position embedding";
   let description = [{
-    Rotates `input` (`[B, S, hidden]` or `[B, N, S, head_size]`) by the
-    `cos_cache`/`sin_cache` rows at `position_ids`. The result has
-    `input`'s type. Typed only: no lowering yet.
+    Rotates the first `rotary_embedding_dim` (default: all) channels of each
+    head of `input` (`[B, S, hidden]` with `num_heads`, or `[B, N, S,
+    head_size]`) by the `cos_cache`/`sin_cache` rows (`[positions,
+    rotary/2]`) at `position_ids`: halves (x1, x2) → (x1·cos − x2·sin,
+    x2·cos + x1·sin), or pairs (x[2i], x[2i+1]) when `interleaved`. The
+    result has `input`'s type.
   }];
   let arguments = (ins AnyTensor:$input, AnyTensor:$position_ids,
                    AnyTensor:$cos_cache, AnyTensor:$sin_cache,

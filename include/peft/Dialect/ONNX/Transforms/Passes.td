@@ -77,9 +77,13 @@ def ONNXDecomposeContribOps : Pass<"onnx-decompose-contrib-ops",
       mask (and, with `unidirectional`, the causal mask) as an additive
       bias, Softmax, MatMul and the head merge.
 
+    * `com.microsoft.RotaryEmbedding` (2-D position ids, halves or
+      interleaved pairs, partial rotary): Gathers of the cos/sin rows,
+      Slices, Mul/Sub/Add, Concat (Reshapes into heads and pairs).
+
     Forms it does not expand (key/value cache, attention bias, `[2·B]` and
-    3-D/4-D masks, non-f32 types, `GatherBlockQuantized`,
-    `com.microsoft.RotaryEmbedding`) are located errors.
+    3-D/4-D masks, packed batching, non-f32 types, `GatherBlockQuantized`)
+    are located errors.
 
     Example:
 
