@@ -668,20 +668,17 @@ std::string ONNXImporter::checkModel(const onnx::ModelProto &model) {
 /// onnxruntime registers some contrib ops in the ai.onnx domain (its
 /// transformer optimizer emits SimplifiedLayerNormalization there), which
 /// the ONNX checker rejects. Nodes of such ops that we have a typed op for
-/// move to a private domain while the checker and shape inference run (which
-/// skip unknown domains); the returned nodes go back afterwards.
+/// and that ONNX defines at no opset move to a private domain while the
+/// checker and shape inference run (which skip unknown domains); the
+/// returned nodes go back afterwards.
 static SmallVector<onnx::NodeProto *>
 hideNonStandardNodes(onnx::ModelProto &model) {
   static constexpr const char *kHidden = "peft.hidden";
-  int version = 0;
-  for (const auto &opset : model.opset_import())
-    if (opset.domain().empty() || opset.domain() == "ai.onnx")
-      version = static_cast<int>(opset.version());
   SmallVector<onnx::NodeProto *> hidden;
   for (onnx::NodeProto &node : *model.mutable_graph()->mutable_node()) {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       continue;
-    if (onnx::OpSchemaRegistry::Schema(node.op_type(), version, "") ||
+    if (onnx::OpSchemaRegistry::Schema(node.op_type(), "") ||
         !onnx_ir::lookupSchema(node.domain(), node.op_type()))
       continue;
     node.set_domain(kHidden);
