@@ -119,7 +119,8 @@ static OptShape inferPad(PadOp op) {
     return Shape(rank, ShapedType::kDynamic);
   }
   int64_t n = axes.size();
-  std::optional<Shape> pads = getConstantIntValues(op.getPads(), 256);
+  std::optional<Shape> pads =
+      getConstantIntValues(op.getPads(), 256);
   Shape result(*input);
   for (auto [i, axis] : llvm::enumerate(axes)) {
     std::optional<int64_t> dim = normalizeAxis(axis, rank);

@@ -227,6 +227,15 @@ LogicalResult requireRankedF32(Operation *op, Value value, StringRef name) {
   return success();
 }
 
+using NamedValue = std::pair<Value, StringRef>;
+
+LogicalResult requireRankedF32(Operation *op, ArrayRef<NamedValue> values) {
+  for (auto [value, name] : values)
+    if (failed(requireRankedF32(op, value, name)))
+      return failure();
+  return success();
+}
+
 LogicalResult decompose(Emitter &e, BiasGeluOp op,
                         SmallVectorImpl<Value> &out) {
   if (failed(requireRankedF32(op, op.getA(), "A")))
@@ -269,14 +278,12 @@ Value skipSum(Emitter &e, Value input, Value skip, Value bias) {
 
 LogicalResult decompose(Emitter &e, SkipLayerNormalizationOp op,
                         SmallVectorImpl<Value> &out) {
-  for (auto [value, name] :
-       {std::pair<Value, StringRef>{op.getInput(), "input"},
-        {op.getSkip(), "skip"},
-        {op.getGamma(), "gamma"},
-        {op.getBeta(), "beta"},
-        {op.getBias(), "bias"}})
-    if (failed(requireRankedF32(op, value, name)))
-      return failure();
+  if (failed(requireRankedF32(op, {{op.getInput(), "input"},
+                                   {op.getSkip(), "skip"},
+                                   {op.getGamma(), "gamma"},
+                                   {op.getBeta(), "beta"},
+                                   {op.getBias(), "bias"}})))
+    return failure();
   Value sum = skipSum(e, op.getInput(), op.getSkip(), op.getBias());
   LayerNormalizationOp norm =
       e.layerNorm(sum, op.getGamma(), op.getBeta(), op.getEpsilonOrDefault());
@@ -286,13 +293,11 @@ LogicalResult decompose(Emitter &e, SkipLayerNormalizationOp op,
 
 LogicalResult decompose(Emitter &e, SkipSimplifiedLayerNormalizationOp op,
                         SmallVectorImpl<Value> &out) {
-  for (auto [value, name] :
-       {std::pair<Value, StringRef>{op.getInput(), "input"},
-        {op.getSkip(), "skip"},
-        {op.getGamma(), "gamma"},
-        {op.getBias(), "bias"}})
-    if (failed(requireRankedF32(op, value, name)))
-      return failure();
+  if (failed(requireRankedF32(op, {{op.getInput(), "input"},
+                                   {op.getSkip(), "skip"},
+                                   {op.getGamma(), "gamma"},
+                                   {op.getBias(), "bias"}})))
+    return failure();
   Value sum = skipSum(e, op.getInput(), op.getSkip(), op.getBias());
   int64_t rank = cast<RankedTensorType>(sum.getType()).getRank();
   auto [normalized, invStd] =
@@ -304,14 +309,13 @@ LogicalResult decompose(Emitter &e, SkipSimplifiedLayerNormalizationOp op,
 
 LogicalResult decompose(Emitter &e, EmbedLayerNormalizationOp op,
                         SmallVectorImpl<Value> &out) {
-  for (auto [value, name] :
-       {std::pair<Value, StringRef>{op.getWordEmbedding(), "word_embedding"},
-        {op.getPositionEmbedding(), "position_embedding"},
-        {op.getSegmentEmbedding(), "segment_embedding"},
-        {op.getGamma(), "gamma"},
-        {op.getBeta(), "beta"}})
-    if (failed(requireRankedF32(op, value, name)))
-      return failure();
+  if (failed(requireRankedF32(
+          op, {{op.getWordEmbedding(), "word_embedding"},
+               {op.getPositionEmbedding(), "position_embedding"},
+               {op.getSegmentEmbedding(), "segment_embedding"},
+               {op.getGamma(), "gamma"},
+               {op.getBeta(), "beta"}})))
+    return failure();
   if (!isa<RankedTensorType>(op.getInputIds().getType()))
     return op.emitOpError("'input_ids' is unranked");
   OpBuilder &b = e.b;
@@ -365,12 +369,10 @@ LogicalResult decompose(Emitter &e, MSRotaryEmbeddingOp op,
     return op.emitOpError("with ")
            << what << " is not supported by onnx-decompose-contrib-ops";
   };
-  for (auto [value, name] :
-       {std::pair<Value, StringRef>{op.getInput(), "input"},
-        {op.getCosCache(), "cos_cache"},
-        {op.getSinCache(), "sin_cache"}})
-    if (failed(requireRankedF32(op, value, name)))
-      return failure();
+  if (failed(requireRankedF32(op, {{op.getInput(), "input"},
+                                   {op.getCosCache(), "cos_cache"},
+                                   {op.getSinCache(), "sin_cache"}})))
+    return failure();
   if (op.getIsPackedBatchingAttr() && op.getIsPackedBatchingAttr().getInt())
     return unsupported("packed batching");
   if (op.getScaleAttr() && op.getScaleAttr().getValueAsDouble() != 1.0)
@@ -458,12 +460,10 @@ LogicalResult decompose(Emitter &e, MSAttentionOp op,
     return unsupported("'past_sequence_length'");
   if (op.getDoRotaryAttr() && op.getDoRotaryAttr().getInt() != 0)
     return unsupported("do_rotary");
-  for (auto [value, name] :
-       {std::pair<Value, StringRef>{op.getInput(), "input"},
-        {op.getWeights(), "weights"},
-        {op.getBias(), "bias"}})
-    if (failed(requireRankedF32(op, value, name)))
-      return failure();
+  if (failed(requireRankedF32(op, {{op.getInput(), "input"},
+                                   {op.getWeights(), "weights"},
+                                   {op.getBias(), "bias"}})))
+    return failure();
   std::optional<std::array<int64_t, 3>> widths = op.getQkvWidths();
   if (!widths)
     return op.emitOpError("needs static q, k, v widths");
