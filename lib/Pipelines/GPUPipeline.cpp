@@ -66,6 +66,7 @@ mlir::peft::buildLowerToNVVMPipeline(OpPassManager &pm,
       // the shape arithmetic of exported models (Shape/Gather/Concat chains
       // feeding Reshape and Expand), which would otherwise leave dynamic
       // shapes that no kernel can be mapped for.
+      "func.func(onnx-decompose-contrib-ops),"
       "func.func(onnx-decompose-fused-ops),"
       "func.func(onnx-cleanup,convert-onnx-to-linalg),"
       "func.func(convert-peft-qlinear-to-gpu,convert-peft-to-linalg{gathered-"

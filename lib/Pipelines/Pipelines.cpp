@@ -31,6 +31,7 @@ using namespace mlir;
 //  4. vector.contract -> outer products -> FMAs; everything to LLVM.
 static constexpr const char *kLowerToLLVM =
     "peft-cpu-mark-entry-points,"
+    "func.func(onnx-decompose-contrib-ops),"
     "func.func(onnx-decompose-fused-ops),"
     "func.func(onnx-cleanup,convert-onnx-to-linalg,"
     "convert-peft-qlinear-to-vector,convert-peft-to-linalg),"

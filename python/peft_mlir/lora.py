@@ -87,8 +87,10 @@ def _has_linears(self: Module) -> bool:
 
 
 def raise_linear(self: Module) -> None:
-    """peft-raise-linear: turn MatMul/Gemm/Conv1D layers into peft.linear."""
-    self.run_pipeline("func.func(peft-raise-linear)")
+    """peft-raise-linear: turn MatMul/Gemm/Conv1D layers into peft.linear
+    (after onnx-decompose-contrib-ops has expanded onnxruntime's fused ops,
+    which hide layers and roles; see docs/onnx.md)."""
+    self.run_pipeline("func.func(onnx-decompose-contrib-ops,peft-raise-linear)")
 
 
 def linears(self: Module) -> list[Linear]:

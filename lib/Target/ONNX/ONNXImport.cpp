@@ -23,6 +23,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
@@ -31,6 +32,7 @@
 #include "llvm/Support/SourceMgr.h"
 
 #include "onnx/checker.h"
+#include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
 
 #include <exception>
@@ -730,8 +732,47 @@ std::string ONNXImporter::checkModel(const onnx::ModelProto &model) {
   return "";
 }
 
+/// onnxruntime registers some contrib ops in the ai.onnx domain (its
+/// transformer optimizer emits SimplifiedLayerNormalization there), which
+/// the ONNX checker rejects. Nodes of such ops that we have a typed op for
+/// and that ONNX defines at no opset move to a private domain while the
+/// checker and shape inference run (which skip unknown domains); the
+/// returned nodes go back afterwards.
+static SmallVector<onnx::NodeProto *>
+hideNonStandardNodes(onnx::ModelProto &model) {
+  static constexpr const char *kHidden = "peft.hidden";
+  SmallVector<onnx::NodeProto *> hidden;
+  for (onnx::NodeProto &node : *model.mutable_graph()->mutable_node()) {
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      continue;
+    if (onnx::OpSchemaRegistry::Schema(node.op_type(), "") ||
+        !onnx_ir::lookupSchema(node.domain(), node.op_type()))
+      continue;
+    node.set_domain(kHidden);
+    hidden.push_back(&node);
+  }
+  if (!hidden.empty()) {
+    auto *opset = model.add_opset_import();
+    opset->set_domain(kHidden);
+    opset->set_version(1);
+  }
+  return hidden;
+}
+
+static void restoreHiddenNodes(onnx::ModelProto &model,
+                               ArrayRef<onnx::NodeProto *> hidden) {
+  if (hidden.empty())
+    return;
+  for (onnx::NodeProto *node : hidden)
+    node->set_domain("");
+  model.mutable_opset_import()->RemoveLast();
+}
+
 OwningOpRef<ModuleOp> ONNXImporter::importModel(onnx::ModelProto &model) {
   if (options.inferShapes) {
+    SmallVector<onnx::NodeProto *> hidden = hideNonStandardNodes(model);
+    auto restore =
+        llvm::make_scope_exit([&] { restoreHiddenNodes(model, hidden); });
     // libonnx's shape inference assumes a well-formed model (malformed ones
     // can crash it), so it runs only on models its checker accepts.
     std::string problem = checkModel(model);

@@ -65,6 +65,22 @@ llvm::SmallString<64> makeKey(StringRef domain, StringRef opType) {
   return key;
 }
 
+/// Whether `opName` is onnx.<opType>, or onnx.<prefix>.<opType> for an op of
+/// another domain whose op_type ai.onnx also has (com.microsoft.Attention is
+/// onnx.ms.Attention).
+constexpr bool isOpNameOf(StringRef opName, StringRef opType,
+                          StringRef domain) {
+  constexpr size_t prefix = sizeof("onnx.") - 1;
+  size_t n = opName.size(), m = opType.size();
+  if (n < prefix + m)
+    return false;
+  for (size_t i = 0; i < m; ++i)
+    if (opName.data()[n - m + i] != opType.data()[i])
+      return false;
+  return n == prefix + m ||
+         (!domain.empty() && opName.data()[n - m - 1] == '.');
+}
+
 template <typename OpT>
 void addSchema(llvm::SmallVectorImpl<OpSchema> &schemas) {
   if constexpr (IsTypedOp<OpT>::value) {
@@ -72,9 +88,10 @@ void addSchema(llvm::SmallVectorImpl<OpSchema> &schemas) {
                   "kNumInputs disagrees with the op's operands");
     static_assert(resultCountMatches<OpT>(),
                   "kNumOutputs disagrees with the op's results");
-    static_assert(OpT::getOperationName().size() ==
-                      OpT::kOpType.size() + sizeof("onnx.") - 1,
-                  "the op name must be onnx.<op_type>");
+    static_assert(
+        isOpNameOf(OpT::getOperationName(), OpT::kOpType, OpT::kDomain),
+        "the op name must be onnx.<op_type> (or "
+        "onnx.<prefix>.<op_type> outside ai.onnx)");
     schemas.push_back({OpT::kOpType, OpT::kDomain, OpT::getOperationName(),
                        OpT::kNumInputs, OpT::kNumOutputs});
   }

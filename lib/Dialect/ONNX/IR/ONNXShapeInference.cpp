@@ -475,6 +475,12 @@ static OptShape inferSingleResult(Operation *op) {
 
 SmallVector<OptShape> mlir::peft::onnx_ir::inferResultShapes(Operation *op) {
   SmallVector<OptShape> results(op->getNumResults());
+  if (std::optional<SmallVector<Type>> types = inferContribResultTypes(op)) {
+    for (auto [result, type] : llvm::zip_equal(results, *types))
+      if (auto shaped = dyn_cast_or_null<RankedTensorType>(type))
+        result = Shape(shaped.getShape());
+    return results;
+  }
   if (auto split = dyn_cast<SplitOp>(op))
     inferSplit(split, results);
   else if (auto norm = dyn_cast<LayerNormalizationOp>(op))
@@ -540,8 +546,26 @@ void mlir::peft::onnx_ir::fillUnknownResultTypes(Operation *op) {
     auto type = dyn_cast<TensorType>(v.getType());
     return type && isa<NoneType>(type.getElementType());
   };
-  if (llvm::none_of(op->getResults(), unknown))
+  if (llvm::none_of(op->getResults(), unknown)) {
+    // Where ONNX knew the element type but not the rank (its broadcasting
+    // of symbolic dimensions gives up), our shape rules may know more.
+    auto unranked = [](Value v) {
+      return isa<UnrankedTensorType>(v.getType());
+    };
+    if (llvm::none_of(op->getResults(), unranked))
+      return;
+    for (auto [result, shape] :
+         llvm::zip_equal(op->getResults(), inferResultShapes(op)))
+      if (shape && unranked(result))
+        result.setType(refineType(cast<TensorType>(result.getType()), *shape));
     return;
+  }
+  if (std::optional<SmallVector<Type>> types = inferContribResultTypes(op)) {
+    for (auto [result, type] : llvm::zip_equal(op->getResults(), *types))
+      if (type && unknown(result))
+        result.setType(type);
+    return;
+  }
   Type element = inferResultElementType(op);
   if (!element)
     return;

@@ -914,6 +914,24 @@ struct PeftRaiseLinearPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    // onnxruntime's fused ops hide projections (Attention's q/k/v), the
+    // activations (BiasGelu, FastGelu) and residual additions (Skip*Norm)
+    // that roles are inferred from: they must be expanded first.
+    WalkResult fused = func.walk([](Operation *op) {
+      if (!isa<onnx_ir::MSAttentionOp, onnx_ir::EmbedLayerNormalizationOp,
+               onnx_ir::SkipLayerNormalizationOp,
+               onnx_ir::SkipSimplifiedLayerNormalizationOp,
+               onnx_ir::SimplifiedLayerNormalizationOp, onnx_ir::BiasGeluOp,
+               onnx_ir::FastGeluOp, onnx_ir::MSRotaryEmbeddingOp>(op))
+        return WalkResult::advance();
+      op->emitError("peft-raise-linear: ")
+          << op->getName()
+          << " hides the layers and roles it infers; run "
+             "onnx-decompose-contrib-ops first";
+      return WalkResult::interrupt();
+    });
+    if (fused.wasInterrupted())
+      return signalPassFailure();
     refineResultTypes(func);
     llvm::DenseSet<Operation *> existing;
     func.walk([&](LinearLikeOpInterface op) { existing.insert(op); });

@@ -62,16 +62,19 @@ def ONNX_TensorAttr : OptionalAttr<ElementsAttr>;        // TENSOR
 // Op base classes
 //===----------------------------------------------------------------------===//
 
-// A typed ONNX operator. The mnemonic is the ONNX op_type; `numInputs` and
-// `numOutputs` are the declared ONNX input/output counts (-1 when variadic).
+// A typed ONNX operator. The mnemonic is the ONNX op_type (or, for an op of
+// another domain whose op_type ai.onnx also has, `<prefix>.<op_type>`);
+// `numInputs` and `numOutputs` are the declared ONNX input/output counts (-1
+// when variadic).
 // They become static members used by the schema table (ONNXSchema.cpp), which
 // checks them against the operand/result traits at compile time.
 //
 // Ops add their own C++ declarations with `onnxExtraClassDeclaration`;
 // `extraClassDeclaration` is taken by the schema constants.
 class ONNX_Op<string opType, int numInputs, int numOutputs,
-              list<Trait> traits = [], string domain = "">
-    : Op<ONNX_Dialect, opType, traits> {
+              list<Trait> traits = [], string domain = "",
+              string mnemonic = opType>
+    : Op<ONNX_Dialect, mnemonic, traits> {
   string onnxOpType = opType;
   string onnxDomain = domain;
   int onnxNumInputs = numInputs;

@@ -808,6 +808,214 @@ def ONNX_DynamicQuantizeLinearOp : ONNX_Op<"DynamicQuantizeLinear", 1, 3,
 }
 
 //===----------------------------------------------------------------------===//
+// onnxruntime contrib ops (what its transformer optimizer emits)
+//
+// Typed so that their results are typed after import (ONNX's own shape
+// inference has no schema for them) and so that onnx-decompose-contrib-ops
+// can expand them into the standard ops above. Semantics are those of
+// onnxruntime's CPU kernels (docs/onnx.md, "Contrib ops"). Op names are
+// onnx.<op_type>, except `onnx.ms.Attention` and `onnx.ms.RotaryEmbedding`:
+// ai.onnx has operators of those names (opset 23) with other semantics.
+//===----------------------------------------------------------------------===//
+
+def ONNX_EmbedLayerNormalizationOp : ONNX_Op<"EmbedLayerNormalization", 9, 3,
+    [Pure], "com.microsoft"> {
+  let summary = "com.microsoft: LayerNorm(word + position + segment embeddings)";
+  let description = [{
+    `output = LayerNormalization(word_embedding[input_ids] +
+    position_embedding[position_ids or 0..S-1] + segment_embedding[segment_ids])
+    · gamma + beta` over the hidden dimension; `input_ids`, `segment_ids`,
+    `mask` and `position_ids` are i32 `[B, S]` (`position_ids` also `[1, S]`).
+    `mask_index` (i32 `[B]`) counts the ones of each row of `mask` (zeros
+    without a mask); `embedding_sum` is the sum before normalization.
+  }];
+  let arguments = (ins AnyTensor:$input_ids, ONNX_OptTensor:$segment_ids,
+                   AnyTensor:$word_embedding, AnyTensor:$position_embedding,
+                   ONNX_OptTensor:$segment_embedding, AnyTensor:$gamma,
+                   AnyTensor:$beta, ONNX_OptTensor:$mask,
+                   ONNX_OptTensor:$position_ids,
+                   ONNX_FloatAttr:$epsilon, ONNX_IntAttr:$mask_index_type);
+  let results = (outs AnyTensor:$output, ONNX_OptTensor:$mask_index,
+                  ONNX_OptTensor:$embedding_sum);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    float getEpsilonOrDefault() {
+      return getEpsilonAttr() ? getEpsilonAttr().getValueAsDouble() : 1e-12f;
+    }
+  }];
+}
+
+def ONNX_MSAttentionOp : ONNX_Op<"Attention", 7, 2, [Pure], "com.microsoft",
+                                 "ms.Attention"> {
+  let summary = "com.microsoft: multi-head self-attention with packed QKV";
+  let description = [{
+    `q, k, v = split(input · weights + bias)` (weights `[hidden_in,
+    3·hidden]`, or `qkv_hidden_sizes`), each split into `num_heads` heads;
+    `output = concat_heads(softmax(scale · q·kᵀ + mask) · v)` with `scale`
+    defaulting to `1/sqrt(head_size)`. `mask_index` is i32 `[B]` (keys at or
+    past the given end position are masked), `[2B]` (end and start
+    positions), `[B, S_total]` (0 masks), `[B, S, S_total]` or
+    `[B, 1, max, max]`; masked scores get `mask_filter_value` (-10000) added.
+    `unidirectional` adds a causal mask. `past`/`present` hold the key/value
+    cache `[2, B, N, S_past, head_size]`.
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$weights,
+                   ONNX_OptTensor:$bias, ONNX_OptTensor:$mask_index,
+                   ONNX_OptTensor:$past, ONNX_OptTensor:$attention_bias,
+                   ONNX_OptTensor:$past_sequence_length,
+                   ONNX_IntAttr:$num_heads, ONNX_IntAttr:$unidirectional,
+                   ONNX_IntsAttr:$qkv_hidden_sizes,
+                   ONNX_IntAttr:$past_present_share_buffer,
+                   ONNX_IntAttr:$do_rotary, ONNX_IntAttr:$rotary_embedding_dim,
+                   ONNX_FloatAttr:$mask_filter_value, ONNX_FloatAttr:$scale);
+  let results = (outs AnyTensor:$output, ONNX_OptTensor:$present);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getUnidirectionalOrDefault() {
+      return getUnidirectionalAttr() ? getUnidirectionalAttr().getInt() : 0;
+    }
+    float getMaskFilterValueOrDefault() {
+      return getMaskFilterValueAttr()
+                 ? getMaskFilterValueAttr().getValueAsDouble()
+                 : -10000.0f;
+    }
+    /// The q, k and v widths: `qkv_hidden_sizes`, else a third of the
+    /// weights' columns each; nullopt when neither is known.
+    std::optional<std::array<int64_t, 3>> getQkvWidths();
+  }];
+}
+
+def ONNX_SkipLayerNormalizationOp : ONNX_Op<"SkipLayerNormalization", 5, 4,
+    [Pure], "com.microsoft"> {
+  let summary = "com.microsoft: LayerNorm(input + skip + bias)";
+  let description = [{
+    `s = input + skip (+ bias)`, `output = (s - mean) · inv_std_var · gamma
+    (+ beta)` over the last dimension. `skip` is `input`'s shape or
+    broadcasts to it (`[S, H]`, `[1, S, H]`). The optional outputs are
+    `mean` and `inv_std_var` (f32, the last dimension 1) and
+    `input_skip_bias_sum` (`s`).
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$skip, AnyTensor:$gamma,
+                   ONNX_OptTensor:$beta, ONNX_OptTensor:$bias,
+                   ONNX_FloatAttr:$epsilon);
+  let results = (outs AnyTensor:$output, ONNX_OptTensor:$mean,
+                  ONNX_OptTensor:$inv_std_var,
+                  ONNX_OptTensor:$input_skip_bias_sum);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    float getEpsilonOrDefault() {
+      return getEpsilonAttr() ? getEpsilonAttr().getValueAsDouble() : 1e-12f;
+    }
+  }];
+}
+
+def ONNX_SkipSimplifiedLayerNormalizationOp
+    : ONNX_Op<"SkipSimplifiedLayerNormalization", 4, 4, [Pure],
+              "com.microsoft"> {
+  let summary = "com.microsoft: RMSNorm(input + skip + bias)";
+  let description = [{
+    `s = input + skip (+ bias)`, `output = s · inv_std_var · gamma` with
+    `inv_std_var = 1/sqrt(mean(s²) + epsilon)` over the last dimension.
+    Outputs as SkipLayerNormalization (`mean` is declared by the schema but
+    not computed by onnxruntime).
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$skip, AnyTensor:$gamma,
+                   ONNX_OptTensor:$bias, ONNX_FloatAttr:$epsilon);
+  let results = (outs AnyTensor:$output, ONNX_OptTensor:$mean,
+                  ONNX_OptTensor:$inv_std_var,
+                  ONNX_OptTensor:$input_skip_bias_sum);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    float getEpsilonOrDefault() {
+      return getEpsilonAttr() ? getEpsilonAttr().getValueAsDouble() : 1e-12f;
+    }
+  }];
+}
+
+def ONNX_SimplifiedLayerNormalizationOp
+    : ONNX_Op<"SimplifiedLayerNormalization", 2, 2, [Pure]> {
+  let summary = "onnxruntime (ai.onnx domain): RMSNorm over dims from `axis`";
+  let description = [{
+    `Y = X / sqrt(mean(X²) + epsilon) · scale` over the dimensions from
+    `axis` (default -1) on; `inv_std_var` (optional) keeps the reduced
+    dimensions as 1. onnxruntime registers it in the ai.onnx domain
+    although it is not an ONNX operator.
+  }];
+  let arguments = (ins AnyTensor:$X, AnyTensor:$scale, ONNX_IntAttr:$axis,
+                   ONNX_FloatAttr:$epsilon, ONNX_IntAttr:$stash_type);
+  let results = (outs AnyTensor:$Y, ONNX_OptTensor:$inv_std_var);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getAxisOrDefault() {
+      return getAxisAttr() ? getAxisAttr().getInt() : -1;
+    }
+    float getEpsilonOrDefault() {
+      return getEpsilonAttr() ? getEpsilonAttr().getValueAsDouble() : 1e-5f;
+    }
+  }];
+}
+
+def ONNX_BiasGeluOp : ONNX_Op<"BiasGelu", 2, 1, [Pure], "com.microsoft"> {
+  let summary = "com.microsoft: erf Gelu(A + B), B a bias over the last dim";
+  let arguments = (ins AnyTensor:$A, AnyTensor:$B);
+  let results = (outs AnyTensor:$C);
+  let hasVerifier = 1;
+}
+
+def ONNX_FastGeluOp : ONNX_Op<"FastGelu", 2, 1, [Pure], "com.microsoft"> {
+  let summary = "com.microsoft: tanh-approximated Gelu(X (+ bias))";
+  let arguments = (ins AnyTensor:$X, ONNX_OptTensor:$bias);
+  let results = (outs AnyTensor:$Y);
+  let hasVerifier = 1;
+}
+
+def ONNX_GatherBlockQuantizedOp : ONNX_Op<"GatherBlockQuantized", 4, 1,
+    [Pure], "com.microsoft"> {
+  let summary = "com.microsoft: Gather of block-quantized data, dequantized";
+  let description = [{
+    Gathers `indices` along `gather_axis` (default 0) of `data` (int4/uint4,
+    or uint8 holding `8/bits` values a byte along the last dimension) and
+    dequantizes blocks of `block_size` (default 128) along `quantize_axis`
+    (default last) with `scales` (and `zero_points`). The result has
+    `scales`' element type. Typed only: no lowering yet.
+  }];
+  let arguments = (ins AnyTensor:$data, AnyTensor:$indices, AnyTensor:$scales,
+                   ONNX_OptTensor:$zero_points, ONNX_IntAttr:$gather_axis,
+                   ONNX_IntAttr:$quantize_axis, ONNX_IntAttr:$block_size,
+                   ONNX_IntAttr:$bits);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+  let onnxExtraClassDeclaration = [{
+    int64_t getGatherAxisOrDefault() {
+      return getGatherAxisAttr() ? getGatherAxisAttr().getInt() : 0;
+    }
+    int64_t getBitsOrDefault() {
+      return getBitsAttr() ? getBitsAttr().getInt() : 4;
+    }
+  }];
+}
+
+def ONNX_MSRotaryEmbeddingOp : ONNX_Op<"RotaryEmbedding", 4, 1, [Pure],
+                                       "com.microsoft", "ms.RotaryEmbedding"> {
+  let summary = "com.microsoft: rotary position embedding";
+  let description = [{
+    Rotates the first `rotary_embedding_dim` (default: all) channels of each
+    head of `input` (`[B, S, hidden]` with `num_heads`, or `[B, N, S,
+    head_size]`) by the `cos_cache`/`sin_cache` rows (`[positions,
+    rotary/2]`) at `position_ids`: halves (x1, x2) → (x1·cos − x2·sin,
+    x2·cos + x1·sin), or pairs (x[2i], x[2i+1]) when `interleaved`. The
+    result has `input`'s type.
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$position_ids,
+                   AnyTensor:$cos_cache, AnyTensor:$sin_cache,
+                   ONNX_IntAttr:$interleaved, ONNX_IntAttr:$is_packed_batching,
+                   ONNX_IntAttr:$num_heads, ONNX_IntAttr:$rotary_embedding_dim,
+                   ONNX_FloatAttr:$scale);
+  let results = (outs AnyTensor:$output);
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Control flow
 //===----------------------------------------------------------------------===//
 

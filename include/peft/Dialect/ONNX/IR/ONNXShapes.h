@@ -116,6 +116,13 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 /// what holds for every valid execution is inferred.
 llvm::SmallVector<std::optional<Shape>> inferResultShapes(Operation *op);
 
+/// The result types of an onnxruntime contrib op (EmbedLayerNormalization,
+/// com.microsoft.Attention, the Skip/Simplified normalizations, BiasGelu,
+/// FastGelu, GatherBlockQuantized, com.microsoft.RotaryEmbedding) as its
+/// operands determine them, one entry per result (null: element type not
+/// known); nullopt for any other op.
+std::optional<llvm::SmallVector<Type>> inferContribResultTypes(Operation *op);
+
 /// `type` with the dimensions that the inferred `shape` knows; `type` itself
 /// when the two disagree.
 Type refineType(TensorType type, llvm::ArrayRef<int64_t> shape);
@@ -128,7 +135,8 @@ Type inferResultElementType(Operation *op);
 
 /// Gives every result of `op` whose element type is unknown (`none`, what
 /// the importer writes where ONNX's shape inference knew nothing: past
-/// contrib ops it has no schema for) the type our own inference determines.
+/// contrib ops it has no schema for) the type our own inference determines,
+/// and every unranked result the shape our inference determines.
 void fillUnknownResultTypes(Operation *op);
 
 /// Whether every user of `value` accepts a more precise type: onnx ops other

@@ -104,4 +104,61 @@ def ONNXDecomposeFusedOps : Pass<"onnx-decompose-fused-ops", "func::FuncOp"> {
   let dependentDialects = ["::mlir::peft::onnx_ir::ONNXDialect"];
 }
 
+def ONNXDecomposeContribOps : Pass<"onnx-decompose-contrib-ops",
+                                   "func::FuncOp"> {
+  let summary = "Expand onnxruntime contrib ops into standard onnx ops";
+  let description = [{
+    Rewrites the fused ops of onnxruntime's transformer optimizer into the
+    ai.onnx ops (opset 13 forms, any opset from 13 on) that
+    `convert-onnx-to-linalg` lowers and the exporter writes, following
+    onnxruntime's CPU kernels:
+
+    * `SkipLayerNormalization`: Add(s) + `LayerNormalization` (its Mean and
+      InvStdDev are the `mean`/`inv_std_var` outputs; the sum is
+      `input_skip_bias_sum`);
+    * `SimplifiedLayerNormalization`, `SkipSimplifiedLayerNormalization`:
+      x · 1/sqrt(ReduceMean(x²) + ε) · scale;
+    * `BiasGelu`, `FastGelu`: Add + the erf / tanh GELU as Erf / Tanh
+      arithmetic (`onnx.Gelu` needs opset 20);
+    * `EmbedLayerNormalization`: Gathers + Adds + `LayerNormalization`, and
+      the `mask_index` (ones per mask row) by Equal + Cast + ReduceSum;
+    * `com.microsoft.Attention` (packed `[hidden, 3·hidden]` weights, an
+      optional bias, `mask_index` absent, 1-D end positions `[B]` or a 2-D
+      key mask): one MatMul + Add + Split (GPT-2's c_attn form, so
+      `peft-raise-linear` finds one `qkv` linear where the unfused model has
+      `q`, `k`, `v`), Reshape/Transpose into heads, the scaled MatMul, the
+      mask (and, with `unidirectional`, the causal mask) as an additive
+      bias, Softmax, MatMul and the head merge.
+
+    * `com.microsoft.RotaryEmbedding` (2-D position ids, halves or
+      interleaved pairs, partial rotary): Gathers of the cos/sin rows,
+      Slices, Mul/Sub/Add, Concat (Reshapes into heads and pairs).
+
+    Forms it does not expand (key/value cache, attention bias, `[2·B]` and
+    3-D/4-D masks, packed batching, non-f32 types, `GatherBlockQuantized`)
+    are located errors.
+
+    Example:
+
+    ```mlir
+    %y:4 = "onnx.SkipLayerNormalization"(%x, %skip, %gamma, %beta, %none)
+        <{epsilon = 1.0e-05 : f32}>
+        : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>, none)
+        -> (tensor<2x8xf32>, none, none, none)
+    ```
+
+    becomes
+
+    ```mlir
+    %s = "onnx.Add"(%x, %skip)
+        : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+    %y, %mean, %inv_std_var = "onnx.LayerNormalization"(%s, %gamma, %beta)
+        <{axis = -1 : i64, epsilon = 9.99999974E-6 : f32}>
+        : (tensor<2x8xf32>, tensor<8xf32>, tensor<8xf32>)
+        -> (tensor<2x8xf32>, tensor<2x1xf32>, tensor<2x1xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::peft::onnx_ir::ONNXDialect"];
+}
+
 #endif // PEFT_DIALECT_ONNX_TRANSFORMS_PASSES_TD
