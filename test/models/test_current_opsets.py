@@ -388,3 +388,32 @@ def test_unary_elementwise(tmp_path, run_ort, op):
     got = module.run({"x": x})["y"]
     assert got.dtype == reference.dtype
     np.testing.assert_allclose(got, reference, rtol=1e-6, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("output_dtype", [onnx.TensorProto.FLOAT16, onnx.TensorProto.FLOAT])
+def test_dequantize_output_dtype(tmp_path, run_ort, output_dtype):
+    """DequantizeLinear-23's output_dtype, here other than the f32 scale's
+    type: the product in f32, rounded once, as onnxruntime gives it."""
+    w = onnx.numpy_helper.from_array(np.arange(-6, 6, dtype=np.int8).reshape(2, 6), "w")
+    s = onnx.numpy_helper.from_array(np.array([0.1, 0.37], np.float32), "s")
+    node = oh.make_node("DequantizeLinear", ["w", "s"], ["y"], axis=0, output_dtype=output_dtype)
+    path = single_node_model(tmp_path / "m.onnx", 23, node, [],
+                             [oh.make_tensor_value_info("y", output_dtype, [2, 6])], [w, s])
+    module = peft_mlir.import_onnx(str(path))
+    reference = run_ort(path, {})["y"]
+    got = module.run({})["y"]
+    assert got.dtype == reference.dtype
+    np.testing.assert_array_equal(got, reference)
+
+
+def test_quantize_precision_is_refused(tmp_path):
+    """QuantizeLinear-23's `precision` (the division in another float type)
+    is not implemented: a located error, not a silently different result."""
+    node = oh.make_node("QuantizeLinear", ["x", "s"], ["y"], name="/q/QuantizeLinear",
+                        precision=onnx.TensorProto.FLOAT16)
+    path = single_node_model(tmp_path / "m.onnx", 23, node, [f32_info("x", [4])],
+                             [oh.make_tensor_value_info("y", onnx.TensorProto.UINT8, [4])],
+                             [onnx.numpy_helper.from_array(np.array(0.1, np.float32), "s")])
+    module = peft_mlir.import_onnx(str(path))
+    with pytest.raises(peft_mlir.PeftError, match=r"/q/QuantizeLinear.*QuantizeLinear"):
+        module.run({"x": np.ones(4, np.float32)})

@@ -114,6 +114,15 @@ FailureOr<Value> buildScaledGeneric(
       .getResult(0);
 }
 
+/// A float scalar in the compute type (f32 unless f64).
+Value toComputeFloat(OpBuilder &b, Location loc, Value v, Type computeType) {
+  if (v.getType() == computeType)
+    return v;
+  if (v.getType().getIntOrFloatBitWidth() < computeType.getIntOrFloatBitWidth())
+    return arith::ExtFOp::create(b, loc, computeType, v);
+  return arith::TruncFOp::create(b, loc, computeType, v);
+}
+
 /// DequantizeLinear: y = (x - zero_point) * scale, per tensor, per axis or
 /// per block; integer x widened by its signedness.
 struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
@@ -132,7 +141,7 @@ struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
     if (!type || !xType || !scaleType || (hasZp && !zpType) ||
         !isa<IntegerType>(xType.getElementType()) ||
         !isa<FloatType>(type.getElementType()) ||
-        scaleType.getElementType() != type.getElementType() ||
+        !isa<FloatType>(scaleType.getElementType()) ||
         (hasZp && zpType.getElementType() != xType.getElementType()))
       return matchFailure(rewriter, op, "unsupported types");
 
@@ -142,6 +151,13 @@ struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
     unsigned width = xType.getElementType().getIntOrFloatBitWidth();
     Type wide = b.getIntegerType(width >= 32 ? 64 : 32);
     Type floatType = type.getElementType();
+    // An `output_dtype` (opset 23) other than the scale's: the product in
+    // f32 (f64 when either is f64), rounded once to the output type.
+    Type scaleElement = scaleType.getElementType();
+    Type computeType = floatType == scaleElement ? floatType
+                       : floatType.isF64() || scaleElement.isF64()
+                           ? Type(b.getF64Type())
+                           : Type(b.getF32Type());
     FailureOr<Value> result = buildScaledGeneric(
         b, loc, x, scale, hasZp ? zp : Value(), op.getAxisOrDefault(),
         op.getBlockSizeOrDefault(), floatType,
@@ -150,8 +166,10 @@ struct DequantizeLinearLowering : ONNXConversion<onnx_ir::DequantizeLinearOp> {
           if (hasZp)
             q = arith::SubIOp::create(
                 nb, l, q, widenInt(nb, l, args[2], wide, isUnsigned));
-          Value f = arith::SIToFPOp::create(nb, l, floatType, q);
-          return Value(arith::MulFOp::create(nb, l, f, args[1]));
+          Value f = arith::SIToFPOp::create(nb, l, computeType, q);
+          Value product = arith::MulFOp::create(
+              nb, l, f, toComputeFloat(nb, l, args[1], computeType));
+          return toComputeFloat(nb, l, product, floatType);
         });
     if (failed(result))
       return matchFailure(rewriter, op, "unsupported scale shape");
@@ -184,15 +202,6 @@ Value quantizeScalar(OpBuilder &b, Location loc, Value v, Value zpFloat,
   if (isUnsigned)
     return arith::FPToUIOp::create(b, loc, intType, r);
   return arith::FPToSIOp::create(b, loc, intType, r);
-}
-
-/// A float scalar in the compute type (f32 unless f64).
-Value toComputeFloat(OpBuilder &b, Location loc, Value v, Type computeType) {
-  if (v.getType() == computeType)
-    return v;
-  if (v.getType().getIntOrFloatBitWidth() < computeType.getIntOrFloatBitWidth())
-    return arith::ExtFOp::create(b, loc, computeType, v);
-  return arith::TruncFOp::create(b, loc, computeType, v);
 }
 
 /// QuantizeLinear: y = saturate(roundeven(x / scale) + zero_point), the
