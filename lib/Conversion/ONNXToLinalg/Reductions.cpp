@@ -12,6 +12,7 @@
 #include "ShapeUtils.h"
 #include "peft/Conversion/ONNXToLinalg/ONNXToLinalg.h"
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
+#include "peft/Dialect/ONNX/IR/ONNXShapes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -29,28 +30,6 @@ namespace {
 using RowBody = function_ref<Value(OpBuilder &, Location, Value, ValueRange)>;
 using ReduceBody =
     function_ref<Value(OpBuilder &, Location, Value, ValueRange, Value)>;
-
-/// The ai.onnx opset the model around `op` imports (its module's
-/// `onnx.opset_import`, entries [domain, version]); 21 when none is recorded.
-int64_t getONNXOpset(Operation *op) {
-  for (Operation *parent = op->getParentOp(); parent;
-       parent = parent->getParentOp()) {
-    auto opsets = parent->getAttrOfType<ArrayAttr>("onnx.opset_import");
-    if (!opsets)
-      continue;
-    for (Attribute entry : opsets) {
-      auto pair = dyn_cast<ArrayAttr>(entry);
-      if (!pair || pair.size() != 2)
-        continue;
-      auto domain = dyn_cast<StringAttr>(pair[0]);
-      auto version = dyn_cast<IntegerAttr>(pair[1]);
-      if (domain && version &&
-          (domain.getValue().empty() || domain.getValue() == "ai.onnx"))
-        return version.getInt();
-    }
-  }
-  return 21;
-}
 
 /// `axis` in [0, rank) when it is in [-rank, rank).
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
@@ -515,7 +494,7 @@ struct SoftmaxLowering : OpConversionPattern<onnx_ir::SoftmaxOp> {
       return matchFailure(rewriter, op, "unsupported types");
 
     int64_t rank = inputType.getRank();
-    bool singleAxis = getONNXOpset(op) >= 13;
+    bool singleAxis = onnx_ir::getImportedOpset(op) >= 13;
     IntegerAttr axisAttr = op.getAxisAttr();
     int64_t axis = axisAttr ? axisAttr.getInt() : (singleAxis ? -1 : 1);
     SmallVector<bool> reduced(rank, false);

@@ -453,3 +453,23 @@ std::optional<int64_t> mlir::peft::onnx_ir::getRangeLength(int64_t start,
     return std::nullopt;
   return static_cast<int64_t>(count);
 }
+
+int64_t mlir::peft::onnx_ir::getImportedOpset(Operation *op) {
+  for (Operation *parent = op->getParentOp(); parent;
+       parent = parent->getParentOp()) {
+    auto opsets = parent->getAttrOfType<ArrayAttr>("onnx.opset_import");
+    if (!opsets)
+      continue;
+    for (Attribute entry : opsets) {
+      auto pair = dyn_cast<ArrayAttr>(entry);
+      if (!pair || pair.size() != 2)
+        continue;
+      auto domain = dyn_cast<StringAttr>(pair[0]);
+      auto version = dyn_cast<IntegerAttr>(pair[1]);
+      if (domain && version &&
+          (domain.getValue().empty() || domain.getValue() == "ai.onnx"))
+        return version.getInt();
+    }
+  }
+  return 21;
+}

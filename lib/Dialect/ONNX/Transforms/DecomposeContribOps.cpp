@@ -38,28 +38,6 @@ namespace {
 constexpr int64_t kOnnxInt32 = 6;
 constexpr int64_t kOnnxInt64 = 7;
 
-/// The ai.onnx opset the model around `op` imports (its module's
-/// `onnx.opset_import`); 21 when none is recorded.
-int64_t importedOpset(Operation *op) {
-  for (Operation *parent = op->getParentOp(); parent;
-       parent = parent->getParentOp()) {
-    auto opsets = parent->getAttrOfType<ArrayAttr>("onnx.opset_import");
-    if (!opsets)
-      continue;
-    for (Attribute entry : opsets) {
-      auto pair = dyn_cast<ArrayAttr>(entry);
-      if (!pair || pair.size() != 2)
-        continue;
-      auto domain = dyn_cast<StringAttr>(pair[0]);
-      auto version = dyn_cast<IntegerAttr>(pair[1]);
-      if (domain && version &&
-          (domain.getValue().empty() || domain.getValue() == "ai.onnx"))
-        return version.getInt();
-    }
-  }
-  return 21;
-}
-
 /// Creates onnx ops at one location, typing their results with the dialect's
 /// own inference (what the importer does for every node).
 struct Emitter {
@@ -597,7 +575,7 @@ struct DecomposeContribOpsPass
     });
     if (contribOps.empty())
       return;
-    int64_t opset = importedOpset(func);
+    int64_t opset = onnx_ir::getImportedOpset(func);
     IRRewriter rewriter(&getContext());
     bool failedAny = false;
     for (Operation *op : contribOps) {

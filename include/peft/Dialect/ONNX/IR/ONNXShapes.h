@@ -38,6 +38,11 @@ std::optional<Shape> getIntValues(Attribute attr, int64_t maxElements);
 /// The elements of `value` when it is an integer constant (see getIntValues).
 std::optional<Shape> getConstantIntValues(Value value, int64_t maxElements);
 
+/// The ai.onnx opset the model around `op` imports (the `onnx.opset_import`
+/// entries [domain, version] of its nearest ancestor that has them); 21 when
+/// none is recorded.
+int64_t getImportedOpset(Operation *op);
+
 /// `axes` of Unsqueeze/Squeeze/Reduce*: the constant `input` (opset 13+), else
 /// the attribute (older opsets); nullopt when neither is given. Failure when
 /// the input is not a constant.
