@@ -60,6 +60,29 @@ Value toF32(OpBuilder &b, Location loc, Value value) {
   return arith::SIToFPOp::create(b, loc, b.getF32Type(), value);
 }
 
+/// Keys' cubic convolution kernel with coefficient `a`, in f32, for
+/// |t| <= 1: ((a + 2)·t − (a + 3))·t² + 1.
+Value cubicNear(OpBuilder &b, Location loc, Value t, double a) {
+  Value inner = arith::SubFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, f32Constant(b, loc, a + 2.0), t),
+      f32Constant(b, loc, a + 3.0));
+  return arith::AddFOp::create(
+      b, loc,
+      arith::MulFOp::create(b, loc, inner, arith::MulFOp::create(b, loc, t, t)),
+      f32Constant(b, loc, 1.0));
+}
+
+/// The same kernel for 1 < |t| < 2: ((a·t − 5a)·t + 8a)·t − 4a.
+Value cubicFar(OpBuilder &b, Location loc, Value t, double a) {
+  Value p = arith::SubFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, f32Constant(b, loc, a), t),
+      f32Constant(b, loc, 5.0 * a));
+  p = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, p, t),
+                            f32Constant(b, loc, 8.0 * a));
+  return arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, p, t),
+                               f32Constant(b, loc, 4.0 * a));
+}
+
 struct ResizeLowering : ONNXConversion<onnx_ir::ResizeOp> {
   using ONNXConversion::ONNXConversion;
 
@@ -357,35 +380,13 @@ struct ResizeLowering : ONNXConversion<onnx_ir::ResizeOp> {
                   // Keys' cubic convolution with coefficient A at the
                   // distances 1 + r, r, 1 - r, 2 - r.
                   offsets = {-1, 0, 1, 2};
-                  Value av = cf(a);
-                  auto near = [&](Value t) -> Value { // |t| <= 1
-                    // ((A + 2)·t − (A + 3))·t² + 1
-                    Value inner = arith::SubFOp::create(
-                        nb, l,
-                        arith::MulFOp::create(
-                            nb, l, arith::AddFOp::create(nb, l, av, cf(2.0)),
-                            t),
-                        arith::AddFOp::create(nb, l, av, cf(3.0)));
-                    return arith::AddFOp::create(
-                        nb, l,
-                        arith::MulFOp::create(
-                            nb, l, inner, arith::MulFOp::create(nb, l, t, t)),
-                        oneF);
-                  };
-                  auto far = [&](Value t) -> Value { // 1 < |t| < 2
-                    // ((A·t − 5A)·t + 8A)·t − 4A
-                    Value p = arith::SubFOp::create(
-                        nb, l, arith::MulFOp::create(nb, l, av, t),
-                        cf(5.0 * a));
-                    p = arith::AddFOp::create(
-                        nb, l, arith::MulFOp::create(nb, l, p, t), cf(8.0 * a));
-                    return arith::SubFOp::create(
-                        nb, l, arith::MulFOp::create(nb, l, p, t), cf(4.0 * a));
-                  };
                   Value oneMinusR = arith::SubFOp::create(nb, l, oneF, r);
-                  w = {far(arith::AddFOp::create(nb, l, r, oneF)), near(r),
-                       near(oneMinusR),
-                       far(arith::AddFOp::create(nb, l, oneMinusR, oneF))};
+                  w = {
+                      cubicFar(nb, l, arith::AddFOp::create(nb, l, r, oneF), a),
+                      cubicNear(nb, l, r, a), cubicNear(nb, l, oneMinusR, a),
+                      cubicFar(nb, l,
+                               arith::AddFOp::create(nb, l, oneMinusR, oneF),
+                               a)};
                 }
                 SmallVector<Value> tapIndices;
                 for (int64_t offset : offsets)
@@ -419,20 +420,8 @@ struct ResizeLowering : ONNXConversion<onnx_ir::ResizeOp> {
                   if (mode == "linear")
                     return arith::MaximumFOp::create(
                         bb, l, arith::SubFOp::create(bb, l, c(1.0), t), c(0.0));
-                  Value inner = arith::SubFOp::create(
-                      bb, l, arith::MulFOp::create(bb, l, c(a + 2.0), t),
-                      c(a + 3.0));
-                  Value near = arith::AddFOp::create(
-                      bb, l,
-                      arith::MulFOp::create(bb, l, inner,
-                                            arith::MulFOp::create(bb, l, t, t)),
-                      c(1.0));
-                  Value p = arith::SubFOp::create(
-                      bb, l, arith::MulFOp::create(bb, l, c(a), t), c(5.0 * a));
-                  p = arith::AddFOp::create(
-                      bb, l, arith::MulFOp::create(bb, l, p, t), c(8.0 * a));
-                  Value far = arith::SubFOp::create(
-                      bb, l, arith::MulFOp::create(bb, l, p, t), c(4.0 * a));
+                  Value near = cubicNear(bb, l, t, a);
+                  Value far = cubicFar(bb, l, t, a);
                   Value isNear = arith::CmpFOp::create(
                       bb, l, arith::CmpFPredicate::OLE, t, c(1.0));
                   Value isFar = arith::CmpFOp::create(
