@@ -70,10 +70,12 @@ def ConvertPeftToLinalg : Pass<"convert-peft-to-linalg"> {
     A routed `peft.lora_bank` becomes, by default, a counting sort of its
     row groups by task and one gathered pair of matmuls per task at the
     task's own rank (docs/banks.md). With `gathered-banks` (the GPU pipeline)
-    it becomes three static-shaped generics instead: `x·A_tᵀ` and `·B_tᵀ`
-    read the rows of each row's task from the stacks (up to the largest
-    rank, the lanes past the task's rank contributing zeros) and the scaled
-    sum with the base; no data-dependent shapes, so each maps to a kernel.
+    it becomes two all-parallel generics on static shapes instead: the
+    shrink `x·A_tᵀ` over `[rows, R]` and the expand `·B_tᵀ` fused with
+    `base + s_t·u`; every row reads its own task's rows of the stacks, and
+    each reduction is a loop in the body whose trip count is the row's own
+    rank (a shrink lane past it runs none). No data-dependent shapes, so
+    each maps to a kernel.
 
     An op that has no lowering (e.g. a weight whose output extent is
     dynamic) is reported as an error at its location.

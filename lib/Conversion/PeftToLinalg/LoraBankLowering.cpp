@@ -638,17 +638,20 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
   }
 };
 
-/// The static-shaped form (`gathered-banks`, the GPU pipeline): no loops
-/// and no data-dependent shapes. Row i of the collapsed input belongs to
-/// group g = i / n (n = rows / G) and task t = task_ids[g]; with R the
-/// largest rank (the capacity for a runtime bank),
+/// The static-shaped form (`gathered-banks`, the GPU pipeline): no host
+/// loops and no data-dependent shapes, two all-parallel generics, each point
+/// a GPU thread. Row i of the collapsed input belongs to group g = i / n
+/// (n = rows / G) and task t = task_ids[g]; with R the largest rank (the
+/// capacity for a runtime bank),
 ///
-///   t'[i, k] = Σ_c x[i, c] · (k < r_t ? Aᵀ[c, o_t + k] : 0)      [rows, R]
-///   u[i, j]  = Σ_k t'[i, k] · (k < r_t ? Bᵀ[o_t + k, j] : 0)     [rows, out]
-///   y[i, j]  = base[i, j] + s_t · u[i, j]   (s_t = 0 for no task)
+///   t'[i, k] = Σ_{c < in} x[i, c] · Aᵀ[c, o_t + k]   if k < r_t, else 0
+///   y[i, j]  = base[i, j] + s_t · Σ_{k < r_t} t'[i, k] · Bᵀ[o_t + k, j]
 ///
-/// The stacks are read through gathers (tensor.extract at computed
-/// indices); lanes past a task's rank contribute exact zeros.
+/// Each reduction is an scf.for in the body whose trip count is the row's
+/// own rank (or, for the shrink lanes past it, zero): a row of rank r_t
+/// costs r_t·(in + out) multiply-adds, as in the grouped CPU form, never R.
+/// The stacks are read at computed indices (tensor.extract); rows of no task
+/// keep the base.
 struct GatheredLoraBankOpLowering : OpConversionPattern<LoraBankOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -744,82 +747,87 @@ struct GatheredLoraBankOpLowering : OpConversionPattern<LoraBankOp> {
       rank = arith::SelectOp::create(b, l, valid, rank, indexConstant(b, l, 0));
       return RowTask{t, offset, rank};
     };
-    // Inside a body: stack[r, c] (or [c, r] with `rowsFirst` false) at
-    // r = offset + k when k < rank, else 0.
-    auto gathered = [&](OpBuilder &b, Location l, Value stack, Value k,
-                        Value other, const RowTask &rt, bool rankIsRow) {
-      Value inRank =
-          arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, k, rt.rank);
-      Value r = arith::SelectOp::create(
-          b, l, inRank, arith::AddIOp::create(b, l, rt.offset, k),
-          indexConstant(b, l, 0));
-      Value v = tensor::ExtractOp::create(
-          b, l, stack, rankIsRow ? ValueRange{r, other} : ValueRange{other, r});
-      v = convertIfFloat(b, l, v, accType);
-      return arith::SelectOp::create(b, l, inRank, v,
-                                     floatConstant(b, l, accType, 0.0))
-          .getResult();
-    };
+    // Inside a body: Σ_{k < count} lhs(k) · rhs(k), in the accumulator
+    // type, k in order (scf.for): the reduction of one output at the row's
+    // own rank or, for the shrink lanes past it, of none.
+    auto dot =
+        [&](OpBuilder &b, Location l, Value count,
+            function_ref<std::pair<Value, Value>(OpBuilder &, Location, Value)>
+                operands) {
+          return scf::ForOp::create(
+                     b, l, indexConstant(b, l, 0), count,
+                     indexConstant(b, l, 1),
+                     ValueRange{floatConstant(b, l, accType, 0.0)},
+                     [&](OpBuilder &nb, Location nl, Value k, ValueRange acc) {
+                       auto [lhs, rhs] = operands(nb, nl, k);
+                       Value product = arith::MulFOp::create(
+                           nb, nl, convertIfFloat(nb, nl, lhs, accType),
+                           convertIfFloat(nb, nl, rhs, accType));
+                       scf::YieldOp::create(nb, nl,
+                                            ValueRange{arith::AddFOp::create(
+                                                nb, nl, acc[0], product)});
+                     })
+              .getResult(0);
+        };
 
-    MLIRContext *ctx = rewriter.getContext();
-    AffineExpr d0, d1, d2;
-    bindDims(ctx, d0, d1, d2);
-    auto map3 = [&](ArrayRef<AffineExpr> exprs) {
-      return AffineMap::get(3, 0, exprs, ctx);
-    };
-    auto par = utils::IteratorType::parallel;
-    auto red = utils::IteratorType::reduction;
+    int64_t in = cast<RankedTensorType>(x.getType()).getDimSize(1);
+    if (ShapedType::isDynamic(in))
+      return rewriter.notifyMatchFailure(op, "dynamic input features");
+    Value inSize = indexConstant(rewriter, loc, in);
     OpFoldResult rowsSize = tensor::getMixedSize(rewriter, loc, x, 0);
-    int64_t out = resultType.getShape().back();
 
-    // lhs [rows, K] times the rows' gathered task slices of `stack`:
-    // (i, j, k), k reduced. Aᵀ is read at [k, o_t + j] (the rank is the
-    // output column), Bᵀ at [o_t + k, j] (the rank is the reduction).
-    auto contract = [&](Value lhs, Value stack, int64_t cols,
-                        bool rankIsReduction) {
-      Value init = zeroMatrix(rewriter, loc, rowsSize,
-                              rewriter.getIndexAttr(cols), accType);
-      return linalg::GenericOp::create(
-                 rewriter, loc, init.getType(), ValueRange{lhs},
-                 ValueRange{init},
-                 ArrayRef<AffineMap>{map3({d0, d2}), map3({d0, d1})},
-                 ArrayRef<utils::IteratorType>{par, par, red},
-                 [&](OpBuilder &b, Location l, ValueRange args) {
-                   Value i = linalg::IndexOp::create(b, l, 0);
-                   Value j = linalg::IndexOp::create(b, l, 1);
-                   Value k = linalg::IndexOp::create(b, l, 2);
-                   RowTask rt = rowTask(b, l, i);
-                   Value w = rankIsReduction
-                                 ? gathered(b, l, stack, k, j, rt, true)
-                                 : gathered(b, l, stack, j, k, rt, false);
-                   Value v = convertIfFloat(b, l, args[0], accType);
-                   Value sum = arith::AddFOp::create(
-                       b, l, args[1], arith::MulFOp::create(b, l, v, w));
-                   linalg::YieldOp::create(b, l, sum);
-                 })
-          .getResult(0);
-    };
-    // t' = x·A_tᵀ [rows, R], rounded to the element type as peft.lora
-    // rounds it; u = t'·B_tᵀ [rows, out].
-    Value tPrime = convertElements(
-        rewriter, loc, contract(x, aT, width, /*rankIsReduction=*/false),
+    // t'[i, k] = Σ_c x[i, c] · Aᵀ[c, o_t + k] for k < r_t (else 0), rounded
+    // to the element type as peft.lora rounds it: [rows, R], one lane per
+    // (row, k); lanes past the row's rank do no work.
+    Value tEmpty = tensor::EmptyOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{rowsSize, rewriter.getIndexAttr(width)},
         elementType);
-    Value u = contract(tPrime, bT, out, /*rankIsReduction=*/true);
-    // y = base + s_t · u (s = 0 for rows of no task).
+    Value tPrime = elementwise(
+        rewriter, loc, tEmpty, ValueRange{}, ValueRange{},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i = linalg::IndexOp::create(b, l, 0);
+          Value k = linalg::IndexOp::create(b, l, 1);
+          RowTask rt = rowTask(b, l, i);
+          Value inRank = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                               k, rt.rank);
+          Value count = arith::SelectOp::create(b, l, inRank, inSize,
+                                                indexConstant(b, l, 0));
+          Value column = arith::AddIOp::create(b, l, rt.offset, k);
+          Value sum =
+              dot(b, l, count, [&](OpBuilder &nb, Location nl, Value c) {
+                return std::pair<Value, Value>{
+                    tensor::ExtractOp::create(nb, nl, x, ValueRange{i, c}),
+                    tensor::ExtractOp::create(nb, nl, aT,
+                                              ValueRange{c, column})};
+              });
+          return convertIfFloat(b, l, sum, elementType);
+        });
+    // y[i, j] = base[i, j] + s_t · Σ_{k < r_t} t'[i, k] · Bᵀ[o_t + k, j]: one
+    // lane per output, its loop at the row's own rank; rows of no task (rank
+    // 0) keep the base unchanged.
     Value y = elementwise(
-        rewriter, loc, base, ValueRange{base, u}, {},
+        rewriter, loc, base, ValueRange{base}, {},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value i = linalg::IndexOp::create(b, l, 0);
+          Value j = linalg::IndexOp::create(b, l, 1);
           RowTask rt = rowTask(b, l, i);
+          Value u =
+              dot(b, l, rt.rank, [&](OpBuilder &nb, Location nl, Value k) {
+                Value row = arith::AddIOp::create(nb, nl, rt.offset, k);
+                return std::pair<Value, Value>{
+                    tensor::ExtractOp::create(nb, nl, tPrime, ValueRange{i, k}),
+                    tensor::ExtractOp::create(nb, nl, bT, ValueRange{row, j})};
+              });
           Value s = element(b, l, scales, rt.task, accType);
-          Value any = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ugt,
-                                            rt.rank, indexConstant(b, l, 0));
-          s = arith::SelectOp::create(b, l, any, s,
-                                      floatConstant(b, l, accType, 0.0));
           Value sum = arith::AddFOp::create(
               b, l, convertIfFloat(b, l, args[0], accType),
-              arith::MulFOp::create(b, l, s, args[1]));
-          return convertIfFloat(b, l, sum, elementType);
+              arith::MulFOp::create(b, l, s, u));
+          Value any = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ugt,
+                                            rt.rank, indexConstant(b, l, 0));
+          return arith::SelectOp::create(
+                     b, l, any, convertIfFloat(b, l, sum, elementType), args[0])
+              .getResult();
         });
     rewriter.replaceOp(
         op, expandFromMatrix(rewriter, loc, y, adaptor.getBase(), resultType));
