@@ -197,20 +197,21 @@ GroupsByTask sortGroups(OpBuilder &b, Location loc, Value ids, Value numGroups,
 }
 
 /// The transposed adapters of a static bank with constant A and B, each
-/// task's contiguous (a column slice of one stacked Aᵀ would be strided,
-/// which the CPU micro-kernel reads through a packing copy on every call),
-/// each task's rank zero-padded to a multiple of 8 (the micro-kernel's
-/// narrowest register tile: a rank of 51 would otherwise end in 1-wide
-/// tiles); the padding contributes exact zeros. Either one constant per
-/// task (`perTask`, for the unrolled form) or, for the loop form, all
-/// tasks' padded Aᵀ side by side in one [in, Σ r'] constant (read through
-/// strided slices: a contiguous flat layout needs a memref.expand_shape of
-/// a dynamic extent, which crashes MLIR 22's expand-strided-metadata) and
-/// their Bᵀ rows in one [Σ r', out] constant. Null when A or B is not a
-/// readable constant.
+/// task's contiguous (a column slice of one stacked [in, Σ r] Aᵀ would be
+/// strided, which the CPU micro-kernel reads through a packing copy on every
+/// call), each task's rank zero-padded to a multiple of 8 (the
+/// micro-kernel's narrowest register tile: a rank of 51 would otherwise end
+/// in 1-wide tiles); the padding contributes exact zeros. Either one
+/// constant per task (`perTask`, for the unrolled form) or, for the loop
+/// form, all tasks' padded [in, r'] blocks of Aᵀ one after the other in one
+/// flat [in · Σ r'] constant (task t's block at in · o_t, taken by a 1-D
+/// slice of the static size in · r' and expanded to [in, r'] inside the
+/// switch case of its rank) and their Bᵀ rows in one [Σ r', out] constant
+/// (already contiguous per task). Null when A or B is not a readable
+/// constant.
 struct TaskAdapters {
   SmallVector<Value> aT, bT;    // perTask: [in, r'], [r', out]; null: rank 0
-  Value aStack, bStack;         // else: [in, Σ r'], [Σ r', out]
+  Value aStack, bStack;         // else: [in · Σ r'] (flat), [Σ r', out]
   SmallVector<int64_t> ranks;   // r', the padded ranks
   SmallVector<int64_t> offsets; // Σ_{u<t} r'_u
 };
@@ -271,7 +272,7 @@ std::optional<TaskAdapters> splitConstantBank(OpBuilder &b, Location loc,
       for (int64_t k = 0; k < rank; ++k) {
         int64_t from = offsets[t] + k, to = tasks.offsets[t] + k;
         for (int64_t i = 0; i < in; ++i)
-          aStack[i * columns + to] = (*a)[from * in + i];
+          aStack[in * tasks.offsets[t] + i * padded + k] = (*a)[from * in + i];
         for (int64_t o = 0; o < out; ++o)
           bStack[to * out + o] = (*bValues)[o * total + from];
       }
@@ -295,7 +296,7 @@ std::optional<TaskAdapters> splitConstantBank(OpBuilder &b, Location loc,
         constant({padded, out}, bT, ".task" + Twine(t) + "_b_t"));
   }
   if (!perTask) {
-    tasks.aStack = constant({in, columns}, aStack, "_t_padded");
+    tasks.aStack = constant({in * columns}, aStack, "_t_blocks");
     tasks.bStack = constant({columns, out}, bStack, "_b_t_padded");
   }
   return tasks;
@@ -481,8 +482,20 @@ struct LoraBankOpLowering : OpConversionPattern<LoraBankOp> {
               for (auto [region, r] :
                    llvm::zip(switchOp.getCaseRegions(), distinct)) {
                 b.setInsertionPointToStart(&region.emplaceBlock());
-                Value aCase = slice2d(b, l, split->aStack, b.getIndexAttr(0),
-                                      offset, c.in, b.getIndexAttr(r));
+                // Task t's [in, r] block of the flat Aᵀ: contiguous.
+                int64_t in = op.getLoraA().getType().getDimSize(1);
+                Value flat = tensor::ExtractSliceOp::create(
+                    b, l, split->aStack,
+                    ArrayRef<OpFoldResult>{OpFoldResult(arith::MulIOp::create(
+                        b, l, offset, indexConstant(b, l, in)))},
+                    ArrayRef<OpFoldResult>{b.getIndexAttr(in * r)},
+                    ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+                Value aCase = tensor::ExpandShapeOp::create(
+                    b, l,
+                    RankedTensorType::get(
+                        {in, r}, cast<RankedTensorType>(split->aStack.getType())
+                                     .getElementType()),
+                    flat, ArrayRef<ReassociationIndices>{{0, 1}});
                 Value bCase =
                     slice2d(b, l, split->bStack, offset, b.getIndexAttr(0),
                             b.getIndexAttr(r), c.out);

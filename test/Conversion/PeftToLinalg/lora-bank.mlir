@@ -121,12 +121,13 @@ func.func @padded(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %ids: tensor<?xi6
 
 // More than 16 tasks: a loop over the tasks (the unrolled form chains
 // every task's writes, which bufferization analyses in quadratic time),
-// reading each task's padded columns of one [in, Σ r'] constant (3 -> 8, 0,
-// 2 -> 8, ..., 12 -> 16) at offsets and ranks from constant vectors, and
-// switching on the padded rank: one static-shaped case per distinct rank
-// (8 and 16), rank 0 leaves the buffers.
+// reading each task's padded [in, r'] block of Aᵀ (3 -> 8, 0, 2 -> 8, ...,
+// 12 -> 16), contiguous in one flat [in · Σ r'] constant (64 · 136), at
+// offsets and ranks from constant vectors, and switching on the padded
+// rank: one static-shaped case per distinct rank (8 and 16), rank 0 leaves
+// the buffers.
 // CHECK-LABEL: func.func @many
-// CHECK-DAG:  %[[AS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<64x136xf32>
+// CHECK-DAG:  %[[AS:.*]] = arith.constant dense_resource<[[ASB:.*]]> : tensor<8704xf32>
 // CHECK-DAG:  %[[BS:.*]] = arith.constant dense_resource<{{.*}}> : tensor<136x96xf32>
 // CHECK-DAG:  %[[OFF:.*]] = arith.constant dense<[0, 8, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120]> : tensor<17xi64>
 // CHECK-DAG:  %[[RANKS:.*]] = arith.constant dense<[8, 0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 16]> : tensor<17xi64>
@@ -135,15 +136,21 @@ func.func @padded(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %ids: tensor<?xi6
 // CHECK:        tensor.extract %[[OFF]][%[[T]]]
 // CHECK:        scf.index_switch %{{.*}} -> tensor<?x16xf32>, tensor<?x96xf32>
 // CHECK:        case 8 {
-// CHECK:          tensor.extract_slice %[[AS]][0, %{{.*}}] [64, 8] [1, 1] : tensor<64x136xf32> to tensor<64x8xf32>
+// CHECK:          %[[AF8:.*]] = arith.muli %{{.*}}, %c64
+// CHECK:          %[[A8:.*]] = tensor.extract_slice %[[AS]][%[[AF8]]] [512] [1] : tensor<8704xf32> to tensor<512xf32>
+// CHECK:          tensor.expand_shape %[[A8]] {{\[\[}}0, 1]] output_shape [64, 8] : tensor<512xf32> into tensor<64x8xf32>
 // CHECK:          tensor.extract_slice %[[BS]][%{{.*}}, 0] [8, 96] [1, 1] : tensor<136x96xf32> to tensor<8x96xf32>
 // CHECK:          linalg.matmul
 // CHECK:          linalg.matmul
 // CHECK:        case 16 {
-// CHECK:          tensor.extract_slice %[[AS]][0, %{{.*}}] [64, 16] [1, 1] : tensor<64x136xf32> to tensor<64x16xf32>
+// CHECK:          %[[A16:.*]] = tensor.extract_slice %[[AS]][%{{.*}}] [1024] [1] : tensor<8704xf32> to tensor<1024xf32>
+// CHECK:          tensor.expand_shape %[[A16]] {{\[\[}}0, 1]] output_shape [64, 16] : tensor<1024xf32> into tensor<64x16xf32>
 // CHECK:          linalg.matmul
 // CHECK:          linalg.matmul
 // CHECK:        default {
+// Task a's block first: its row 0 is 3 values (0.5) and 5 zeros, then row 1
+// (a column slice of a [64, 136] matrix would have 133 zeros after them).
+// CHECK:      [[ASB]]: "0x040000000000003F0000003F0000003F00000000000000000000000000000000000000000000003F0000003F0000003F
 func.func @many(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %ids: tensor<?xi64>) -> tensor<?x96xf32> {
   %a = arith.constant dense<0.5> : tensor<43x64xf32>
   %b = arith.constant dense<0.25> : tensor<96x43xf32>
