@@ -68,7 +68,7 @@ mlir::peft::buildLowerToNVVMPipeline(OpPassManager &pm,
       // shapes that no kernel can be mapped for.
       "func.func(onnx-decompose-contrib-ops),"
       "func.func(onnx-decompose-fused-ops),"
-      "func.func(onnx-cleanup,convert-onnx-to-linalg),"
+      "func.func(onnx-cleanup,convert-onnx-to-linalg{index-checks=false}),"
       "func.func(convert-peft-qlinear-to-gpu,convert-peft-to-linalg{gathered-"
       "banks}),"
       "canonicalize,func.func(linalg-fuse-elementwise-ops),"
@@ -80,7 +80,8 @@ mlir::peft::buildLowerToNVVMPipeline(OpPassManager &pm,
       "peft-gpu-map-linalg,canonicalize,cse,peft-gpu-device-buffers,"
       "func.func(convert-linalg-to-loops,gpu-launch-sink-index-computations),"
       "gpu-kernel-outlining,"
-      "peft-gpu-merge-kernel-modules,func.func(gpu-async-region),"
+      "peft-gpu-merge-kernel-modules,func.func(gpu-async-region)," +
+      std::string(options.runtimeErrors ? "peft-cpu-runtime-errors," : "") +
       // Lowering, as upstream's gpu-lower-to-nvvm-pipeline.
       "convert-scf-to-cf,convert-nvvm-to-llvm,convert-func-to-llvm,"
       "expand-strided-metadata,nvvm-attach-target{" +

@@ -28,7 +28,9 @@ using namespace mlir;
 //  3. Bufferize (function results become memrefs the caller frees), free
 //     temporaries, lower the remaining linalg ops to loops, one function
 //     per loop nest.
-//  4. vector.contract -> outer products -> FMAs; everything to LLVM.
+//  4. With `runtime-errors`, failed run-time checks (cf.assert) call the
+//     runtime's error handler instead of aborting; vector.contract -> outer
+//     products -> FMAs; everything to LLVM.
 static constexpr const char *kLowerToLLVM =
     "peft-cpu-mark-entry-points,"
     "func.func(onnx-decompose-contrib-ops),"
@@ -45,7 +47,7 @@ static constexpr const char *kLowerToLLVM =
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll},"
     "canonicalize,cse),peft-cpu-outline-loops,"
-    "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+    "@RUNTIME_ERRORS@convert-scf-to-cf,expand-strided-metadata,lower-affine,"
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
     "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
     "convert-arith-to-llvm,convert-index-to-llvm,convert-func-to-llvm,"
@@ -65,21 +67,27 @@ LogicalResult mlir::peft::parseModulePassPipeline(StringRef pipeline,
 }
 
 LogicalResult mlir::peft::buildLowerToLLVMPipeline(OpPassManager &pm,
-                                                   raw_ostream &errorStream) {
-  return parsePassPipeline(kLowerToLLVM, pm, errorStream);
+                                                   raw_ostream &errorStream,
+                                                   bool runtimeErrors) {
+  std::string pipeline = kLowerToLLVM;
+  StringRef marker = "@RUNTIME_ERRORS@";
+  pipeline.replace(pipeline.find(marker), marker.size(),
+                   runtimeErrors ? "peft-cpu-runtime-errors," : "");
+  return parsePassPipeline(pipeline, pm, errorStream);
 }
 
 void mlir::peft::registerPipelines() {
   registerPeftCPUCodegenPasses();
   if (PassPipelineInfo::lookup("peft-lower-to-llvm"))
     return;
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<LowerToLLVMOptions>(
       "peft-lower-to-llvm",
       "Lower a module of onnx/peft/linalg ops on tensors to the LLVM dialect "
       "for CPU execution (register-tiled, vectorized contractions; bufferize; "
       "loops; LLVM conversions)",
-      [](OpPassManager &pm) {
-        if (failed(buildLowerToLLVMPipeline(pm, llvm::errs())))
+      [](OpPassManager &pm, const LowerToLLVMOptions &options) {
+        if (failed(buildLowerToLLVMPipeline(pm, llvm::errs(),
+                                            options.runtimeErrors)))
           llvm::report_fatal_error("peft-lower-to-llvm: malformed pipeline");
       });
 }

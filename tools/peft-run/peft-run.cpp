@@ -395,7 +395,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.pipeline = pipeline;
   if (onGPU && pipeline.empty())
-    options.pipeline = "peft-lower-to-nvvm";
+    options.pipeline = "peft-lower-to-nvvm{runtime-errors}";
   options.sharedLibs.assign(sharedLibs.begin(), sharedLibs.end());
   if (onGPU)
     options.sharedLibs.push_back(cudaRuntimePath);

@@ -311,12 +311,26 @@ def ConvertONNXToLinalg : Pass<"convert-onnx-to-linalg", "func::FuncOp"> {
     } -> tensor<?x4xf32>
     ```
 
+    Gather indices outside `[-s, s)` are an error, as in ONNX Runtime: a
+    compile-time one for constant indices, else a run-time check
+    (`index-checks`) whose failure `peft-run` and `Module.run` report with
+    the node's name.
+
     A node that cannot be lowered (an op with no lowering, an unranked or
     unknown-element-type value, an unsupported attribute value) is reported
     as an error naming the ONNX node, and the function is left unchanged.
   }];
+  let options = [
+    Option<"indexChecks", "index-checks", "bool", /*default=*/"true",
+           "Check at run time that Gather indices lie in [-s, s) (a "
+           "cf.assert: an error of the call under peft-run and Module.run, "
+           "an abort elsewhere); constant indices are checked at compile "
+           "time either way. Off in peft-lower-to-nvvm, whose host code "
+           "cannot read device buffers">
+  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
+    "mlir::cf::ControlFlowDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect",
     "mlir::scf::SCFDialect",

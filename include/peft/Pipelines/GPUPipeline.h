@@ -35,6 +35,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
   PassOptions::Option<unsigned> optLevel{
       *this, "opt-level", llvm::cl::desc("LLVM optimization level for NVPTX"),
       llvm::cl::init(3)};
+  PassOptions::Option<bool> runtimeErrors{
+      *this, "runtime-errors",
+      llvm::cl::desc("Failed run-time checks (cf.assert) of the host code "
+                     "call the runtime's error handler @peft_runtime_error, "
+                     "which peft-run and Module.run define, instead of "
+                     "aborting the process (peft-cpu-runtime-errors)"),
+      llvm::cl::init(false)};
   PassOptions::Option<std::string> cudaPath{
       *this, "cuda-path",
       llvm::cl::desc("CUDA toolkit (ptxas, libdevice); default: $CUDA_ROOT, "

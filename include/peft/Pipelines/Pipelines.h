@@ -3,6 +3,7 @@
 #ifndef PEFT_PIPELINES_PIPELINES_H
 #define PEFT_PIPELINES_PIPELINES_H
 
+#include "mlir/Pass/PassOptions.h"
 #include "mlir/Support/LLVM.h"
 
 namespace mlir {
@@ -10,10 +11,23 @@ class DialectRegistry;
 class OpPassManager;
 namespace peft {
 
+/// Options of `peft-lower-to-llvm`.
+struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
+  PassOptions::Option<bool> runtimeErrors{
+      *this, "runtime-errors",
+      llvm::cl::desc("Failed run-time checks (cf.assert) call the runtime's "
+                     "error handler @peft_runtime_error, which peft-run and "
+                     "Module.run define, instead of aborting the process "
+                     "(peft-cpu-runtime-errors)"),
+      llvm::cl::init(false)};
+};
+
 /// Appends the CPU lowering (peft/linalg on tensors -> LLVM dialect) to `pm`,
-/// which must be anchored on a builtin.module.
+/// which must be anchored on a builtin.module; `runtimeErrors` as the
+/// option of that name.
 LogicalResult buildLowerToLLVMPipeline(OpPassManager &pm,
-                                       raw_ostream &errorStream);
+                                       raw_ostream &errorStream,
+                                       bool runtimeErrors = false);
 
 /// Parses `pipeline` into `pm`, which must be anchored on a builtin.module.
 /// Accepts both the anchored form `builtin.module(a,b)` and the bare list

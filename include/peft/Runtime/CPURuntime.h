@@ -62,7 +62,9 @@ struct CPUCompileOptions {
   /// libmlir_c_runner_utils and libmlir_runner_utils (always loaded).
   std::vector<std::string> sharedLibs;
   /// Lowering pass pipeline (textual, on builtin.module); empty means
-  /// peft-lower-to-llvm.
+  /// peft-lower-to-llvm{runtime-errors}. A failed run-time check of a
+  /// module lowered with `runtime-errors` (peft-cpu-runtime-errors) is an
+  /// error of the call; without it, it aborts the process.
   std::string pipeline;
   /// Called with the module once it is lowered to the LLVM dialect.
   std::function<void(ModuleOp)> onLowered;
@@ -89,7 +91,11 @@ public:
 
   /// Calls `fn` with `inputs` in argument order. Checks element types, ranks,
   /// static sizes and that dims sharing an onnx.dim_params name agree; an
-  /// error names the offending input. Inputs are not modified.
+  /// error names the offending input. Inputs are not modified. A run-time
+  /// check of the generated code that fails (a batch that does not split
+  /// into task groups, say) abandons the call and is returned as an error
+  /// with its message and location; what the call had allocated until then
+  /// is not freed.
   llvm::Expected<std::vector<HostTensor>>
   run(const FunctionSignature &fn, llvm::ArrayRef<HostTensor> inputs) const;
 
@@ -106,6 +112,9 @@ private:
   std::vector<FunctionSignature> functions;
   /// Public functions that cannot be called from here, with the reason.
   std::vector<std::pair<std::string, std::string>> uncallable;
+  /// The messages (with locations) of the module's run-time checks, by
+  /// number (peft.runtime_errors).
+  std::vector<std::string> runtimeErrors;
 };
 
 /// The signature of the public function `name` of `module` (an empty name

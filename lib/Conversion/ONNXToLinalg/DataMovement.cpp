@@ -14,10 +14,12 @@
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::peft;
@@ -601,10 +603,74 @@ struct SplitLowering : ONNXConversion<onnx_ir::SplitOp> {
   }
 };
 
+/// Checks that every element of the integer tensor `indices` lies in
+/// [-size, size): at compile time when they are a constant (false when one
+/// does not), else by a cf.assert on an all-in-range reduction (with
+/// `runtime`; nothing without it).
+static bool checkIndicesInRange(OpBuilder &b, Location loc, Value indices,
+                                Value size, bool runtime,
+                                const Twine &message) {
+  auto type = cast<RankedTensorType>(indices.getType());
+  DenseIntElementsAttr constant;
+  if (matchPattern(indices, m_Constant(&constant))) {
+    std::optional<int64_t> bound = getConstantIntValue(size);
+    if (!bound)
+      return true;
+    return llvm::all_of(constant.getValues<APInt>(), [&](const APInt &v) {
+      int64_t i = v.getSExtValue();
+      return i >= -*bound && i < *bound;
+    });
+  }
+  if (!runtime)
+    return true;
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = type.getRank();
+  Value bound = b.createOrFold<arith::IndexCastOp>(loc, b.getI64Type(), size);
+  Value lower =
+      b.createOrFold<arith::SubIOp>(loc, i64Constant(b, loc, 0), bound);
+  Value init =
+      linalg::FillOp::create(
+          b, loc,
+          arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1).getResult(),
+          tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI1Type())
+              .getResult())
+          .getResult(0);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  Value all =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ValueRange{indices},
+          ValueRange{init},
+          ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, ctx),
+                              AffineMap::get(rank, 0, {}, ctx)},
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value i = intToI64(nb, l, args[0]);
+            Value inRange = arith::AndIOp::create(
+                nb, l,
+                arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, i,
+                                      lower),
+                arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, i,
+                                      bound));
+            linalg::YieldOp::create(
+                nb, l,
+                arith::AndIOp::create(nb, l, args[1], inRange).getResult());
+          })
+          .getResult(0);
+  Value ok = tensor::ExtractOp::create(b, loc, all, ValueRange{});
+  cf::AssertOp::create(b, loc, ok, b.getStringAttr(message));
+  return true;
+}
+
 /// Gather -> linalg.generic reading data[..., wrap(indices[...]), ...] with
-/// tensor.extract; negative indices count from the end of `axis`.
+/// tensor.extract; negative indices count from the end of `axis`. Indices
+/// outside [-s, s) are an error: a located one when they are constants,
+/// else (with `indexChecks`) a run-time check before the gather.
 struct GatherLowering : ONNXConversion<onnx_ir::GatherOp> {
-  using ONNXConversion::ONNXConversion;
+  GatherLowering(const TypeConverter &converter, MLIRContext *ctx,
+                 bool indexChecks)
+      : ONNXConversion(converter, ctx), indexChecks(indexChecks) {}
+  bool indexChecks;
 
   LogicalResult
   matchAndRewrite(onnx_ir::GatherOp op, OpAdaptor adaptor,
@@ -623,6 +689,14 @@ struct GatherLowering : ONNXConversion<onnx_ir::GatherOp> {
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     Value axisDim = toIndex(b, loc, getSize(b, loc, data, *axis));
+    if (!checkIndicesInRange(
+            b, loc, indices, axisDim, indexChecks,
+            "Gather: an index lies outside [-s, s) for s the size of axis " +
+                Twine(*axis) + " of the data"))
+      return matchFailure(rewriter, op,
+                          "a constant index lies outside [-s, s) for s the "
+                          "size of axis " +
+                              Twine(*axis) + " of the data");
     Value zeroIndex = indexConstant(b, loc, 0);
     auto wrap = [&](OpBuilder &nb, Location l, Value index) {
       index = nb.createOrFold<arith::IndexCastOp>(l, nb.getIndexType(), index);
@@ -739,8 +813,10 @@ struct TriluLowering : ONNXConversion<onnx_ir::TriluOp> {
 } // namespace
 
 void mlir::peft::populateONNXDataMovementToLinalgPatterns(
-    const TypeConverter &converter, RewritePatternSet &patterns) {
+    const TypeConverter &converter, RewritePatternSet &patterns,
+    bool indexChecks) {
   patterns.add<InitializerLowering, ConstantLowering, IdentityLowering,
                TransposeLowering, ConcatLowering, SliceLowering, SplitLowering,
-               GatherLowering, TriluLowering>(converter, patterns.getContext());
+               TriluLowering>(converter, patterns.getContext());
+  patterns.add<GatherLowering>(converter, patterns.getContext(), indexChecks);
 }

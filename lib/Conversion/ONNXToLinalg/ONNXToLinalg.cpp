@@ -6,6 +6,7 @@
 #include "peft/Dialect/ONNX/IR/ONNXOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -67,12 +68,13 @@ std::string mlir::peft::describeONNXNode(Operation *op) {
 }
 
 void mlir::peft::populateONNXToLinalgPatterns(const TypeConverter &converter,
-                                              RewritePatternSet &patterns) {
+                                              RewritePatternSet &patterns,
+                                              bool indexChecks) {
   populateONNXElementwiseToLinalgPatterns(converter, patterns);
   populateONNXReductionToLinalgPatterns(converter, patterns);
   populateONNXContractionToLinalgPatterns(converter, patterns);
   populateONNXQuantizationToLinalgPatterns(converter, patterns);
-  populateONNXDataMovementToLinalgPatterns(converter, patterns);
+  populateONNXDataMovementToLinalgPatterns(converter, patterns, indexChecks);
   populateONNXPadToLinalgPatterns(converter, patterns);
   populateONNXResizeToLinalgPatterns(converter, patterns);
   populateONNXShapeToLinalgPatterns(converter, patterns);
@@ -81,6 +83,7 @@ void mlir::peft::populateONNXToLinalgPatterns(const TypeConverter &converter,
 namespace {
 struct ConvertONNXToLinalgPass
     : public peft::impl::ConvertONNXToLinalgBase<ConvertONNXToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
@@ -90,9 +93,9 @@ struct ConvertONNXToLinalgPass
     target.addIllegalDialect<onnx_ir::ONNXDialect>();
     // Omitted optional inputs disappear with the ops that used them.
     target.addLegalOp<onnx_ir::NoneOp>();
-    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, scf::SCFDialect,
-                           tensor::TensorDialect>();
+    target.addLegalDialect<arith::ArithDialect, cf::ControlFlowDialect,
+                           linalg::LinalgDialect, math::MathDialect,
+                           scf::SCFDialect, tensor::TensorDialect>();
     target.addLegalOp<UnrealizedConversionCastOp>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType()) &&
@@ -104,7 +107,7 @@ struct ConvertONNXToLinalgPass
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     RewritePatternSet patterns(ctx);
-    populateONNXToLinalgPatterns(converter, patterns);
+    populateONNXToLinalgPatterns(converter, patterns, indexChecks);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

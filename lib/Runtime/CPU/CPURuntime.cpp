@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "peft/Runtime/CPURuntime.h"
+#include "peft/Codegen/CPU/Passes.h"
 #include "peft/Pipelines/GPUPipeline.h"
 #include "peft/Pipelines/Pipelines.h"
 #include "peft/Support/Diagnostics.h"
@@ -31,6 +32,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <csetjmp>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -258,17 +261,87 @@ lowerToLLVM(ModuleOp module, const CPUCompileOptions &options) {
   std::string pipelineErrors;
   llvm::raw_string_ostream errorStream(pipelineErrors);
   if (options.pipeline.empty()
-          ? failed(buildLowerToLLVMPipeline(pm, errorStream))
+          ? failed(buildLowerToLLVMPipeline(pm, errorStream,
+                                            /*runtimeErrors=*/true))
           : failed(parseModulePassPipeline(options.pipeline, pm, errorStream)))
     return makeError("invalid lowering pipeline: " + pipelineErrors);
   if (failed(pm.run(*lowered)))
-    return diags.error(
-        "lowering to the LLVM dialect (" +
-        (options.pipeline.empty() ? "peft-lower-to-llvm" : options.pipeline) +
-        ") failed");
+    return diags.error("lowering to the LLVM dialect (" +
+                       (options.pipeline.empty()
+                            ? "peft-lower-to-llvm{runtime-errors}"
+                            : options.pipeline) +
+                       ") failed");
   if (options.onLowered)
     options.onLowered(*lowered);
   return lowered;
+}
+
+//===----------------------------------------------------------------------===//
+// Run-time errors
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Where a failed run-time check of the generated code returns to: the
+/// call in progress on this thread (callCatchingErrors), and the check's
+/// number.
+thread_local std::jmp_buf *activeCall = nullptr;
+thread_local int64_t failedCheck = -1;
+} // namespace
+
+/// @peft_runtime_error, called by the generated code when check `id` fails
+/// (peft-cpu-runtime-errors): back to the caller's callCatchingErrors. The
+/// generated code's frames have nothing to unwind (no C++ objects), so
+/// leaving them by longjmp skips only what they would have freed.
+extern "C" void peftRuntimeError(int64_t id) {
+  if (!activeCall) {
+    std::fprintf(stderr,
+                 "peft runtime: run-time check %lld failed outside a call\n",
+                 static_cast<long long>(id));
+    std::abort();
+  }
+  failedCheck = id;
+  std::longjmp(*activeCall, 1);
+}
+
+/// Calls the packed entry point `fn` on `args`; the number of the run-time
+/// check that failed during the call, or -1. No C++ object lives in this
+/// frame across the call, so the longjmp back into it is well defined.
+static int64_t callCatchingErrors(void (*fn)(void **), void **args) {
+  std::jmp_buf here;
+  std::jmp_buf *outer = activeCall;
+  activeCall = &here;
+  if (setjmp(here) != 0) {
+    activeCall = outer;
+    return failedCheck;
+  }
+  fn(args);
+  activeCall = outer;
+  return -1;
+}
+
+/// The messages of the module's run-time checks, as "message (at
+/// location)", by number.
+static std::vector<std::string> readRuntimeErrors(ModuleOp module) {
+  std::vector<std::string> messages;
+  auto errors = module->getAttrOfType<ArrayAttr>(kRuntimeErrorsAttrName);
+  if (!errors)
+    return messages;
+  for (Attribute error : errors) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    auto pair = dyn_cast<ArrayAttr>(error);
+    auto message =
+        pair && pair.size() == 2 ? dyn_cast<StringAttr>(pair[0]) : StringAttr();
+    os << (message ? message.getValue() : "a run-time check failed");
+    if (auto loc = pair && pair.size() == 2 ? dyn_cast<LocationAttr>(pair[1])
+                                            : LocationAttr()) {
+      os << " (at ";
+      printLocation(os, loc);
+      os << ")";
+    }
+    messages.push_back(std::move(text));
+  }
+  return messages;
 }
 
 /// An ExecutionEngine for the host CPU over `lowered`, whose external
@@ -310,6 +383,9 @@ createEngine(ModuleOp lowered, const CPUCompileOptions &options,
     for (auto &[name, data] : weights)
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(data),
                                  llvm::JITSymbolFlags::Exported};
+    symbols[interner(kRuntimeErrorHandlerName)] = {
+        llvm::orc::ExecutorAddr::fromPtr(&peftRuntimeError),
+        llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   return std::move(*engine);
@@ -344,6 +420,7 @@ CPUExecutable::compile(ModuleOp module, const CPUCompileOptions &options) {
   auto lowered = lowerToLLVM(module, options);
   if (!lowered)
     return lowered.takeError();
+  exe->runtimeErrors = readRuntimeErrors(**lowered);
   auto weights = externalizeWeights(**lowered);
   auto engine = createEngine(**lowered, options, weights);
   if (!engine)
@@ -539,9 +616,16 @@ CPUExecutable::run(const FunctionSignature &fn,
     packed.push_back(&resultPtr);
   for (void *&ptr : argPtrs)
     packed.push_back(&ptr);
-  if (Error err = engine->invokePacked("_mlir_ciface_" + fn.name, packed))
+  auto entry = engine->lookupPacked("_mlir_ciface_" + fn.name);
+  if (!entry)
     return makeError("calling @" + fn.name +
-                     " failed: " + llvm::toString(std::move(err)));
+                     " failed: " + llvm::toString(entry.takeError()));
+  if (int64_t check = callCatchingErrors(*entry, packed.data()); check >= 0)
+    return makeError(
+        "@" + fn.name + ": " +
+        (static_cast<size_t>(check) < runtimeErrors.size()
+             ? llvm::Twine(runtimeErrors[check])
+             : "run-time check " + llvm::Twine(check) + " failed"));
 
   return unpackResults(fn, results, inputs);
 }

@@ -1,4 +1,7 @@
 // RUN: peft-opt %s -split-input-file --convert-onnx-to-linalg | FileCheck %s
+// Without run-time index checks (the GPU pipeline's setting), no cf.assert.
+// RUN: peft-opt %s -split-input-file --convert-onnx-to-linalg=index-checks=false | FileCheck %s --check-prefix=NOCHECK
+// NOCHECK-NOT: cf.assert
 
 // A blob stays the same blob: only the element type becomes signless.
 // CHECK-LABEL: func.func @initializer_resource
@@ -509,11 +512,23 @@ func.func @squeeze_unsqueeze_runtime_axes(%x: tensor<?x1x4xf32>, %a: tensor<1xi6
 // -----
 
 // Gather with 2-D indices on axis 0: output [i0, i1, 16]; negative indices
-// wrap by the run-time extent.
+// wrap by the run-time extent. First a run-time check that every index lies
+// in [-n, n): an all-in-range reduction and a cf.assert.
 // CHECK-DAG: #[[IDX:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[ALL:.*]] = affine_map<(d0, d1) -> ()>
 // CHECK-LABEL: func.func @gather
 // CHECK-SAME: %[[D:.*]]: tensor<?x16xf32>, %[[I:.*]]: tensor<?x?xi64>
 // CHECK: %[[N:.*]] = tensor.dim %[[D]], %c0
+// CHECK: %[[N64:.*]] = arith.index_cast %[[N]] : index to i64
+// CHECK: %[[LO:.*]] = arith.subi %c0_i64, %[[N64]] : i64
+// CHECK: %[[OKS:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[ALL]]], iterator_types = ["reduction", "reduction"]} ins(%[[I]] : tensor<?x?xi64>) outs(%{{.*}} : tensor<i1>)
+// CHECK: ^bb0(%[[V:.*]]: i64, %[[ACC:.*]]: i1):
+// CHECK: %[[GE:.*]] = arith.cmpi sge, %[[V]], %[[LO]] : i64
+// CHECK: %[[LT:.*]] = arith.cmpi slt, %[[V]], %[[N64]] : i64
+// CHECK: %[[IN:.*]] = arith.andi %[[GE]], %[[LT]] : i1
+// CHECK: arith.andi %[[ACC]], %[[IN]] : i1
+// CHECK: %[[OK:.*]] = tensor.extract %[[OKS]][] : tensor<i1>
+// CHECK: cf.assert %[[OK]], "Gather: an index lies outside [-s, s) for s the size of axis 0 of the data"
 // CHECK: linalg.generic {indexing_maps = [#[[IDX]], #{{.*}}]
 // CHECK-SAME: ins(%[[I]] : tensor<?x?xi64>) outs(%{{.*}} : tensor<?x?x16xf32>)
 // CHECK: ^bb0(%[[IN:.*]]: i64, %{{.*}}: f32):

@@ -93,3 +93,22 @@ func.func @matmul_nbits_g_idx(%a: tensor<2x32xf32>, %b: tensor<4x1x16xui8>, %s: 
   %y = "onnx.MatMulNBits"(%a, %b, %s, %none, %g, %none) <{K = 32 : i64, N = 4 : i64, bits = 4 : i64, block_size = 32 : i64}> : (tensor<2x32xf32>, tensor<4x1x16xui8>, tensor<4xf32>, none, tensor<32xi32>, none) -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
+
+// -----
+
+// Constant Gather indices outside [-s, s) are a compile-time error.
+func.func @gather_constant_out_of_range(%d: tensor<4x3xf32>) -> tensor<2x3xf32> {
+  %i = onnx.initializer "i" dense<[1, 4]> : tensor<2xi64>
+  // expected-error @+1 {{cannot lower ONNX node '' (Gather): a constant index lies outside [-s, s) for s the size of axis 0 of the data}}
+  %y = "onnx.Gather"(%d, %i) : (tensor<4x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @gather_constant_negative_out_of_range(%d: tensor<4x3xf32>) -> tensor<3xf32> {
+  %i = onnx.initializer "i" dense<-5> : tensor<i64>
+  // expected-error @+1 {{cannot lower ONNX node '' (Gather): a constant index lies outside [-s, s) for s the size of axis 0 of the data}}
+  %y = "onnx.Gather"(%d, %i) : (tensor<4x3xf32>, tensor<i64>) -> tensor<3xf32>
+  return %y : tensor<3xf32>
+}

@@ -15,6 +15,14 @@ namespace mlir::peft {
 inline constexpr llvm::StringLiteral kCPUMatmulTileAttrName =
     "peft.matmul_tile";
 
+/// The function `peft-cpu-runtime-errors` calls with the number of a failed
+/// check, `void(int64_t)`, which the runtime defines; and the module
+/// attribute holding each number's [message, location].
+inline constexpr llvm::StringLiteral kRuntimeErrorHandlerName =
+    "peft_runtime_error";
+inline constexpr llvm::StringLiteral kRuntimeErrorsAttrName =
+    "peft.runtime_errors";
+
 // The peft-cpu-* passes have no `constructor`: their create<Name>()
 // functions (with an options overload) are generated.
 #define GEN_PASS_DECL

@@ -290,4 +290,60 @@ def CPUOutlineLoops : Pass<"peft-cpu-outline-loops", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+
+def CPURuntimeErrors : Pass<"peft-cpu-runtime-errors", "::mlir::ModuleOp"> {
+  let summary = "Report failed run-time checks (cf.assert) through the " #
+                "runtime's error handler instead of aborting the process";
+  let description = [{
+    A `cf.assert` that fails prints its message and aborts the process once
+    lowered by `convert-cf-to-llvm`: under `peft-run` that is a crash, and
+    in Python it takes the interpreter down. This pass numbers the
+    `cf.assert` ops of the module's functions (host code; the kernels of a
+    `gpu.module` are left alone) and replaces each by a call of
+    `@peft_runtime_error(id)` when its condition is false. The messages and
+    locations go into the module attribute `peft.runtime_errors`
+    (`[[message, location], ...]`, indexed by `id`), which the runtime reads
+    when it compiles the module. The runtime (`peft-run`, `Module.run`)
+    defines the handler: it abandons the call (memory the generated code
+    allocated before the check is not freed) and reports the message and
+    location as an error of that call. The pass runs in `peft-lower-to-llvm`
+    and `peft-lower-to-nvvm` when their `runtime-errors` option is set, as
+    the runtime sets it; without it, modules stay runnable by `mlir-runner`,
+    whose `cf.assert` aborts.
+
+    Example:
+
+    ```mlir
+    func.func @f(%n: index, %m: index) {
+      %ok = arith.cmpi eq, %n, %m : index
+      cf.assert %ok, "n and m differ"
+      return
+    }
+    ```
+
+    becomes
+
+    ```mlir
+    module attributes {peft.runtime_errors = [["n and m differ", loc(...)]]} {
+      func.func @f(%n: index, %m: index) {
+        %ok = arith.cmpi eq, %n, %m : index
+        %true = arith.constant true
+        %failed = arith.xori %ok, %true : i1
+        scf.if %failed {
+          %c0 = arith.constant 0 : i64
+          func.call @peft_runtime_error(%c0) : (i64) -> ()
+        }
+        return
+      }
+      func.func private @peft_runtime_error(i64)
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // PEFT_CODEGEN_CPU_PASSES_TD

@@ -30,9 +30,11 @@ public:
   ONNXTypeConverter();
 };
 
-/// Every onnx-to-linalg pattern.
+/// Every onnx-to-linalg pattern; `indexChecks` as the option of
+/// convert-onnx-to-linalg.
 void populateONNXToLinalgPatterns(const TypeConverter &converter,
-                                  RewritePatternSet &patterns);
+                                  RewritePatternSet &patterns,
+                                  bool indexChecks = true);
 
 /// Elementwise ops with numpy broadcasting: unary math, binary arithmetic,
 /// comparisons, logic, Where, Cast, Clip, Max/Min (Elementwise.cpp).
@@ -55,9 +57,11 @@ void populateONNXQuantizationToLinalgPatterns(const TypeConverter &converter,
                                               RewritePatternSet &patterns);
 
 /// Constants and data movement: initializer, Constant, Identity, Transpose,
-/// Concat, Slice, Split, Gather, Trilu (DataMovement.cpp).
+/// Concat, Slice, Split, Gather, Trilu (DataMovement.cpp). With
+/// `indexChecks`, Gather checks its indices at run time (cf.assert).
 void populateONNXDataMovementToLinalgPatterns(const TypeConverter &converter,
-                                              RewritePatternSet &patterns);
+                                              RewritePatternSet &patterns,
+                                              bool indexChecks = true);
 
 /// Pad in every mode, constant or run-time pads, constant axes (Pad.cpp).
 void populateONNXPadToLinalgPatterns(const TypeConverter &converter,

@@ -141,6 +141,21 @@ def test_bad_task_names_the_tasks(setup):
         m.add_task("sst2", adapters / "mnli")
 
 
+def test_rows_that_do_not_split_into_groups_are_an_error_of_the_call(setup):
+    """A batch whose rows do not split into len(task_ids) groups fails the
+    lowering's run-time check: an exception naming the check and the bank
+    (not an abort of the interpreter), after which the module still runs."""
+    onnx_path, adapters, feeds, _ = setup
+    m = bank(onnx_path, adapters, ["sst2"])
+    x = feeds["input_ids"][:, :5]  # 5 sequences of 5 tokens: 25 rows
+    with pytest.raises(peft_mlir.PeftError,
+                       match=r"peft.lora_bank: the rows of the input do not split into as many "
+                             r"equal groups as task_ids has entries \(at .+\)"):
+        m.run({"input_ids": x, "task_ids": np.zeros(4, np.int64)})
+    good = m.run({"input_ids": x, "task_ids": np.zeros(5, np.int64)})["logits"]
+    assert good.shape[:2] == (5, 5) and np.isfinite(good).all()
+
+
 def test_runtime_bank_takes_new_tasks_without_recompiling(setup):
     onnx_path, adapters, feeds, expected = setup
     m = peft_mlir.import_onnx(str(onnx_path))
