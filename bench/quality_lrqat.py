@@ -72,18 +72,23 @@ QUANT_ROWS = [
     ("int3 Lp g128", 3, "group", 128, "lp"),
 ]
 
-def trainer_args(steps):
-    return ["--bits", "4", "--phi", "fixed", "--rank", "32", "--alpha", "1",
-            "--granularity", "channel", "--seq-len", "128", "--batch-size", "2",
-            "--steps", str(steps), "--log-every", "10", "--no-eval-before"]
+def trainer_args(steps, group=None):
+    """The reference trainer's arguments: per channel, or in groups of
+    `group` along the input dimension."""
+    gran = ["--granularity", "group", "--group-size", str(group)] if group else \
+        ["--granularity", "channel"]
+    return ["--bits", "4", "--phi", "fixed", "--rank", "32", "--alpha", "1", *gran,
+            "--seq-len", "128", "--batch-size", "2", "--steps", str(steps), "--log-every", "10",
+            "--no-eval-before"]
 
 
-def lrqat_row(steps):
-    return f"int4 LR-QAT per channel, {steps} steps, folded"
+def lrqat_row(steps, group=None):
+    return f"int4 LR-QAT {'g' + str(group) if group else 'per channel'}, {steps} steps, folded"
 
 
-def fake_quant_row(steps):
-    return f"  same checkpoint ({steps} steps), trainer's fake-quant (torch)"
+def fake_quant_row(steps, group=None):
+    return (f"  same checkpoint ({'g' + str(group) + ', ' if group else ''}{steps} steps), "
+            "trainer's fake-quant (torch)")
 
 
 def log(s):
@@ -263,6 +268,10 @@ def main(argv=None):
                     "train one now with " + " ".join(trainer_args(300)) + ")")
     ap.add_argument("--trainer-summary", default=None,
                     help="the --summary JSON of the run that trained --ckpt")
+    ap.add_argument("--lrqat-group-size", type=int, default=None,
+                    help="train (or, with --ckpt, expect) the LR-QAT checkpoint in groups of "
+                         "this many inputs instead of per channel (rows of the other "
+                         "granularity already in --work stay)")
     ap.add_argument("--jit-check-windows", type=int, default=1)
     ap.add_argument("--jit-check-rows", default="int3 RTN per channel",
                     help="comma-separated 3-bit rows whose re-encoding is checked against our "
@@ -282,16 +291,18 @@ def main(argv=None):
     tok = smollm2.load_tokenizer(d)
     windows = textdata.token_windows(tok, textdata.evaluation_text(), a.seq_len)
     wanted = set(a.rows.split(",")) if a.rows else None
-    rows, checks, failures = [], [], []
+    rows, checks, failures, trainers = [], [], [], {}
     state_file = work / "rows.json"
     if a.reuse and state_file.is_file():
         st = json.loads(state_file.read_text())
         rows, checks = st["rows"], st["checks"]
+        trainers = st.get("trainers", {})
         failures = [c["what"] for c in checks if not c["ok"]]
     have = {r["name"] for r in rows}
 
     def save():
-        state_file.write_text(json.dumps(dict(rows=rows, checks=checks), indent=1))
+        state_file.write_text(json.dumps(dict(rows=rows, checks=checks, trainers=trainers),
+                                         indent=1))
 
     def score(name, onnx_path, cmd, t_quant, backend="onnxruntime MatMulNBits", note=""):
         r = evaluate.OrtRunner(onnx_path)
@@ -388,17 +399,13 @@ def main(argv=None):
         mlir.unlink()
 
     # LR-QAT
-    trainer = None
-    if a.trainer_summary:
-        trainer = dict(cmd=" ".join(["python", "-m", "peft_mlir.lrqat_train", "--model", "llama",
-                                     "--model-dir", "<cache>/hf", "--out", "ckpt",
-                                     *trainer_args(a.lrqat_steps), "--summary", "summary.json"]),
-                       summary=json.loads(Path(a.trainer_summary).read_text()))
-    if ((not wanted or "lrqat" in wanted) and not a.no_lrqat
-            and lrqat_row(a.lrqat_steps) not in have):
+    group = a.lrqat_group_size
+    row = lrqat_row(a.lrqat_steps, group)
+    tcmd = " ".join(["python", "-m", "peft_mlir.lrqat_train", "--model", "llama", "--model-dir",
+                     "<cache>/hf", "--out", "ckpt", *trainer_args(a.lrqat_steps, group),
+                     "--summary", "summary.json"])
+    if (not wanted or "lrqat" in wanted) and not a.no_lrqat and row not in have:
         ckpt = Path(a.ckpt) if a.ckpt else work / "ckpt"
-        tcmd = ["python", "-m", "peft_mlir.lrqat_train", "--model", "llama", "--model-dir",
-                "<cache>/hf", "--out", "ckpt", *trainer_args(a.lrqat_steps), "--summary", "summary.json"]
         if a.ckpt:
             summary = json.loads(Path(a.trainer_summary).read_text()) if a.trainer_summary \
                 else None
@@ -406,45 +413,55 @@ def main(argv=None):
             hf = smollm2.ensure_hf_model(log=log)
             from peft_mlir import lrqat_train
             summary = lrqat_train.main(["--model", "llama", "--model-dir", str(hf), "--out",
-                                        str(ckpt), *trainer_args(a.lrqat_steps)])
-        trainer = dict(cmd=" ".join(tcmd), summary=summary)
+                                        str(ckpt), *trainer_args(a.lrqat_steps, group)])
         cfg = json.loads((ckpt / "lrqat_config.json").read_text())
-        out = work / "lrqat_folded.onnx"
+        if (cfg["granularity"] == "group") != bool(group) or \
+                (group and cfg.get("group_size") != group):
+            raise SystemExit(f"{ckpt}: a {cfg['granularity']} checkpoint"
+                             f"{' of groups of ' + str(cfg.get('group_size')) if cfg['granularity'] == 'group' else ''}"
+                             f", not the {'g' + str(group) if group else 'per-channel'} one asked for")
+        if summary and summary.get("steps") != a.lrqat_steps:
+            raise SystemExit(f"{a.trainer_summary}: {summary.get('steps')} steps, not "
+                             f"--lrqat-steps {a.lrqat_steps}")
+        out = work / f"lrqat_folded{'_g' + str(group) if group else ''}.onnx"
         cmd = [peft_opt, model, "--peft-raise-linear", f"--peft-lrqat-load=path={ckpt}",
                "--peft-fold-lrqat", "-o", out]
         t = run(cmd)
-        name = (lrqat_row(summary["steps"] if summary else a.lrqat_steps)
-                if cfg["granularity"] == "channel" else
-                f"int4 LR-QAT g{cfg['group_size']}, folded")
-        score(name, out, show(cmd, model).replace(str(ckpt), "ckpt"), t)
-    summary = trainer["summary"] if trainer else None
-    if (summary and "eval_perplexity_lrqat" in summary
-            and fake_quant_row(summary["steps"]) not in {r["name"] for r in rows}):
-        rows.append(dict(name=fake_quant_row(summary["steps"]),
-                         backend="torch (transformers LlamaForCausalLM)",
-                         nll=float(np.log(summary["eval_perplexity_lrqat"])),
-                         ppl=summary["eval_perplexity_lrqat"],
-                         tokens=summary["eval_windows"] * (summary["eval_seq_len"] - 1),
-                         quant_s=summary["train_seconds"], eval_s=None, bytes=None,
-                         cmd="(the trainer's summary)", note="training time"))
-        save()
+        trainers[row] = dict(cmd=tcmd, summary=summary)
+        score(row, out, show(cmd, model).replace(str(ckpt), "ckpt"), t)
+        out.unlink()
+        summary = trainers[row]["summary"]
+        if summary and "eval_perplexity_lrqat" in summary:
+            rows.append(dict(name=fake_quant_row(summary["steps"], group),
+                             backend="torch (transformers LlamaForCausalLM)",
+                             nll=float(np.log(summary["eval_perplexity_lrqat"])),
+                             ppl=summary["eval_perplexity_lrqat"],
+                             tokens=summary["eval_windows"] * (summary["eval_seq_len"] - 1),
+                             quant_s=summary["train_seconds"], eval_s=None, bytes=None,
+                             cmd="(the trainer's summary)", note="training time"))
+            save()
 
-    write(a, rows, checks, trainer, meta, windows)
+    write(a, rows, checks, trainers, meta, windows)
     if failures:
         log(f"error: checks failed: {failures}")
         return 1
     return 0
 
 
-def write(a, rows, checks, trainer, meta, windows):
+def write(a, rows, checks, trainers, meta, windows):
     cfg = meta["config"]
     order = ["fp32"] + [r[0] for r in QUANT_ROWS]
     def steps_of(name):
         m = re.search(r"(\d+) steps", name)
         return int(m.group(1)) if m else 0
 
-    rows = sorted(rows, key=lambda r: (order.index(r["name"]), 0, 0) if r["name"] in order
-                  else (len(order), steps_of(r["name"]), "fake-quant" in r["name"]))
+    def group_of(name):
+        m = re.search(r"g(\d+)", name)
+        return int(m.group(1)) if m else 0
+
+    rows = sorted(rows, key=lambda r: (order.index(r["name"]), 0, 0, 0) if r["name"] in order
+                  else (len(order), group_of(r["name"]), steps_of(r["name"]),
+                        "fake-quant" in r["name"]))
     fp = next((r for r in rows if r["name"] == "fp32"), None)
     lines = [
         "# Quality: weight quantization and LR-QAT on SmolLM2-135M",
@@ -496,14 +513,16 @@ def write(a, rows, checks, trainer, meta, windows):
         if r["cmd"].startswith("build/"):
             lines.append(f"# {r['name']}")
             lines.append(r["cmd"])
-    if trainer:
-        lines += ["", "# the LR-QAT checkpoint (<cache>/hf: test/models/smollm2.py --hf-dir):",
-                  "PYTHONPATH=build/python_packages " + trainer["cmd"]]
+    for name, trainer in trainers.items():
+        lines += ["", f"# the LR-QAT checkpoint of '{name}' (<cache>/hf: test/models/smollm2.py "
+                  "--hf-dir):", "PYTHONPATH=build/python_packages " + trainer["cmd"]]
     lines += ["```", ""]
-    if trainer and trainer["summary"]:
+    for name, trainer in trainers.items():
+        if not trainer["summary"]:
+            continue
         s = trainer["summary"]
         lines += [
-            "## The LR-QAT run", "",
+            f"## The LR-QAT run of '{name}'", "",
             f"`peft_mlir.lrqat_train --model llama`: next-token KL to the fp32 model on "
             f"{s['train_windows']} windows of {s['seq_len']} tokens of "
             f"`textdata.calibration_text()` (never the evaluation text), batch "
