@@ -4,9 +4,11 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 
@@ -84,11 +86,57 @@ mlir::peft::getBroadcastDynamicSizes(OpBuilder &b, Location loc,
   return sizes;
 }
 
+void mlir::peft::checkBroadcastSizes(OpBuilder &b, Location loc,
+                                     ValueRange operands, int64_t resultRank) {
+  for (int64_t dim = 0; dim < resultRank; ++dim) {
+    // The operands dynamic here, and the size the result takes: a static
+    // size other than 1, else the first dynamic operand's (which then needs
+    // no check).
+    SmallVector<std::pair<Value, int64_t>> dynamic;
+    std::optional<int64_t> known;
+    for (Value operand : operands) {
+      auto type = cast<RankedTensorType>(operand.getType());
+      int64_t operandDim = dim - (resultRank - type.getRank());
+      if (operandDim < 0)
+        continue;
+      if (type.isDynamicDim(operandDim))
+        dynamic.push_back({operand, operandDim});
+      else if (type.getDimSize(operandDim) != 1)
+        known = type.getDimSize(operandDim);
+    }
+    if (dynamic.empty() || (!known && dynamic.size() == 1))
+      continue;
+    Value expected =
+        known ? arith::ConstantIndexOp::create(b, loc, *known).getResult()
+              : tensor::DimOp::create(b, loc, dynamic[0].first,
+                                      dynamic[0].second)
+                    .getResult();
+    for (auto [operand, operandDim] :
+         ArrayRef(dynamic).drop_front(known ? 0 : 1)) {
+      // The same value at the same dimension needs no check.
+      if (!known && operand == dynamic[0].first &&
+          operandDim == dynamic[0].second)
+        continue;
+      Value actual = tensor::DimOp::create(b, loc, operand, operandDim);
+      Value same = b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                 actual, expected);
+      if (matchPattern(same, m_One()))
+        continue;
+      cf::AssertOp::create(
+          b, loc, same,
+          "broadcast: a run-time dimension of an operand differs from the "
+          "size the other operands give it (broadcasting a run-time 1 is not "
+          "supported)");
+    }
+  }
+}
+
 Value mlir::peft::createBroadcastGeneric(
     OpBuilder &b, Location loc, ValueRange inputs, RankedTensorType resultType,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = resultType.getRank();
+  checkBroadcastSizes(b, loc, inputs, rank);
   Value init = tensor::EmptyOp::create(
       b, loc, resultType, getBroadcastDynamicSizes(b, loc, inputs, resultType));
   SmallVector<AffineMap> maps;

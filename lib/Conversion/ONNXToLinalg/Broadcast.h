@@ -5,11 +5,13 @@
 // computed from operand dimensions, and reduction-shape bookkeeping.
 //
 // Dynamic dimensions: a `?` operand dimension is read at its loop index, so
-// it is assumed to equal the result dimension at run time. It may still be
-// broadcast against a static 1 on the other side, but a `?` that turns out to
-// be 1 while the other side is larger is NOT broadcast (the generic would
-// read out of bounds). ONNX exporters only leave such dims dynamic for batch
-// and sequence sizes, which agree across operands.
+// it must equal the result dimension at run time. It may still be broadcast
+// against a static 1 on the other side, but a `?` that turns out to be 1
+// while the other side is larger is NOT broadcast: createBroadcastGeneric
+// checks at run time (cf.assert) that every `?` equals the size the result
+// takes there, so such a mismatch is an error rather than an out-of-bounds
+// read. ONNX exporters only leave such dims dynamic for batch and sequence
+// sizes, which agree across operands.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,11 +56,17 @@ SmallVector<Value> getBroadcastDynamicSizes(OpBuilder &b, Location loc,
                                             ValueRange operands,
                                             RankedTensorType resultType);
 
+/// Run-time checks (cf.assert) that every dynamic dimension of `operands`
+/// equals the size getBroadcastDimSize gives the result there; none where
+/// that is known statically (the same `tensor.dim`).
+void checkBroadcastSizes(OpBuilder &b, Location loc, ValueRange operands,
+                         int64_t resultRank);
+
 /// Builds one all-parallel linalg.generic that reads `inputs` (ranked
 /// tensors, each broadcast to `resultType` by getBroadcastIndexingMap) into a
 /// `tensor.empty` of `resultType` sized by getBroadcastDynamicSizes, with the
-/// scalar body `body(b, loc, inputElements)` (its result is yielded). The
-/// caller checks areBroadcastCompatible first.
+/// scalar body `body(b, loc, inputElements)` (its result is yielded), after
+/// checkBroadcastSizes. The caller checks areBroadcastCompatible first.
 Value createBroadcastGeneric(
     OpBuilder &b, Location loc, ValueRange inputs, RankedTensorType resultType,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body);

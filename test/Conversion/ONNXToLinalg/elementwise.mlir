@@ -1,11 +1,12 @@
 // RUN: peft-opt %s -split-input-file --convert-onnx-to-linalg | FileCheck %s
 
 // Dynamic batch against a static trailing vector: the result's dynamic dim
-// comes from the operand that has it.
+// comes from the operand that has it (nothing to check at run time).
 // CHECK-DAG: #[[ID2:map[0-9]*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[LAST:map[0-9]*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @add_dynamic_batch
 // CHECK-SAME: (%[[A:.+]]: tensor<?x4xf32>, %[[B:.+]]: tensor<4xf32>)
+// CHECK-NOT: cf.assert
 // CHECK: %[[C0:.+]] = arith.constant 0 : index
 // CHECK: %[[D0:.+]] = tensor.dim %[[A]], %[[C0]] : tensor<?x4xf32>
 // CHECK: %[[E:.+]] = tensor.empty(%[[D0]]) : tensor<?x4xf32>
@@ -61,12 +62,18 @@ func.func @sub_outer(%a: tensor<?x1xf32>, %b: tensor<1x?xf32>) -> tensor<?x?xf32
 
 // -----
 
-// Two dynamic dims are assumed equal: the size comes from the first operand.
+// Two dynamic dims must be equal: the size comes from the first operand, and
+// a run-time check (cf.assert) that the second's equals it keeps a mismatch
+// (or a run-time 1, which is not broadcast) from reading out of bounds.
 // Operands of lower rank are aligned to the right.
 // CHECK-DAG: #[[ID:map[0-9]*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[LAST:map[0-9]*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @mul_dynamic_both
 // CHECK-SAME: (%[[A:.+]]: tensor<?x?xi32>, %[[B:.+]]: tensor<?xi32>)
+// CHECK: %[[AD1:.+]] = tensor.dim %[[A]], %c1
+// CHECK: %[[BD0:.+]] = tensor.dim %[[B]], %c0
+// CHECK: %[[SAME:.+]] = arith.cmpi eq, %[[BD0]], %[[AD1]] : index
+// CHECK: cf.assert %[[SAME]], "broadcast: a run-time dimension of an operand differs from the size the other operands give it (broadcasting a run-time 1 is not supported)"
 // CHECK-DAG: %[[D0:.+]] = tensor.dim %[[A]], %c0
 // CHECK-DAG: %[[D1:.+]] = tensor.dim %[[A]], %c1
 // CHECK: tensor.empty(%[[D0]], %[[D1]]) : tensor<?x?xi32>
