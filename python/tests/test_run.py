@@ -165,5 +165,5 @@ func.func @g(%x: tensor<4xf32>) -> tensor<4xf32> {
     with pytest.raises(peft_mlir.PeftError) as info:
         m.run({"arg0": np.zeros(4, np.float32)})
     message = str(info.value)
-    assert "lowering to the LLVM dialect (peft-lower-to-llvm) failed" in message
+    assert "lowering to the LLVM dialect (peft-lower-to-llvm{runtime-errors}) failed" in message
     assert "/layer/Custom: error:" in message
