@@ -80,17 +80,17 @@ def main():
             m = peft_mlir.import_onnx(path)
             m.load_adapter(d)
             singles[label] = m
+        # The bytes the routed batch must read beyond the single-adapter
+        # run's: every task present brings its own A and B (padded ranks, as
+        # the lowering stores them), the single run one adapter.
+        padded = [-(-r // 8) * 8 for r in ranks]
+        extra_bytes = (sum(padded[t] for t in set(ids.tolist()))
+                       - -(-mean_rank // 8) * 8) * (K + N) * 4
+        extra = np.ones(max(extra_bytes // 4, 1), np.float32)
         for seq in SEQS:
             x = np.random.default_rng(seq).standard_normal((GROUPS, seq, K)).astype(np.float32)
             feeds = {"x": x.reshape(GROUPS * seq, K)}
             routed_feeds = {**feeds, "task_ids": ids}
-            # The bytes the routed batch must read beyond the single-adapter
-            # run's: every task present brings its own A and B (padded ranks,
-            # as the lowering stores them), the single run one adapter.
-            padded = [-(-r // 8) * 8 for r in ranks]
-            extra_bytes = (sum(padded[t] for t in set(ids.tolist()))
-                           - -(-mean_rank // 8) * 8) * (K + N) * 4
-            extra = np.ones(max(extra_bytes // 4, 1), np.float32)
             (t_base, t_single, t_max, t_routed, t_read), (y_base, _, _, y_routed, _) = timed([
                 lambda: base.run(feeds), lambda: singles["single"].run(feeds),
                 lambda: singles["single-max"].run(feeds), lambda: bank.run(routed_feeds),

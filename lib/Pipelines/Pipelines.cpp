@@ -31,7 +31,7 @@ using namespace mlir;
 //  4. With `runtime-errors`, failed run-time checks (cf.assert) call the
 //     runtime's error handler instead of aborting; vector.contract -> outer
 //     products -> FMAs; everything to LLVM.
-static constexpr const char *kLowerToLLVM =
+static constexpr const char *kLowerToLLVMFront =
     "peft-cpu-mark-entry-points,"
     "func.func(onnx-decompose-contrib-ops),"
     "func.func(onnx-decompose-fused-ops),"
@@ -46,8 +46,10 @@ static constexpr const char *kLowerToLLVM =
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
     "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll},"
-    "canonicalize,cse),peft-cpu-outline-loops,"
-    "@RUNTIME_ERRORS@convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+    "canonicalize,cse),peft-cpu-outline-loops,";
+// (peft-cpu-runtime-errors here with `runtime-errors`.)
+static constexpr const char *kLowerToLLVMBack =
+    "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
     "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
     "convert-arith-to-llvm,convert-index-to-llvm,convert-func-to-llvm,"
@@ -69,11 +71,10 @@ LogicalResult mlir::peft::parseModulePassPipeline(StringRef pipeline,
 LogicalResult mlir::peft::buildLowerToLLVMPipeline(OpPassManager &pm,
                                                    raw_ostream &errorStream,
                                                    bool runtimeErrors) {
-  std::string pipeline = kLowerToLLVM;
-  StringRef marker = "@RUNTIME_ERRORS@";
-  pipeline.replace(pipeline.find(marker), marker.size(),
-                   runtimeErrors ? "peft-cpu-runtime-errors," : "");
-  return parsePassPipeline(pipeline, pm, errorStream);
+  return parsePassPipeline(
+      std::string(kLowerToLLVMFront) +
+          (runtimeErrors ? "peft-cpu-runtime-errors," : "") + kLowerToLLVMBack,
+      pm, errorStream);
 }
 
 void mlir::peft::registerPipelines() {

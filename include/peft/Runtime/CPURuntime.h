@@ -16,6 +16,7 @@
 #include "peft/Support/HostTensor.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <functional>
@@ -112,6 +113,9 @@ private:
   std::vector<FunctionSignature> functions;
   /// Public functions that cannot be called from here, with the reason.
   std::vector<std::pair<std::string, std::string>> uncallable;
+  /// The packed (`_mlir_ciface_`) entry point of each callable function,
+  /// looked up once at compile time.
+  llvm::StringMap<void (*)(void **)> entryPoints;
   /// The messages (with locations) of the module's run-time checks, by
   /// number (peft.runtime_errors).
   std::vector<std::string> runtimeErrors;

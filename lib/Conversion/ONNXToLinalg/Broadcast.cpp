@@ -8,7 +8,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 
@@ -48,11 +47,20 @@ AffineMap mlir::peft::getBroadcastIndexingMap(MLIRContext *ctx,
   return AffineMap::get(resultRank, 0, exprs, ctx);
 }
 
-OpFoldResult mlir::peft::getBroadcastDimSize(OpBuilder &b, Location loc,
-                                             ValueRange operands,
-                                             int64_t resultRank, int64_t dim) {
-  Value firstDynamic;
-  int64_t firstDynamicDim = 0;
+namespace {
+/// Where result dimension `dim` of a broadcast gets its size: the first
+/// static operand size other than 1 (`size`), else the first operand dynamic
+/// there (`operand` at `operandDim`), else 1 (neither set).
+struct BroadcastSizeSource {
+  std::optional<int64_t> size;
+  Value operand;
+  int64_t operandDim = 0;
+};
+} // namespace
+
+static BroadcastSizeSource
+getBroadcastSizeSource(ValueRange operands, int64_t resultRank, int64_t dim) {
+  BroadcastSizeSource source;
   for (Value operand : operands) {
     auto type = cast<RankedTensorType>(operand.getType());
     int64_t operandDim = dim - (resultRank - type.getRank());
@@ -60,16 +68,27 @@ OpFoldResult mlir::peft::getBroadcastDimSize(OpBuilder &b, Location loc,
       continue;
     int64_t size = type.getDimSize(operandDim);
     if (ShapedType::isDynamic(size)) {
-      if (!firstDynamic) {
-        firstDynamic = operand;
-        firstDynamicDim = operandDim;
+      if (!source.operand) {
+        source.operand = operand;
+        source.operandDim = operandDim;
       }
     } else if (size != 1) {
-      return b.getIndexAttr(size);
+      source.size = size;
+      return source;
     }
   }
-  if (firstDynamic)
-    return tensor::DimOp::create(b, loc, firstDynamic, firstDynamicDim)
+  return source;
+}
+
+OpFoldResult mlir::peft::getBroadcastDimSize(OpBuilder &b, Location loc,
+                                             ValueRange operands,
+                                             int64_t resultRank, int64_t dim) {
+  BroadcastSizeSource source =
+      getBroadcastSizeSource(operands, resultRank, dim);
+  if (source.size)
+    return b.getIndexAttr(*source.size);
+  if (source.operand)
+    return tensor::DimOp::create(b, loc, source.operand, source.operandDim)
         .getResult();
   return b.getIndexAttr(1);
 }
@@ -89,39 +108,23 @@ mlir::peft::getBroadcastDynamicSizes(OpBuilder &b, Location loc,
 void mlir::peft::checkBroadcastSizes(OpBuilder &b, Location loc,
                                      ValueRange operands, int64_t resultRank) {
   for (int64_t dim = 0; dim < resultRank; ++dim) {
-    // The operands dynamic here, and the size the result takes: a static
-    // size other than 1, else the first dynamic operand's (which then needs
-    // no check).
-    SmallVector<std::pair<Value, int64_t>> dynamic;
-    std::optional<int64_t> known;
+    BroadcastSizeSource source =
+        getBroadcastSizeSource(operands, resultRank, dim);
+    Value expected;
     for (Value operand : operands) {
       auto type = cast<RankedTensorType>(operand.getType());
       int64_t operandDim = dim - (resultRank - type.getRank());
-      if (operandDim < 0)
+      // Static sizes are checked by areBroadcastCompatible; the operand the
+      // size comes from (or the same value again) agrees with itself.
+      if (operandDim < 0 || !type.isDynamicDim(operandDim) ||
+          (operand == source.operand && operandDim == source.operandDim))
         continue;
-      if (type.isDynamicDim(operandDim))
-        dynamic.push_back({operand, operandDim});
-      else if (type.getDimSize(operandDim) != 1)
-        known = type.getDimSize(operandDim);
-    }
-    if (dynamic.empty() || (!known && dynamic.size() == 1))
-      continue;
-    Value expected =
-        known ? arith::ConstantIndexOp::create(b, loc, *known).getResult()
-              : tensor::DimOp::create(b, loc, dynamic[0].first,
-                                      dynamic[0].second)
-                    .getResult();
-    for (auto [operand, operandDim] :
-         ArrayRef(dynamic).drop_front(known ? 0 : 1)) {
-      // The same value at the same dimension needs no check.
-      if (!known && operand == dynamic[0].first &&
-          operandDim == dynamic[0].second)
-        continue;
+      if (!expected)
+        expected = getValueOrCreateConstantIndexOp(
+            b, loc, getBroadcastDimSize(b, loc, operands, resultRank, dim));
       Value actual = tensor::DimOp::create(b, loc, operand, operandDim);
-      Value same = b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                                 actual, expected);
-      if (matchPattern(same, m_One()))
-        continue;
+      Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                         actual, expected);
       cf::AssertOp::create(
           b, loc, same,
           "broadcast: a run-time dimension of an operand differs from the "

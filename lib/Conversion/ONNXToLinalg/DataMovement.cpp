@@ -628,13 +628,8 @@ static bool checkIndicesInRange(OpBuilder &b, Location loc, Value indices,
   Value bound = b.createOrFold<arith::IndexCastOp>(loc, b.getI64Type(), size);
   Value lower =
       b.createOrFold<arith::SubIOp>(loc, i64Constant(b, loc, 0), bound);
-  Value init =
-      linalg::FillOp::create(
-          b, loc,
-          arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1).getResult(),
-          tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, b.getI1Type())
-              .getResult())
-          .getResult(0);
+  Value init = createFilled(
+      b, loc, {}, arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1));
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::reduction);
   Value all =

@@ -427,12 +427,14 @@ CPUExecutable::compile(ModuleOp module, const CPUCompileOptions &options) {
     return engine.takeError();
   exe->engine = std::move(*engine);
   // Look every entry point up now, so that codegen and symbol errors
-  // surface here rather than at the first call.
-  for (const FunctionSignature &sig : exe->functions)
-    if (auto fnPtr = exe->engine->lookupPacked("_mlir_ciface_" + sig.name);
-        !fnPtr)
+  // surface here rather than at the first call; calls use the addresses.
+  for (const FunctionSignature &sig : exe->functions) {
+    auto fnPtr = exe->engine->lookupPacked("_mlir_ciface_" + sig.name);
+    if (!fnPtr)
       return makeError("JIT compilation of @" + sig.name +
                        " failed: " + llvm::toString(fnPtr.takeError()));
+    exe->entryPoints[sig.name] = *fnPtr;
+  }
   return exe;
 }
 
@@ -616,11 +618,13 @@ CPUExecutable::run(const FunctionSignature &fn,
     packed.push_back(&resultPtr);
   for (void *&ptr : argPtrs)
     packed.push_back(&ptr);
-  auto entry = engine->lookupPacked("_mlir_ciface_" + fn.name);
-  if (!entry)
+  auto entry = entryPoints.find(fn.name);
+  if (entry == entryPoints.end())
     return makeError("calling @" + fn.name +
-                     " failed: " + llvm::toString(entry.takeError()));
-  if (int64_t check = callCatchingErrors(*entry, packed.data()); check >= 0)
+                     " failed: the module has no callable function of that "
+                     "name");
+  if (int64_t check = callCatchingErrors(entry->second, packed.data());
+      check >= 0)
     return makeError(
         "@" + fn.name + ": " +
         (static_cast<size_t>(check) < runtimeErrors.size()
